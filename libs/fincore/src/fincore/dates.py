@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from finance.common.v1 import types_pb2
+
+
+def to_proto(d: dt.date) -> types_pb2.Date:
+    return types_pb2.Date(year=d.year, month=d.month, day=d.day)
+
+
+def from_proto(d: types_pb2.Date) -> dt.date:
+    return dt.date(d.year, d.month, d.day)
+
+
+def period_of(d: dt.date) -> str:
+    return f"{d.year:04d}-{d.month:02d}"

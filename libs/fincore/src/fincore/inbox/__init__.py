@@ -1,0 +1,3 @@
+from fincore.inbox.consumer import Handler, InboxConsumer, PermanentError
+
+__all__ = ["Handler", "InboxConsumer", "PermanentError"]

@@ -1,0 +1,219 @@
+"""Idempotent consumer: the effect of an event and the record that it was handled commit
+together, and the Kafka offset is committed only after that.
+
+So a redelivered event (consumer crash, rebalance, a relay that published twice) finds its
+id in the inbox and has no second effect, and a crash can never skip an event. Auto-commit
+would break the second half of that promise; it is off.
+
+Each poll's records of a partition are handled in one transaction (throughput). If that
+transaction fails, the records are retried one by one with backoff, so one bad record
+cannot hold back the others: after the retries it goes to the context's dead-letter topic
+(and the dead_letter table, for the admin API) with the error and its original
+topic/partition/offset, and the partition moves on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import traceback
+from collections.abc import Awaitable, Callable, Sequence
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.errors import CommitFailedError, KafkaError
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind, Status, StatusCode
+from prometheus_client import Counter
+from sqlalchemy import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+from tenacity import AsyncRetrying, retry_if_not_exception_type, stop_after_attempt, wait_exponential
+
+from fincore.db import Database
+from fincore.events.envelope import Envelope, EnvelopeError, decode_record
+from fincore.kafka import ensure_topics, make_consumer, make_producer
+from fincore.settings import ServiceSettings
+from fincore.tables import DeadLetter, InboxRecord, utcnow
+from fincore.telemetry import extract_context
+
+log = logging.getLogger(__name__)
+tracer = trace.get_tracer("fincore.inbox")
+
+Handler = Callable[[AsyncSession, Envelope], Awaitable[None]]
+
+CONSUMED = Counter("events_consumed_total", "Events handled by a consumer",
+                   ["consumer", "ce_type", "outcome"])
+DEAD_LETTERED = Counter("events_dead_lettered_total", "Records sent to the dead-letter topic",
+                        ["consumer", "topic"])
+
+
+class PermanentError(Exception):
+    """The event can never be handled as it is (bad data): no retries, straight to the DLQ."""
+
+
+class InboxConsumer:
+    def __init__(self, db: Database, settings: ServiceSettings, *, name: str, topics: Sequence[str],
+                 handler: Handler, group_id: str | None = None) -> None:
+        self.db = db
+        self.settings = settings
+        self.name = name
+        self.topics = list(topics)
+        self.handler = handler
+        self.group_id = group_id or name
+        self.consumer: AIOKafkaConsumer | None = None
+        self.dlq_producer: AIOKafkaProducer | None = None
+
+    async def start(self) -> None:
+        await ensure_topics(self.settings, [*self.topics, self.settings.dlq_topic])
+        self.dlq_producer = make_producer(self.settings, client_id=f"{self.name}-dlq")
+        await self.dlq_producer.start()
+        self.consumer = make_consumer(self.settings, *self.topics, group_id=self.group_id)
+        await self.consumer.start()
+
+    async def stop(self) -> None:
+        if self.consumer:
+            await self.consumer.stop()
+        if self.dlq_producer:
+            await self.dlq_producer.stop()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Consume until `stop` is set (after `start`)."""
+        while not stop.is_set():
+            batches = await self.consumer.getmany(timeout_ms=200)
+            for tp, records in batches.items():
+                await self.process(tp, records)
+
+    async def process(self, tp: TopicPartition, records: list[ConsumerRecord]) -> None:
+        decoded: list[tuple[ConsumerRecord, Envelope]] = []
+        for rec in records:
+            try:
+                decoded.append((rec, decode_record(rec.topic, rec.key, rec.value, rec.headers)))
+            except EnvelopeError as exc:
+                await self._dead_letter(rec, None, exc, attempts=1)
+        if decoded:
+            try:
+                await self._apply(decoded)
+            except Exception as exc:  # noqa: BLE001 - isolate the failing record below
+                log.warning("%s: batch of %d on %s failed (%s); retrying one by one",
+                            self.name, len(decoded), tp, exc)
+                for rec, env in decoded:
+                    await self._apply_with_retries(rec, env)
+        try:
+            await self.consumer.commit({tp: records[-1].offset + 1})
+        except (CommitFailedError, KafkaError) as exc:
+            # Rebalanced away: the new owner re-reads from the last commit; the inbox dedups.
+            log.warning("%s: offset commit for %s failed: %s", self.name, tp, exc)
+
+    async def _apply(self, items: list[tuple[ConsumerRecord, Envelope]]) -> None:
+        async with self.db.transaction() as session:
+            ids = [env.id for _, env in items]
+            seen = set(
+                (await session.execute(
+                    select(InboxRecord.event_id).where(InboxRecord.consumer == self.name,
+                                                       InboxRecord.event_id.in_(ids))
+                )).scalars().all()
+            )
+            outcomes = []
+            for rec, env in items:
+                if env.id in seen:
+                    outcomes.append((env.type, "duplicate"))
+                    continue
+                seen.add(env.id)
+                session.add(InboxRecord(consumer=self.name, event_id=env.id, processed_at=utcnow()))
+                with tracer.start_as_current_span(
+                    f"{rec.topic} process",
+                    context=extract_context(env.trace_headers),
+                    kind=SpanKind.CONSUMER,
+                    attributes={
+                        "messaging.system": "kafka",
+                        "messaging.operation.type": "process",
+                        "messaging.destination.name": rec.topic,
+                        "messaging.consumer.group.name": self.group_id,
+                        "messaging.kafka.offset": rec.offset,
+                        "messaging.destination.partition.id": str(rec.partition),
+                        "messaging.message.id": env.id,
+                        "cloudevents.event_type": env.type,
+                    },
+                ) as span:
+                    try:
+                        await self.handler(session, env)
+                    except Exception as exc:
+                        span.record_exception(exc)
+                        span.set_status(Status(StatusCode.ERROR, str(exc)))
+                        raise
+                outcomes.append((env.type, "handled"))
+        for ce_type, outcome in outcomes:
+            CONSUMED.labels(self.name, ce_type, outcome).inc()
+
+    async def _apply_with_retries(self, rec: ConsumerRecord, env: Envelope) -> None:
+        attempts = 0
+        try:
+            async for attempt in AsyncRetrying(
+                stop=stop_after_attempt(self.settings.consumer_max_retries),
+                wait=wait_exponential(multiplier=self.settings.consumer_retry_backoff_s, max=5),
+                retry=retry_if_not_exception_type(PermanentError),
+                reraise=True,
+            ):
+                with attempt:
+                    attempts += 1
+                    await self._apply([(rec, env)])
+        except Exception as exc:  # noqa: BLE001 - whatever it is, it goes to the DLQ with its error
+            await self._dead_letter(rec, env, exc, attempts=attempts)
+
+    async def _dead_letter(self, rec: ConsumerRecord, env: Envelope | None, exc: BaseException,
+                           *, attempts: int) -> None:
+        error = f"{type(exc).__name__}: {exc}"
+        log.error("%s: %s[%d]@%d -> %s: %s", self.name, rec.topic, rec.partition, rec.offset,
+                  self.settings.dlq_topic, error)
+        headers = [(k, v) for k, v in rec.headers if not k.startswith("dlq_")] + [
+            ("dlq_error", error.encode()),
+            ("dlq_consumer", self.name.encode()),
+            ("dlq_original_topic", rec.topic.encode()),
+            ("dlq_original_partition", str(rec.partition).encode()),
+            ("dlq_original_offset", str(rec.offset).encode()),
+            ("dlq_attempts", str(attempts).encode()),
+            ("dlq_failed_at", utcnow().isoformat().encode()),
+        ]
+        # The DLQ record is acknowledged before the offset moves past the original.
+        await self.dlq_producer.send_and_wait(self.settings.dlq_topic, value=rec.value, key=rec.key,
+                                              headers=headers)
+        async with self.db.transaction() as session:
+            session.add(DeadLetter(
+                consumer=self.name, topic=rec.topic, partition=rec.partition, offset=rec.offset,
+                event_id=env.id if env else _header(rec, "ce_id"),
+                ce_type=env.type if env else _header(rec, "ce_type"),
+                msg_key=rec.key,
+                headers={k: v.decode(errors="replace") for k, v in rec.headers},
+                payload=rec.value, error=error + "\n" + "".join(traceback.format_exception_only(exc)).strip(),
+                attempts=attempts, failed_at=utcnow(),
+            ))
+        DEAD_LETTERED.labels(self.name, rec.topic).inc()
+
+    async def replay(self, dead_letter_id: int) -> None:
+        """Handle a dead-lettered record again (after the cause is fixed); marks it replayed."""
+        async with self.db.sessions() as session:
+            dl = await session.get(DeadLetter, dead_letter_id)
+            if dl is None:
+                raise KeyError(dead_letter_id)
+        headers = [(k, v.encode()) for k, v in dl.headers.items()]
+        env = decode_record(dl.topic, dl.msg_key, dl.payload, headers)
+        rec = ConsumerRecord(
+            topic=dl.topic, partition=dl.partition, offset=dl.offset, timestamp=0, timestamp_type=0,
+            key=dl.msg_key, value=dl.payload, checksum=None, serialized_key_size=len(dl.msg_key or b""),
+            serialized_value_size=len(dl.payload or b""), headers=headers,
+        )
+        await self._apply([(rec, env)])
+        async with self.db.transaction() as session:
+            dl = await session.get(DeadLetter, dead_letter_id)
+            dl.replayed_at = utcnow()
+
+
+def _header(rec: ConsumerRecord, name: str) -> str | None:
+    for k, v in rec.headers:
+        if k == name:
+            return v.decode(errors="replace")
+    return None
+
+
+def dead_letter_json(dl: DeadLetter) -> dict:
+    return json.loads(dl.model_dump_json(exclude={"payload", "msg_key"}))

@@ -1,0 +1,70 @@
+"""Kafka clients configured the one way the suite uses them (aiokafka)."""
+
+from __future__ import annotations
+
+import logging
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+from fincore.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+
+def make_producer(settings: ServiceSettings, *, client_id: str) -> AIOKafkaProducer:
+    return AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        client_id=client_id,
+        acks="all",
+        enable_idempotence=settings.kafka_idempotent_producer,
+        linger_ms=5,
+        max_batch_size=256 * 1024,
+        request_timeout_ms=30000,
+    )
+
+
+def make_consumer(settings: ServiceSettings, *topics: str, group_id: str,
+                  max_records: int | None = None) -> AIOKafkaConsumer:
+    return AIOKafkaConsumer(
+        *topics,
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        group_id=group_id,
+        client_id=group_id,
+        enable_auto_commit=False,  # offsets are committed only after the database commit
+        auto_offset_reset="earliest",
+        session_timeout_ms=settings.kafka_session_timeout_ms,
+        heartbeat_interval_ms=max(1000, settings.kafka_session_timeout_ms // 3),
+        max_poll_records=max_records or settings.consumer_max_records,
+        isolation_level="read_committed",
+    )
+
+
+async def ensure_topics(settings: ServiceSettings, topics: list[str], *, partitions: int | None = None) -> None:
+    """Create topics with explicit partition counts (as production does); existing ones are kept."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers,
+                                client_id=f"{settings.service_name}-admin")
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        new = [NewTopic(t, num_partitions=partitions or settings.kafka_topic_partitions, replication_factor=settings.kafka_topic_replication)
+               for t in topics if t not in existing]
+        if new:
+            try:
+                await admin.create_topics(new)
+            except TopicAlreadyExistsError:
+                pass
+            log.info("created topics %s", [t.name for t in new])
+    finally:
+        await admin.close()
+
+
+async def broker_reachable(settings: ServiceSettings, timeout_s: float = 3.0) -> None:
+    from aiokafka.client import AIOKafkaClient
+
+    client = AIOKafkaClient(bootstrap_servers=settings.kafka_bootstrap_servers, request_timeout_ms=int(timeout_s * 1000))
+    try:
+        await client.bootstrap()
+    finally:
+        await client.close()

@@ -1,0 +1,162 @@
+"""Outbox relay: publishes committed outbox rows in order and marks them published.
+
+Why it is shaped this way:
+- One batch = one database transaction: read unpublished rows, produce them with acks=all,
+  wait for every acknowledgement, mark them published, commit. A crash anywhere before the
+  commit leaves the rows unpublished, so they are produced again: at-least-once, and the
+  consumers' inboxes make a duplicate harmless.
+- Several relay processes may run (rolling deploys, replicas). On PostgreSQL a transaction
+  -scoped advisory lock makes exactly one of them publish at a time, which also keeps
+  per-aggregate order (row-level SKIP LOCKED would let two relays interleave one key).
+  SQLite (development) serialises writers itself; run one relay there.
+- Published rows stay for a retention window so an operator can re-publish a time range
+  after a broker disaster (`republish`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Callable
+
+from aiokafka import AIOKafkaProducer
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind, Status, StatusCode
+from prometheus_client import Counter, Gauge
+from sqlalchemy import delete, func, select, text, update
+
+from fincore.db import Database
+from fincore.kafka import ensure_topics, make_producer
+from fincore.settings import ServiceSettings
+from fincore.tables import OutboxRecord, utcnow
+from fincore.telemetry import extract_context, inject_headers
+
+log = logging.getLogger(__name__)
+tracer = trace.get_tracer("fincore.outbox")
+
+PUBLISHED = Counter("outbox_published_total", "Outbox rows published to Kafka", ["topic"])
+PENDING = Gauge("outbox_pending", "Outbox rows not yet published")
+LOCK_KEY = 0x0F1_0B0C5  # advisory lock id of the relay in this service's database
+
+
+class OutboxRelay:
+    def __init__(self, db: Database, settings: ServiceSettings, *,
+                 producer_factory: Callable[[], AIOKafkaProducer] | None = None) -> None:
+        self.db = db
+        self.settings = settings
+        self._producer_factory = producer_factory or (
+            lambda: make_producer(settings, client_id=f"{settings.service_name}-outbox-relay")
+        )
+        self.producer: AIOKafkaProducer | None = None
+
+    async def start(self) -> None:
+        await ensure_topics(self.settings, [self.settings.events_topic])
+        self.producer = self._producer_factory()
+        await self.producer.start()
+
+    async def stop(self) -> None:
+        if self.producer:
+            await self.producer.stop()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Publish until `stop` is set (after `start`); purges expired rows now and then."""
+        last_purge = 0.0
+        loop = asyncio.get_running_loop()
+        while not stop.is_set():
+            n = await self.publish_batch()
+            if loop.time() - last_purge > 600:
+                await self.purge()
+                last_purge = loop.time()
+            if n == 0:
+                try:
+                    await asyncio.wait_for(stop.wait(), self.settings.outbox_poll_interval_s)
+                except TimeoutError:
+                    pass
+
+    async def publish_batch(self) -> int:
+        assert self.producer is not None, "start() first"
+        async with self.db.transaction() as session:
+            if not self.db.is_sqlite:
+                got = (await session.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": LOCK_KEY})).scalar()
+                if not got:
+                    return 0
+            rows = (
+                await session.execute(
+                    select(OutboxRecord)
+                    .where(OutboxRecord.published_at.is_(None))
+                    .order_by(OutboxRecord.id)
+                    .limit(self.settings.outbox_batch_size)
+                )
+            ).scalars().all()
+            if not rows:
+                PENDING.set(0)
+                return 0
+            spans, futures = [], []
+            try:
+                for row in rows:
+                    span = tracer.start_span(
+                        f"{row.topic} publish",
+                        context=extract_context(row.headers),
+                        kind=SpanKind.PRODUCER,
+                        attributes={
+                            "messaging.system": "kafka",
+                            "messaging.operation.type": "publish",
+                            "messaging.destination.name": row.topic,
+                            "messaging.message.id": row.event_id,
+                            "messaging.kafka.message.key": row.msg_key,
+                            "cloudevents.event_type": row.ce_type,
+                        },
+                    )
+                    spans.append(span)
+                    with trace.use_span(span, end_on_exit=False):
+                        headers = {**row.headers, **inject_headers()}
+                    futures.append(await self.producer.send(
+                        row.topic,
+                        value=row.payload,
+                        key=row.msg_key.encode(),
+                        headers=[(k, v.encode()) for k, v in headers.items()],
+                    ))
+                await asyncio.gather(*futures)
+            except Exception as exc:
+                for span in spans:
+                    span.set_status(Status(StatusCode.ERROR, str(exc)))
+                    span.end()
+                raise
+            for span in spans:
+                span.end()
+            ids = [r.id for r in rows]
+            await session.execute(
+                update(OutboxRecord).where(OutboxRecord.id.in_(ids)).values(published_at=utcnow())
+            )
+        for row in rows:
+            PUBLISHED.labels(row.topic).inc()
+        return len(rows)
+
+    async def pending(self) -> int:
+        async with self.db.sessions() as session:
+            n = (await session.execute(
+                select(func.count()).select_from(OutboxRecord).where(OutboxRecord.published_at.is_(None))
+            )).scalar_one()
+        PENDING.set(n)
+        return n
+
+    async def purge(self) -> int:
+        cutoff = utcnow() - dt.timedelta(days=self.settings.outbox_retention_days)
+        async with self.db.transaction() as session:
+            res = await session.execute(
+                delete(OutboxRecord).where(OutboxRecord.published_at.is_not(None), OutboxRecord.published_at < cutoff)
+            )
+        return res.rowcount or 0
+
+
+async def republish(db: Database, *, since: dt.datetime, until: dt.datetime) -> int:
+    """Mark rows created in [since, until) unpublished so the relay produces them again."""
+    async with db.transaction() as session:
+        res = await session.execute(
+            update(OutboxRecord)
+            .where(OutboxRecord.created_at >= since, OutboxRecord.created_at < until,
+                   OutboxRecord.published_at.is_not(None))
+            .values(published_at=None)
+        )
+    return res.rowcount or 0

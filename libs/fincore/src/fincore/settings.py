@@ -1,0 +1,74 @@
+"""Settings shared by every service, read from the environment by `main`, passed in everywhere else.
+
+A service subclasses `ServiceSettings` with its own prefix (``GL_``, ``AR_``...) for what is
+its own (database URL, ports); what the whole suite shares (the Kafka cluster, the token
+issuer) is read without a prefix so one variable points every service at the same place.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _shared(name: str) -> AliasChoices:
+    return AliasChoices(name)
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    service_name: str = "service"
+    # Embedded default: a SQLite file per service under .data/ (make run needs nothing installed).
+    database_url: str = ""
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+
+    kafka_bootstrap_servers: str = Field(
+        "127.0.0.1:9092", validation_alias=_shared("KAFKA_BOOTSTRAP_SERVERS")
+    )
+    # On for Apache Kafka; the local Tansu broker refuses InitProducerId, so dev/CI turn it off.
+    kafka_idempotent_producer: bool = Field(
+        True, validation_alias=_shared("KAFKA_IDEMPOTENT_PRODUCER")
+    )
+    kafka_session_timeout_ms: int = Field(6000, validation_alias=_shared("KAFKA_SESSION_TIMEOUT_MS"))
+    # Partitions given to topics this service creates (its events and its DLQ).
+    kafka_topic_partitions: int = Field(4, validation_alias=_shared("KAFKA_TOPIC_PARTITIONS"))
+    # 3 on a production cluster (or declare the topics as Strimzi KafkaTopic resources).
+    kafka_topic_replication: int = Field(1, validation_alias=_shared("KAFKA_TOPIC_REPLICATION_FACTOR"))
+
+    outbox_batch_size: int = 500
+    outbox_poll_interval_s: float = 0.05
+    outbox_retention_days: int = 14
+
+    consumer_max_records: int = 500
+    consumer_max_retries: int = 3
+    consumer_retry_backoff_s: float = 0.2
+
+    # OAuth 2.0 bearer tokens (JWT). HS256 with a shared secret in development; in
+    # production set AUTH_JWT_PUBLIC_KEY (PEM) and AUTH_JWT_ALGORITHMS=RS256.
+    auth_jwt_secret: str = Field(
+        "dev-secret-change-me-0123456789abcdef", validation_alias=_shared("AUTH_JWT_SECRET")
+    )
+    auth_jwt_public_key: str = Field("", validation_alias=_shared("AUTH_JWT_PUBLIC_KEY"))
+    auth_jwt_algorithms: str = Field("HS256", validation_alias=_shared("AUTH_JWT_ALGORITHMS"))
+    auth_jwt_issuer: str = Field("finance-suite-dev", validation_alias=_shared("AUTH_JWT_ISSUER"))
+    auth_jwt_audience: str = Field("finance-suite", validation_alias=_shared("AUTH_JWT_AUDIENCE"))
+
+    data_dir: Path = Field(Path(".data"), validation_alias=_shared("FINANCE_DATA_DIR"))
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite+aiosqlite:///{(self.data_dir / f'{self.service_name}.db').resolve()}"
+
+    @property
+    def events_topic(self) -> str:
+        return f"finance.{self.service_name}.events.v1"
+
+    @property
+    def dlq_topic(self) -> str:
+        return f"finance.{self.service_name}.dlq.v1"

@@ -1,0 +1,119 @@
+"""Platform tables every service database holds: outbox, inbox, dead letters.
+
+Each service's first Alembic migration calls `create_platform_tables(op)`; the SQLModel
+classes below are how the code reads and writes them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class OutboxRecord(SQLModel, table=True):
+    __tablename__ = "outbox"
+    __table_args__ = (
+        sa.Index("ix_outbox_unpublished", "id", postgresql_where=sa.text("published_at IS NULL"),
+                 sqlite_where=sa.text("published_at IS NULL")),
+        sa.Index("ix_outbox_created_at", "created_at"),
+    )
+
+    id: int | None = Field(default=None, sa_column=sa.Column(BigId, primary_key=True, autoincrement=True))
+    event_id: str = Field(sa_column=sa.Column(sa.String(36), nullable=False, unique=True))
+    topic: str = Field(sa_column=sa.Column(sa.String(255), nullable=False))
+    msg_key: str = Field(sa_column=sa.Column(sa.String(255), nullable=False))
+    ce_type: str = Field(sa_column=sa.Column(sa.String(255), nullable=False))
+    headers: dict = Field(sa_column=sa.Column(sa.JSON, nullable=False))
+    payload: bytes = Field(sa_column=sa.Column(sa.LargeBinary, nullable=False))
+    created_at: dt.datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
+    published_at: dt.datetime | None = Field(
+        default=None, sa_column=sa.Column(sa.DateTime(timezone=True), nullable=True)
+    )
+
+
+class InboxRecord(SQLModel, table=True):
+    __tablename__ = "inbox"
+
+    consumer: str = Field(sa_column=sa.Column(sa.String(100), primary_key=True))
+    event_id: str = Field(sa_column=sa.Column(sa.String(64), primary_key=True))
+    processed_at: dt.datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
+
+
+class DeadLetter(SQLModel, table=True):
+    __tablename__ = "dead_letter"
+
+    id: int | None = Field(default=None, sa_column=sa.Column(BigId, primary_key=True, autoincrement=True))
+    consumer: str = Field(sa_column=sa.Column(sa.String(100), nullable=False))
+    topic: str = Field(sa_column=sa.Column(sa.String(255), nullable=False))
+    partition: int = Field(sa_column=sa.Column(sa.Integer, nullable=False))
+    offset: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))
+    event_id: str | None = Field(default=None, sa_column=sa.Column(sa.String(64), nullable=True))
+    ce_type: str | None = Field(default=None, sa_column=sa.Column(sa.String(255), nullable=True))
+    msg_key: bytes | None = Field(default=None, sa_column=sa.Column(sa.LargeBinary, nullable=True))
+    headers: dict = Field(sa_column=sa.Column(sa.JSON, nullable=False))
+    payload: bytes | None = Field(default=None, sa_column=sa.Column(sa.LargeBinary, nullable=True))
+    error: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    attempts: int = Field(sa_column=sa.Column(sa.Integer, nullable=False))
+    failed_at: dt.datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
+    replayed_at: dt.datetime | None = Field(
+        default=None, sa_column=sa.Column(sa.DateTime(timezone=True), nullable=True)
+    )
+
+
+def create_platform_tables(op) -> None:
+    """Alembic: create outbox, inbox and dead_letter (platform schema v1)."""
+    op.create_table(
+        "outbox",
+        sa.Column("id", BigId, primary_key=True, autoincrement=True),
+        sa.Column("event_id", sa.String(36), nullable=False, unique=True),
+        sa.Column("topic", sa.String(255), nullable=False),
+        sa.Column("msg_key", sa.String(255), nullable=False),
+        sa.Column("ce_type", sa.String(255), nullable=False),
+        sa.Column("headers", sa.JSON, nullable=False),
+        sa.Column("payload", sa.LargeBinary, nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
+    )
+    op.create_index("ix_outbox_unpublished", "outbox", ["id"],
+                    postgresql_where=sa.text("published_at IS NULL"),
+                    sqlite_where=sa.text("published_at IS NULL"))
+    op.create_index("ix_outbox_created_at", "outbox", ["created_at"])
+    op.create_table(
+        "inbox",
+        sa.Column("consumer", sa.String(100), primary_key=True),
+        sa.Column("event_id", sa.String(64), primary_key=True),
+        sa.Column("processed_at", sa.DateTime(timezone=True), nullable=False),
+    )
+    op.create_table(
+        "dead_letter",
+        sa.Column("id", BigId, primary_key=True, autoincrement=True),
+        sa.Column("consumer", sa.String(100), nullable=False),
+        sa.Column("topic", sa.String(255), nullable=False),
+        sa.Column("partition", sa.Integer, nullable=False),
+        sa.Column("offset", sa.BigInteger, nullable=False),
+        sa.Column("event_id", sa.String(64), nullable=True),
+        sa.Column("ce_type", sa.String(255), nullable=True),
+        sa.Column("msg_key", sa.LargeBinary, nullable=True),
+        sa.Column("headers", sa.JSON, nullable=False),
+        sa.Column("payload", sa.LargeBinary, nullable=True),
+        sa.Column("error", sa.Text, nullable=False),
+        sa.Column("attempts", sa.Integer, nullable=False),
+        sa.Column("failed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("replayed_at", sa.DateTime(timezone=True), nullable=True),
+    )
+
+
+def drop_platform_tables(op) -> None:
+    op.drop_table("dead_letter")
+    op.drop_table("inbox")
+    op.drop_index("ix_outbox_created_at", "outbox")
+    op.drop_index("ix_outbox_unpublished", "outbox")
+    op.drop_table("outbox")
