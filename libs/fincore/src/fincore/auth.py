@@ -92,4 +92,4 @@ def mint_token(settings: ServiceSettings, *, subject: str, scopes: list[str], co
 
 
 ALL_SCOPES = [f"{ctx}:{op}" for ctx in ("gl", "ar", "ap", "inventory", "cashmgmt", "budget", "consolidation")
-              for op in ("read", "write")] + ["gl:post", "admin"]
+              for op in ("read", "write")] + ["gl:post", "gl:admin", "admin"]

@@ -29,7 +29,8 @@ def setup_logging() -> None:
         level=os.environ.get("LOG_LEVEL", "INFO"),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    logging.getLogger("aiokafka").setLevel(logging.WARNING)
+    for noisy in ("aiokafka", "alembic.runtime.plugins"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 async def run_until_signalled(main: Callable[[asyncio.Event], Awaitable[None]]) -> None:
@@ -53,12 +54,13 @@ async def with_start_retries(start: Callable[[], Awaitable[Any]], what: str) -> 
 def service_cli(
     *,
     settings_factory: Callable[[], ServiceSettings],
-    service_dir: Path,
+    name: str,
+    migrations_dir: Path,
     create_app: Callable[[ServiceSettings], Any],
     build_consumers: Callable[[ServiceSettings, Database], list] | None = None,
     has_outbox: bool = True,
 ) -> click.Group:
-    @click.group(help=f"Run the {service_dir.name} service's processes.")
+    @click.group(help=f"Run the {name} service's processes.")
     def cli() -> None:
         setup_logging()
 
@@ -66,7 +68,7 @@ def service_cli(
     def migrate_cmd() -> None:
         settings = settings_factory()
         url = settings.resolved_database_url()
-        migrate(service_dir, url)
+        migrate(migrations_dir, url)
         click.echo(f"{settings.service_name}: database migrated")
 
     migrate_cmd.name = "migrate"

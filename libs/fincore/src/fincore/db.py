@@ -58,12 +58,20 @@ class Database:
         await self.engine.dispose()
 
 
-def migrate(service_dir: Path, url: str, revision: str = "head") -> None:
-    """Run the service's Alembic migrations (the only way schemas are created)."""
+def sync_url(url: str) -> str:
+    """The same database through a synchronous driver (Alembic runs synchronously)."""
+    return url.replace("sqlite+aiosqlite", "sqlite").replace("postgresql+asyncpg", "postgresql+psycopg")
+
+
+def migrate(script_location: Path, url: str, revision: str = "head") -> None:
+    """Run a service's Alembic migrations (the only way its schema is created or changed).
+
+    The migrations live inside the service package (``<svc>/migrations``) so an installed
+    image carries them; ``fincore.migrations.run_env`` is their shared env.py."""
     from alembic import command
     from alembic.config import Config
 
-    cfg = Config(str(service_dir / "alembic.ini"))
-    cfg.set_main_option("script_location", str(service_dir / "migrations"))
-    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    cfg = Config()
+    cfg.set_main_option("script_location", str(script_location))
+    cfg.set_main_option("sqlalchemy.url", sync_url(url).replace("%", "%%"))
     command.upgrade(cfg, revision)

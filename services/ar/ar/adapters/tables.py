@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import sqlalchemy as sa
+from fincore.tables import BigId
+from sqlmodel import Field, SQLModel
+
+Amount = sa.Numeric(20, 4)
+
+
+class Invoice(SQLModel, table=True):
+    __tablename__ = "invoice"
+    __table_args__ = (
+        sa.UniqueConstraint("company_id", "number", name="uq_invoice_number"),
+        sa.UniqueConstraint("company_id", "idempotency_key", name="uq_invoice_idempotency"),
+        sa.Index("ix_invoice_company_customer", "company_id", "customer_code"),
+    )
+
+    id: str = Field(sa_column=sa.Column(sa.String(36), primary_key=True))
+    company_id: str = Field(sa_column=sa.Column(sa.String(40), nullable=False))
+    number: str = Field(sa_column=sa.Column(sa.String(40), nullable=False))
+    customer_code: str = Field(sa_column=sa.Column(sa.String(40), nullable=False))
+    customer_group: str = Field(sa_column=sa.Column(sa.String(40), nullable=False))
+    currency: str = Field(sa_column=sa.Column(sa.String(3), nullable=False))
+    issue_date: dt.date = Field(sa_column=sa.Column(sa.Date, nullable=False))
+    due_date: dt.date = Field(sa_column=sa.Column(sa.Date, nullable=False))
+    net_total: Decimal = Field(sa_column=sa.Column(Amount, nullable=False))
+    tax_total: Decimal = Field(sa_column=sa.Column(Amount, nullable=False))
+    gross_total: Decimal = Field(sa_column=sa.Column(Amount, nullable=False))
+    status: str = Field(sa_column=sa.Column(sa.String(20), nullable=False))
+    sales_order_ref: str = Field(sa_column=sa.Column(sa.String(80), nullable=False))
+    idempotency_key: str | None = Field(default=None, sa_column=sa.Column(sa.String(100), nullable=True))
+    request_hash: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
+    dimensions: dict = Field(sa_column=sa.Column(sa.JSON, nullable=False))
+    created_at: dt.datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
+
+
+class InvoiceLine(SQLModel, table=True):
+    __tablename__ = "invoice_line"
+
+    id: int | None = Field(default=None, sa_column=sa.Column(BigId, primary_key=True, autoincrement=True))
+    invoice_id: str = Field(sa_column=sa.Column(sa.String(36), sa.ForeignKey("invoice.id"), nullable=False, index=True))
+    line_no: int = Field(sa_column=sa.Column(sa.Integer, nullable=False))
+    item_code: str = Field(sa_column=sa.Column(sa.String(40), nullable=False))
+    item_category: str = Field(sa_column=sa.Column(sa.String(40), nullable=False))
+    description: str = Field(sa_column=sa.Column(sa.String(300), nullable=False))
+    quantity: Decimal = Field(sa_column=sa.Column(sa.Numeric(20, 6), nullable=False))
+    unit_price: Decimal = Field(sa_column=sa.Column(sa.Numeric(20, 6), nullable=False))
+    discount: Decimal = Field(sa_column=sa.Column(Amount, nullable=False))
+    net: Decimal = Field(sa_column=sa.Column(Amount, nullable=False))
+    tax_code: str = Field(sa_column=sa.Column(sa.String(12), nullable=False))
+    tax: Decimal = Field(sa_column=sa.Column(Amount, nullable=False))
+    dimensions: dict = Field(sa_column=sa.Column(sa.JSON, nullable=False))

@@ -1,0 +1,145 @@
+"""AR HTTP API: invoices."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Depends, Header, Query, Response
+from fincore.auth import Authenticator, Principal
+from fincore.db import Database
+from fincore.errors import Conflict, NotFound, Unprocessable
+from fincore.money import MINOR_UNITS
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy.exc import IntegrityError
+
+from ar.adapters.tables import Invoice, InvoiceLine
+from ar.domain.invoice import TAX_RATES, InvoiceError, LineInput
+from ar.service.invoicing import IdempotencyConflict, find_by_key, invoice_json, issue_invoice, request_hash
+
+Code = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.\-]+$")]
+Dim = Annotated[str, Field(max_length=40)]
+
+
+class Dimensions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    cost_centre: Dim = ""
+    department: Dim = ""
+    product: Dim = ""
+    customer: Dim = ""
+    supplier: Dim = ""
+    project: Dim = ""
+    region: Dim = ""
+    sales_team: Dim = ""
+
+    def compact(self) -> dict[str, str]:
+        return {k: v for k, v in self.model_dump().items() if v}
+
+
+class LineIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    description: str = Field(min_length=1, max_length=300)
+    quantity: Decimal = Field(gt=0, max_digits=20, decimal_places=6)
+    unit_price: Decimal = Field(ge=0, max_digits=20, decimal_places=6)
+    discount: Decimal = Field(Decimal(0), ge=0, max_digits=20, decimal_places=4)
+    tax_code: str = Field(description=f"one of {', '.join(TAX_RATES)}")
+    item_code: str = Field("", max_length=40)
+    item_category: str = Field("", max_length=40)
+    dimensions: Dimensions = Dimensions()
+
+
+class InvoiceIn(BaseModel):
+    """Money as decimal strings or numbers in JSON; never floats inside (parsed to Decimal)."""
+
+    model_config = ConfigDict(extra="forbid")
+    company_id: Code
+    customer_code: Code
+    customer_group: str = Field("", max_length=40)
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    issue_date: dt.date
+    due_date: dt.date | None = None
+    sales_order_ref: str = Field("", max_length=80)
+    lines: list[LineIn] = Field(min_length=1, max_length=500)
+    dimensions: Dimensions = Dimensions()
+
+    @field_validator("currency")
+    @classmethod
+    def _known_currency(cls, v: str) -> str:
+        if v not in MINOR_UNITS:
+            raise ValueError("unsupported currency")
+        return v
+
+
+def build_router(db: Database, auth: Authenticator) -> APIRouter:
+    r = APIRouter(prefix="/v1", tags=["invoices"])
+
+    @r.post("/invoices", status_code=201, summary="Issue a sales invoice (emits InvoiceIssued)")
+    async def post_invoice(
+        body: InvoiceIn, response: Response,
+        idempotency_key: Annotated[str | None, Header(max_length=100)] = None,
+        principal: Principal = Depends(auth.require("ar:write")),
+    ) -> dict:
+        principal.require_company(body.company_id)
+        if body.due_date and body.due_date < body.issue_date:
+            raise Unprocessable("due_date is before issue_date")
+        digest = request_hash(body.model_dump(mode="json"))
+        if idempotency_key:
+            async with db.sessions() as s:
+                try:
+                    existing = await find_by_key(s, body.company_id, idempotency_key, digest)
+                except IdempotencyConflict:
+                    raise Conflict("Idempotency-Key reused with a different request") from None
+                if existing is not None:
+                    response.status_code = 200
+                    response.headers["Idempotent-Replayed"] = "true"
+                    return invoice_json(existing)
+        lines = [LineInput(description=ln.description, quantity=ln.quantity, unit_price=ln.unit_price,
+                           tax_code=ln.tax_code, discount=ln.discount, item_code=ln.item_code,
+                           item_category=ln.item_category, dimensions=ln.dimensions.compact())
+                 for ln in body.lines]
+        try:
+            async with db.transaction() as s:
+                inv, rows = await issue_invoice(
+                    s, company_id=body.company_id, customer_code=body.customer_code,
+                    customer_group=body.customer_group, currency=body.currency, issue_date=body.issue_date,
+                    due_date=body.due_date, lines=lines, sales_order_ref=body.sales_order_ref,
+                    dimensions=body.dimensions.compact(), idempotency_key=idempotency_key, digest=digest)
+        except InvoiceError as exc:
+            raise Unprocessable(str(exc)) from exc
+        except IntegrityError:
+            if not idempotency_key:
+                raise
+            async with db.sessions() as s:  # a concurrent request with the same key won the race
+                existing = await find_by_key(s, body.company_id, idempotency_key, digest)
+            response.status_code = 200
+            response.headers["Idempotent-Replayed"] = "true"
+            return invoice_json(existing)
+        response.headers["Location"] = f"/v1/invoices/{inv.id}"
+        return invoice_json(inv, rows)
+
+    @r.get("/invoices/{invoice_id}", summary="One invoice with its lines")
+    async def get_invoice(invoice_id: str, principal: Principal = Depends(auth.require("ar:read"))) -> dict:
+        async with db.sessions() as s:
+            inv = await s.get(Invoice, invoice_id)
+            if inv is None or not principal.can_access(inv.company_id):
+                raise NotFound(f"no invoice {invoice_id}")
+            rows = (await s.execute(sa.select(InvoiceLine).where(InvoiceLine.invoice_id == inv.id))).scalars().all()
+        return invoice_json(inv, list(rows))
+
+    @r.get("/invoices", summary="Invoices of a company, newest first")
+    async def list_invoices(company: str, customer: str | None = None, limit: int = Query(100, ge=1, le=1000),
+                            offset: int = Query(0, ge=0),
+                            principal: Principal = Depends(auth.require("ar:read"))) -> dict:
+        principal.require_company(company)
+        async with db.sessions() as s:
+            q = sa.select(Invoice).where(Invoice.company_id == company)
+            if customer:
+                q = q.where(Invoice.customer_code == customer)
+            total = (await s.execute(sa.select(sa.func.count()).select_from(q.subquery()))).scalar_one()
+            rows = (await s.execute(q.order_by(Invoice.issue_date.desc(), Invoice.number.desc())
+                                    .limit(limit).offset(offset))).scalars().all()
+        return {"total": total, "items": [invoice_json(i) for i in rows]}
+
+    return r

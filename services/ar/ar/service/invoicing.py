@@ -1,0 +1,98 @@
+"""Issue an invoice: the invoice, its lines and the InvoiceIssued event commit together."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+
+import sqlalchemy as sa
+from fincore import dates, money
+from fincore.outbox import add_event
+from fincore.sequences import allocate
+from fincore.tables import utcnow
+from finance.ar.v1 import events_pb2 as ar_events
+from finance.common.v1 import types_pb2
+from sqlmodel.ext.asyncio.session import AsyncSession
+from uuid6 import uuid7
+
+from ar.adapters.tables import Invoice, InvoiceLine
+from ar.domain.invoice import LineInput, PricedInvoice, price_invoice
+
+
+class IdempotencyConflict(Exception):
+    pass
+
+
+def request_hash(body: dict) -> str:
+    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+
+
+async def find_by_key(session: AsyncSession, company_id: str, key: str, digest: str) -> Invoice | None:
+    inv = (await session.execute(sa.select(Invoice).where(
+        Invoice.company_id == company_id, Invoice.idempotency_key == key))).scalar_one_or_none()
+    if inv is not None and inv.request_hash != digest:
+        raise IdempotencyConflict(key)
+    return inv
+
+
+async def issue_invoice(session: AsyncSession, *, company_id: str, customer_code: str, customer_group: str,
+                        currency: str, issue_date: dt.date, due_date: dt.date | None, lines: list[LineInput],
+                        sales_order_ref: str = "", dimensions: dict[str, str] | None = None,
+                        idempotency_key: str | None = None, digest: str = "") -> tuple[Invoice, list[InvoiceLine]]:
+    priced: PricedInvoice = price_invoice(currency, lines)
+    seq = await allocate(session, f"invoice:{company_id}:{issue_date.year}")
+    inv = Invoice(
+        id=str(uuid7()), company_id=company_id, number=f"INV-{issue_date.year}-{seq:06d}",
+        customer_code=customer_code, customer_group=customer_group, currency=currency,
+        issue_date=issue_date, due_date=due_date or issue_date + dt.timedelta(days=30),
+        net_total=priced.net_total, tax_total=priced.tax_total, gross_total=priced.gross_total,
+        status="open", sales_order_ref=sales_order_ref, idempotency_key=idempotency_key,
+        request_hash=digest, dimensions=dimensions or {}, created_at=utcnow(),
+    )
+    session.add(inv)
+    await session.flush()
+    rows = []
+    event = ar_events.InvoiceIssued(
+        company_id=company_id, document_number=inv.number, occurrence_date=dates.to_proto(issue_date),
+        invoice_id=inv.id, customer_code=customer_code, customer_group=customer_group, currency=currency,
+        net_total=money.to_proto(inv.net_total, currency), tax_total=money.to_proto(inv.tax_total, currency),
+        gross_total=money.to_proto(inv.gross_total, currency), due_date=dates.to_proto(inv.due_date),
+        sales_order_ref=sales_order_ref, dimensions=types_pb2.Dimensions(**(dimensions or {})),
+    )
+    for pl in priced.lines:
+        src = pl.source
+        row = InvoiceLine(invoice_id=inv.id, line_no=pl.line_no, item_code=src.item_code,
+                          item_category=src.item_category, description=src.description, quantity=src.quantity,
+                          unit_price=src.unit_price, discount=src.discount, net=pl.net, tax_code=src.tax_code,
+                          tax=pl.tax, dimensions=src.dimensions)
+        session.add(row)
+        rows.append(row)
+        event.lines.append(ar_events.InvoiceLine(
+            line_no=pl.line_no, item_code=src.item_code, item_category=src.item_category,
+            description=src.description, quantity=str(src.quantity),
+            unit_price=money.to_proto(src.unit_price, currency), net=money.to_proto(pl.net, currency),
+            tax_code=src.tax_code, tax=money.to_proto(pl.tax, currency),
+            dimensions=types_pb2.Dimensions(**src.dimensions),
+        ))
+    add_event(session, event, source="ar")
+    return inv, rows
+
+
+def invoice_json(inv: Invoice, lines: list[InvoiceLine] | None = None) -> dict:
+    q = lambda v: str(money.quantize(v, inv.currency))  # noqa: E731
+    out = {
+        "id": inv.id, "company_id": inv.company_id, "number": inv.number, "customer_code": inv.customer_code,
+        "customer_group": inv.customer_group, "currency": inv.currency, "issue_date": inv.issue_date.isoformat(),
+        "due_date": inv.due_date.isoformat(), "net_total": q(inv.net_total), "tax_total": q(inv.tax_total),
+        "gross_total": q(inv.gross_total), "status": inv.status, "sales_order_ref": inv.sales_order_ref,
+        "dimensions": inv.dimensions,
+    }
+    if lines is not None:
+        out["lines"] = [{
+            "line_no": ln.line_no, "item_code": ln.item_code, "item_category": ln.item_category,
+            "description": ln.description, "quantity": format(ln.quantity.normalize(), "f"),
+            "unit_price": format(ln.unit_price.normalize(), "f"), "discount": q(ln.discount), "net": q(ln.net),
+            "tax_code": ln.tax_code, "tax": q(ln.tax), "dimensions": ln.dimensions,
+        } for ln in sorted(lines, key=lambda x: x.line_no)]
+    return out

@@ -1,0 +1,95 @@
+"""GL tables. Journals and their lines are insert-only: the database refuses UPDATE and
+DELETE on them (triggers in the migration), and on PostgreSQL a deferred constraint
+trigger refuses, at commit, any journal whose lines do not balance."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import sqlalchemy as sa
+from fincore.tables import BigId
+from sqlmodel import Field, SQLModel
+
+Amount = sa.Numeric(20, 4)
+
+
+class Company(SQLModel, table=True):
+    __tablename__ = "company"
+
+    id: str = Field(sa_column=sa.Column(sa.String(40), primary_key=True))
+    name: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
+    functional_currency: str = Field(sa_column=sa.Column(sa.String(3), nullable=False))
+    chart_template: str = Field(sa_column=sa.Column(sa.String(40), nullable=False))
+    created_at: dt.datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
+
+
+class Account(SQLModel, table=True):
+    __tablename__ = "account"
+
+    company_id: str = Field(sa_column=sa.Column(sa.String(40), sa.ForeignKey("company.id"), primary_key=True))
+    code: str = Field(sa_column=sa.Column(sa.String(20), primary_key=True))
+    name_zh: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
+    name_en: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
+    type: str = Field(sa_column=sa.Column(sa.String(12), nullable=False))
+    normal: str = Field(sa_column=sa.Column(sa.String(6), nullable=False))
+    control: bool = Field(sa_column=sa.Column(sa.Boolean, nullable=False))
+    cash: bool = Field(sa_column=sa.Column(sa.Boolean, nullable=False))
+
+
+class Journal(SQLModel, table=True):
+    __tablename__ = "journal"
+    __table_args__ = (
+        sa.UniqueConstraint("company_id", "number", name="uq_journal_number"),
+        sa.CheckConstraint("total_debit = total_credit", name="ck_journal_balanced"),
+        sa.Index("ix_journal_company_date", "company_id", "posting_date"),
+    )
+
+    id: str = Field(sa_column=sa.Column(sa.String(36), primary_key=True))
+    company_id: str = Field(sa_column=sa.Column(sa.String(40), sa.ForeignKey("company.id"), nullable=False))
+    number: str = Field(sa_column=sa.Column(sa.String(40), nullable=False))
+    posting_date: dt.date = Field(sa_column=sa.Column(sa.Date, nullable=False))
+    period: str = Field(sa_column=sa.Column(sa.String(7), nullable=False))
+    currency: str = Field(sa_column=sa.Column(sa.String(3), nullable=False))
+    description: str = Field(sa_column=sa.Column(sa.String(500), nullable=False))
+    total_debit: Decimal = Field(sa_column=sa.Column(Amount, nullable=False))
+    total_credit: Decimal = Field(sa_column=sa.Column(Amount, nullable=False))
+    # Where it came from: the event (unique: one event makes at most one journal), the
+    # business document, the rule and version that made it, the trace of the request.
+    source_event_id: str | None = Field(default=None, sa_column=sa.Column(sa.String(64), nullable=True, unique=True))
+    source_event_type: str = Field(sa_column=sa.Column(sa.String(120), nullable=False))
+    source_document: str = Field(sa_column=sa.Column(sa.String(80), nullable=False))
+    rule_id: str = Field(sa_column=sa.Column(sa.String(80), nullable=False))
+    rule_version: int = Field(sa_column=sa.Column(sa.Integer, nullable=False))
+    trace_id: str = Field(sa_column=sa.Column(sa.String(32), nullable=False))
+    posted_at: dt.datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
+
+
+class JournalLine(SQLModel, table=True):
+    __tablename__ = "journal_line"
+    __table_args__ = (
+        sa.CheckConstraint("debit >= 0 AND credit >= 0 AND (debit = 0 OR credit = 0)", name="ck_line_one_side"),
+        sa.Index("ix_line_company_account_date", "company_id", "account_code", "posting_date"),
+        sa.Index("ix_line_journal", "journal_id"),
+    )
+
+    id: int | None = Field(default=None, sa_column=sa.Column(BigId, primary_key=True, autoincrement=True))
+    journal_id: str = Field(sa_column=sa.Column(sa.String(36), sa.ForeignKey("journal.id"), nullable=False))
+    line_no: int = Field(sa_column=sa.Column(sa.Integer, nullable=False))
+    # Denormalised from the header so balances read one table.
+    company_id: str = Field(sa_column=sa.Column(sa.String(40), nullable=False))
+    posting_date: dt.date = Field(sa_column=sa.Column(sa.Date, nullable=False))
+    account_code: str = Field(sa_column=sa.Column(sa.String(20), nullable=False))
+    debit: Decimal = Field(sa_column=sa.Column(Amount, nullable=False))
+    credit: Decimal = Field(sa_column=sa.Column(Amount, nullable=False))
+    currency: str = Field(sa_column=sa.Column(sa.String(3), nullable=False))
+    memo: str = Field(sa_column=sa.Column(sa.String(500), nullable=False))
+    cost_centre: str = Field(default="", sa_column=sa.Column(sa.String(40), nullable=False, server_default=""))
+    department: str = Field(default="", sa_column=sa.Column(sa.String(40), nullable=False, server_default=""))
+    product: str = Field(default="", sa_column=sa.Column(sa.String(40), nullable=False, server_default=""))
+    customer: str = Field(default="", sa_column=sa.Column(sa.String(40), nullable=False, server_default=""))
+    supplier: str = Field(default="", sa_column=sa.Column(sa.String(40), nullable=False, server_default=""))
+    project: str = Field(default="", sa_column=sa.Column(sa.String(40), nullable=False, server_default=""))
+    region: str = Field(default="", sa_column=sa.Column(sa.String(40), nullable=False, server_default=""))
+    sales_team: str = Field(default="", sa_column=sa.Column(sa.String(40), nullable=False, server_default=""))
+    cash_flow_item: str = Field(default="", sa_column=sa.Column(sa.String(40), nullable=False, server_default=""))

@@ -1,0 +1,40 @@
+"""Wiring: settings -> database, rules, consumers, app. Nothing here runs at import."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fincore.db import Database
+from fincore.http import create_service_app
+from fincore.inbox import InboxConsumer
+
+from gl.domain.chart import available_charts, load_chart
+from gl.domain.rules import RuleBook, load_rules
+from gl.entrypoints.http import build_router
+from gl.service.posting import Poster
+from gl.settings import GLSettings
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def rulebook() -> RuleBook:
+    """Rules are validated against every chart template at start-up: a bad rule stops the start."""
+    return load_rules([load_chart(c) for c in available_charts()])
+
+
+def build_consumers(settings: GLSettings, db: Database) -> list[InboxConsumer]:
+    topics = [t.strip() for t in settings.posting_topics.split(",") if t.strip()]
+    return [InboxConsumer(db, settings, name=settings.posting_group, topics=topics, handler=Poster(rulebook()))]
+
+
+def create_app(settings: GLSettings) -> FastAPI:
+    db = Database(settings.resolved_database_url())
+    rulebook()
+    app = create_service_app(
+        settings=settings, db=db, title="Finance suite - General ledger",
+        description="Journals posted from every context's events by declarative rules; statements.",
+        routers=[], consumers=build_consumers(settings, db),
+    )
+    app.include_router(build_router(db, app.state.auth))
+    return app

@@ -1,0 +1,77 @@
+"""Journals as the domain sees them: pure values, no I/O. A draft that does not balance
+can not be built, so nothing downstream ever sees one."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from fincore.money import ZERO, is_quantized
+
+DIMENSIONS = ("cost_centre", "department", "product", "customer", "supplier", "project", "region",
+              "sales_team")
+
+
+class UnbalancedJournal(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class DraftLine:
+    account_code: str
+    debit: Decimal
+    credit: Decimal
+    currency: str
+    memo: str = ""
+    dimensions: dict[str, str] = field(default_factory=dict)
+    cash_flow_item: str = ""
+
+    def __post_init__(self) -> None:
+        if self.debit < 0 or self.credit < 0:
+            raise ValueError("debit and credit are never negative (a negative amount flips the side)")
+        if self.debit and self.credit:
+            raise ValueError("a line is a debit or a credit, not both")
+        unknown = set(self.dimensions) - set(DIMENSIONS)
+        if unknown:
+            raise ValueError(f"unknown dimensions {sorted(unknown)}")
+
+
+@dataclass(frozen=True)
+class JournalDraft:
+    company_id: str
+    posting_date: dt.date
+    currency: str
+    description: str
+    lines: tuple[DraftLine, ...]
+    source_event_id: str = ""
+    source_event_type: str = ""
+    source_document: str = ""
+    rule_id: str = ""
+    rule_version: int = 0
+
+    def __post_init__(self) -> None:
+        if len(self.lines) < 2:
+            raise UnbalancedJournal("a journal needs at least two lines")
+        for line in self.lines:
+            if line.currency != self.currency:
+                raise UnbalancedJournal(f"line in {line.currency} on a {self.currency} journal")
+            if not (is_quantized(line.debit, self.currency) and is_quantized(line.credit, self.currency)):
+                raise UnbalancedJournal(f"amount finer than the {self.currency} minor unit on {line.account_code}")
+        if self.total_debit != self.total_credit:
+            raise UnbalancedJournal(
+                f"debits {self.total_debit} != credits {self.total_credit} ({self.description})")
+        if self.total_debit == ZERO:
+            raise UnbalancedJournal("a journal of zero amount posts nothing")
+
+    @property
+    def total_debit(self) -> Decimal:
+        return sum((line.debit for line in self.lines), ZERO)
+
+    @property
+    def total_credit(self) -> Decimal:
+        return sum((line.credit for line in self.lines), ZERO)
+
+    @property
+    def period(self) -> str:
+        return f"{self.posting_date.year:04d}-{self.posting_date.month:02d}"

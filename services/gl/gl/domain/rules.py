@@ -1,0 +1,275 @@
+"""Posting rules as data: which event makes which journal lines.
+
+A rule file (gl/data/rules/*.yaml) holds rules like::
+
+    - id: ar.invoice_issued
+      version: 1
+      effective_from: 2000-01-01
+      event: finance.ar.InvoiceIssued.v1
+      when: {customer_group: [INTERCO]}      # optional: field -> value or list of values
+      lines:
+        - debit: receivables                 # a chart role, or an account code
+          amount: gross_total                # path to a Money field of the event
+          dimensions: {customer: customer_code}
+        - credit: revenue
+          each: lines                        # one journal line per element of a repeated field
+          amount: net                        # paths are relative to the element ...
+          account_by: {field: item_category, map: {SERVICE: other_revenue}}
+          dimensions: {customer: ^customer_code}   # ... and ^ reaches the event itself
+
+A negative amount posts on the other side; a zero amount posts no line. The `dimensions`
+message of the event and of each element are carried to the lines automatically.
+
+Rules are validated when loaded (start-up): known event type, known roles in every chart,
+paths that exist on the message. For one event the rule applied is the matching one with
+the latest `effective_from` not after the event's date, so a rule change applies to events
+from its effective date and every journal records the rule id and version that made it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import yaml
+from fincore import dates, money
+from fincore.events.registry import registry
+from finance.common.v1 import types_pb2
+from google.protobuf.descriptor import Descriptor, FieldDescriptor
+from google.protobuf.message import Message
+
+from gl.domain.chart import Chart
+from gl.domain.journal import DIMENSIONS, DraftLine, JournalDraft
+
+RULES_DIR = Path(__file__).resolve().parent.parent / "data" / "rules"
+
+
+class RuleError(ValueError):
+    """A rule file is invalid (raised at start-up, never while posting)."""
+
+
+class NoRule(LookupError):
+    """No rule matches the event."""
+
+
+class CurrencyMismatch(ValueError):
+    """The event is in a currency other than the company's functional currency."""
+
+
+@dataclass(frozen=True)
+class LineSpec:
+    side: str  # debit | credit
+    account: str  # role or code
+    amount: str
+    each: str = ""
+    account_by: tuple[str, dict[str, str]] | None = None
+    dimensions: dict[str, str] = field(default_factory=dict)
+    memo: str = ""
+    cash_flow: str = ""
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    version: int
+    effective_from: dt.date
+    event: str
+    lines: tuple[LineSpec, ...]
+    description: str = ""
+    when: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def matches(self, msg: Message) -> bool:
+        return all(_str(resolve(msg, msg, path)) in values for path, values in self.when.items())
+
+
+class RuleBook:
+    def __init__(self, rules: list[Rule]) -> None:
+        self.rules = rules
+        self._by_event: dict[str, list[Rule]] = {}
+        for r in rules:
+            self._by_event.setdefault(r.event, []).append(r)
+        for lst in self._by_event.values():
+            lst.sort(key=lambda r: (r.effective_from, r.version), reverse=True)
+
+    @property
+    def event_types(self) -> list[str]:
+        return sorted(self._by_event)
+
+    def select(self, ce_type: str, msg: Message, on: dt.date) -> Rule:
+        for rule in self._by_event.get(ce_type, []):
+            if rule.effective_from <= on and rule.matches(msg):
+                return rule
+        raise NoRule(f"no posting rule for {ce_type} on {on}")
+
+    def draft(self, *, ce_type: str, msg: Message, chart: Chart, functional_currency: str,
+              event_id: str = "") -> JournalDraft:
+        posting_date = dates.from_proto(msg.occurrence_date)
+        rule = self.select(ce_type, msg, posting_date)
+        lines: list[DraftLine] = []
+        root_dims = _dims(getattr(msg, "dimensions", None))
+        for spec in rule.lines:
+            items = list(resolve(msg, msg, spec.each)) if spec.each else [msg]
+            for item in items:
+                amount_money = resolve(msg, item, spec.amount)
+                if not isinstance(amount_money, types_pb2.Money):
+                    raise RuleError(f"{rule.id}: {spec.amount} is not a Money field")
+                if amount_money.currency_code and amount_money.currency_code != functional_currency:
+                    raise CurrencyMismatch(
+                        f"{ce_type} {msg.document_number} is in {amount_money.currency_code}; "
+                        f"company {msg.company_id} keeps its books in {functional_currency}")
+                amount = money.from_proto(amount_money)
+                if amount == 0:
+                    continue
+                amount = money.quantize(amount, functional_currency)
+                account = spec.account
+                if spec.account_by:
+                    path, mapping = spec.account_by
+                    account = mapping.get(_str(resolve(msg, item, path)), account)
+                dims = dict(root_dims)
+                if item is not msg:
+                    dims.update(_dims(getattr(item, "dimensions", None)))
+                for dim, path in spec.dimensions.items():
+                    value = _str(resolve(msg, item, path))
+                    if value:
+                        dims[dim] = value
+                debit_side = (spec.side == "debit") == (amount > 0)
+                amount = abs(amount)
+                lines.append(DraftLine(
+                    account_code=chart.account_for(account),
+                    debit=amount if debit_side else Decimal(0),
+                    credit=Decimal(0) if debit_side else amount,
+                    currency=functional_currency,
+                    memo=spec.memo.format_map(_Fmt(msg, item)) if spec.memo else "",
+                    dimensions=dims,
+                    cash_flow_item=spec.cash_flow,
+                ))
+        return JournalDraft(
+            company_id=msg.company_id,
+            posting_date=posting_date,
+            currency=functional_currency,
+            description=f"{rule.description or rule.id} {msg.document_number}".strip(),
+            lines=tuple(lines),
+            source_event_id=event_id,
+            source_event_type=ce_type,
+            source_document=msg.document_number,
+            rule_id=rule.id,
+            rule_version=rule.version,
+        )
+
+
+class _Fmt(dict):
+    def __init__(self, root: Message, item: Message) -> None:
+        super().__init__()
+        self.root, self.item = root, item
+
+    def __missing__(self, key: str) -> str:
+        return _str(resolve(self.root, self.item, key))
+
+
+def resolve(root: Message, item: Message, path: str) -> Any:
+    obj: Any = root if path.startswith("^") else item
+    for part in path.lstrip("^").split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def _str(value: Any) -> str:
+    if isinstance(value, types_pb2.Money):
+        return str(money.from_proto(value))
+    if isinstance(value, types_pb2.Date):
+        return dates.from_proto(value).isoformat()
+    return str(value)
+
+
+def _dims(msg: Message | None) -> dict[str, str]:
+    if msg is None:
+        return {}
+    return {d: getattr(msg, d) for d in DIMENSIONS if getattr(msg, d, "")}
+
+
+# --- loading and validation -------------------------------------------------------------
+
+def _field_of(desc: Descriptor, path: str, root: Descriptor) -> FieldDescriptor:
+    d = root if path.startswith("^") else desc
+    fd = None
+    for part in path.lstrip("^").split("."):
+        if d is None or part not in d.fields_by_name:
+            raise RuleError(f"no field {path!r} on {(d or desc).full_name}")
+        fd = d.fields_by_name[part]
+        d = fd.message_type
+    return fd
+
+
+def _parse(raw: dict, source: str, charts: list[Chart]) -> Rule:
+    try:
+        rid, version, event = raw["id"], int(raw["version"]), raw["event"]
+        eff = raw.get("effective_from", dt.date(1900, 1, 1))
+        eff = eff if isinstance(eff, dt.date) else dt.date.fromisoformat(str(eff))
+    except (KeyError, ValueError) as exc:
+        raise RuleError(f"{source}: rule {raw.get('id', '?')}: {exc}") from exc
+    where = f"{source}: rule {rid} v{version}"
+    try:
+        spec = registry.by_type(event)
+    except KeyError as exc:
+        raise RuleError(f"{where}: {exc}") from exc
+    root = spec.message_class.DESCRIPTOR
+    when = {}
+    for path, values in (raw.get("when") or {}).items():
+        _field_of(root, path, root)
+        when[path] = tuple(str(v) for v in (values if isinstance(values, list) else [values]))
+    lines = []
+    for i, ln in enumerate(raw.get("lines") or []):
+        sides = [s for s in ("debit", "credit") if s in ln]
+        if len(sides) != 1:
+            raise RuleError(f"{where}: line {i}: give exactly one of debit/credit")
+        side = sides[0]
+        desc = root
+        each = ln.get("each", "")
+        try:
+            if each:
+                fd = _field_of(root, each, root)
+                if not fd.is_repeated or fd.message_type is None:
+                    raise RuleError(f"{where}: each {each!r} is not a repeated message field")
+                desc = fd.message_type
+            fd = _field_of(desc, ln["amount"], root)
+            if fd.message_type is None or fd.message_type.full_name != "finance.common.v1.Money":
+                raise RuleError(f"{where}: amount {ln['amount']!r} is not a Money field")
+            account_by = None
+            if "account_by" in ln:
+                _field_of(desc, ln["account_by"]["field"], root)
+                account_by = (ln["account_by"]["field"], {str(k): str(v) for k, v in ln["account_by"]["map"].items()})
+            dims = dict(ln.get("dimensions") or {})
+            for dim, path in dims.items():
+                if dim not in DIMENSIONS:
+                    raise RuleError(f"{where}: unknown dimension {dim!r}")
+                _field_of(desc, path, root)
+        except KeyError as exc:
+            raise RuleError(f"{where}: line {i}: missing {exc}") from exc
+        targets = [ln[side], *(account_by[1].values() if account_by else [])]
+        for chart in charts:
+            for t in targets:
+                try:
+                    chart.account_for(t)
+                except KeyError as exc:
+                    raise RuleError(f"{where}: {exc}") from exc
+        lines.append(LineSpec(side, str(ln[side]), ln["amount"], each, account_by, dims,
+                              ln.get("memo", ""), ln.get("cash_flow", "")))
+    if len(lines) < 2:
+        raise RuleError(f"{where}: a rule needs at least two lines")
+    return Rule(rid, version, eff, event, tuple(lines), raw.get("description", ""), when)
+
+
+def load_rules(charts: list[Chart], directory: Path = RULES_DIR) -> RuleBook:
+    rules: list[Rule] = []
+    seen = set()
+    for path in sorted(directory.glob("*.yaml")):
+        for raw in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
+            rule = _parse(raw, path.name, charts)
+            if (rule.id, rule.version) in seen:
+                raise RuleError(f"{path.name}: rule {rule.id} v{rule.version} defined twice")
+            seen.add((rule.id, rule.version))
+            rules.append(rule)
+    return RuleBook(rules)
