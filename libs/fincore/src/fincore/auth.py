@@ -17,7 +17,6 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fincore.errors import ProblemError
 from fincore.settings import ServiceSettings
 
-
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 

@@ -48,7 +48,8 @@ async def ensure_topics(settings: ServiceSettings, topics: list[str], *, partiti
     await admin.start()
     try:
         existing = set(await admin.list_topics())
-        new = [NewTopic(t, num_partitions=partitions or settings.kafka_topic_partitions, replication_factor=settings.kafka_topic_replication)
+        new = [NewTopic(t, num_partitions=partitions or settings.kafka_topic_partitions,
+                        replication_factor=settings.kafka_topic_replication)
                for t in topics if t not in existing]
         if new:
             try:
@@ -63,7 +64,8 @@ async def ensure_topics(settings: ServiceSettings, topics: list[str], *, partiti
 async def broker_reachable(settings: ServiceSettings, timeout_s: float = 3.0) -> None:
     from aiokafka.client import AIOKafkaClient
 
-    client = AIOKafkaClient(bootstrap_servers=settings.kafka_bootstrap_servers, request_timeout_ms=int(timeout_s * 1000))
+    client = AIOKafkaClient(bootstrap_servers=settings.kafka_bootstrap_servers,
+                            request_timeout_ms=int(timeout_s * 1000))
     try:
         await client.bootstrap()
     finally:

@@ -7,12 +7,12 @@ import hashlib
 import json
 
 import sqlalchemy as sa
+from finance.ar.v1 import events_pb2 as ar_events
+from finance.common.v1 import types_pb2
 from fincore import dates, money
 from fincore.outbox import add_event
 from fincore.sequences import allocate
 from fincore.tables import utcnow
-from finance.ar.v1 import events_pb2 as ar_events
-from finance.common.v1 import types_pb2
 from sqlmodel.ext.asyncio.session import AsyncSession
 from uuid6 import uuid7
 

@@ -35,9 +35,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from finance.common.v1 import types_pb2
 from fincore import dates, money
 from fincore.events.registry import registry
-from finance.common.v1 import types_pb2
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 

@@ -7,6 +7,8 @@ import logging
 from decimal import Decimal
 
 import sqlalchemy as sa
+from finance.common.v1 import types_pb2
+from finance.gl.v1 import events_pb2 as gl_events
 from fincore import dates, money
 from fincore.events.envelope import Envelope
 from fincore.inbox import PermanentError
@@ -14,8 +16,6 @@ from fincore.outbox import add_event
 from fincore.sequences import allocate
 from fincore.tables import utcnow
 from fincore.telemetry import current_trace_id
-from finance.common.v1 import types_pb2
-from finance.gl.v1 import events_pb2 as gl_events
 from opentelemetry import trace
 from sqlmodel.ext.asyncio.session import AsyncSession
 from uuid6 import uuid7

@@ -1,0 +1,75 @@
+# One entry point. Everything is installed from nothing into .tools (uv) and .venv (the
+# locked workspace); nothing is assumed on the machine but python3 (3.11).
+SHELL := /bin/bash
+PY ?= python3
+UV_VERSION := 0.13.8
+export UV_PYTHON_DOWNLOADS := never
+UV := .tools/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+# Development and CI use Tansu (a Kafka-protocol broker from PyPI), which refuses the
+# idempotent producer; production (Apache Kafka) keeps the default (on).
+export KAFKA_IDEMPOTENT_PRODUCER ?= false
+KAFKA_PORT ?= 9092
+export KAFKA_BOOTSTRAP_SERVERS ?= 127.0.0.1:$(KAFKA_PORT)
+SERVICES_BUILT := gl ar
+
+.PHONY: help install proto proto-check lint test test-unit test-e2e run migrate bench pg-up token clean
+
+help:
+	@echo "make run    - start the broker and the services on SQLite, load demo data"
+	@echo "make test   - install, start what tests need, run every test, stop it again"
+	@echo "make proto  - regenerate Python code and docs/events.md from proto/"
+	@echo "make lint | proto-check | bench | token | clean"
+
+$(UV):
+	$(PY) -m venv .tools
+	.tools/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.synced: $(UV) uv.lock pyproject.toml $(wildcard libs/*/pyproject.toml services/*/pyproject.toml)
+	$(UV) sync --frozen --python $(PY)
+	touch $@
+
+install: $(VENV)/.synced
+
+proto: install
+	$(BIN)/python tools/protogen.py
+
+proto-check: install
+	$(BIN)/python tools/protogen.py --check
+
+lint: install
+	$(BIN)/ruff check .
+
+# PostgreSQL comes from the machine (as in CI); start the cluster if it is down.
+pg-up:
+	@pg_isready -q -h 127.0.0.1 -p 5432 || { \
+	  echo "starting PostgreSQL"; \
+	  pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start && sleep 2; }
+
+# The e2e harness starts its own broker (a free port) and its own PostgreSQL databases,
+# and stops/drops them at the end; it fails loudly if it cannot.
+test: install pg-up proto-check lint
+	$(BIN)/pytest
+
+test-unit: install
+	$(BIN)/pytest -m "not e2e and not integration"
+
+test-e2e: install pg-up
+	$(BIN)/pytest tests/e2e
+
+migrate: install
+	@for s in $(SERVICES_BUILT); do $(BIN)/finance-$$s migrate || exit 1; done
+
+# Broker, APIs, relays and consumers are declared once in the Procfile; honcho runs them.
+run: install migrate
+	$(BIN)/honcho start -f Procfile
+
+bench: install pg-up
+	$(BIN)/python bench/outbox_to_gl.py --invoices 10000
+
+token: install
+	@$(BIN)/python tools/devtoken.py
+
+clean:
+	rm -rf .data .run

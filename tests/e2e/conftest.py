@@ -1,0 +1,170 @@
+"""The whole suite as processes (APIs, relays, consumers) on the real broker and PostgreSQL.
+
+Started once per test session; every test works in companies of its own, so tests do not
+see each other's books. Service logs are in .run/e2e/<run id>/ (printed on failure)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+import uuid
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+import pytest
+from fincore.auth import ALL_SCOPES, mint_token
+from fincore.settings import ServiceSettings
+from fincore.testing import Infra, OtlpReceiver, ServiceProcess, free_port, start_infra
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="session")
+def log_dir() -> Path:
+    d = ROOT / ".run" / "e2e" / dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+@pytest.fixture(scope="session")
+def infra(log_dir):
+    with start_infra(log_dir) as i:
+        yield i
+
+
+@pytest.fixture(scope="session")
+def otlp():
+    with OtlpReceiver() as r:
+        yield r
+
+
+class Suite:
+    def __init__(self, infra: Infra, otlp: OtlpReceiver, log_dir: Path) -> None:
+        self.infra = infra
+        self.gl_port, self.ar_port = free_port(), free_port()
+        env = {
+            **infra.env(), **otlp.env(),
+            "GL_DATABASE_URL": infra.database_url("gl"), "AR_DATABASE_URL": infra.database_url("ar"),
+            "GL_HTTP_PORT": str(self.gl_port), "AR_HTTP_PORT": str(self.ar_port),
+            "AR_OUTBOX_BATCH_SIZE": "50", "GL_CONSUMER_RETRY_BACKOFF_S": "0.05",
+            "FINANCE_DATA_DIR": str(log_dir / "data"), "LOG_LEVEL": "INFO",
+        }
+        self.env = env
+        mk = lambda name, module, cmd, **kw: ServiceProcess(name, module, cmd, env, log_dir, **kw)  # noqa: E731
+        self.gl_migrate = mk("gl-migrate", "gl", "migrate")
+        self.ar_migrate = mk("ar-migrate", "ar", "migrate")
+        self.gl_api = mk("gl-api", "gl", "api", ready_url=f"{self.gl_url}/readyz")
+        self.ar_api = mk("ar-api", "ar", "api", ready_url=f"{self.ar_url}/readyz")
+        self.gl_consumer = mk("gl-consume", "gl", "consume", ready_log="consumer gl-posting reading")
+        self.gl_relay = mk("gl-relay", "gl", "relay", ready_log="outbox relay publishing")
+        self.ar_relay = mk("ar-relay", "ar", "relay", ready_log="outbox relay publishing")
+        self.processes = [self.gl_api, self.ar_api, self.gl_consumer, self.gl_relay, self.ar_relay]
+        token = mint_token(ServiceSettings(), subject="e2e", scopes=ALL_SCOPES, companies=["*"])
+        self.http = httpx.Client(headers={"Authorization": f"Bearer {token}"}, timeout=30)
+
+    @property
+    def gl_url(self) -> str:
+        return f"http://127.0.0.1:{self.gl_port}"
+
+    @property
+    def ar_url(self) -> str:
+        return f"http://127.0.0.1:{self.ar_port}"
+
+    def start(self) -> None:
+        self.gl_migrate.run_once()
+        self.ar_migrate.run_once()
+        for p in self.processes:
+            p.start()
+
+    def stop(self) -> None:
+        self.http.close()
+        for p in self.processes:
+            p.stop()
+
+    def logs(self) -> str:
+        return "\n".join(f"--- {p.name} ---\n{p.tail(15)}" for p in self.processes)
+
+    # --- client side ---------------------------------------------------------------
+    def new_company(self, prefix: str = "E2E") -> str:
+        cid = f"{prefix}-{uuid.uuid4().hex[:8]}"
+        r = self.http.post(f"{self.gl_url}/v1/companies",
+                           json={"id": cid, "name": f"Company {cid}", "functional_currency": "CNY"})
+        assert r.status_code == 201, r.text
+        return cid
+
+    @staticmethod
+    def invoice_body(company: str, i: int) -> dict:
+        return {"company_id": company, "customer_code": f"C{i % 7:03d}", "currency": "CNY",
+                "issue_date": (dt.date(2026, 11, 1) + dt.timedelta(days=i % 28)).isoformat(),
+                "lines": [{"description": "Widget", "item_code": f"P{i % 5}", "quantity": str(1 + i % 4),
+                           "unit_price": f"{(i * 37) % 1000 + 0.99:.2f}", "tax_code": "VAT13"},
+                          {"description": "Freight", "quantity": "1", "unit_price": f"{i % 50}.15",
+                           "tax_code": "VAT9"}]}
+
+    def post_invoice(self, company: str, i: int, **headers) -> dict:
+        r = self.http.post(f"{self.ar_url}/v1/invoices", json=self.invoice_body(company, i),
+                           headers={"Idempotency-Key": f"{company}-{i}", **headers})
+        assert r.status_code in (200, 201), r.text
+        return r.json()
+
+    def trial_balance(self, company: str, as_of: str = "2026-12-31") -> dict:
+        r = self.http.get(f"{self.gl_url}/v1/trial-balance", params={"company": company, "as_of": as_of})
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    def journal_count(self, company: str) -> int:
+        return self.trial_balance(company)["journals"]
+
+    def wait_journals(self, company: str, n: int, timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        while (got := self.journal_count(company)) < n:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{got} of {n} journals after {timeout}s\n{self.logs()}")
+            time.sleep(0.25)
+
+    def journals(self, company: str) -> list[dict]:
+        items, offset = [], 0
+        while True:
+            r = self.http.get(f"{self.gl_url}/v1/journals",
+                              params={"company": company, "limit": 1000, "offset": offset})
+            assert r.status_code == 200, r.text
+            page = r.json()["items"]
+            items += page
+            if len(page) < 1000:
+                return items
+            offset += 1000
+
+    def assert_posted_exactly_once(self, company: str, invoices: list[dict]) -> None:
+        """Every invoice has exactly one journal, and the books are the sum of the invoices."""
+        journals = self.journals(company)
+        docs = [j["source"]["document"] for j in journals]
+        expected = sorted(inv["number"] for inv in invoices)
+        dupes = sorted({d for d in docs if docs.count(d) > 1})
+        missing = sorted(set(expected) - set(docs))
+        assert not dupes, f"double-posted: {dupes[:10]}"
+        assert not missing, f"never posted: {missing[:10]}"
+        assert sorted(docs) == expected
+        tb = self.trial_balance(company)
+        assert tb["balanced"], tb["totals"]
+        gross = sum((Decimal(i["gross_total"]) for i in invoices), Decimal(0))
+        net = sum((Decimal(i["net_total"]) for i in invoices), Decimal(0))
+        tax = sum((Decimal(i["tax_total"]) for i in invoices), Decimal(0))
+        by_acct = {ln["account"]: ln for ln in tb["lines"]}
+        assert Decimal(by_acct["1122"]["debit_balance"]) == gross
+        assert Decimal(by_acct["6001"]["credit_balance"]) == net
+        assert Decimal(by_acct["22210102"]["credit_balance"]) == tax
+        assert Decimal(tb["totals"]["debit_balance"]) == gross == Decimal(tb["totals"]["credit_balance"])
+
+
+@pytest.fixture(scope="session")
+def suite(infra, otlp, log_dir):
+    s = Suite(infra, otlp, log_dir)
+    try:
+        s.start()
+    except Exception:
+        s.stop()
+        raise
+    yield s
+    s.stop()
