@@ -7,11 +7,7 @@ export UV_PYTHON_DOWNLOADS := never
 UV := .tools/bin/uv
 VENV := .venv
 BIN := $(VENV)/bin
-# Development and CI use Tansu (a Kafka-protocol broker from PyPI), which refuses the
-# idempotent producer; production (Apache Kafka) keeps the default (on).
-export KAFKA_IDEMPOTENT_PRODUCER ?= false
 KAFKA_PORT ?= 9092
-export KAFKA_BOOTSTRAP_SERVERS ?= 127.0.0.1:$(KAFKA_PORT)
 SERVICES_BUILT := gl ar
 
 .PHONY: help install proto proto-check lint test test-unit test-e2e run migrate bench pg-up token clean
@@ -62,6 +58,12 @@ migrate: install
 	@for s in $(SERVICES_BUILT); do $(BIN)/finance-$$s migrate || exit 1; done
 
 # Broker, APIs, relays and consumers are declared once in the Procfile; honcho runs them.
+# make run uses the local broker (Tansu, a Kafka-protocol broker from PyPI), which refuses
+# the idempotent producer; production (Apache Kafka) keeps the default (on). The tests'
+# harness picks its own broker: these are deliberately not exported to `make test`.
+run migrate: export KAFKA_IDEMPOTENT_PRODUCER ?= false
+run migrate: export KAFKA_BOOTSTRAP_SERVERS ?= 127.0.0.1:$(KAFKA_PORT)
+run migrate: export KAFKA_PORT := $(KAFKA_PORT)
 run: install migrate
 	$(BIN)/honcho start -f Procfile
 
