@@ -61,8 +61,12 @@ class Suite:
         self.gl_relay = mk("gl-relay", "gl", "relay", ready_log="outbox relay publishing")
         self.ar_relay = mk("ar-relay", "ar", "relay", ready_log="outbox relay publishing")
         self.processes = [self.gl_api, self.ar_api, self.gl_consumer, self.gl_relay, self.ar_relay]
-        token = mint_token(ServiceSettings(), subject="e2e", scopes=ALL_SCOPES, companies=["*"])
-        self.http = httpx.Client(headers={"Authorization": f"Bearer {token}"}, timeout=30)
+        self.token = mint_token(ServiceSettings(), subject="e2e", scopes=ALL_SCOPES, companies=["*"])
+        self.http = self.client()
+
+    def client(self) -> httpx.Client:
+        """A client of its own (one per thread)."""
+        return httpx.Client(headers={"Authorization": f"Bearer {self.token}"}, timeout=30)
 
     @property
     def gl_url(self) -> str:
@@ -103,8 +107,8 @@ class Suite:
                           {"description": "Freight", "quantity": "1", "unit_price": f"{i % 50}.15",
                            "tax_code": "VAT9"}]}
 
-    def post_invoice(self, company: str, i: int, **headers) -> dict:
-        r = self.http.post(f"{self.ar_url}/v1/invoices", json=self.invoice_body(company, i),
+    def post_invoice(self, company: str, i: int, client: httpx.Client | None = None, **headers) -> dict:
+        r = (client or self.http).post(f"{self.ar_url}/v1/invoices", json=self.invoice_body(company, i),
                            headers={"Idempotency-Key": f"{company}-{i}", **headers})
         assert r.status_code in (200, 201), r.text
         return r.json()

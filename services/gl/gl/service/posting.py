@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from dataclasses import dataclass
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -49,22 +50,33 @@ async def create_company(session: AsyncSession, *, company_id: str, name: str, f
     return company
 
 
+@dataclass(frozen=True)
+class CompanyBooks:
+    """What posting needs to know of a company; plain values, so a cached copy never
+    depends on a session (an ORM instance would be expired by the next rollback)."""
+
+    id: str
+    functional_currency: str
+    chart_template: str
+
+
 class Poster:
     """Turns events into journals (the GL's consumer handler)."""
 
     def __init__(self, rules: RuleBook) -> None:
         self.rules = rules
-        self._companies: dict[str, Company] = {}
+        self._companies: dict[str, CompanyBooks] = {}
         self.posting_types = set(rules.event_types)
 
-    async def _company(self, session: AsyncSession, company_id: str) -> Company:
-        company = self._companies.get(company_id)
-        if company is None:
+    async def _company(self, session: AsyncSession, company_id: str) -> CompanyBooks:
+        books = self._companies.get(company_id)
+        if books is None:
             company = await session.get(Company, company_id)
             if company is None:
                 raise PermanentError(f"company {company_id!r} is not set up in the ledger")
-            self._companies[company_id] = company
-        return company
+            books = CompanyBooks(company.id, company.functional_currency, company.chart_template)
+            self._companies[company_id] = books
+        return books
 
     async def __call__(self, session: AsyncSession, env: Envelope) -> None:
         if env.type not in self.posting_types:
