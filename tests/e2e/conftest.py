@@ -15,29 +15,9 @@ import httpx
 import pytest
 from fincore.auth import ALL_SCOPES, mint_token
 from fincore.settings import ServiceSettings
-from fincore.testing import Infra, OtlpReceiver, ServiceProcess, free_port, start_infra
+from fincore.testing import Infra, OtlpReceiver, ServiceProcess, free_port
 
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="session")
-def log_dir() -> Path:
-    d = ROOT / ".run" / "e2e" / dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    d.mkdir(parents=True, exist_ok=True)
-    return d
-
-
-@pytest.fixture(scope="session")
-def infra(log_dir):
-    with start_infra(log_dir) as i:
-        yield i
-
-
-@pytest.fixture(scope="session")
-def otlp():
-    with OtlpReceiver() as r:
-        yield r
 
 
 class Suite:

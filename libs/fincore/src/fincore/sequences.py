@@ -8,8 +8,8 @@ expectation for vouchers). `allocate(n)` takes a whole block for a batch in one 
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 
 class DocumentSequence(SQLModel, table=True):

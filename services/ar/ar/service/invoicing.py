@@ -13,7 +13,7 @@ from fincore import dates, money
 from fincore.outbox import add_event
 from fincore.sequences import allocate
 from fincore.tables import utcnow
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 from uuid6 import uuid7
 
 from ar.adapters.tables import Invoice, InvoiceLine

@@ -18,7 +18,7 @@ from fincore.sequences import allocate
 from fincore.tables import utcnow
 from fincore.telemetry import current_trace_id
 from opentelemetry import trace
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 from uuid6 import uuid7
 
 from gl.adapters.tables import Account, Company, Journal, JournalLine

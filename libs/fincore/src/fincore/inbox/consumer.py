@@ -26,7 +26,7 @@ from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from prometheus_client import Counter
 from sqlalchemy import select
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 from tenacity import AsyncRetrying, retry_if_not_exception_type, stop_after_attempt, wait_exponential
 
 from fincore.db import Database
@@ -163,6 +163,17 @@ class InboxConsumer:
     async def _dead_letter(self, rec: ConsumerRecord, env: Envelope | None, exc: BaseException,
                            *, attempts: int) -> None:
         error = f"{type(exc).__name__}: {exc}"
+        if env is not None:
+            # A redelivered copy of an event already dead-lettered (and not yet replayed) is the
+            # same problem, not a new one: one dead letter per event.
+            async with self.db.sessions() as session:
+                earlier = (await session.execute(
+                    select(DeadLetter.id).where(DeadLetter.consumer == self.name, DeadLetter.event_id == env.id,
+                                                DeadLetter.replayed_at.is_(None)))).scalars().first()
+            if earlier is not None:
+                log.warning("%s: %s[%d]@%d is a copy of dead letter #%d; skipped", self.name, rec.topic,
+                            rec.partition, rec.offset, earlier)
+                return
         log.error("%s: %s[%d]@%d -> %s: %s", self.name, rec.topic, rec.partition, rec.offset,
                   self.settings.dlq_topic, error)
         headers = [(k, v) for k, v in rec.headers if not k.startswith("dlq_")] + [

@@ -1,19 +1,21 @@
 from __future__ import annotations
 
 from google.protobuf.message import Message
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from fincore.events.envelope import Envelope, envelope_headers, new_envelope
 from fincore.tables import OutboxRecord, utcnow
 from fincore.telemetry import inject_headers
 
 
-def add_event(session: AsyncSession, payload: Message, *, source: str) -> Envelope:
+def add_event(session: AsyncSession, payload: Message, *, source: str, topic: str | None = None) -> Envelope:
     """Stage `payload` as an event in the caller's transaction; the relay publishes it after commit.
 
     The current trace context is stored with the row so the relay's produce span and the
     consumers continue the trace of the request that caused the event."""
     env = new_envelope(payload, source=source, trace_headers=inject_headers())
+    if topic:  # e.g. a test's private topic; normally the topic declared in proto/
+        env.topic = topic
     session.add(
         OutboxRecord(
             event_id=env.id,
