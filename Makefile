@@ -68,7 +68,7 @@ run: install migrate
 	$(BIN)/honcho start -f Procfile
 
 bench: install pg-up
-	$(BIN)/python bench/outbox_to_gl.py --invoices 10000
+	$(BIN)/python bench/outbox_to_gl.py --invoices 10000 --runs 3
 
 token: install
 	@$(BIN)/python tools/devtoken.py

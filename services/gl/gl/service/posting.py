@@ -17,6 +17,7 @@ from fincore.outbox import add_event
 from fincore.sequences import allocate
 from fincore.tables import utcnow
 from fincore.telemetry import current_trace_id
+from opentelemetry import context as otel_context
 from opentelemetry import trace
 from sqlalchemy.ext.asyncio import AsyncSession
 from uuid6 import uuid7
@@ -79,6 +80,8 @@ class Poster:
         return books
 
     async def __call__(self, session: AsyncSession, env: Envelope) -> None:
+        """Draft the event's journal (pure, per event, in the event's trace) and stage it;
+        `before_commit` writes the whole batch's journals in a few statements."""
         if env.type not in self.posting_types:
             return  # not a posting event (master data and the like): recorded in the inbox only
         msg = env.payload
@@ -86,47 +89,88 @@ class Poster:
         with tracer.start_as_current_span("gl.post_journal", attributes={
             "finance.company_id": company.id, "finance.document": msg.document_number,
             "cloudevents.event_type": env.type,
-        }) as span:
+        }):
             try:
                 draft = self.rules.draft(ce_type=env.type, msg=msg, chart=load_chart(company.chart_template),
                                          functional_currency=company.functional_currency, event_id=env.id)
             except (NoRule, CurrencyMismatch, UnbalancedJournal, ValueError) as exc:
                 raise PermanentError(f"{type(exc).__name__}: {exc}") from exc
-            journal = await post_journal(session, draft)
-            span.set_attribute("finance.journal_number", journal.number)
+            session.info.setdefault(_STAGED, []).append(_Staged(draft, current_trace_id(), otel_context.get_current()))
+
+    async def before_commit(self, session: AsyncSession) -> None:
+        staged = session.info.pop(_STAGED, [])
+        if staged:
+            with tracer.start_as_current_span("gl.write_journals", attributes={"finance.journals": len(staged)}):
+                await write_journals(session, staged)
 
 
-async def post_journal(session: AsyncSession, draft: JournalDraft) -> Journal:
-    seq = await allocate(session, f"journal:{draft.company_id}:{draft.period}")
-    journal = Journal(
-        id=str(uuid7()), company_id=draft.company_id, number=f"JV{draft.period.replace('-', '')}-{seq:06d}",
-        posting_date=draft.posting_date, period=draft.period, currency=draft.currency,
-        description=draft.description[:500], total_debit=draft.total_debit, total_credit=draft.total_credit,
-        source_event_id=draft.source_event_id or None, source_event_type=draft.source_event_type,
-        source_document=draft.source_document, rule_id=draft.rule_id, rule_version=draft.rule_version,
-        trace_id=current_trace_id(), posted_at=utcnow(),
-    )
-    session.add(journal)
-    await session.flush()  # header before lines (lines reference it)
-    event = gl_events.JournalPosted(
-        company_id=draft.company_id, document_number=journal.number,
-        occurrence_date=dates.to_proto(draft.posting_date), journal_id=journal.id, period=draft.period,
-        source_event_id=draft.source_event_id, source_event_type=draft.source_event_type,
-        source_document=draft.source_document, rule_id=draft.rule_id, rule_version=draft.rule_version,
-    )
-    for i, line in enumerate(draft.lines, start=1):
-        session.add(JournalLine(
-            journal_id=journal.id, line_no=i, company_id=draft.company_id, posting_date=draft.posting_date,
-            account_code=line.account_code, debit=line.debit, credit=line.credit, currency=line.currency,
-            memo=line.memo[:500], cash_flow_item=line.cash_flow_item, **line.dimensions,
-        ))
-        event.lines.append(gl_events.JournalLine(
-            line_no=i, account_code=line.account_code,
-            debit=money.to_proto(line.debit, line.currency), credit=money.to_proto(line.credit, line.currency),
-            dimensions=types_pb2.Dimensions(**line.dimensions), cash_flow_item=line.cash_flow_item,
-        ))
-    add_event(session, event, source="gl")
-    return journal
+_STAGED = "gl.staged_journals"
+
+
+@dataclass(frozen=True)
+class _Staged:
+    draft: JournalDraft
+    trace_id: str
+    context: otel_context.Context
+
+
+async def post_journal(session: AsyncSession, draft: JournalDraft) -> dict:
+    """Write one balanced journal now (in the caller's transaction)."""
+    return (await write_journals(session, [_Staged(draft, current_trace_id(), otel_context.get_current())]))[0]
+
+
+async def write_journals(session: AsyncSession, staged: list[_Staged]) -> list[dict]:
+    """Insert journals, their lines and their JournalPosted events: gap-free numbers taken in
+    one block per company and period, rows inserted as multi-row statements."""
+    scopes: dict[tuple[str, str], list[_Staged]] = {}
+    for s in staged:
+        scopes.setdefault((s.draft.company_id, s.draft.period), []).append(s)
+    numbers: dict[int, str] = {}
+    for (company_id, period), items in scopes.items():
+        first = await allocate(session, f"journal:{company_id}:{period}", len(items))
+        for k, s in enumerate(items):
+            numbers[id(s)] = f"JV{period.replace('-', '')}-{first + k:06d}"
+    now = utcnow()
+    journals, lines, events = [], [], []
+    for s in staged:
+        d = s.draft
+        jid = str(uuid7())
+        journals.append({
+            "id": jid, "company_id": d.company_id, "number": numbers[id(s)], "posting_date": d.posting_date,
+            "period": d.period, "currency": d.currency, "description": d.description[:500],
+            "total_debit": d.total_debit, "total_credit": d.total_credit,
+            "source_event_id": d.source_event_id or None, "source_event_type": d.source_event_type,
+            "source_document": d.source_document, "rule_id": d.rule_id, "rule_version": d.rule_version,
+            "trace_id": s.trace_id, "posted_at": now,
+        })
+        event = gl_events.JournalPosted(
+            company_id=d.company_id, document_number=numbers[id(s)], occurrence_date=dates.to_proto(d.posting_date),
+            journal_id=jid, period=d.period, source_event_id=d.source_event_id,
+            source_event_type=d.source_event_type, source_document=d.source_document, rule_id=d.rule_id,
+            rule_version=d.rule_version,
+        )
+        for i, line in enumerate(d.lines, start=1):
+            lines.append({
+                "journal_id": jid, "line_no": i, "company_id": d.company_id, "posting_date": d.posting_date,
+                "account_code": line.account_code, "debit": line.debit, "credit": line.credit,
+                "currency": line.currency, "memo": line.memo[:500], "cash_flow_item": line.cash_flow_item,
+                **{dim: line.dimensions.get(dim, "") for dim in DIMENSIONS},
+            })
+            event.lines.append(gl_events.JournalLine(
+                line_no=i, account_code=line.account_code,
+                debit=money.to_proto(line.debit, line.currency), credit=money.to_proto(line.credit, line.currency),
+                dimensions=types_pb2.Dimensions(**line.dimensions), cash_flow_item=line.cash_flow_item,
+            ))
+        events.append((s, event))
+    await session.execute(sa.insert(Journal.__table__), journals)
+    await session.execute(sa.insert(JournalLine.__table__), lines)
+    for s, event in events:
+        token = otel_context.attach(s.context)  # the event continues the trace of its source
+        try:
+            add_event(session, event, source="gl")
+        finally:
+            otel_context.detach(token)
+    return journals
 
 
 async def trial_balance(session: AsyncSession, company: Company, as_of: dt.date) -> dict:

@@ -20,7 +20,7 @@ import logging
 import traceback
 from collections.abc import Awaitable, Callable, Sequence
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
@@ -67,7 +67,8 @@ class InboxConsumer:
         await ensure_topics(self.settings, [*self.topics, self.settings.dlq_topic])
         self.dlq_producer = make_producer(self.settings, client_id=f"{self.name}-dlq")
         await self.dlq_producer.start()
-        self.consumer = make_consumer(self.settings, *self.topics, group_id=self.group_id)
+        self.consumer = make_consumer(self.settings, group_id=self.group_id)
+        self.consumer.subscribe(self.topics, listener=_LogRebalance(self.name))
         await self.consumer.start()
 
     async def stop(self) -> None:
@@ -142,6 +143,10 @@ class InboxConsumer:
                         span.set_status(Status(StatusCode.ERROR, str(exc)))
                         raise
                 outcomes.append((env.type, "handled"))
+            # A handler may stage its writes per event and write the batch at once.
+            before_commit = getattr(self.handler, "before_commit", None)
+            if before_commit is not None:
+                await before_commit(session)
         for ce_type, outcome in outcomes:
             CONSUMED.labels(self.name, ce_type, outcome).inc()
 
@@ -217,6 +222,18 @@ class InboxConsumer:
         async with self.db.transaction() as session:
             dl = await session.get(DeadLetter, dead_letter_id)
             dl.replayed_at = utcnow()
+
+
+class _LogRebalance(ConsumerRebalanceListener):
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    async def on_partitions_revoked(self, revoked) -> None:
+        if revoked:
+            log.info("%s: partitions revoked: %s", self.name, sorted(f"{tp.topic}[{tp.partition}]" for tp in revoked))
+
+    async def on_partitions_assigned(self, assigned) -> None:
+        log.info("%s: partitions assigned: %s", self.name, sorted(f"{tp.topic}[{tp.partition}]" for tp in assigned))
 
 
 def _header(rec: ConsumerRecord, name: str) -> str | None:
