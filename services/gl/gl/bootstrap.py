@@ -6,6 +6,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fincore.db import Database
+from fincore.events.registry import registry
 from fincore.http import create_service_app
 from fincore.inbox import InboxConsumer
 
@@ -23,9 +24,16 @@ def rulebook() -> RuleBook:
     return load_rules([load_chart(c) for c in available_charts()])
 
 
+def posting_topics(settings: GLSettings, rules: RuleBook) -> list[str]:
+    if settings.posting_topics.strip():
+        return [t.strip() for t in settings.posting_topics.split(",") if t.strip()]
+    return sorted({registry.by_type(t).topic for t in rules.event_types})
+
+
 def build_consumers(settings: GLSettings, db: Database) -> list[InboxConsumer]:
-    topics = [t.strip() for t in settings.posting_topics.split(",") if t.strip()]
-    return [InboxConsumer(db, settings, name=settings.posting_group, topics=topics, handler=Poster(rulebook()))]
+    rules = rulebook()
+    return [InboxConsumer(db, settings, name=settings.posting_group, topics=posting_topics(settings, rules),
+                          handler=Poster(rules))]
 
 
 def create_app(settings: GLSettings) -> FastAPI:

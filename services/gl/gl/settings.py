@@ -9,6 +9,6 @@ class GLSettings(ServiceSettings):
 
     service_name: str = "gl"
     http_port: int = 8001
-    # Topics the posting consumer reads (every context's events that carry postings).
-    posting_topics: str = "finance.ar.events.v1"
+    # Topics the posting consumer reads; empty = every topic carrying an event a rule posts.
+    posting_topics: str = ""
     posting_group: str = "gl-posting"

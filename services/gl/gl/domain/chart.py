@@ -21,6 +21,7 @@ class AccountSpec:
     normal: str
     control: bool = False
     cash: bool = False
+    needs: tuple[str, ...] = ()  # dimensions every line on this account must carry
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ def load_chart(template: str) -> Chart:
     accounts = {}
     for a in raw["accounts"]:
         spec = AccountSpec(str(a["code"]), a["zh"], a["en"], a["type"], a["normal"],
-                           bool(a.get("control")), bool(a.get("cash")))
+                           bool(a.get("control")), bool(a.get("cash")), tuple(a.get("needs") or ()))
         if spec.type not in TYPES or spec.normal not in {"debit", "credit"}:
             raise ValueError(f"{path.name}: bad type/normal on account {spec.code}")
         if spec.code in accounts:

@@ -41,6 +41,7 @@ from fincore.events.registry import registry
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 
+from gl.domain.cashflow import ITEMS as CASH_FLOW_ITEMS
 from gl.domain.chart import Chart
 from gl.domain.journal import DIMENSIONS, DraftLine, JournalDraft
 
@@ -59,6 +60,13 @@ class CurrencyMismatch(ValueError):
     """The event is in a currency other than the company's functional currency."""
 
 
+class MissingDimension(ValueError):
+    """A line lacks a dimension its account requires (e.g. an expense without a cost centre)."""
+
+
+BALANCE = "@balance"
+
+
 @dataclass(frozen=True)
 class LineSpec:
     side: str  # debit | credit
@@ -69,6 +77,7 @@ class LineSpec:
     dimensions: dict[str, str] = field(default_factory=dict)
     memo: str = ""
     cash_flow: str = ""
+    subtract: str = ""
 
 
 @dataclass(frozen=True)
@@ -110,42 +119,32 @@ class RuleBook:
         rule = self.select(ce_type, msg, posting_date)
         lines: list[DraftLine] = []
         root_dims = _dims(getattr(msg, "dimensions", None))
+        balancing: list[tuple[LineSpec, Message]] = []
         for spec in rule.lines:
             items = list(resolve(msg, msg, spec.each)) if spec.each else [msg]
             for item in items:
-                amount_money = resolve(msg, item, spec.amount)
-                if not isinstance(amount_money, types_pb2.Money):
-                    raise RuleError(f"{rule.id}: {spec.amount} is not a Money field")
-                if amount_money.currency_code and amount_money.currency_code != functional_currency:
-                    raise CurrencyMismatch(
-                        f"{ce_type} {msg.document_number} is in {amount_money.currency_code}; "
-                        f"company {msg.company_id} keeps its books in {functional_currency}")
-                amount = money.from_proto(amount_money)
-                if amount == 0:
+                if spec.amount == BALANCE:
+                    balancing.append((spec, item))
                     continue
-                amount = money.quantize(amount, functional_currency)
-                account = spec.account
-                if spec.account_by:
-                    path, mapping = spec.account_by
-                    account = mapping.get(_str(resolve(msg, item, path)), account)
-                dims = dict(root_dims)
-                if item is not msg:
-                    dims.update(_dims(getattr(item, "dimensions", None)))
-                for dim, path in spec.dimensions.items():
-                    value = _str(resolve(msg, item, path))
-                    if value:
-                        dims[dim] = value
-                debit_side = (spec.side == "debit") == (amount > 0)
-                amount = abs(amount)
-                lines.append(DraftLine(
-                    account_code=chart.account_for(account),
-                    debit=amount if debit_side else Decimal(0),
-                    credit=Decimal(0) if debit_side else amount,
-                    currency=functional_currency,
-                    memo=spec.memo.format_map(_Fmt(msg, item)) if spec.memo else "",
-                    dimensions=dims,
-                    cash_flow_item=spec.cash_flow,
-                ))
+                amount = self._amount(msg, item, spec.amount, functional_currency, ce_type)
+                if spec.subtract:
+                    amount -= self._amount(msg, item, spec.subtract, functional_currency, ce_type)
+                line = self._line(msg, item, spec, amount, root_dims, chart, functional_currency)
+                if line is not None:
+                    lines.append(line)
+        for spec, item in balancing:
+            # The amount that balances the journal, on this line's side (flipped if negative).
+            net = sum((ln.debit - ln.credit for ln in lines), Decimal(0))
+            amount = -net if spec.side == "debit" else net
+            line = self._line(msg, item, spec, amount, root_dims, chart, functional_currency)
+            if line is not None:
+                lines.append(line)
+        for line in lines:
+            acct = chart.accounts.get(line.account_code)
+            missing = [d for d in (acct.needs if acct else ()) if not line.dimensions.get(d)]
+            if missing:
+                raise MissingDimension(
+                    f"account {line.account_code} needs {', '.join(missing)} ({ce_type} {msg.document_number})")
         return JournalDraft(
             company_id=msg.company_id,
             posting_date=posting_date,
@@ -157,6 +156,46 @@ class RuleBook:
             source_document=msg.document_number,
             rule_id=rule.id,
             rule_version=rule.version,
+        )
+
+
+    @staticmethod
+    def _amount(msg: Message, item: Message, path: str, functional_currency: str, ce_type: str) -> Decimal:
+        value = resolve(msg, item, path)
+        if not isinstance(value, types_pb2.Money):
+            raise RuleError(f"{path} is not a Money field")
+        if value.currency_code and value.currency_code != functional_currency:
+            raise CurrencyMismatch(
+                f"{ce_type} {msg.document_number} is in {value.currency_code}; "
+                f"company {msg.company_id} keeps its books in {functional_currency}")
+        return money.quantize(money.from_proto(value), functional_currency)
+
+    @staticmethod
+    def _line(msg: Message, item: Message, spec: LineSpec, amount: Decimal, root_dims: dict[str, str],
+              chart: Chart, currency: str) -> DraftLine | None:
+        if amount == 0:
+            return None
+        account = spec.account
+        if spec.account_by:
+            path, mapping = spec.account_by
+            account = mapping.get(_str(resolve(msg, item, path)), account)
+        dims = dict(root_dims)
+        if item is not msg:
+            dims.update(_dims(getattr(item, "dimensions", None)))
+        for dim, path in spec.dimensions.items():
+            value = _str(resolve(msg, item, path))
+            if value:
+                dims[dim] = value
+        debit_side = (spec.side == "debit") == (amount > 0)
+        amount = abs(amount)
+        return DraftLine(
+            account_code=chart.account_for(account),
+            debit=amount if debit_side else Decimal(0),
+            credit=Decimal(0) if debit_side else amount,
+            currency=currency,
+            memo=spec.memo.format_map(_Fmt(msg, item)) if spec.memo else "",
+            dimensions=dims,
+            cash_flow_item=spec.cash_flow,
         )
 
 
@@ -218,8 +257,14 @@ def _parse(raw: dict, source: str, charts: list[Chart]) -> Rule:
     root = spec.message_class.DESCRIPTOR
     when = {}
     for path, values in (raw.get("when") or {}).items():
-        _field_of(root, path, root)
-        when[path] = tuple(str(v) for v in (values if isinstance(values, list) else [values]))
+        fd = _field_of(root, path, root)
+        values = values if isinstance(values, list) else [values]
+        if fd.enum_type is not None:  # conditions name enum values; the message holds numbers
+            try:
+                values = [fd.enum_type.values_by_name[str(v)].number for v in values]
+            except KeyError as exc:
+                raise RuleError(f"{where}: {path}: no enum value {exc}") from exc
+        when[path] = tuple(str(v) for v in values)
     lines = []
     for i, ln in enumerate(raw.get("lines") or []):
         sides = [s for s in ("debit", "credit") if s in ln]
@@ -234,9 +279,12 @@ def _parse(raw: dict, source: str, charts: list[Chart]) -> Rule:
                 if not fd.is_repeated or fd.message_type is None:
                     raise RuleError(f"{where}: each {each!r} is not a repeated message field")
                 desc = fd.message_type
-            fd = _field_of(desc, ln["amount"], root)
-            if fd.message_type is None or fd.message_type.full_name != "finance.common.v1.Money":
-                raise RuleError(f"{where}: amount {ln['amount']!r} is not a Money field")
+            for key in ("amount", "subtract"):
+                if key not in ln or (key == "amount" and ln[key] == BALANCE):
+                    continue
+                fd = _field_of(desc, ln[key], root)
+                if fd.message_type is None or fd.message_type.full_name != "finance.common.v1.Money":
+                    raise RuleError(f"{where}: {key} {ln[key]!r} is not a Money field")
             account_by = None
             if "account_by" in ln:
                 _field_of(desc, ln["account_by"]["field"], root)
@@ -252,11 +300,19 @@ def _parse(raw: dict, source: str, charts: list[Chart]) -> Rule:
         for chart in charts:
             for t in targets:
                 try:
-                    chart.account_for(t)
+                    code = chart.account_for(t)
                 except KeyError as exc:
                     raise RuleError(f"{where}: {exc}") from exc
+                if chart.accounts[code].cash and not ln.get("cash_flow"):
+                    raise RuleError(f"{where}: line {i} posts to cash account {code} ({chart.id}) "
+                                    "without a cash_flow item")
         lines.append(LineSpec(side, str(ln[side]), ln["amount"], each, account_by, dims,
-                              ln.get("memo", ""), ln.get("cash_flow", "")))
+                              ln.get("memo", ""), ln.get("cash_flow", ""), ln.get("subtract", "")))
+    for x in lines:
+        if x.cash_flow and x.cash_flow not in CASH_FLOW_ITEMS:
+            raise RuleError(f"{where}: unknown cash_flow item {x.cash_flow!r}")
+    if sum(1 for x in lines if x.amount == BALANCE) > 1:
+        raise RuleError(f"{where}: at most one {BALANCE} line")
     if len(lines) < 2:
         raise RuleError(f"{where}: a rule needs at least two lines")
     return Rule(rid, version, eff, event, tuple(lines), raw.get("description", ""), when)

@@ -89,7 +89,7 @@ BASE = """
   effective_from: {eff}
   event: finance.ar.PaymentReceived.v1
   lines:
-    - {{debit: {dr}, amount: amount}}
+    - {{debit: {dr}, amount: amount, cash_flow: sales_receipts}}
     - {{credit: receivables, amount: amount}}
 """
 
@@ -112,10 +112,12 @@ def test_effective_dating_picks_the_rule_in_force(tmp_path):
 @pytest.mark.parametrize("text, message", [
     (BASE.format(v=1, eff="2000-01-01", dr="no_such_role"), "no role or account"),
     (BASE.format(v=1, eff="2000-01-01", dr="bank").replace("PaymentReceived", "Nope"), "unknown event type"),
-    (BASE.format(v=1, eff="2000-01-01", dr="bank").replace("amount: amount}", "amount: amout}", 1), "no field"),
-    (BASE.format(v=1, eff="2000-01-01", dr="bank").replace("amount: amount}", "amount: customer_code}", 1),
+    (BASE.format(v=1, eff="2000-01-01", dr="bank").replace("amount: amount,", "amount: amout,", 1), "no field"),
+    (BASE.format(v=1, eff="2000-01-01", dr="bank").replace("amount: amount,", "amount: customer_code,", 1),
      "not a Money field"),
     (BASE.format(v=1, eff="2000-01-01", dr="bank") * 2, "defined twice"),
+    (BASE.format(v=1, eff="2000-01-01", dr="bank").replace(", cash_flow: sales_receipts", ""), "without a cash_flow"),
+    (BASE.format(v=1, eff="2000-01-01", dr="bank").replace("sales_receipts", "nope"), "unknown cash_flow"),
 ])
 def test_invalid_rules_fail_at_load(tmp_path, text, message):
     with pytest.raises(RuleError, match=message):

@@ -1,0 +1,109 @@
+# ruff: noqa: E501
+"""Every default posting rule, table-driven: event in, expected journal lines out (CAS chart)."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from finance.ap.v1 import events_pb2 as ap
+from finance.ar.v1 import events_pb2 as ar
+from finance.cashmgmt.v1 import events_pb2 as cm
+from finance.common.v1 import types_pb2
+from finance.fixedassets.v1 import events_pb2 as fa
+from finance.inventory.v1 import events_pb2 as inv
+from fincore import dates, money
+from fincore.events.registry import registry
+from gl.bootstrap import rulebook
+from gl.domain.chart import load_chart
+from gl.domain.rules import MissingDimension
+
+CAS = load_chart("cas")
+D = dates.to_proto(dt.date(2026, 11, 15))
+
+
+def M(v: str) -> types_pb2.Money:  # noqa: N802
+    return money.to_proto(Decimal(v), "CNY")
+
+
+def mv(cost: str, item="P1") -> inv.MovementLine:
+    return inv.MovementLine(item_code=item, total_cost=M(cost), quantity="1")
+
+
+CC = types_pb2.Dimensions(cost_centre="CC-ADMIN")
+H = dict(company_id="C1", document_number="DOC-1", occurrence_date=D)
+CASES = [
+    ("invoice", ar.InvoiceIssued(**H, customer_code="K", net_total=M("100"), tax_total=M("13"), gross_total=M("113"),
+                                 lines=[ar.InvoiceLine(net=M("100"), tax=M("13"))]),
+     [("1122", "113", "0"), ("6001", "0", "100"), ("22210102", "0", "13")]),
+    ("credit memo", ar.CreditMemoIssued(**H, customer_code="K", gross_total=M("56.5"),
+                                        lines=[ar.InvoiceLine(net=M("50"), tax=M("6.5"))]),
+     [("6001", "50", "0"), ("22210102", "6.5", "0"), ("1122", "0", "56.5")]),
+    ("receipt", ar.PaymentReceived(**H, customer_code="K", amount=M("113")),
+     [("1002", "113", "0"), ("1122", "0", "113")]),
+    ("bad debt provision", ar.BadDebtProvisioned(**H, amount=M("20")), [("6702", "20", "0"), ("1231", "0", "20")]),
+    ("bad debt release", ar.BadDebtProvisioned(**H, amount=M("-5")), [("6702", "0", "5"), ("1231", "5", "0")]),
+    ("write-off", ar.BadDebtWrittenOff(**H, amount=M("30")), [("1231", "30", "0"), ("1122", "0", "30")]),
+    ("goods received", inv.GoodsReceived(**H, supplier_code="S", total_cost=M("80"), lines=[mv("50"), mv("30", "P2")]),
+     [("1405", "50", "0"), ("1405", "30", "0"), ("220202", "0", "80")]),
+    ("goods issued", inv.GoodsIssued(**H, customer_code="K", total_cost=M("60"), lines=[mv("60")]),
+     [("6401", "60", "0"), ("1405", "0", "60")]),
+    ("goods returned", inv.GoodsReturned(**H, customer_code="K", total_cost=M("12"), lines=[mv("12")]),
+     [("1405", "12", "0"), ("6401", "0", "12")]),
+    ("stock gain", inv.StockAdjusted(**H, reason="count", value_change=M("7")), [("1405", "7", "0"), ("1901", "0", "7")]),
+    ("stock loss", inv.StockAdjusted(**H, reason="count", value_change=M("-7")), [("1405", "0", "7"), ("1901", "7", "0")]),
+    ("cost adjusted", inv.CostAdjusted(**H, item_code="P1", cost_change=M("3")), [("6401", "3", "0"), ("1405", "0", "3")]),
+    ("AP stock invoice", ap.InvoiceApproved(**H, kind=ap.INVOICE_KIND_STOCK, supplier_code="S", gross_total=M("113"),
+                                            lines=[ap.PayableLine(net=M("100"), price_variance=M("4"), tax=M("13"))]),
+     [("220202", "96", "0"), ("1404", "4", "0"), ("22210101", "13", "0"), ("220201", "0", "113")]),
+    ("AP expense invoice", ap.InvoiceApproved(**H, kind=ap.INVOICE_KIND_EXPENSE, supplier_code="S", gross_total=M("106"),
+                                              lines=[ap.PayableLine(net=M("100"), tax=M("6"), dimensions=CC)]),
+     [("6602", "100", "0"), ("22210101", "6", "0"), ("220201", "0", "106")]),
+    ("AP selling expense", ap.InvoiceApproved(**H, kind=ap.INVOICE_KIND_EXPENSE_CLAIM, supplier_code="S",
+                                              gross_total=M("10"),
+                                              lines=[ap.PayableLine(net=M("10"), expense_category="SELLING",
+                                                                    dimensions=CC)]),
+     [("6601", "10", "0"), ("220201", "0", "10")]),
+    ("AP payment", ap.PaymentMade(**H, supplier_code="S", amount=M("113")), [("220201", "113", "0"), ("1002", "0", "113")]),
+    ("bank charge", cm.BankChargeRecorded(**H, bank_account="B1", amount=M("2.5")), [("6603", "2.5", "0"), ("1002", "0", "2.5")]),
+    ("interest", cm.InterestReceived(**H, bank_account="B1", amount=M("8")), [("1002", "8", "0"), ("6603", "0", "8")]),
+    ("transfer", cm.InternalTransfer(**H, from_bank_account="B1", to_bank_account="B2", amount=M("500")),
+     [("1002", "500", "0"), ("1002", "0", "500")]),
+    ("asset acquired", fa.AssetAcquired(**H, asset_id="A1", supplier_code="S", cost=M("1200")),
+     [("1601", "1200", "0"), ("220201", "0", "1200")]),
+    ("depreciation", fa.AssetDepreciated(**H, asset_id="A1", amount=M("100"), dimensions=CC),
+     [("6602", "100", "0"), ("1602", "0", "100")]),
+    ("disposal at a gain", fa.AssetDisposed(**H, asset_id="A1", cost=M("1200"), accumulated_depreciation=M("900"),
+                                            proceeds=M("400")),
+     [("1602", "900", "0"), ("1002", "400", "0"), ("1601", "0", "1200"), ("6115", "0", "100")]),
+    ("disposal at a loss", fa.AssetDisposed(**H, asset_id="A1", cost=M("1200"), accumulated_depreciation=M("900"),
+                                            proceeds=M("250")),
+     [("1602", "900", "0"), ("1002", "250", "0"), ("1601", "0", "1200"), ("6115", "50", "0")]),
+]
+
+
+@pytest.mark.parametrize("name, msg, expected", CASES, ids=[c[0] for c in CASES])
+def test_default_rule(name, msg, expected):
+    ce_type = registry.for_message(msg).ce_type
+    d = rulebook().draft(ce_type=ce_type, msg=msg, chart=CAS, functional_currency="CNY")
+    got = [(ln.account_code, ln.debit, ln.credit) for ln in d.lines]
+    assert got == [(a, Decimal(dr), Decimal(cr)) for a, dr, cr in expected]
+    assert d.total_debit == d.total_credit
+
+
+def test_every_posting_event_of_the_design_has_a_rule_and_a_case():
+    covered = {registry.for_message(c[1]).ce_type for c in CASES}
+    assert covered == set(rulebook().event_types)
+
+
+def test_cash_lines_carry_a_cash_flow_item():
+    for _, msg, _ in CASES:
+        d = rulebook().draft(ce_type=registry.for_message(msg).ce_type, msg=msg, chart=CAS, functional_currency="CNY")
+        for ln in d.lines:
+            assert bool(ln.cash_flow_item) == CAS.accounts[ln.account_code].cash, (msg.DESCRIPTOR.name, ln)
+
+
+def test_expense_without_cost_centre_is_refused():
+    msg = ap.InvoiceApproved(**H, kind=ap.INVOICE_KIND_EXPENSE, supplier_code="S", gross_total=M("100"),
+                             lines=[ap.PayableLine(net=M("100"))])
+    with pytest.raises(MissingDimension, match="cost_centre"):
+        rulebook().draft(ce_type="finance.ap.InvoiceApproved.v1", msg=msg, chart=CAS, functional_currency="CNY")
