@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 KAFKA_PORT ?= 9092
 SERVICES_BUILT := gl ar
 
-.PHONY: help install proto proto-check lint test test-unit test-e2e run migrate bench pg-up token clean
+.PHONY: help install proto proto-check lint test test-tools test-unit test-e2e run migrate bench pg-up token clean
 
 help:
 	@echo "make run    - start the broker and the services on SQLite, load demo data"
@@ -45,7 +45,15 @@ pg-up:
 
 # The e2e harness starts its own broker (a free port) and its own PostgreSQL databases,
 # and stops/drops them at the end; it fails loudly if it cannot.
-test: install pg-up proto-check lint
+# hledger (Debian) is the independent oracle the GL's export is checked against.
+test-tools:
+	@command -v hledger >/dev/null || { \
+	  if command -v apt-get >/dev/null; then \
+	    echo "installing hledger (Debian)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq hledger >/dev/null; \
+	  else echo "apt-get not found: the hledger agreement test will be skipped"; fi; }
+
+test: install pg-up test-tools proto-check lint
 	$(BIN)/pytest
 
 test-unit: install

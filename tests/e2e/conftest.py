@@ -23,6 +23,7 @@ pytestmark = pytest.mark.e2e
 class Suite:
     def __init__(self, infra: Infra, otlp: OtlpReceiver, log_dir: Path) -> None:
         self.infra = infra
+        self.log_dir = log_dir
         self.gl_port, self.ar_port = free_port(), free_port()
         env = {
             **infra.env(), **otlp.env(),
@@ -97,6 +98,34 @@ class Suite:
         r = self.http.get(f"{self.gl_url}/v1/trial-balance", params={"company": company, "as_of": as_of})
         assert r.status_code == 200, r.text
         return r.json()
+
+    def publish(self, *messages) -> None:
+        """Publish events as their producing service would (CloudEvents binary mode)."""
+        import asyncio
+
+        from aiokafka import AIOKafkaProducer
+        from fincore.events import encode_record, new_envelope
+
+        async def send():
+            p = AIOKafkaProducer(bootstrap_servers=self.infra.bootstrap_servers, acks="all")
+            await p.start()
+            try:
+                for m in messages:
+                    env = new_envelope(m, source="e2e")
+                    k, v, h = encode_record(env)
+                    await p.send_and_wait(env.topic, key=k, value=v, headers=h)
+            finally:
+                await p.stop()
+
+        asyncio.run(send())
+
+    def sql(self, service: str, statement: str, params: tuple = ()):
+        import psycopg
+
+        url = self.env[f"{service.upper()}_DATABASE_URL"].replace("postgresql+psycopg://", "postgresql://")
+        with psycopg.connect(url) as conn:
+            cur = conn.execute(statement, params)
+            return cur.fetchall() if cur.description else None
 
     def journal_count(self, company: str) -> int:
         return self.trial_balance(company)["journals"]

@@ -38,11 +38,11 @@ def build_consumers(settings: GLSettings, db: Database) -> list[InboxConsumer]:
 
 def create_app(settings: GLSettings) -> FastAPI:
     db = Database(settings.resolved_database_url())
-    rulebook()
+    rules = rulebook()
     app = create_service_app(
         settings=settings, db=db, title="Finance suite - General ledger",
         description="Journals posted from every context's events by declarative rules; statements.",
         routers=[], consumers=build_consumers(settings, db),
     )
-    app.include_router(build_router(db, app.state.auth))
+    app.include_router(build_router(db, app.state.auth, Poster(rules)))
     return app

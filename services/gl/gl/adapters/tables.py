@@ -35,6 +35,7 @@ class Account(SQLModel, table=True):
     normal: str = Field(sa_column=sa.Column(sa.String(6), nullable=False))
     control: bool = Field(sa_column=sa.Column(sa.Boolean, nullable=False))
     cash: bool = Field(sa_column=sa.Column(sa.Boolean, nullable=False))
+    active: bool = Field(default=True, sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.true()))
 
 
 class Journal(SQLModel, table=True):
@@ -63,6 +64,10 @@ class Journal(SQLModel, table=True):
     rule_version: int = Field(sa_column=sa.Column(sa.Integer, nullable=False))
     trace_id: str = Field(sa_column=sa.Column(sa.String(32), nullable=False))
     posted_at: dt.datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
+    # event | manual | reversal | closing | revaluation
+    kind: str = Field(default="event", sa_column=sa.Column(sa.String(12), nullable=False, server_default="event"))
+    reverses_journal_id: str | None = Field(default=None, sa_column=sa.Column(sa.String(36), nullable=True))
+    posted_by: str = Field(default="gl-posting", sa_column=sa.Column(sa.String(120), nullable=False))
 
 
 class JournalLine(SQLModel, table=True):
@@ -93,3 +98,90 @@ class JournalLine(SQLModel, table=True):
     region: str = Field(default="", sa_column=sa.Column(sa.String(40), nullable=False, server_default=""))
     sales_team: str = Field(default="", sa_column=sa.Column(sa.String(40), nullable=False, server_default=""))
     cash_flow_item: str = Field(default="", sa_column=sa.Column(sa.String(40), nullable=False, server_default=""))
+    # Amount in the transaction currency (signed: debit positive) when it differs from the
+    # functional currency; debit/credit are always functional.
+    txn_currency: str = Field(default="", sa_column=sa.Column(sa.String(3), nullable=False, server_default=""))
+    txn_amount: Decimal = Field(default=Decimal(0), sa_column=sa.Column(Amount, nullable=False, server_default="0"))
+
+
+class SourceEvent(SQLModel, table=True):
+    __tablename__ = "source_event"
+
+    event_id: str = Field(sa_column=sa.Column(sa.String(64), primary_key=True))
+    event_type: str = Field(sa_column=sa.Column(sa.String(120), nullable=False))
+    source: str = Field(sa_column=sa.Column(sa.String(80), nullable=False))
+    subject: str = Field(sa_column=sa.Column(sa.String(120), nullable=False))
+    company_id: str = Field(sa_column=sa.Column(sa.String(40), nullable=False))
+    document_number: str = Field(sa_column=sa.Column(sa.String(80), nullable=False))
+    occurrence_date: dt.date = Field(sa_column=sa.Column(sa.Date, nullable=False))
+    payload: bytes = Field(sa_column=sa.Column(sa.LargeBinary, nullable=False))
+    trace_id: str = Field(sa_column=sa.Column(sa.String(32), nullable=False))
+    received_at: dt.datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
+
+
+class Period(SQLModel, table=True):
+    __tablename__ = "period"
+
+    company_id: str = Field(sa_column=sa.Column(sa.String(40), sa.ForeignKey("company.id"), primary_key=True))
+    period: str = Field(sa_column=sa.Column(sa.String(7), primary_key=True))
+    status: str = Field(sa_column=sa.Column(sa.String(10), nullable=False))
+    changed_at: dt.datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
+    changed_by: str = Field(sa_column=sa.Column(sa.String(120), nullable=False))
+
+
+class PeriodAudit(SQLModel, table=True):
+    __tablename__ = "period_audit"
+
+    id: int | None = Field(default=None, sa_column=sa.Column(BigId, primary_key=True, autoincrement=True))
+    company_id: str = Field(sa_column=sa.Column(sa.String(40), nullable=False))
+    period: str = Field(sa_column=sa.Column(sa.String(7), nullable=False))
+    action: str = Field(sa_column=sa.Column(sa.String(20), nullable=False))
+    reason: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    actor: str = Field(sa_column=sa.Column(sa.String(120), nullable=False))
+    at: dt.datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
+
+
+class ParkedEvent(SQLModel, table=True):
+    __tablename__ = "parked_event"
+
+    event_id: str = Field(sa_column=sa.Column(sa.String(64), sa.ForeignKey("source_event.event_id"), primary_key=True))
+    company_id: str = Field(sa_column=sa.Column(sa.String(40), nullable=False))
+    period: str = Field(sa_column=sa.Column(sa.String(7), nullable=False))
+    reason: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    parked_at: dt.datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
+    resolved_at: dt.datetime | None = Field(default=None, sa_column=sa.Column(sa.DateTime(timezone=True)))
+    resolution: str | None = Field(default=None, sa_column=sa.Column(sa.String(200)))
+    resolved_by: str | None = Field(default=None, sa_column=sa.Column(sa.String(120)))
+
+
+class ManualJournal(SQLModel, table=True):
+    __tablename__ = "manual_journal"
+
+    id: str = Field(sa_column=sa.Column(sa.String(36), primary_key=True))
+    company_id: str = Field(sa_column=sa.Column(sa.String(40), sa.ForeignKey("company.id"), nullable=False))
+    posting_date: dt.date = Field(sa_column=sa.Column(sa.Date, nullable=False))
+    description: str = Field(sa_column=sa.Column(sa.String(500), nullable=False))
+    lines: list = Field(sa_column=sa.Column(sa.JSON, nullable=False))
+    status: str = Field(sa_column=sa.Column(sa.String(10), nullable=False))
+    created_by: str = Field(sa_column=sa.Column(sa.String(120), nullable=False))
+    created_at: dt.datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
+    journal_id: str | None = Field(default=None, sa_column=sa.Column(sa.String(36), nullable=True))
+
+
+class ExchangeRate(SQLModel, table=True):
+    __tablename__ = "exchange_rate"
+
+    company_id: str = Field(sa_column=sa.Column(sa.String(40), sa.ForeignKey("company.id"), primary_key=True))
+    currency: str = Field(sa_column=sa.Column(sa.String(3), primary_key=True))
+    rate_date: dt.date = Field(sa_column=sa.Column(sa.Date, primary_key=True))
+    rate: Decimal = Field(sa_column=sa.Column(sa.Numeric(20, 10), nullable=False))
+
+
+class PeriodBalance(SQLModel, table=True):
+    __tablename__ = "period_balance"
+
+    company_id: str = Field(sa_column=sa.Column(sa.String(40), primary_key=True))
+    account_code: str = Field(sa_column=sa.Column(sa.String(20), primary_key=True))
+    period: str = Field(sa_column=sa.Column(sa.String(7), primary_key=True))
+    debit: Decimal = Field(sa_column=sa.Column(Amount, nullable=False))
+    credit: Decimal = Field(sa_column=sa.Column(Amount, nullable=False))

@@ -1,24 +1,62 @@
-"""GL HTTP API: companies, trial balance, journals (read), all under /v1."""
+# ruff: noqa: E501
+"""GL HTTP API (/v1): companies and periods, journals (read, manual, reversal), parked events,
+rules (list, dry run), reports and statements, hledger export, stored source events."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from decimal import Decimal
+from typing import Annotated
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Body, Depends, Path, Query
+from fastapi.responses import StreamingResponse
+from fincore import money
 from fincore.auth import Authenticator, Principal
 from fincore.db import Database
 from fincore.errors import Conflict, NotFound, Unprocessable
+from fincore.events.registry import registry
 from fincore.money import MoneyError
-from pydantic import BaseModel, Field, field_validator
+from fincore.tables import utcnow
+from google.protobuf import json_format
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from uuid6 import uuid7
 
-from gl.adapters.tables import Company, Journal, JournalLine
-from gl.domain.chart import available_charts
-from gl.service.posting import CompanyExists, create_company, journal_json, trial_balance
+from gl.adapters.tables import (
+    Account,
+    Company,
+    Journal,
+    JournalLine,
+    ManualJournal,
+    ParkedEvent,
+    Period,
+    PeriodAudit,
+    SourceEvent,
+)
+from gl.domain.cashflow import ITEMS as CF_ITEMS
+from gl.domain.chart import available_charts, load_chart
+from gl.domain.journal import DIMENSIONS, DraftLine, JournalDraft, UnbalancedJournal
+from gl.service import reports
+from gl.service.posting import (
+    CompanyExists,
+    LedgerError,
+    PeriodClosed,
+    Poster,
+    close_period,
+    create_company,
+    post_journal,
+    reopen_period,
+    resolve_parked,
+    reverse_journal,
+    year_end_close,
+)
+
+PERIOD = r"^\d{4}-(0[1-9]|1[0-2])$"
 
 
 class CompanyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     id: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")
     name: str = Field(min_length=1, max_length=200)
     functional_currency: str = Field(pattern=r"^[A-Z]{3}$")
@@ -32,8 +70,55 @@ class CompanyIn(BaseModel):
         return v
 
 
-def build_router(db: Database, auth: Authenticator) -> APIRouter:
-    r = APIRouter(prefix="/v1", tags=["ledger"])
+class Reason(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field("", max_length=1000)
+
+
+class ManualLine(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    account: str = Field(min_length=1, max_length=20)
+    debit: Decimal = Field(Decimal(0), ge=0, max_digits=20, decimal_places=4)
+    credit: Decimal = Field(Decimal(0), ge=0, max_digits=20, decimal_places=4)
+    memo: str = Field("", max_length=500)
+    cash_flow_item: str = ""
+    dimensions: dict[str, Annotated[str, Field(max_length=40)]] = {}
+
+
+class ManualJournalIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    company_id: str
+    posting_date: dt.date
+    description: str = Field(min_length=1, max_length=500)
+    lines: list[ManualLine] = Field(min_length=2, max_length=1000)
+    post: bool = Field(False, description="post at once instead of saving a draft")
+
+
+class ReverseIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    posting_date: dt.date
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class ParkedPostIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    redate_to: dt.date | None = Field(None, description="explicit decision: post on this (open) date instead")
+
+
+class DryRunIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    event_type: str = Field(description="CloudEvents type, e.g. finance.ar.InvoiceIssued.v1")
+    payload: dict = Field(description="the event payload as protobuf JSON")
+
+
+def dimension_filters(cost_centre: str = "", department: str = "", product: str = "", customer: str = "",
+                      supplier: str = "", project: str = "", region: str = "", sales_team: str = "") -> dict:
+    return {k: v for k, v in locals().items() if v}
+
+
+def build_router(db: Database, auth: Authenticator, poster: Poster) -> APIRouter:
+    r = APIRouter(prefix="/v1")
+    read, post, admin = auth.require("gl:read"), auth.require("gl:post"), auth.require("gl:admin")
 
     async def company_or_404(session, company_id: str, principal: Principal) -> Company:
         principal.require_company(company_id)
@@ -42,8 +127,14 @@ def build_router(db: Database, auth: Authenticator) -> APIRouter:
             raise NotFound(f"company {company_id!r} is not set up in the ledger")
         return company
 
-    @r.post("/companies", status_code=201, summary="Set up a company's books from a chart template")
-    async def post_company(body: CompanyIn, principal: Principal = Depends(auth.require("gl:admin"))) -> dict:
+    def refused(exc: Exception):
+        if isinstance(exc, (PeriodClosed, CompanyExists)):
+            return Conflict(str(exc))
+        return Unprocessable(str(exc))
+
+    # --- companies and periods -------------------------------------------------------
+    @r.post("/companies", status_code=201, tags=["companies"], summary="Set up a company's books from a chart template")
+    async def post_company(body: CompanyIn, principal: Principal = Depends(admin)) -> dict:
         principal.require_company(body.id)
         try:
             async with db.transaction() as s:
@@ -57,27 +148,107 @@ def build_router(db: Database, auth: Authenticator) -> APIRouter:
         return {"id": c.id, "name": c.name, "functional_currency": c.functional_currency,
                 "chart_template": c.chart_template}
 
-    @r.get("/companies/{company_id}", summary="A company's ledger settings")
-    async def get_company(company_id: str, principal: Principal = Depends(auth.require("gl:read"))) -> dict:
+    @r.get("/companies/{company_id}", tags=["companies"], summary="A company's ledger settings")
+    async def get_company(company_id: str, principal: Principal = Depends(read)) -> dict:
         async with db.sessions() as s:
             c = await company_or_404(s, company_id, principal)
         return {"id": c.id, "name": c.name, "functional_currency": c.functional_currency,
                 "chart_template": c.chart_template}
 
-    @r.get("/trial-balance", summary="Trial balance: turnover and balance per account up to a date")
-    async def get_trial_balance(company: str, as_of: dt.date = Query(default_factory=dt.date.today),
-                                principal: Principal = Depends(auth.require("gl:read"))) -> dict:
+    @r.get("/companies/{company_id}/accounts", tags=["companies"], summary="Chart of accounts")
+    async def get_accounts(company_id: str, principal: Principal = Depends(read)) -> list[dict]:
         async with db.sessions() as s:
-            c = await company_or_404(s, company, principal)
-            return await trial_balance(s, c, as_of)
+            c = await company_or_404(s, company_id, principal)
+            rows = (await s.execute(sa.select(Account).where(Account.company_id == c.id).order_by(Account.code))).scalars()
+            chart = load_chart(c.chart_template)
+            return [{"code": a.code, "name_zh": a.name_zh, "name_en": a.name_en, "type": a.type, "normal": a.normal,
+                     "control": a.control, "cash": a.cash, "active": a.active,
+                     "needs": list(chart.accounts[a.code].needs) if a.code in chart.accounts else []} for a in rows]
 
-    @r.get("/journals", summary="Posted journals, newest first, filtered")
+    @r.get("/companies/{company_id}/periods", tags=["periods"], summary="Periods that are or were closed, with their audit")
+    async def get_periods(company_id: str, principal: Principal = Depends(read)) -> dict:
+        async with db.sessions() as s:
+            await company_or_404(s, company_id, principal)
+            periods = (await s.execute(sa.select(Period).where(Period.company_id == company_id)
+                                       .order_by(Period.period))).scalars().all()
+            audit = (await s.execute(sa.select(PeriodAudit).where(PeriodAudit.company_id == company_id)
+                                     .order_by(PeriodAudit.id))).scalars().all()
+        return {"company": company_id, "default_status": "open",
+                "periods": [{"period": p.period, "status": p.status, "changed_at": p.changed_at.isoformat(),
+                             "changed_by": p.changed_by} for p in periods],
+                "audit": [{"period": a.period, "action": a.action, "reason": a.reason, "actor": a.actor,
+                           "at": a.at.isoformat()} for a in audit]}
+
+    @r.post("/companies/{company_id}/periods/{period}/close", tags=["periods"], summary="Close a month")
+    async def post_close(company_id: str, period: Annotated[str, Path(pattern=PERIOD)],
+                         body: Reason = Body(Reason()), principal: Principal = Depends(admin)) -> dict:
+        async with db.transaction() as s:
+            await company_or_404(s, company_id, principal)
+            await close_period(s, company_id=company_id, period=period, actor=principal.subject, reason=body.reason)
+        return {"company": company_id, "period": period, "status": "closed"}
+
+    @r.post("/companies/{company_id}/periods/{period}/reopen", tags=["periods"],
+            summary="Reopen a closed month (a reason is required and audited)")
+    async def post_reopen(company_id: str, body: Reason, period: Annotated[str, Path(pattern=PERIOD)],
+                          principal: Principal = Depends(admin)) -> dict:
+        try:
+            async with db.transaction() as s:
+                await company_or_404(s, company_id, principal)
+                await reopen_period(s, company_id=company_id, period=period, actor=principal.subject,
+                                    reason=body.reason)
+        except LedgerError as exc:
+            raise refused(exc) from exc
+        return {"company": company_id, "period": period, "status": "open"}
+
+    @r.post("/companies/{company_id}/year-end-close", tags=["periods"],
+            summary="Close the year's profit or loss into retained earnings (journal on 31 Dec)")
+    async def post_year_end(company_id: str, year: int = Body(embed=True, ge=1900, le=2999),
+                            principal: Principal = Depends(admin)) -> dict:
+        try:
+            async with db.transaction() as s:
+                c = await company_or_404(s, company_id, principal)
+                j = await year_end_close(s, c, year, actor=principal.subject)
+        except LedgerError as exc:
+            raise refused(exc) from exc
+        return {"journal_id": j["id"], "number": j["number"]}
+
+    # --- parked events ---------------------------------------------------------------
+    @r.get("/parked-events", tags=["periods"], summary="Events dated in a closed period, waiting for a decision")
+    async def get_parked(company: str, include_resolved: bool = False, principal: Principal = Depends(read)) -> list:
+        async with db.sessions() as s:
+            await company_or_404(s, company, principal)
+            q = (sa.select(ParkedEvent, SourceEvent).join(SourceEvent, SourceEvent.event_id == ParkedEvent.event_id)
+                 .where(ParkedEvent.company_id == company).order_by(ParkedEvent.parked_at))
+            if not include_resolved:
+                q = q.where(ParkedEvent.resolved_at.is_(None))
+            rows = (await s.execute(q)).all()
+        return [{"event_id": p.event_id, "event_type": e.event_type, "document": e.document_number,
+                 "occurrence_date": e.occurrence_date.isoformat(), "period": p.period, "reason": p.reason,
+                 "parked_at": p.parked_at.isoformat(), "resolved_at": p.resolved_at and p.resolved_at.isoformat(),
+                 "resolution": p.resolution, "resolved_by": p.resolved_by} for p, e in rows]
+
+    @r.post("/parked-events/{event_id}/post", tags=["periods"],
+            summary="Post a parked event: in its period once reopened, or re-dated by an explicit decision")
+    async def post_parked(event_id: str, body: ParkedPostIn = Body(ParkedPostIn()),
+                          principal: Principal = Depends(post)) -> dict:
+        try:
+            async with db.transaction() as s:
+                p = await s.get(ParkedEvent, event_id)
+                if p is None:
+                    raise NotFound(f"no parked event {event_id}")
+                principal.require_company(p.company_id)
+                j = await resolve_parked(s, poster, event_id, actor=principal.subject, redate=body.redate_to)
+        except LedgerError as exc:
+            raise refused(exc) from exc
+        return {"journal_id": j["id"], "number": j["number"], "posting_date": j["posting_date"].isoformat()}
+
+    # --- journals ----------------------------------------------------------------------
+    @r.get("/journals", tags=["journals"], summary="Posted journals, newest first, filtered")
     async def list_journals(
-        company: str, request: Request, date_from: dt.date | None = Query(None, alias="from"),
+        company: str, date_from: dt.date | None = Query(None, alias="from"),
         date_to: dt.date | None = Query(None, alias="to"), source_document: str | None = None,
-        source_event_id: str | None = None, account: str | None = None,
-        limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0),
-        principal: Principal = Depends(auth.require("gl:read")),
+        source_event_id: str | None = None, account: str | None = None, kind: str | None = None,
+        limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0), principal: Principal = Depends(read),
     ) -> dict:
         async with db.sessions() as s:
             await company_or_404(s, company, principal)
@@ -90,6 +261,8 @@ def build_router(db: Database, auth: Authenticator) -> APIRouter:
                 q = q.where(Journal.source_document == source_document)
             if source_event_id:
                 q = q.where(Journal.source_event_id == source_event_id)
+            if kind:
+                q = q.where(Journal.kind == kind)
             if account:
                 if not re.fullmatch(r"[0-9A-Za-z]{1,20}", account):
                     raise Unprocessable("account must be an account code")
@@ -100,13 +273,236 @@ def build_router(db: Database, auth: Authenticator) -> APIRouter:
                                     .limit(limit).offset(offset))).scalars().all()
         return {"total": total, "items": [journal_json(j) for j in rows]}
 
-    @r.get("/journals/{journal_id}", summary="One journal with its lines, source event and trace id")
-    async def get_journal(journal_id: str, principal: Principal = Depends(auth.require("gl:read"))) -> dict:
+    @r.get("/journals/{journal_id}", tags=["journals"], summary="One journal with its lines, source event and trace id")
+    async def get_journal(journal_id: str, principal: Principal = Depends(read)) -> dict:
         async with db.sessions() as s:
             j = await s.get(Journal, journal_id)
             if j is None or not principal.can_access(j.company_id):
                 raise NotFound(f"no journal {journal_id}")
             lines = (await s.execute(sa.select(JournalLine).where(JournalLine.journal_id == j.id))).scalars().all()
-        return journal_json(j, list(lines))
+            reversed_by = (await s.execute(sa.select(Journal.id).where(Journal.reverses_journal_id == j.id))).scalar()
+        out = journal_json(j, list(lines))
+        out["reversed_by"] = reversed_by
+        return out
+
+    @r.post("/journals/{journal_id}/reverse", status_code=201, tags=["journals"],
+            summary="Reverse a journal: a mirror journal linked to the original (posted journals are never edited)")
+    async def post_reverse(journal_id: str, body: ReverseIn, principal: Principal = Depends(post)) -> dict:
+        try:
+            async with db.transaction() as s:
+                j = await s.get(Journal, journal_id)
+                if j is None or not principal.can_access(j.company_id):
+                    raise NotFound(f"no journal {journal_id}")
+                rev = await reverse_journal(s, journal_id, on=body.posting_date, actor=principal.subject,
+                                            reason=body.reason)
+        except LedgerError as exc:
+            raise refused(exc) from exc
+        return {"journal_id": rev["id"], "number": rev["number"], "reverses": journal_id}
+
+    async def _manual_draft(s, c: Company, body: ManualJournalIn) -> JournalDraft:
+        accounts = {a.code: a for a in (await s.execute(sa.select(Account).where(Account.company_id == c.id))).scalars()}
+        chart = load_chart(c.chart_template)
+        cur = c.functional_currency
+        lines = []
+        for i, ln in enumerate(body.lines, 1):
+            a = accounts.get(ln.account)
+            if a is None:
+                raise Unprocessable(f"line {i}: no account {ln.account}")
+            if not a.active:
+                raise Unprocessable(f"line {i}: account {ln.account} is blocked")
+            if a.control:
+                raise Unprocessable(f"line {i}: {ln.account} is a control account; it takes sub-ledger postings only")
+            unknown = set(ln.dimensions) - set(DIMENSIONS)
+            if unknown:
+                raise Unprocessable(f"line {i}: unknown dimensions {sorted(unknown)}")
+            needs = chart.accounts[a.code].needs if a.code in chart.accounts else ()
+            missing = [d for d in needs if not ln.dimensions.get(d)]
+            if missing:
+                raise Unprocessable(f"line {i}: account {ln.account} needs {', '.join(missing)}")
+            if a.cash and ln.cash_flow_item not in CF_ITEMS:
+                raise Unprocessable(f"line {i}: a cash account line needs a cash_flow_item (one of {sorted(CF_ITEMS)})")
+            if not a.cash and ln.cash_flow_item:
+                raise Unprocessable(f"line {i}: only cash account lines carry a cash_flow_item")
+            if not (money.is_quantized(ln.debit, cur) and money.is_quantized(ln.credit, cur)):
+                raise Unprocessable(f"line {i}: amounts finer than the {cur} minor unit")
+            try:
+                lines.append(DraftLine(a.code, money.quantize(ln.debit, cur), money.quantize(ln.credit, cur), cur,
+                                       ln.memo, {k: v for k, v in ln.dimensions.items() if v}, ln.cash_flow_item))
+            except ValueError as exc:
+                raise Unprocessable(f"line {i}: {exc}") from exc
+        try:
+            return JournalDraft(company_id=c.id, posting_date=body.posting_date, currency=cur,
+                                description=body.description, lines=tuple(lines), source_event_type="gl.manual",
+                                source_document="", rule_id="manual", rule_version=1)
+        except UnbalancedJournal as exc:
+            raise Unprocessable(str(exc)) from exc
+
+    @r.post("/manual-journals", status_code=201, tags=["journals"],
+            summary="Create a manual journal draft (post=true posts it at once)")
+    async def post_manual(body: ManualJournalIn, principal: Principal = Depends(post)) -> dict:
+        try:
+            async with db.transaction() as s:
+                c = await company_or_404(s, body.company_id, principal)
+                draft = await _manual_draft(s, c, body)
+                mj = ManualJournal(id=str(uuid7()), company_id=c.id, posting_date=body.posting_date,
+                                   description=body.description, lines=[ln.model_dump(mode="json") for ln in body.lines],
+                                   status="draft", created_by=principal.subject, created_at=utcnow())
+                s.add(mj)
+                journal = None
+                if body.post:
+                    journal = await post_journal(s, replace_doc(draft, mj.id), kind="manual", posted_by=principal.subject)
+                    mj.status, mj.journal_id = "posted", journal["id"]
+        except LedgerError as exc:
+            raise refused(exc) from exc
+        return {"id": mj.id, "status": mj.status, "journal_id": journal and journal["id"],
+                "number": journal and journal["number"]}
+
+    @r.post("/manual-journals/{draft_id}/post", tags=["journals"], summary="Post a manual journal draft")
+    async def post_manual_draft(draft_id: str, principal: Principal = Depends(post)) -> dict:
+        try:
+            async with db.transaction() as s:
+                mj = await s.get(ManualJournal, draft_id)
+                if mj is None or not principal.can_access(mj.company_id):
+                    raise NotFound(f"no manual journal {draft_id}")
+                if mj.status != "draft":
+                    raise Conflict(f"manual journal {draft_id} is {mj.status}")
+                c = await company_or_404(s, mj.company_id, principal)
+                body = ManualJournalIn(company_id=mj.company_id, posting_date=mj.posting_date,
+                                       description=mj.description, lines=mj.lines)
+                draft = await _manual_draft(s, c, body)
+                journal = await post_journal(s, replace_doc(draft, mj.id), kind="manual", posted_by=principal.subject)
+                mj.status, mj.journal_id = "posted", journal["id"]
+        except LedgerError as exc:
+            raise refused(exc) from exc
+        return {"id": draft_id, "status": "posted", "journal_id": journal["id"], "number": journal["number"]}
+
+    # --- source events and rules -----------------------------------------------------
+    @r.get("/events/{event_id}", tags=["journals"], summary="A source event as the ledger received it")
+    async def get_event(event_id: str, principal: Principal = Depends(read)) -> dict:
+        async with db.sessions() as s:
+            e = await s.get(SourceEvent, event_id)
+            if e is None or not principal.can_access(e.company_id):
+                raise NotFound(f"no event {event_id}")
+            parked = await s.get(ParkedEvent, event_id)
+            journal = (await s.execute(sa.select(Journal.id).where(Journal.source_event_id == event_id))).scalar()
+        msg = registry.by_type(e.event_type).message_class.FromString(e.payload)
+        return {"id": e.event_id, "type": e.event_type, "source": e.source, "subject": e.subject,
+                "company": e.company_id, "document": e.document_number,
+                "occurrence_date": e.occurrence_date.isoformat(), "trace_id": e.trace_id,
+                "received_at": e.received_at.isoformat(), "journal_id": journal,
+                "parked": bool(parked and parked.resolved_at is None),
+                "payload": json_format.MessageToDict(msg, preserving_proto_field_name=True)}
+
+    @r.get("/rules", tags=["rules"], summary="The posting rules in force (all versions)")
+    async def get_rules(principal: Principal = Depends(read)) -> list[dict]:
+        return [{"id": x.id, "version": x.version, "effective_from": x.effective_from.isoformat(), "event": x.event,
+                 "description": x.description, "when": {k: list(v) for k, v in x.when.items()},
+                 "lines": [{"side": ln.side, "account": ln.account, "amount": ln.amount, "each": ln.each or None,
+                            "subtract": ln.subtract or None, "cash_flow": ln.cash_flow or None,
+                            "account_by": {"field": ln.account_by[0], "map": ln.account_by[1]} if ln.account_by else None,
+                            "dimensions": ln.dimensions} for ln in x.lines]}
+                for x in poster.rules.rules]
+
+    @r.post("/rules/dry-run", tags=["rules"], summary="The journal an event would produce (nothing is posted)")
+    async def post_dry_run(body: DryRunIn, principal: Principal = Depends(read)) -> dict:
+        try:
+            spec = registry.by_type(body.event_type)
+            msg = json_format.ParseDict(body.payload, spec.message_class())
+        except (KeyError, json_format.ParseError) as exc:
+            raise Unprocessable(f"not a valid {body.event_type}: {exc}") from exc
+        async with db.sessions() as s:
+            c = await company_or_404(s, msg.company_id, principal)
+            books = await poster.company(s, c.id)
+        try:
+            d = poster.rules.draft(ce_type=body.event_type, msg=msg, chart=load_chart(books.chart_template),
+                                   functional_currency=books.functional_currency)
+        except (LookupError, ValueError) as exc:
+            raise Unprocessable(f"{type(exc).__name__}: {exc}") from exc
+        return {"posting_date": d.posting_date.isoformat(), "period": d.period, "currency": d.currency,
+                "description": d.description, "rule": {"id": d.rule_id, "version": d.rule_version},
+                "total_debit": str(d.total_debit), "total_credit": str(d.total_credit),
+                "lines": [{"account": ln.account_code, "debit": str(ln.debit), "credit": str(ln.credit), "memo": ln.memo,
+                           "dimensions": ln.dimensions, "cash_flow_item": ln.cash_flow_item} for ln in d.lines]}
+
+    # --- reports -----------------------------------------------------------------------
+    @r.get("/trial-balance", tags=["reports"], summary="Trial balance: opening, turnover and closing per account")
+    async def get_trial_balance(company: str, as_of: dt.date = Query(default_factory=dt.date.today),
+                                date_from: dt.date | None = Query(None, alias="from"),
+                                dims: dict = Depends(dimension_filters), principal: Principal = Depends(read)) -> dict:
+        async with db.sessions() as s:
+            c = await company_or_404(s, company, principal)
+            return await reports.trial_balance(s, c, start=date_from, end=as_of, dims=dims)
+
+    @r.get("/ledger", tags=["reports"], summary="General-ledger detail of one account, with running balance")
+    async def get_ledger(company: str, account: str, date_to: dt.date = Query(alias="to"),
+                         date_from: dt.date | None = Query(None, alias="from"), dims: dict = Depends(dimension_filters),
+                         limit: int = Query(500, ge=1, le=5000), offset: int = Query(0, ge=0),
+                         principal: Principal = Depends(read)) -> dict:
+        async with db.sessions() as s:
+            c = await company_or_404(s, company, principal)
+            return await reports.ledger_detail(s, c, account=account, start=date_from, end=date_to, dims=dims,
+                                               limit=limit, offset=offset)
+
+    @r.get("/statements/balance-sheet", tags=["reports"], summary="Balance sheet as of a date")
+    async def get_bs(company: str, as_of: dt.date, dims: dict = Depends(dimension_filters),
+                     principal: Principal = Depends(read)) -> dict:
+        async with db.sessions() as s:
+            c = await company_or_404(s, company, principal)
+            return await reports.balance_sheet(s, c, as_of=as_of, dims=dims)
+
+    @r.get("/statements/income-statement", tags=["reports"], summary="Income statement for a date range")
+    async def get_is(company: str, date_from: dt.date = Query(alias="from"), date_to: dt.date = Query(alias="to"),
+                     dims: dict = Depends(dimension_filters), principal: Principal = Depends(read)) -> dict:
+        async with db.sessions() as s:
+            c = await company_or_404(s, company, principal)
+            return await reports.income_statement(s, c, start=date_from, end=date_to, dims=dims)
+
+    @r.get("/statements/cash-flow", tags=["reports"], summary="Cash-flow statement (direct method)")
+    async def get_cf(company: str, date_from: dt.date = Query(alias="from"), date_to: dt.date = Query(alias="to"),
+                     principal: Principal = Depends(read)) -> dict:
+        async with db.sessions() as s:
+            c = await company_or_404(s, company, principal)
+            return await reports.cash_flow(s, c, start=date_from, end=date_to)
+
+    @r.get("/export/hledger", tags=["reports"], summary="Every posted journal in hledger journal format")
+    async def get_hledger(company: str, principal: Principal = Depends(read)) -> StreamingResponse:
+        async with db.sessions() as s:
+            c = await company_or_404(s, company, principal)
+
+        async def body():
+            async with db.sessions() as s2:
+                async for chunk in reports.hledger_export(s2, c):
+                    yield chunk
+
+        return StreamingResponse(body(), media_type="text/plain; charset=utf-8",
+                                 headers={"Content-Disposition": f'attachment; filename="{company}.journal"'})
 
     return r
+
+
+def replace_doc(draft: JournalDraft, doc: str) -> JournalDraft:
+    from dataclasses import replace
+
+    return replace(draft, source_document=doc)
+
+
+def journal_json(j: Journal, lines: list[JournalLine] | None = None) -> dict:
+    q = lambda v: str(money.quantize(v, j.currency))  # noqa: E731
+    out = {
+        "id": j.id, "company": j.company_id, "number": j.number, "posting_date": j.posting_date.isoformat(),
+        "period": j.period, "currency": j.currency, "description": j.description, "kind": j.kind,
+        "total_debit": q(j.total_debit), "total_credit": q(j.total_credit), "posted_by": j.posted_by,
+        "reverses_journal_id": j.reverses_journal_id,
+        "source": {"event_id": j.source_event_id, "event_type": j.source_event_type,
+                   "document": j.source_document, "service": j.source_event_type.split(".")[1]
+                   if j.source_event_type.startswith("finance.") else "gl", "trace_id": j.trace_id,
+                   "event": f"/v1/events/{j.source_event_id}" if j.source_event_id else None},
+        "rule": {"id": j.rule_id, "version": j.rule_version}, "posted_at": j.posted_at.isoformat(),
+    }
+    if lines is not None:
+        out["lines"] = [{
+            "line_no": ln.line_no, "account": ln.account_code, "debit": q(ln.debit), "credit": q(ln.credit),
+            "memo": ln.memo, "cash_flow_item": ln.cash_flow_item,
+            "dimensions": {d: getattr(ln, d) for d in DIMENSIONS if getattr(ln, d)},
+        } for ln in sorted(lines, key=lambda x: x.line_no)]
+    return out

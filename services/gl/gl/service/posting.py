@@ -1,10 +1,11 @@
-"""Use cases of the ledger: set up a company, post an event by the rules, read balances."""
+"""Use cases that write the ledger: set up a company, post events by the rules (or park
+them when their period is closed), manual journals, reversals, periods, year-end close."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -12,6 +13,7 @@ from finance.common.v1 import types_pb2
 from finance.gl.v1 import events_pb2 as gl_events
 from fincore import dates, money
 from fincore.events.envelope import Envelope
+from fincore.events.registry import registry
 from fincore.inbox import PermanentError
 from fincore.outbox import add_event
 from fincore.sequences import allocate
@@ -22,33 +24,35 @@ from opentelemetry import trace
 from sqlalchemy.ext.asyncio import AsyncSession
 from uuid6 import uuid7
 
-from gl.adapters.tables import Account, Company, Journal, JournalLine
+from gl.adapters.tables import (
+    Account,
+    Company,
+    Journal,
+    JournalLine,
+    ParkedEvent,
+    Period,
+    PeriodAudit,
+    PeriodBalance,
+    SourceEvent,
+)
 from gl.domain.chart import load_chart
-from gl.domain.journal import DIMENSIONS, JournalDraft, UnbalancedJournal
-from gl.domain.rules import CurrencyMismatch, NoRule, RuleBook
+from gl.domain.journal import DIMENSIONS, DraftLine, JournalDraft, UnbalancedJournal
+from gl.domain.rules import RuleBook
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("gl.posting")
 
 
-class CompanyExists(Exception):
+class LedgerError(Exception):
+    """A request the ledger refuses (mapped to 409/422 by the API)."""
+
+
+class CompanyExists(LedgerError):
     pass
 
 
-async def create_company(session: AsyncSession, *, company_id: str, name: str, functional_currency: str,
-                         chart_template: str) -> Company:
-    chart = load_chart(chart_template)
-    money.minor_units(functional_currency)
-    if await session.get(Company, company_id) is not None:
-        raise CompanyExists(company_id)
-    company = Company(id=company_id, name=name, functional_currency=functional_currency,
-                      chart_template=chart_template, created_at=utcnow())
-    session.add(company)
-    await session.flush()
-    for a in chart.accounts.values():
-        session.add(Account(company_id=company_id, code=a.code, name_zh=a.name_zh, name_en=a.name_en,
-                            type=a.type, normal=a.normal, control=a.control, cash=a.cash))
-    return company
+class PeriodClosed(LedgerError):
+    pass
 
 
 @dataclass(frozen=True)
@@ -61,15 +65,92 @@ class CompanyBooks:
     chart_template: str
 
 
+async def create_company(session: AsyncSession, *, company_id: str, name: str, functional_currency: str,
+                         chart_template: str) -> Company:
+    chart = load_chart(chart_template)
+    money.minor_units(functional_currency)
+    if await session.get(Company, company_id) is not None:
+        raise CompanyExists(company_id)
+    company = Company(id=company_id, name=name, functional_currency=functional_currency,
+                      chart_template=chart_template, created_at=utcnow())
+    session.add(company)
+    await session.flush()
+    await session.execute(sa.insert(Account.__table__), [
+        {"company_id": company_id, "code": a.code, "name_zh": a.name_zh, "name_en": a.name_en, "type": a.type,
+         "normal": a.normal, "control": a.control, "cash": a.cash, "active": True}
+        for a in chart.accounts.values()])
+    return company
+
+
+# --- periods ---------------------------------------------------------------------------
+
+async def closed_periods(session: AsyncSession, keys: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    if not keys:
+        return set()
+    companies = {c for c, _ in keys}
+    rows = (await session.execute(
+        sa.select(Period.company_id, Period.period).where(Period.company_id.in_(companies), Period.status == "closed")
+    )).all()
+    return {(c, p) for c, p in rows} & keys
+
+
+async def assert_open(session: AsyncSession, company_id: str, period: str) -> None:
+    if await closed_periods(session, {(company_id, period)}):
+        raise PeriodClosed(f"period {period} of company {company_id} is closed")
+
+
+async def set_period_status(session: AsyncSession, *, company_id: str, period: str, status: str, actor: str,
+                            reason: str, action: str) -> None:
+    row = await session.get(Period, (company_id, period))
+    now = utcnow()
+    if row is None:
+        session.add(Period(company_id=company_id, period=period, status=status, changed_at=now, changed_by=actor))
+    else:
+        row.status, row.changed_at, row.changed_by = status, now, actor
+    session.add(PeriodAudit(company_id=company_id, period=period, action=action, reason=reason, actor=actor, at=now))
+
+
+async def close_period(session: AsyncSession, *, company_id: str, period: str, actor: str, reason: str = "") -> None:
+    await set_period_status(session, company_id=company_id, period=period, status="closed", actor=actor,
+                            reason=reason or "period end", action="closed")
+    y, m = (int(x) for x in period.split("-"))
+    last = (dt.date(y + (m == 12), m % 12 + 1, 1) - dt.timedelta(days=1))
+    add_event(session, gl_events.PeriodClosed(company_id=company_id, document_number=f"{company_id}:{period}",
+                                              occurrence_date=dates.to_proto(last), period=period, closed_by=actor),
+              source="gl")
+
+
+async def reopen_period(session: AsyncSession, *, company_id: str, period: str, actor: str, reason: str) -> None:
+    if not reason.strip():
+        raise LedgerError("reopening a period needs a reason")
+    await set_period_status(session, company_id=company_id, period=period, status="open", actor=actor,
+                            reason=reason, action="reopened")
+
+
+# --- posting events --------------------------------------------------------------------
+
+_STAGED = "gl.staged_journals"
+
+
+@dataclass(frozen=True)
+class Staged:
+    draft: JournalDraft
+    trace_id: str
+    context: otel_context.Context
+    kind: str = "event"
+    posted_by: str = "gl-posting"
+    reverses_journal_id: str | None = None
+
+
 class Poster:
-    """Turns events into journals (the GL's consumer handler)."""
+    """The GL's consumer handler: turns events into journals by the rules."""
 
     def __init__(self, rules: RuleBook) -> None:
         self.rules = rules
         self._companies: dict[str, CompanyBooks] = {}
         self.posting_types = set(rules.event_types)
 
-    async def _company(self, session: AsyncSession, company_id: str) -> CompanyBooks:
+    async def company(self, session: AsyncSession, company_id: str) -> CompanyBooks:
         books = self._companies.get(company_id)
         if books is None:
             company = await session.get(Company, company_id)
@@ -79,50 +160,64 @@ class Poster:
             self._companies[company_id] = books
         return books
 
+    def draft(self, books: CompanyBooks, ce_type: str, msg, event_id: str) -> JournalDraft:
+        try:
+            return self.rules.draft(ce_type=ce_type, msg=msg, chart=load_chart(books.chart_template),
+                                    functional_currency=books.functional_currency, event_id=event_id)
+        except (LookupError, UnbalancedJournal, ValueError) as exc:
+            raise PermanentError(f"{type(exc).__name__}: {exc}") from exc
+
     async def __call__(self, session: AsyncSession, env: Envelope) -> None:
         """Draft the event's journal (pure, per event, in the event's trace) and stage it;
-        `before_commit` writes the whole batch's journals in a few statements."""
+        `before_commit` writes the whole batch in a few statements."""
         if env.type not in self.posting_types:
             return  # not a posting event (master data and the like): recorded in the inbox only
         msg = env.payload
-        company = await self._company(session, msg.company_id)
+        books = await self.company(session, msg.company_id)
         with tracer.start_as_current_span("gl.post_journal", attributes={
-            "finance.company_id": company.id, "finance.document": msg.document_number,
+            "finance.company_id": books.id, "finance.document": msg.document_number,
             "cloudevents.event_type": env.type,
         }):
-            try:
-                draft = self.rules.draft(ce_type=env.type, msg=msg, chart=load_chart(company.chart_template),
-                                         functional_currency=company.functional_currency, event_id=env.id)
-            except (NoRule, CurrencyMismatch, UnbalancedJournal, ValueError) as exc:
-                raise PermanentError(f"{type(exc).__name__}: {exc}") from exc
-            session.info.setdefault(_STAGED, []).append(_Staged(draft, current_trace_id(), otel_context.get_current()))
+            draft = self.draft(books, env.type, msg, env.id)
+            session.info.setdefault(_STAGED, []).append(
+                (env, Staged(draft, current_trace_id(), otel_context.get_current())))
 
     async def before_commit(self, session: AsyncSession) -> None:
-        staged = session.info.pop(_STAGED, [])
-        if staged:
-            with tracer.start_as_current_span("gl.write_journals", attributes={"finance.journals": len(staged)}):
-                await write_journals(session, staged)
+        staged: list[tuple[Envelope, Staged]] = session.info.pop(_STAGED, [])
+        if not staged:
+            return
+        with tracer.start_as_current_span("gl.write_journals", attributes={"finance.journals": len(staged)}):
+            now = utcnow()
+            await session.execute(sa.insert(SourceEvent.__table__), [{
+                "event_id": env.id, "event_type": env.type, "source": env.source, "subject": env.subject,
+                "company_id": s.draft.company_id, "document_number": s.draft.source_document,
+                "occurrence_date": s.draft.posting_date, "payload": env.payload.SerializeToString(),
+                "trace_id": s.trace_id, "received_at": now} for env, s in staged])
+            closed = await closed_periods(session, {(s.draft.company_id, s.draft.period) for _, s in staged})
+            parked = [s for _, s in staged if (s.draft.company_id, s.draft.period) in closed]
+            if parked:
+                await session.execute(sa.insert(ParkedEvent.__table__), [{
+                    "event_id": s.draft.source_event_id, "company_id": s.draft.company_id, "period": s.draft.period,
+                    "reason": f"period {s.draft.period} of company {s.draft.company_id} is closed",
+                    "parked_at": now} for s in parked])
+                log.warning("parked %d event(s) dated in closed periods", len(parked))
+            await write_journals(session, [s for _, s in staged if (s.draft.company_id, s.draft.period) not in closed])
 
 
-_STAGED = "gl.staged_journals"
+async def post_journal(session: AsyncSession, draft: JournalDraft, *, kind: str = "event",
+                       posted_by: str = "gl-posting", reverses_journal_id: str | None = None) -> dict:
+    """Write one balanced journal now, in the caller's transaction (its period must be open)."""
+    await assert_open(session, draft.company_id, draft.period)
+    staged = Staged(draft, current_trace_id(), otel_context.get_current(), kind, posted_by, reverses_journal_id)
+    return (await write_journals(session, [staged]))[0]
 
 
-@dataclass(frozen=True)
-class _Staged:
-    draft: JournalDraft
-    trace_id: str
-    context: otel_context.Context
-
-
-async def post_journal(session: AsyncSession, draft: JournalDraft) -> dict:
-    """Write one balanced journal now (in the caller's transaction)."""
-    return (await write_journals(session, [_Staged(draft, current_trace_id(), otel_context.get_current())]))[0]
-
-
-async def write_journals(session: AsyncSession, staged: list[_Staged]) -> list[dict]:
-    """Insert journals, their lines and their JournalPosted events: gap-free numbers taken in
-    one block per company and period, rows inserted as multi-row statements."""
-    scopes: dict[tuple[str, str], list[_Staged]] = {}
+async def write_journals(session: AsyncSession, staged: list[Staged]) -> list[dict]:
+    """Insert journals, their lines, the period balances and the JournalPosted events:
+    gap-free numbers taken in one block per company and period, rows as multi-row inserts."""
+    if not staged:
+        return []
+    scopes: dict[tuple[str, str], list[Staged]] = {}
     for s in staged:
         scopes.setdefault((s.draft.company_id, s.draft.period), []).append(s)
     numbers: dict[int, str] = {}
@@ -132,6 +227,7 @@ async def write_journals(session: AsyncSession, staged: list[_Staged]) -> list[d
             numbers[id(s)] = f"JV{period.replace('-', '')}-{first + k:06d}"
     now = utcnow()
     journals, lines, events = [], [], []
+    balances: dict[tuple[str, str, str], list[Decimal]] = {}
     for s in staged:
         d = s.draft
         jid = str(uuid7())
@@ -141,7 +237,8 @@ async def write_journals(session: AsyncSession, staged: list[_Staged]) -> list[d
             "total_debit": d.total_debit, "total_credit": d.total_credit,
             "source_event_id": d.source_event_id or None, "source_event_type": d.source_event_type,
             "source_document": d.source_document, "rule_id": d.rule_id, "rule_version": d.rule_version,
-            "trace_id": s.trace_id, "posted_at": now,
+            "trace_id": s.trace_id, "posted_at": now, "kind": s.kind, "posted_by": s.posted_by,
+            "reverses_journal_id": s.reverses_journal_id,
         })
         event = gl_events.JournalPosted(
             company_id=d.company_id, document_number=numbers[id(s)], occurrence_date=dates.to_proto(d.posting_date),
@@ -154,8 +251,12 @@ async def write_journals(session: AsyncSession, staged: list[_Staged]) -> list[d
                 "journal_id": jid, "line_no": i, "company_id": d.company_id, "posting_date": d.posting_date,
                 "account_code": line.account_code, "debit": line.debit, "credit": line.credit,
                 "currency": line.currency, "memo": line.memo[:500], "cash_flow_item": line.cash_flow_item,
+                "txn_currency": "", "txn_amount": Decimal(0),
                 **{dim: line.dimensions.get(dim, "") for dim in DIMENSIONS},
             })
+            b = balances.setdefault((d.company_id, line.account_code, d.period), [Decimal(0), Decimal(0)])
+            b[0] += line.debit
+            b[1] += line.credit
             event.lines.append(gl_events.JournalLine(
                 line_no=i, account_code=line.account_code,
                 debit=money.to_proto(line.debit, line.currency), credit=money.to_proto(line.credit, line.currency),
@@ -164,6 +265,7 @@ async def write_journals(session: AsyncSession, staged: list[_Staged]) -> list[d
         events.append((s, event))
     await session.execute(sa.insert(Journal.__table__), journals)
     await session.execute(sa.insert(JournalLine.__table__), lines)
+    await _add_balances(session, balances)
     for s, event in events:
         token = otel_context.attach(s.context)  # the event continues the trace of its source
         try:
@@ -173,58 +275,101 @@ async def write_journals(session: AsyncSession, staged: list[_Staged]) -> list[d
     return journals
 
 
-async def trial_balance(session: AsyncSession, company: Company, as_of: dt.date) -> dict:
+async def _add_balances(session: AsyncSession, balances: dict[tuple[str, str, str], list[Decimal]]) -> None:
+    table = PeriodBalance.__table__
+    if session.bind.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    rows = [{"company_id": c, "account_code": a, "period": p, "debit": dr, "credit": cr}
+            for (c, a, p), (dr, cr) in sorted(balances.items())]  # sorted: a stable lock order
+    stmt = insert(table)
+    stmt = stmt.on_conflict_do_update(index_elements=["company_id", "account_code", "period"],
+                                      set_={"debit": table.c.debit + stmt.excluded.debit,
+                                            "credit": table.c.credit + stmt.excluded.credit})
+    await session.execute(stmt, rows)
+
+
+# --- parked events ---------------------------------------------------------------------
+
+async def resolve_parked(session: AsyncSession, poster: Poster, event_id: str, *, actor: str,
+                         redate: dt.date | None = None) -> dict:
+    """Post a parked event now: in its own period (after a reopen) or, by an explicit
+    decision, re-dated into an open period. Refused while the target period is closed."""
+    parked = await session.get(ParkedEvent, event_id)
+    if parked is None or parked.resolved_at is not None:
+        raise LedgerError(f"no unresolved parked event {event_id}")
+    src = await session.get(SourceEvent, event_id)
+    msg = registry.by_type(src.event_type).message_class.FromString(src.payload)
+    books = await poster.company(session, src.company_id)
+    draft = poster.draft(books, src.event_type, msg, src.event_id)
+    if redate is not None:
+        if redate < draft.posting_date:
+            raise LedgerError("an event can only be re-dated forward")
+        draft = replace(draft, posting_date=redate)
+    journal = await post_journal(session, draft, posted_by=actor)
+    parked.resolved_at, parked.resolved_by = utcnow(), actor
+    parked.resolution = f"re-dated to {redate.isoformat()}" if redate else "posted after reopening"
+    return journal
+
+
+# --- manual journals, reversals, year-end ----------------------------------------------
+
+async def reverse_journal(session: AsyncSession, journal_id: str, *, on: dt.date, actor: str, reason: str) -> dict:
+    original = await session.get(Journal, journal_id)
+    if original is None:
+        raise LedgerError(f"no journal {journal_id}")
+    if original.kind == "reversal":
+        raise LedgerError("a reversal is not reversed; post a new journal instead")
+    done = (await session.execute(sa.select(Journal.id).where(Journal.reverses_journal_id == journal_id))).first()
+    if done:
+        raise LedgerError(f"journal {original.number} is already reversed")
+    lines = (await session.execute(sa.select(JournalLine).where(JournalLine.journal_id == journal_id)
+                                   .order_by(JournalLine.line_no))).scalars().all()
+    draft = JournalDraft(
+        company_id=original.company_id, posting_date=on, currency=original.currency,
+        description=f"Reversal of {original.number}: {reason}"[:500],
+        lines=tuple(DraftLine(ln.account_code, ln.credit, ln.debit, ln.currency, f"reversal: {ln.memo}"[:500],
+                              {d: getattr(ln, d) for d in DIMENSIONS if getattr(ln, d)}, ln.cash_flow_item)
+                    for ln in lines),
+        source_event_type="gl.reversal", source_document=original.number, rule_id="reversal", rule_version=1)
+    return await post_journal(session, draft, kind="reversal", posted_by=actor, reverses_journal_id=original.id)
+
+
+async def year_end_close(session: AsyncSession, company: Company, year: int, *, actor: str) -> dict:
+    """Move the year's profit or loss to retained earnings with a closing journal on 31 Dec."""
+    exists = (await session.execute(sa.select(Journal.id).where(
+        Journal.company_id == company.id, Journal.kind == "closing", Journal.period == f"{year}-12"))).first()
+    if exists:
+        raise LedgerError(f"{year} is already closed into retained earnings")
+    chart = load_chart(company.chart_template)
     jl = JournalLine.__table__
+    acct = Account.__table__
     rows = (await session.execute(
-        sa.select(jl.c.account_code, sa.func.sum(jl.c.debit), sa.func.sum(jl.c.credit))
-        .where(jl.c.company_id == company.id, jl.c.posting_date <= as_of)
-        .group_by(jl.c.account_code).order_by(jl.c.account_code)
-    )).all()
-    accounts = {a.code: a for a in (await session.execute(
-        sa.select(Account).where(Account.company_id == company.id))).scalars()}
-    q = lambda v: money.quantize(Decimal(v or 0), company.functional_currency)  # noqa: E731
-    lines, total_dr, total_cr = [], Decimal(0), Decimal(0)
-    for code, dr, cr in rows:
-        dr, cr = q(dr), q(cr)
-        net = dr - cr
-        acct = accounts.get(code)
-        lines.append({
-            "account": code, "name_zh": acct.name_zh if acct else "", "name_en": acct.name_en if acct else "",
-            "type": acct.type if acct else "", "debit_turnover": str(dr), "credit_turnover": str(cr),
-            "debit_balance": str(net if net > 0 else Decimal(0).quantize(dr)),
-            "credit_balance": str(-net if net < 0 else Decimal(0).quantize(dr)),
-        })
-        total_dr += dr
-        total_cr += cr
-    bal_dr = sum((Decimal(x["debit_balance"]) for x in lines), Decimal(0))
-    bal_cr = sum((Decimal(x["credit_balance"]) for x in lines), Decimal(0))
-    n_journals = (await session.execute(
-        sa.select(sa.func.count()).select_from(Journal)
-        .where(Journal.company_id == company.id, Journal.posting_date <= as_of))).scalar_one()
-    return {
-        "company": company.id, "as_of": as_of.isoformat(), "currency": company.functional_currency,
-        "journals": n_journals, "lines": lines,
-        "totals": {"debit_turnover": str(q(total_dr)), "credit_turnover": str(q(total_cr)),
-                   "debit_balance": str(q(bal_dr)), "credit_balance": str(q(bal_cr))},
-        "balanced": total_dr == total_cr and bal_dr == bal_cr,
-    }
-
-
-def journal_json(j: Journal, lines: list[JournalLine] | None = None) -> dict:
-    out = {
-        "id": j.id, "company": j.company_id, "number": j.number, "posting_date": j.posting_date.isoformat(),
-        "period": j.period, "currency": j.currency, "description": j.description,
-        "total_debit": str(money.quantize(j.total_debit, j.currency)),
-        "total_credit": str(money.quantize(j.total_credit, j.currency)),
-        "source": {"event_id": j.source_event_id, "event_type": j.source_event_type,
-                   "document": j.source_document, "trace_id": j.trace_id},
-        "rule": {"id": j.rule_id, "version": j.rule_version}, "posted_at": j.posted_at.isoformat(),
-    }
-    if lines is not None:
-        out["lines"] = [{
-            "line_no": ln.line_no, "account": ln.account_code,
-            "debit": str(money.quantize(ln.debit, ln.currency)), "credit": str(money.quantize(ln.credit, ln.currency)),
-            "memo": ln.memo, "cash_flow_item": ln.cash_flow_item,
-            "dimensions": {d: getattr(ln, d) for d in DIMENSIONS if getattr(ln, d)},
-        } for ln in sorted(lines, key=lambda x: x.line_no)]
-    return out
+        sa.select(jl.c.account_code, sa.func.sum(jl.c.debit - jl.c.credit))
+        .join(acct, sa.and_(acct.c.company_id == jl.c.company_id, acct.c.code == jl.c.account_code))
+        .where(jl.c.company_id == company.id, acct.c.type.in_(("revenue", "expense")),
+               jl.c.posting_date >= dt.date(year, 1, 1), jl.c.posting_date <= dt.date(year, 12, 31))
+        .group_by(jl.c.account_code).order_by(jl.c.account_code))).all()
+    cur = company.functional_currency
+    lines, profit = [], Decimal(0)
+    for code, net in rows:
+        net = money.quantize(Decimal(net or 0), cur)
+        if net == 0:
+            continue
+        profit -= net
+        lines.append(DraftLine(code, -net if net < 0 else Decimal(0), net if net > 0 else Decimal(0), cur,
+                               f"year-end close {year}"))
+    if not lines:
+        raise LedgerError(f"nothing to close for {year}")
+    re_code = chart.account_for("retained_earnings")
+    lines.append(DraftLine(re_code, -profit if profit < 0 else Decimal(0), profit if profit > 0 else Decimal(0), cur,
+                           f"profit of {year}"))
+    draft = JournalDraft(company_id=company.id, posting_date=dt.date(year, 12, 31), currency=cur,
+                         description=f"Year-end close {year}", lines=tuple(lines),
+                         source_event_type="gl.year_end_close",
+                         source_document=f"YE{year}", rule_id="year_end_close", rule_version=1)
+    journal = await post_journal(session, draft, kind="closing", posted_by=actor)
+    session.add(PeriodAudit(company_id=company.id, period=f"{year}-12", action="year_end_closed",
+                            reason=f"profit {profit} to {re_code}", actor=actor, at=utcnow()))
+    return journal

@@ -1,0 +1,342 @@
+"""Reading the ledger: trial balance, general-ledger detail, balance sheet, income statement,
+cash-flow statement (direct method), hledger export. All per company, in functional
+currency, with dimension filters; every figure names the accounts it came from, and every
+account line drills down to /v1/ledger (lines) -> /v1/journals/{id} -> the source event.
+
+Whole months are read from `period_balance` (kept in the posting transaction), partial
+months and dimension-filtered figures from the lines, so a report does not scan a million
+lines to add up a year."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
+from urllib.parse import urlencode
+
+import sqlalchemy as sa
+from fincore import money
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gl.adapters.tables import Account, Company, Journal, JournalLine, PeriodBalance
+from gl.domain.cashflow import ITEMS as CF_ITEMS
+from gl.domain.cashflow import SECTIONS as CF_SECTIONS
+from gl.domain.journal import DIMENSIONS
+
+ZERO = Decimal(0)
+Sums = dict[str, list[Decimal]]  # account -> [debit, credit]
+
+
+def _month_start(d: dt.date) -> dt.date:
+    return d.replace(day=1)
+
+
+def _next_month(d: dt.date) -> dt.date:
+    return dt.date(d.year + (d.month == 12), d.month % 12 + 1, 1)
+
+
+def _period(d: dt.date) -> str:
+    return f"{d.year:04d}-{d.month:02d}"
+
+
+def _add(into: Sums, rows) -> None:
+    for code, dr, cr in rows:
+        s = into.setdefault(code, [ZERO, ZERO])
+        s[0] += Decimal(dr or 0)
+        s[1] += Decimal(cr or 0)
+
+
+async def _line_sums(session: AsyncSession, company: str, start: dt.date | None, end: dt.date,
+                     dims: dict[str, str], exclude_kinds: tuple[str, ...] = ()) -> Sums:
+    jl = JournalLine.__table__
+    q = sa.select(jl.c.account_code, sa.func.sum(jl.c.debit), sa.func.sum(jl.c.credit)).where(
+        jl.c.company_id == company, jl.c.posting_date <= end)
+    if start is not None:
+        q = q.where(jl.c.posting_date >= start)
+    for dim, value in dims.items():
+        q = q.where(jl.c[dim] == value)
+    if exclude_kinds:
+        j = Journal.__table__
+        q = q.where(~jl.c.journal_id.in_(
+            sa.select(j.c.id).where(j.c.company_id == company, j.c.kind.in_(exclude_kinds))))
+    out: Sums = {}
+    _add(out, (await session.execute(q.group_by(jl.c.account_code))).all())
+    return out
+
+
+async def sums(session: AsyncSession, company: str, start: dt.date | None, end: dt.date,
+               dims: dict[str, str] | None = None) -> Sums:
+    """Debit and credit turnover per account for postings dated in [start, end] (start None:
+    from the beginning). Whole months come from period_balance, partial months from lines."""
+    dims = {k: v for k, v in (dims or {}).items() if v}
+    if dims:
+        return await _line_sums(session, company, start, end, dims)
+    out: Sums = {}
+
+    def merge(part: Sums) -> None:
+        _add(out, [(k, v[0], v[1]) for k, v in part.items()])
+
+    lo = start
+    if lo is not None and lo.day != 1:  # head: a partial first month
+        head_end = min(end, _next_month(lo) - dt.timedelta(days=1))
+        merge(await _line_sums(session, company, lo, head_end, {}))
+        lo = head_end + dt.timedelta(days=1)
+        if lo > end:
+            return out
+    if end == _next_month(end) - dt.timedelta(days=1):
+        full_end, tail_start = end, None
+    else:
+        full_end, tail_start = _month_start(end) - dt.timedelta(days=1), _month_start(end)
+    if lo is None or lo <= full_end:  # body: whole months
+        pb = PeriodBalance.__table__
+        q = sa.select(pb.c.account_code, sa.func.sum(pb.c.debit), sa.func.sum(pb.c.credit)).where(
+            pb.c.company_id == company, pb.c.period <= _period(full_end))
+        if lo is not None:
+            q = q.where(pb.c.period >= _period(lo))
+        _add(out, (await session.execute(q.group_by(pb.c.account_code))).all())
+    if tail_start is not None:  # tail: a partial last month
+        merge(await _line_sums(session, company, max(tail_start, lo) if lo else tail_start, end, {}))
+    return out
+
+
+async def accounts_of(session: AsyncSession, company: str) -> dict[str, Account]:
+    rows = (await session.execute(sa.select(Account).where(Account.company_id == company))).scalars()
+    return {a.code: a for a in rows}
+
+
+def _q(v: Decimal, cur: str) -> str:
+    return str(money.quantize(v, cur))
+
+
+def _drill(company: str, account: str, start: dt.date | None, end: dt.date, dims: dict[str, str]) -> str:
+    params = {"company": company, "account": account, "to": end.isoformat(), **{k: v for k, v in dims.items() if v}}
+    if start:
+        params["from"] = start.isoformat()
+    return "/v1/ledger?" + urlencode(params)
+
+
+async def trial_balance(session: AsyncSession, company: Company, *, start: dt.date | None, end: dt.date,
+                        dims: dict[str, str] | None = None) -> dict:
+    dims = {k: v for k, v in (dims or {}).items() if v}
+    cur = company.functional_currency
+    opening = await sums(session, company.id, None, start - dt.timedelta(days=1), dims) if start else {}
+    turnover = await sums(session, company.id, start, end, dims)
+    accounts = await accounts_of(session, company.id)
+    lines = []
+    tot = defaultdict(lambda: ZERO)
+    for code in sorted(set(opening) | set(turnover)):
+        o_dr, o_cr = opening.get(code, [ZERO, ZERO])
+        t_dr, t_cr = turnover.get(code, [ZERO, ZERO])
+        o_net, c_net = o_dr - o_cr, o_dr - o_cr + t_dr - t_cr
+        if not any((o_net, t_dr, t_cr)):
+            continue
+        a = accounts.get(code)
+        row = {
+            "account": code, "name_zh": a.name_zh if a else "", "name_en": a.name_en if a else "",
+            "type": a.type if a else "",
+            "opening_debit": max(o_net, ZERO), "opening_credit": max(-o_net, ZERO),
+            "debit_turnover": t_dr, "credit_turnover": t_cr,
+            "debit_balance": max(c_net, ZERO), "credit_balance": max(-c_net, ZERO),
+        }
+        for k in ("opening_debit", "opening_credit", "debit_turnover", "credit_turnover", "debit_balance",
+                  "credit_balance"):
+            tot[k] += row[k]
+            row[k] = _q(row[k], cur)
+        row["drill_down"] = _drill(company.id, code, start, end, dims)
+        lines.append(row)
+    j = Journal.__table__
+    jq = sa.select(sa.func.count()).where(j.c.company_id == company.id, j.c.posting_date <= end)
+    if start:
+        jq = jq.where(j.c.posting_date >= start)
+    n_journals = (await session.execute(jq)).scalar_one()
+    balanced = tot["debit_turnover"] == tot["credit_turnover"] and tot["debit_balance"] == tot["credit_balance"]
+    return {
+        "company": company.id, "from": start.isoformat() if start else None, "as_of": end.isoformat(),
+        "currency": cur, "filters": dims, "journals": n_journals, "lines": lines,
+        "totals": {k: _q(v, cur) for k, v in tot.items()} or {k: _q(ZERO, cur) for k in (
+            "opening_debit", "opening_credit", "debit_turnover", "credit_turnover", "debit_balance",
+            "credit_balance")},
+        "balanced": balanced,
+    }
+
+
+def _section(accounts: dict[str, Account], sums_: Sums, types: tuple[str, ...], sign: int, cur: str,
+             drill) -> tuple[list[dict], Decimal]:
+    out, total = [], ZERO
+    for code in sorted(sums_):
+        a = accounts.get(code)
+        if a is None or a.type not in types:
+            continue
+        amount = sign * (sums_[code][0] - sums_[code][1])
+        if amount == 0:
+            continue
+        out.append({"account": code, "name_zh": a.name_zh, "name_en": a.name_en, "amount": _q(amount, cur),
+                    "drill_down": drill(code)})
+        total += amount
+    return out, total
+
+
+async def balance_sheet(session: AsyncSession, company: Company, *, as_of: dt.date,
+                        dims: dict[str, str] | None = None) -> dict:
+    cur = company.functional_currency
+    s = await sums(session, company.id, None, as_of, dims)
+    accts = await accounts_of(session, company.id)
+    drill = lambda code: _drill(company.id, code, None, as_of, dims or {})  # noqa: E731
+    assets, ta = _section(accts, s, ("asset",), 1, cur, drill)
+    liabilities, tl = _section(accts, s, ("liability",), -1, cur, drill)
+    equity, te = _section(accts, s, ("equity",), -1, cur, drill)
+    _, pnl = _section(accts, s, ("revenue", "expense"), -1, cur, drill)  # profit not yet closed to equity
+    if pnl:
+        equity.append({"account": "", "name_zh": "未结转利润", "name_en": "Profit not yet closed to retained earnings",
+                       "amount": _q(pnl, cur), "drill_down": f"/v1/statements/income-statement?company={company.id}"
+                                                              f"&to={as_of.isoformat()}"})
+    return {
+        "company": company.id, "as_of": as_of.isoformat(), "currency": cur, "filters": dims or {},
+        "assets": {"lines": assets, "total": _q(ta, cur)},
+        "liabilities": {"lines": liabilities, "total": _q(tl, cur)},
+        "equity": {"lines": equity, "total": _q(te + pnl, cur)},
+        "liabilities_and_equity": _q(tl + te + pnl, cur),
+        "balanced": ta == tl + te + pnl,
+    }
+
+
+async def income_statement(session: AsyncSession, company: Company, *, start: dt.date, end: dt.date,
+                           dims: dict[str, str] | None = None) -> dict:
+    """Revenue and expenses of [start, end]; year-end closing journals are not part of it."""
+    cur = company.functional_currency
+    dims = {k: v for k, v in (dims or {}).items() if v}
+    if dims:
+        s = await _line_sums(session, company.id, start, end, dims, exclude_kinds=("closing",))
+    else:
+        s = await sums(session, company.id, start, end)
+        closing = await _closing_sums(session, company.id, start, end)
+        for code, (dr, cr) in closing.items():
+            s[code][0] -= dr
+            s[code][1] -= cr
+    accts = await accounts_of(session, company.id)
+    drill = lambda code: _drill(company.id, code, start, end, dims)  # noqa: E731
+    revenue, tr = _section(accts, s, ("revenue",), -1, cur, drill)
+    expenses, tx = _section(accts, s, ("expense",), 1, cur, drill)
+    return {"company": company.id, "from": start.isoformat(), "to": end.isoformat(), "currency": cur,
+            "filters": dims, "revenue": {"lines": revenue, "total": _q(tr, cur)},
+            "expenses": {"lines": expenses, "total": _q(tx, cur)}, "net_income": _q(tr - tx, cur)}
+
+
+async def _closing_sums(session: AsyncSession, company: str, start: dt.date, end: dt.date) -> Sums:
+    jl, j = JournalLine.__table__, Journal.__table__
+    q = (sa.select(jl.c.account_code, sa.func.sum(jl.c.debit), sa.func.sum(jl.c.credit))
+         .join(j, j.c.id == jl.c.journal_id)
+         .where(j.c.company_id == company, j.c.kind == "closing", j.c.posting_date >= start, j.c.posting_date <= end)
+         .group_by(jl.c.account_code))
+    out: Sums = {}
+    _add(out, (await session.execute(q)).all())
+    return out
+
+
+async def cash_flow(session: AsyncSession, company: Company, *, start: dt.date, end: dt.date) -> dict:
+    """Direct method: the cash accounts' lines grouped by the cash-flow item the rules gave them."""
+    cur = company.functional_currency
+    accts = await accounts_of(session, company.id)
+    cash_codes = [c for c, a in accts.items() if a.cash]
+    jl = JournalLine.__table__
+    rows = (await session.execute(
+        sa.select(jl.c.cash_flow_item, sa.func.sum(jl.c.debit - jl.c.credit))
+        .where(jl.c.company_id == company.id, jl.c.account_code.in_(cash_codes), jl.c.posting_date >= start,
+               jl.c.posting_date <= end).group_by(jl.c.cash_flow_item))).all()
+    by_item = {item: Decimal(v or 0) for item, v in rows}
+    opening_sums = await sums(session, company.id, None, start - dt.timedelta(days=1))
+    closing_sums = await sums(session, company.id, None, end)
+    def cash_of(s: Sums) -> Decimal:
+        return sum((s[c][0] - s[c][1] for c in cash_codes if c in s), ZERO)
+
+    opening, closing = cash_of(opening_sums), cash_of(closing_sums)
+    sections = {}
+    net = ZERO
+    for section in CF_SECTIONS:
+        items = [{"item": k, "name_en": CF_ITEMS[k][1], "name_zh": CF_ITEMS[k][2], "amount": _q(by_item[k], cur)}
+                 for k in CF_ITEMS if CF_ITEMS[k][0] == section and by_item.get(k)]
+        total = sum((by_item.get(k, ZERO) for k in CF_ITEMS if CF_ITEMS[k][0] == section), ZERO)
+        sections[section] = {"lines": items, "net": _q(total, cur)}
+        net += total
+    unclassified = sum((v for k, v in by_item.items() if k not in CF_ITEMS), ZERO)
+    internal = by_item.get("internal_transfer", ZERO)
+    return {"company": company.id, "from": start.isoformat(), "to": end.isoformat(), "currency": cur,
+            **sections, "unclassified": _q(unclassified, cur), "internal_transfers": _q(internal, cur),
+            "net_change": _q(net + unclassified + internal, cur),
+            "opening_cash": _q(opening, cur), "closing_cash": _q(closing, cur),
+            "reconciles": opening + net + unclassified + internal == closing}
+
+
+async def ledger_detail(session: AsyncSession, company: Company, *, account: str, start: dt.date | None,
+                        end: dt.date, dims: dict[str, str], limit: int, offset: int) -> dict:
+    """General-ledger detail of one account: opening balance, lines with their journal, running balance."""
+    cur = company.functional_currency
+    dims = {k: v for k, v in dims.items() if v}
+    before = (await sums(session, company.id, None, start - dt.timedelta(days=1), dims)).get(account) if start else None
+    opening = (before[0] - before[1]) if before else ZERO
+    jl, j = JournalLine.__table__, Journal.__table__
+    q = (sa.select(jl, j.c.number, j.c.description, j.c.source_event_type, j.c.source_document, j.c.kind)
+         .join(j, j.c.id == jl.c.journal_id)
+         .where(jl.c.company_id == company.id, jl.c.account_code == account, jl.c.posting_date <= end))
+    if start:
+        q = q.where(jl.c.posting_date >= start)
+    for dim, value in dims.items():
+        q = q.where(jl.c[dim] == value)
+    total = (await session.execute(sa.select(sa.func.count()).select_from(q.subquery()))).scalar_one()
+    rows = (await session.execute(q.order_by(jl.c.posting_date, jl.c.id).limit(limit).offset(offset))).mappings().all()
+    running = opening
+    if offset:
+        prior = (await session.execute(
+            sa.select(sa.func.sum(sa.literal_column("debit") - sa.literal_column("credit")))
+            .select_from(q.order_by(jl.c.posting_date, jl.c.id).limit(offset).subquery()))).scalar()
+        running += Decimal(prior or 0)
+    out = []
+    for r in rows:
+        running += r["debit"] - r["credit"]
+        out.append({"date": r["posting_date"].isoformat(), "journal_id": r["journal_id"], "journal": r["number"],
+                    "line_no": r["line_no"], "description": r["description"], "memo": r["memo"],
+                    "debit": _q(r["debit"], cur), "credit": _q(r["credit"], cur), "balance": _q(running, cur),
+                    "source": {"event_type": r["source_event_type"], "document": r["source_document"],
+                               "kind": r["kind"]},
+                    "dimensions": {d: r[d] for d in DIMENSIONS if r[d]}, "cash_flow_item": r["cash_flow_item"],
+                    "drill_down": f"/v1/journals/{r['journal_id']}"})
+    return {"company": company.id, "account": account, "from": start.isoformat() if start else None,
+            "to": end.isoformat(), "currency": cur, "opening_balance": _q(opening, cur), "total": total, "lines": out}
+
+
+HLEDGER_TYPE = {"asset": "assets", "liability": "liabilities", "equity": "equity", "revenue": "revenues",
+                "expense": "expenses"}
+
+
+async def hledger_export(session: AsyncSession, company: Company):
+    """Every posted journal in hledger journal format, oldest first (streamed)."""
+    accts = await accounts_of(session, company.id)
+    cur = company.functional_currency
+    yield f"; {company.name} ({company.id}) - general ledger export, functional currency {cur}\n"
+    yield "decimal-mark .\n"
+    yield f"commodity 1,000.{'0' * money.minor_units(cur)} {cur}\n\n" if money.minor_units(cur) else \
+        f"commodity 1,000 {cur}\n\n"
+    for a in sorted(accts.values(), key=lambda a: a.code):
+        yield f"account {HLEDGER_TYPE[a.type]}:{a.code}  ; {a.name_en}\n"
+    yield "\n"
+    j, jl = Journal.__table__, JournalLine.__table__
+    q = (sa.select(j.c.id, j.c.number, j.c.posting_date, j.c.description, j.c.source_event_id, j.c.kind,
+                   jl.c.account_code, jl.c.debit, jl.c.credit, jl.c.line_no)
+         .join(jl, jl.c.journal_id == j.c.id).where(j.c.company_id == company.id)
+         .order_by(j.c.posting_date, j.c.number, jl.c.line_no))
+    current = None
+    result = await session.stream(q.execution_options(yield_per=2000))
+    async for r in result:
+        if r.id != current:
+            if current is not None:
+                yield "\n"
+            current = r.id
+            desc = r.description.replace("\n", " ").replace(";", ",")
+            event = r.source_event_id or ""
+            yield f"{r.posting_date.isoformat()} ({r.number}) {desc}  ; kind:{r.kind}, event:{event}\n"
+        a = accts.get(r.account_code)
+        name = f"{HLEDGER_TYPE[a.type] if a else 'unknown'}:{r.account_code}"
+        amount = money.quantize(r.debit - r.credit, cur)
+        yield f"    {name}  {amount} {cur}\n"
+    if current is not None:
+        yield "\n"

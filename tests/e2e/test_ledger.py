@@ -1,0 +1,337 @@
+# ruff: noqa: E501
+"""The ledger as accountants use it: immutability, periods and parked events, manual journals
+and reversals, statements against a hand-computed scenario, and hledger as an independent oracle."""
+
+import datetime as dt
+import shutil
+import subprocess
+import time
+from decimal import Decimal
+
+import psycopg
+import pytest
+from finance.ap.v1 import events_pb2 as ap
+from finance.ar.v1 import events_pb2 as ar
+from finance.cashmgmt.v1 import events_pb2 as cm
+from finance.common.v1 import types_pb2
+from finance.fixedassets.v1 import events_pb2 as fa
+from finance.inventory.v1 import events_pb2 as inv
+from fincore import dates, money
+
+pytestmark = pytest.mark.e2e
+
+
+def M(v) -> types_pb2.Money:  # noqa: N802
+    return money.to_proto(Decimal(str(v)), "CNY")
+
+
+def wait_for(cond, what: str, timeout: float = 60):
+    deadline = time.monotonic() + timeout
+    while True:
+        got = cond()
+        if got:
+            return got
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.2)
+
+
+def test_posted_journals_are_immutable_in_the_database(suite):
+    company = suite.new_company("IMMUT")
+    suite.post_invoice(company, 1)
+    suite.wait_journals(company, 1)
+    jid = suite.journals(company)[0]["id"]
+    for stmt in ("UPDATE journal_line SET debit = debit + 1 WHERE journal_id = %s",
+                 "DELETE FROM journal_line WHERE journal_id = %s",
+                 "UPDATE journal SET description = 'edited' WHERE id = %s"):
+        with pytest.raises(psycopg.errors.IntegrityConstraintViolation, match="immutable"):
+            suite.sql("gl", stmt, (jid,))
+    # An unbalanced journal written behind the API's back is refused at commit.
+    with pytest.raises(psycopg.errors.CheckViolation, match="does not balance"):
+        suite.sql("gl", """
+            WITH j AS (INSERT INTO journal (id, company_id, number, posting_date, period, currency, description,
+                         total_debit, total_credit, source_event_type, source_document, rule_id, rule_version,
+                         trace_id, posted_at)
+                       VALUES ('bad-1', %s, 'X-1', '2026-11-01', '2026-11', 'CNY', 'x', 10, 10, 'x', 'x', 'x', 1,
+                               '', now()) RETURNING id)
+            INSERT INTO journal_line (journal_id, line_no, company_id, posting_date, account_code, debit, credit,
+                                      currency, memo)
+            SELECT id, 1, %s, '2026-11-01', '1002', 10, 0, 'CNY', '' FROM j""", (company, company))
+    assert suite.journal_count(company) == 1
+
+
+def test_event_in_a_closed_period_is_parked_then_posted_after_a_decision(suite):
+    company = suite.new_company("PERIOD")
+    h = suite.http
+    assert h.post(f"{suite.gl_url}/v1/companies/{company}/periods/2026-10/close", json={}).status_code == 200
+    body = suite.invoice_body(company, 1) | {"issue_date": "2026-10-15"}
+    inv1 = h.post(f"{suite.ar_url}/v1/invoices", json=body).json()
+    inv2 = h.post(f"{suite.ar_url}/v1/invoices", json=body | {"customer_code": "C999"}).json()
+    parked = wait_for(lambda: len(lst := h.get(f"{suite.gl_url}/v1/parked-events", params={"company": company})
+                                   .json()) == 2 and lst, "2 parked events")
+    assert {p["document"] for p in parked} == {inv1["number"], inv2["number"]}
+    assert all("closed" in p["reason"] for p in parked)
+    assert suite.journal_count(company) == 0  # never silently posted
+    by_doc = {p["document"]: p["event_id"] for p in parked}
+
+    # Still closed: posting in place is refused; re-dating backwards is refused.
+    r = h.post(f"{suite.gl_url}/v1/parked-events/{by_doc[inv1['number']]}/post", json={})
+    assert r.status_code == 409
+    r = h.post(f"{suite.gl_url}/v1/parked-events/{by_doc[inv2['number']]}/post", json={"redate_to": "2026-09-30"})
+    assert r.status_code == 422
+    # Decision 1: re-date the second one into the first open period.
+    r = h.post(f"{suite.gl_url}/v1/parked-events/{by_doc[inv2['number']]}/post", json={"redate_to": "2026-11-01"})
+    assert r.status_code == 200 and r.json()["posting_date"] == "2026-11-01"
+    # Decision 2: reopen October (a reason is required) and post the first in place.
+    assert h.post(f"{suite.gl_url}/v1/companies/{company}/periods/2026-10/reopen", json={}).status_code == 422
+    assert h.post(f"{suite.gl_url}/v1/companies/{company}/periods/2026-10/reopen",
+                  json={"reason": "late invoice INV from sales"}).status_code == 200
+    r = h.post(f"{suite.gl_url}/v1/parked-events/{by_doc[inv1['number']]}/post", json={})
+    assert r.status_code == 200 and r.json()["posting_date"] == "2026-10-15"
+    assert h.post(f"{suite.gl_url}/v1/parked-events/{by_doc[inv1['number']]}/post", json={}).status_code == 422
+    assert h.get(f"{suite.gl_url}/v1/parked-events", params={"company": company}).json() == []
+    resolved = h.get(f"{suite.gl_url}/v1/parked-events", params={"company": company, "include_resolved": True}).json()
+    assert sorted(p["resolution"] for p in resolved) == ["posted after reopening", "re-dated to 2026-11-01"]
+    periods = h.get(f"{suite.gl_url}/v1/companies/{company}/periods").json()
+    assert [(a["action"], a["reason"]) for a in periods["audit"]] == [
+        ("closed", "period end"), ("reopened", "late invoice INV from sales")]
+    suite.assert_posted_exactly_once(company, [inv1, inv2])
+    # The journal leads back to the stored event.
+    j = suite.journals(company)[0]
+    ev = h.get(f"{suite.gl_url}{j['source']['event']}").json()
+    assert ev["type"] == "finance.ar.InvoiceIssued.v1" and ev["journal_id"] == j["id"] and not ev["parked"]
+    assert ev["payload"]["document_number"] == j["source"]["document"]
+
+
+def test_manual_journals_and_reversals(suite):
+    company = suite.new_company("MANUAL")
+    h = suite.http
+    url = f"{suite.gl_url}/v1/manual-journals"
+    base = {"company_id": company, "posting_date": "2026-11-03", "description": "Capital contribution"}
+    good = [{"account": "1002", "debit": "50000.00", "cash_flow_item": "capital_contributed"},
+            {"account": "4001", "credit": "50000.00"}]
+    assert h.post(url, json=base | {"lines": [good[0], {"account": "4001", "credit": "49999.99"}]}).status_code == 422
+    assert h.post(url, json=base | {"lines": [{"account": "1122", "debit": "1"}, {"account": "4001", "credit": "1"}]}
+                  ).json()["detail"].endswith("takes sub-ledger postings only")
+    assert h.post(url, json=base | {"lines": [{"account": "1002", "debit": "1"}, {"account": "4001", "credit": "1"}]}
+                  ).status_code == 422  # cash line without a cash-flow item
+    assert h.post(url, json=base | {"lines": [{"account": "6602", "debit": "1"}, {"account": "4001", "credit": "1"}]}
+                  ).json()["detail"].endswith("needs cost_centre")
+    assert h.post(url, json=base | {"lines": [{"account": "9999", "debit": "1"}, {"account": "4001", "credit": "1"}]}
+                  ).status_code == 422
+    assert suite.journal_count(company) == 0
+
+    draft = h.post(url, json=base | {"lines": good}).json()
+    assert draft["status"] == "draft" and draft["journal_id"] is None
+    posted = h.post(f"{url}/{draft['id']}/post").json()
+    assert posted["status"] == "posted"
+    assert h.post(f"{url}/{draft['id']}/post").status_code == 409
+    j = h.get(f"{suite.gl_url}/v1/journals/{posted['journal_id']}").json()
+    assert j["kind"] == "manual" and j["posted_by"] == "e2e" and j["total_debit"] == "50000.00"
+
+    rev = h.post(f"{suite.gl_url}/v1/journals/{j['id']}/reverse",
+                 json={"posting_date": "2026-11-04", "reason": "wrong amount"})
+    assert rev.status_code == 201, rev.text
+    assert h.post(f"{suite.gl_url}/v1/journals/{j['id']}/reverse",
+                  json={"posting_date": "2026-11-04", "reason": "again"}).status_code == 422
+    mirror = h.get(f"{suite.gl_url}/v1/journals/{rev.json()['journal_id']}").json()
+    assert mirror["kind"] == "reversal" and mirror["reverses_journal_id"] == j["id"]
+    assert [(ln["account"], ln["debit"], ln["credit"]) for ln in mirror["lines"]] == [
+        ("1002", "0.00", "50000.00"), ("4001", "50000.00", "0.00")]
+    assert h.get(f"{suite.gl_url}/v1/journals/{j['id']}").json()["reversed_by"] == mirror["id"]
+    tb = suite.trial_balance(company)
+    assert tb["balanced"] and tb["totals"]["debit_balance"] == "0.00" and tb["journals"] == 2
+
+    # Posting into a closed period is refused.
+    h.post(f"{suite.gl_url}/v1/companies/{company}/periods/2026-12/close", json={})
+    r = h.post(url, json=base | {"posting_date": "2026-12-05", "lines": good, "post": True})
+    assert r.status_code == 409
+
+
+def D(day: str):  # noqa: N802
+    return dates.to_proto(dt.date.fromisoformat(day))
+
+
+def scenario(c: str) -> list:
+    """58 events of a trading company's November, with the amounts a bookkeeper would enter."""
+    ev = []
+    cc = types_pb2.Dimensions(cost_centre="ADMIN")
+    for i in range(10):  # purchases: goods received at 10,000 each
+        ev.append(inv.GoodsReceived(company_id=c, document_number=f"GR{i}", occurrence_date=D(f"2026-11-{i + 1:02d}"),
+                                    movement_id=f"gr{i}", supplier_code="S1", total_cost=M(10000),
+                                    lines=[inv.MovementLine(item_code="P", total_cost=M(10000))]))
+    for i in range(10):  # supplier invoices: net 10,000 (+200 variance on the even ones), VAT 13%
+        pv = 200 if i % 2 == 0 else 0
+        net = 10000 + pv
+        tax = Decimal(net) * Decimal("0.13")
+        ev.append(ap.InvoiceApproved(company_id=c, document_number=f"AP{i}", occurrence_date=D(f"2026-11-{i + 2:02d}"),
+                                     invoice_id=f"ap{i}", supplier_code="S1", kind=ap.INVOICE_KIND_STOCK,
+                                     gross_total=M(net + tax),
+                                     lines=[ap.PayableLine(net=M(net), price_variance=M(pv), tax=M(tax))]))
+    for i in range(5):  # supplier payments
+        ev.append(ap.PaymentMade(company_id=c, document_number=f"PAY{i}", occurrence_date=D(f"2026-11-{i + 12:02d}"),
+                                 payment_id=f"pay{i}", supplier_code="S1", amount=M(11300)))
+    for i in range(10):  # sales: net 20,000, VAT 2,600; cost of goods 8,000
+        ev.append(ar.InvoiceIssued(company_id=c, document_number=f"INV{i}", occurrence_date=D(f"2026-11-{i + 5:02d}"),
+                                   invoice_id=f"inv{i}", customer_code="K1", gross_total=M(22600),
+                                   lines=[ar.InvoiceLine(net=M(20000), tax=M(2600))]))
+        ev.append(inv.GoodsIssued(company_id=c, document_number=f"GI{i}", occurrence_date=D(f"2026-11-{i + 5:02d}"),
+                                  movement_id=f"gi{i}", customer_code="K1", total_cost=M(8000),
+                                  lines=[inv.MovementLine(item_code="P", total_cost=M(8000))]))
+    for i in range(6):  # customer receipts
+        ev.append(ar.PaymentReceived(company_id=c, document_number=f"RC{i}", occurrence_date=D(f"2026-11-{i + 15:02d}"),
+                                     receipt_id=f"rc{i}", customer_code="K1", amount=M(22600)))
+    for i in range(2):  # price adjustments
+        ev.append(ar.CreditMemoIssued(company_id=c, document_number=f"CM{i}", occurrence_date=D(f"2026-11-{i + 20:02d}"),
+                                      credit_memo_id=f"cm{i}", customer_code="K1", gross_total=M(1130),
+                                      lines=[ar.InvoiceLine(net=M(1000), tax=M(130))]))
+    ev.append(inv.GoodsReturned(company_id=c, document_number="GRT0", occurrence_date=D("2026-11-21"),
+                                movement_id="grt0", customer_code="K1", total_cost=M(400),
+                                lines=[inv.MovementLine(item_code="P", total_cost=M(400))]))
+    ev += [cm.BankChargeRecorded(company_id=c, document_number=f"BC{i}", occurrence_date=D("2026-11-22"),
+                                 bank_account="B1", amount=M(50)) for i in range(2)]
+    ev.append(cm.InterestReceived(company_id=c, document_number="INT0", occurrence_date=D("2026-11-23"),
+                                  bank_account="B1", amount=M(300)))
+    ev.append(cm.InternalTransfer(company_id=c, document_number="TR0", occurrence_date=D("2026-11-23"),
+                                  transfer_id="tr0", from_bank_account="B1", to_bank_account="B2", amount=M(5000)))
+    ev.append(fa.AssetAcquired(company_id=c, document_number="FA1", occurrence_date=D("2026-11-02"), asset_id="A1",
+                               supplier_code="S2", cost=M(36000)))
+    ev.append(fa.AssetAcquired(company_id=c, document_number="FA2", occurrence_date=D("2026-11-02"), asset_id="A2",
+                               supplier_code="S2", cost=M(12000)))
+    ev += [fa.AssetDepreciated(company_id=c, document_number=f"DEP{i}", occurrence_date=D("2026-11-30"),
+                               asset_id="A1", amount=M(1000), dimensions=cc) for i in range(3)]
+    ev.append(fa.AssetDepreciated(company_id=c, document_number="DEP-A2", occurrence_date=D("2026-11-25"),
+                                  asset_id="A2", amount=M(500), dimensions=cc))
+    ev.append(fa.AssetDisposed(company_id=c, document_number="DSP-A2", occurrence_date=D("2026-11-28"), asset_id="A2",
+                               cost=M(12000), accumulated_depreciation=M(500), proceeds=M(11000)))
+    ev.append(ar.BadDebtProvisioned(company_id=c, document_number="BDP0", occurrence_date=D("2026-11-29"),
+                                    provision_id="bdp0", amount=M(1000)))
+    ev.append(ar.BadDebtWrittenOff(company_id=c, document_number="BDW0", occurrence_date=D("2026-11-29"),
+                                   write_off_id="bdw0", invoice_id="inv9", customer_code="K1", amount=M(300)))
+    ev.append(inv.StockAdjusted(company_id=c, document_number="ADJ0", occurrence_date=D("2026-11-30"),
+                                movement_id="adj0", reason="count", value_change=M(-200)))
+    ev.append(ap.InvoiceApproved(company_id=c, document_number="EXP0", occurrence_date=D("2026-11-26"),
+                                 invoice_id="exp0", supplier_code="S3", kind=ap.INVOICE_KIND_EXPENSE,
+                                 gross_total=M(2120), lines=[ap.PayableLine(net=M(2000), tax=M(120), dimensions=cc)]))
+    return ev
+
+
+def test_statements_equal_a_hand_computed_scenario_and_hledger_agrees(suite):
+    company = suite.new_company("BOOKS")
+    h = suite.http
+    capital = {"company_id": company, "posting_date": "2026-11-01", "description": "Capital", "post": True,
+               "lines": [{"account": "1002", "debit": "300000.00", "cash_flow_item": "capital_contributed"},
+                         {"account": "4001", "credit": "300000.00"}]}
+    assert h.post(f"{suite.gl_url}/v1/manual-journals", json=capital).status_code == 201
+    events = scenario(company)
+    assert len(events) >= 50
+    suite.publish(*events)
+    suite.wait_journals(company, len(events) + 1, timeout=120)
+
+    # By hand: every figure below is the arithmetic of the scenario's amounts.
+    revenue = 10 * 20000 - 2 * 1000                    # 198,000
+    finance_income_net = 300 - 2 * 50                  # 6603 is one CAS account: interest - charges = 200 (credit)
+    cost_of_sales = 10 * 8000 - 400                    # 79,600
+    depreciation_and_admin = 3 * 1000 + 500 + 2000     # 6602: 5,500
+    impairment = 1000
+    disposal_loss = 12000 - 500 - 11000                # 500
+    net_income = revenue + finance_income_net - cost_of_sales - depreciation_and_admin - impairment - disposal_loss
+    assert net_income == 111_600
+
+    bank = 300000 + 6 * 22600 - 5 * 11300 - 2 * 50 + 300 + 11000     # transfer nets to zero within 1002
+    receivables = 10 * 22600 - 6 * 22600 - 2 * 1130 - 300
+    inventory = 10 * 10000 - 10 * 8000 + 400 - 200
+    price_variance = 5 * 200
+    fixed_assets = 36000 + 12000 - 12000
+    acc_dep = 3 * 1000 + 500 - 500
+    allowance = 1000 - 300
+    input_vat = 5 * Decimal(10200 * 13) / 100 + 5 * 1300 + 120
+    grni = 10 * 10000 - 10 * 10000
+    payables = 5 * (10200 + 1326) + 5 * 11300 - 5 * 11300 + 36000 + 12000 + 2120
+    output_vat = 10 * 2600 - 2 * 130
+    pending_loss = 200
+    assets = bank + receivables + inventory + price_variance + fixed_assets - acc_dep - allowance + pending_loss
+    liabilities = payables + output_vat - input_vat + grni
+    assert assets == liabilities + 300000 + net_income
+
+    tb = suite.trial_balance(company, "2026-11-30")
+    assert tb["balanced"]
+    bal = {ln["account"]: Decimal(ln["debit_balance"]) - Decimal(ln["credit_balance"]) for ln in tb["lines"]}
+    assert bal["1002"] == bank and bal["1122"] == receivables and bal["1405"] == inventory
+    assert bal["220201"] == -payables and bal["22210101"] == input_vat and bal["22210102"] == -output_vat
+    assert bal.get("220202", 0) == grni and bal["1602"] == -acc_dep and bal["1231"] == -allowance
+
+    bs = h.get(f"{suite.gl_url}/v1/statements/balance-sheet", params={"company": company, "as_of": "2026-11-30"}).json()
+    assert bs["balanced"]
+    assert Decimal(bs["assets"]["total"]) == assets
+    assert Decimal(bs["liabilities"]["total"]) == liabilities
+    assert Decimal(bs["equity"]["total"]) == 300000 + net_income
+
+    is_ = h.get(f"{suite.gl_url}/v1/statements/income-statement",
+                params={"company": company, "from": "2026-11-01", "to": "2026-11-30"}).json()
+    assert Decimal(is_["net_income"]) == net_income
+    # CAS: 6115 (disposal gains and losses) is a revenue account, 6603 (finance costs) an expense one.
+    assert Decimal(is_["revenue"]["total"]) == revenue - disposal_loss
+    assert Decimal(is_["expenses"]["total"]) == cost_of_sales + depreciation_and_admin + impairment - finance_income_net
+    # Dimension filter: the ADMIN cost centre's expenses only.
+    admin = h.get(f"{suite.gl_url}/v1/statements/income-statement",
+                  params={"company": company, "from": "2026-11-01", "to": "2026-11-30", "cost_centre": "ADMIN"}).json()
+    assert Decimal(admin["expenses"]["total"]) == depreciation_and_admin
+
+    cf = h.get(f"{suite.gl_url}/v1/statements/cash-flow",
+               params={"company": company, "from": "2026-11-01", "to": "2026-11-30"}).json()
+    assert cf["reconciles"] and Decimal(cf["opening_cash"]) == 0 and Decimal(cf["closing_cash"]) == bank
+    assert Decimal(cf["operating"]["net"]) == 6 * 22600 - 5 * 11300 - 2 * 50
+    assert Decimal(cf["investing"]["net"]) == 300 + 11000
+    assert Decimal(cf["financing"]["net"]) == 300000
+    assert Decimal(cf["internal_transfers"]) == 0
+
+    # Drill-down: statement line -> account ledger -> journal -> source event.
+    rev_line = next(x for x in is_["revenue"]["lines"] if x["account"] == "6001")
+    ledger = h.get(f"{suite.gl_url}{rev_line['drill_down']}").json()
+    assert sum(Decimal(x["credit"]) - Decimal(x["debit"]) for x in ledger["lines"]) == revenue
+    jr = h.get(f"{suite.gl_url}{ledger['lines'][0]['drill_down']}").json()
+    ev = h.get(f"{suite.gl_url}{jr['source']['event']}").json()
+    assert ev["type"].startswith("finance.ar.") and jr["source"]["service"] == "ar"
+
+    # hledger, an independent implementation, reads our export and must agree account by account.
+    if shutil.which("hledger") is None:
+        if shutil.which("apt-get"):
+            pytest.fail("hledger is not installed: run `make test-tools` (make test does)")
+        pytest.skip("hledger not installed and no apt-get on this machine to install it")
+    export = h.get(f"{suite.gl_url}/v1/export/hledger", params={"company": company})
+    assert export.status_code == 200
+    path = suite.log_dir / f"{company}.journal"
+    path.write_text(export.text)
+    out = subprocess.run(["hledger", "-f", str(path), "bal", "--flat", "--no-total", "-O", "csv",
+                          "-e", "2026-12-01"], capture_output=True, text=True, check=True).stdout
+    theirs = {}
+    for row in out.splitlines()[1:]:
+        name, amount = [x.strip('"') for x in row.split('","')]
+        theirs[name.split(":")[-1]] = Decimal(amount.replace(" CNY", "").replace(",", "") or 0)
+    ours = {k: v for k, v in bal.items() if v}
+    assert {k: v for k, v in theirs.items() if v} == ours
+    inc = subprocess.run(["hledger", "-f", str(path), "is", "-O", "csv", "--flat"], capture_output=True,
+                         text=True, check=True).stdout
+    net_row = [r for r in inc.splitlines() if r.lower().startswith('"net')][-1]
+    assert Decimal(net_row.split('","')[-1].strip('"').replace(" CNY", "").replace(",", "")) == net_income
+    bsh = subprocess.run(["hledger", "-f", str(path), "bs", "-O", "csv", "--flat"], capture_output=True,
+                         text=True, check=True).stdout
+    totals = [Decimal(r.split('","')[-1].strip('"').replace(" CNY", "").replace(",", ""))
+              for r in bsh.splitlines() if r.lower().startswith(('"total', '"net'))]
+    assert totals == [assets, liabilities, 300000 + net_income]  # assets, liabilities, net assets
+
+    # Year-end close: P&L moves to retained earnings; the year's income statement is unchanged.
+    r = h.post(f"{suite.gl_url}/v1/companies/{company}/year-end-close", json={"year": 2026})
+    assert r.status_code == 200, r.text
+    assert h.post(f"{suite.gl_url}/v1/companies/{company}/year-end-close", json={"year": 2026}).status_code == 422
+    tb2 = suite.trial_balance(company, "2026-12-31")
+    bal2 = {ln["account"]: Decimal(ln["debit_balance"]) - Decimal(ln["credit_balance"]) for ln in tb2["lines"]}
+    assert all(bal2.get(a, 0) == 0 for a in ("6001", "6401", "6602", "6603", "6702", "6115"))
+    assert bal2["4104"] == -net_income
+    is2 = h.get(f"{suite.gl_url}/v1/statements/income-statement",
+                params={"company": company, "from": "2026-01-01", "to": "2026-12-31"}).json()
+    assert Decimal(is2["net_income"]) == net_income
+    bs2 = h.get(f"{suite.gl_url}/v1/statements/balance-sheet",
+                params={"company": company, "as_of": "2026-12-31"}).json()
+    assert bs2["balanced"] and Decimal(bs2["equity"]["total"]) == 300000 + net_income
