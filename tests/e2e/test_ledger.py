@@ -335,3 +335,51 @@ def test_statements_equal_a_hand_computed_scenario_and_hledger_agrees(suite):
     bs2 = h.get(f"{suite.gl_url}/v1/statements/balance-sheet",
                 params={"company": company, "as_of": "2026-12-31"}).json()
     assert bs2["balanced"] and Decimal(bs2["equity"]["total"]) == 300000 + net_income
+
+
+def test_rules_are_listed_dry_run_and_shadow_reposted_without_posting(suite):
+    company = suite.new_company("RULES")
+    h = suite.http
+    invoices = [suite.post_invoice(company, i) for i in range(5)]
+    suite.wait_journals(company, 5)
+    rules = h.get(f"{suite.gl_url}/v1/rules").json()
+    assert {"ar.invoice_issued", "ap.payment_made", "fixedassets.asset_disposed"} <= {r["id"] for r in rules}
+
+    payload = {"company_id": company, "document_number": "X-1", "occurrence_date": {"year": 2026, "month": 11, "day": 9},
+               "customer_code": "K", "gross_total": {"currency_code": "CNY", "units": 113},
+               "lines": [{"net": {"currency_code": "CNY", "units": 100}, "tax": {"currency_code": "CNY", "units": 13}}]}
+    dry = h.post(f"{suite.gl_url}/v1/rules/dry-run", json={"event_type": "finance.ar.InvoiceIssued.v1",
+                                                            "payload": payload})
+    assert dry.status_code == 200, dry.text
+    assert [(x["account"], x["debit"], x["credit"]) for x in dry.json()["lines"]] == [
+        ("1122", "113.00", "0"), ("6001", "0", "100.00"), ("22210102", "0", "13.00")]
+    bad = h.post(f"{suite.gl_url}/v1/rules/dry-run", json={"event_type": "finance.ar.Nope.v1", "payload": {}})
+    assert bad.status_code == 422
+
+    # Candidate v2 from 2026-11-03: revenue to 6051 instead of 6001.
+    candidate = """
+- id: ar.invoice_issued
+  version: 2
+  effective_from: 2026-11-03
+  event: finance.ar.InvoiceIssued.v1
+  lines:
+    - {debit: receivables, amount: gross_total}
+    - {credit: other_revenue, each: lines, amount: net}
+    - {credit: output_vat, each: lines, amount: tax}
+"""
+    before = suite.trial_balance(company)
+    r = h.post(f"{suite.gl_url}/v1/rules/shadow-repost",
+               json={"company_id": company, "from": "2026-11-01", "to": "2026-11-30", "rules_yaml": candidate})
+    assert r.status_code == 200, r.text
+    out = r.json()
+    moved = sum(Decimal(i["net_total"]) for i in invoices if i["issue_date"] >= "2026-11-03")
+    assert moved > 0
+    diffs = {d["account"]: Decimal(d["difference"]) for d in out["trial_balance_differences"]}
+    assert diffs == {"6001": moved, "6051": -moved}
+    assert out["rules_applied"] == {"ar.invoice_issued v1": 2, "ar.invoice_issued v2": 3}
+    assert out["income_statement"]["posted_net_income"] == out["income_statement"]["candidate_net_income"]
+    assert out["posted_anything"] is False and suite.trial_balance(company) == before
+    bad_yaml = h.post(f"{suite.gl_url}/v1/rules/shadow-repost",
+                      json={"company_id": company, "from": "2026-11-01", "to": "2026-11-30",
+                            "rules_yaml": candidate.replace("other_revenue", "no_such_role")})
+    assert bad_yaml.status_code == 422 and "no_such_role" in bad_yaml.json()["detail"]

@@ -318,14 +318,30 @@ def _parse(raw: dict, source: str, charts: list[Chart]) -> Rule:
     return Rule(rid, version, eff, event, tuple(lines), raw.get("description", ""), when)
 
 
+def parse_rules(text: str, charts: list[Chart], source: str = "<candidate>") -> list[Rule]:
+    try:
+        raw_rules = yaml.safe_load(text) or []
+    except yaml.YAMLError as exc:
+        raise RuleError(f"{source}: not YAML: {exc}") from exc
+    if not isinstance(raw_rules, list):
+        raise RuleError(f"{source}: a rule file is a list of rules")
+    return [_parse(raw, source, charts) for raw in raw_rules]
+
+
 def load_rules(charts: list[Chart], directory: Path = RULES_DIR) -> RuleBook:
     rules: list[Rule] = []
     seen = set()
     for path in sorted(directory.glob("*.yaml")):
-        for raw in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
-            rule = _parse(raw, path.name, charts)
+        for rule in parse_rules(path.read_text(encoding="utf-8"), charts, path.name):
             if (rule.id, rule.version) in seen:
                 raise RuleError(f"{path.name}: rule {rule.id} v{rule.version} defined twice")
             seen.add((rule.id, rule.version))
             rules.append(rule)
     return RuleBook(rules)
+
+
+def with_candidates(book: RuleBook, candidates: list[Rule]) -> RuleBook:
+    """The book as it would be with candidate rules added (a candidate replaces the rule of
+    the same id and version; a higher version or later effective date wins as usual)."""
+    keys = {(r.id, r.version) for r in candidates}
+    return RuleBook([r for r in book.rules if (r.id, r.version) not in keys] + list(candidates))

@@ -37,6 +37,7 @@ from gl.adapters.tables import (
 from gl.domain.cashflow import ITEMS as CF_ITEMS
 from gl.domain.chart import available_charts, load_chart
 from gl.domain.journal import DIMENSIONS, DraftLine, JournalDraft, UnbalancedJournal
+from gl.domain.rules import RuleError, parse_rules, with_candidates
 from gl.service import reports
 from gl.service.posting import (
     CompanyExists,
@@ -51,6 +52,7 @@ from gl.service.posting import (
     reverse_journal,
     year_end_close,
 )
+from gl.service.shadow import shadow_repost
 
 PERIOD = r"^\d{4}-(0[1-9]|1[0-2])$"
 
@@ -103,6 +105,14 @@ class ReverseIn(BaseModel):
 class ParkedPostIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     redate_to: dt.date | None = Field(None, description="explicit decision: post on this (open) date instead")
+
+
+class ShadowIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    company_id: str
+    date_from: dt.date = Field(alias="from")
+    date_to: dt.date = Field(alias="to")
+    rules_yaml: str = Field(min_length=1, max_length=200_000, description="candidate rules, same format as gl/data/rules")
 
 
 class DryRunIn(BaseModel):
@@ -423,6 +433,18 @@ def build_router(db: Database, auth: Authenticator, poster: Poster) -> APIRouter
                 "total_debit": str(d.total_debit), "total_credit": str(d.total_credit),
                 "lines": [{"account": ln.account_code, "debit": str(ln.debit), "credit": str(ln.credit), "memo": ln.memo,
                            "dimensions": ln.dimensions, "cash_flow_item": ln.cash_flow_item} for ln in d.lines]}
+
+    @r.post("/rules/shadow-repost", tags=["rules"],
+            summary="Run candidate rules over posted events of a date range; report the differences, post nothing")
+    async def post_shadow(body: ShadowIn, principal: Principal = Depends(read)) -> dict:
+        try:
+            candidates = parse_rules(body.rules_yaml, [load_chart(c) for c in available_charts()])
+        except RuleError as exc:
+            raise Unprocessable(str(exc)) from exc
+        async with db.sessions() as s:
+            c = await company_or_404(s, body.company_id, principal)
+            return await shadow_repost(s, c, with_candidates(poster.rules, candidates), start=body.date_from,
+                                       end=body.date_to)
 
     # --- reports -----------------------------------------------------------------------
     @r.get("/trial-balance", tags=["reports"], summary="Trial balance: opening, turnover and closing per account")
