@@ -383,3 +383,54 @@ def test_rules_are_listed_dry_run_and_shadow_reposted_without_posting(suite):
                       json={"company_id": company, "from": "2026-11-01", "to": "2026-11-30",
                             "rules_yaml": candidate.replace("other_revenue", "no_such_role")})
     assert bad_yaml.status_code == 422 and "no_such_role" in bad_yaml.json()["detail"]
+
+
+def test_foreign_currency_at_the_rate_of_the_day_and_period_end_revaluation(suite):
+    company = suite.new_company("FX")
+    h = suite.http
+    rates = [{"currency": "USD", "rate_date": "2026-11-01", "rate": "7.10"},
+             {"currency": "USD", "rate_date": "2026-11-30", "rate": "7.20"}]
+    assert h.put(f"{suite.gl_url}/v1/companies/{company}/exchange-rates", json=rates).status_code == 200
+
+    def usd(v):
+        return money.to_proto(Decimal(v), "USD")
+
+    sale = ar.InvoiceIssued(company_id=company, document_number="FX-INV-1", occurrence_date=D("2026-11-05"),
+                            invoice_id="fx1", customer_code="US-K", currency="USD", gross_total=usd("1130.00"),
+                            lines=[ar.InvoiceLine(net=usd("1000.00"), tax=usd("130.00"))])
+    eur = ar.InvoiceIssued(company_id=company, document_number="FX-INV-2", occurrence_date=D("2026-11-06"),
+                           invoice_id="fx2", customer_code="EU-K", currency="EUR",
+                           gross_total=money.to_proto(Decimal("100.00"), "EUR"),
+                           lines=[ar.InvoiceLine(net=money.to_proto(Decimal("100.00"), "EUR"))])
+    suite.publish(sale, eur)
+    suite.wait_journals(company, 1)
+    # No EUR rate: parked with the reason, not dropped and not guessed.
+    parked = wait_for(lambda: h.get(f"{suite.gl_url}/v1/parked-events", params={"company": company}).json(),
+                      "the EUR invoice parked")
+    assert len(parked) == 1 and "no exchange rate for EUR" in parked[0]["reason"]
+
+    # Known answer: 1,130 USD at 7.10 = 8,023.00 CNY receivable; 7,100 revenue; 923 VAT.
+    j = h.get(f"{suite.gl_url}/v1/journals/{suite.journals(company)[0]['id']}").json()
+    assert [(x["account"], x["debit"], x["credit"], x["txn_currency"], x["txn_amount"]) for x in j["lines"]] == [
+        ("1122", "8023.00", "0.00", "USD", "1130.00"), ("6001", "0.00", "7100.00", "USD", "-1000.00"),
+        ("22210102", "0.00", "923.00", "USD", "-130.00")]
+
+    assert h.put(f"{suite.gl_url}/v1/companies/{company}/exchange-rates",
+                 json=[{"currency": "EUR", "rate_date": "2026-11-01", "rate": "7.8"}]).status_code == 200
+    assert h.post(f"{suite.gl_url}/v1/parked-events/{parked[0]['event_id']}/post", json={}).status_code == 200
+
+    # Revaluation at 7.20: 1,130 x 7.20 = 8,136.00 -> +113.00 unrealised gain; the EUR
+    # receivable (100 at 7.8 = 780.00) has no November-end EUR rate newer than 7.8: no change.
+    r = h.post(f"{suite.gl_url}/v1/companies/{company}/periods/2026-11/revalue")
+    assert r.status_code == 200, r.text
+    assert r.json()["gain_or_loss"] == "113.00"
+    reval = h.get(f"{suite.gl_url}/v1/journals/{r.json()['journal']}").json()
+    assert reval["kind"] == "revaluation" and reval["posting_date"] == "2026-11-30"
+    assert [(x["account"], x["debit"], x["credit"]) for x in reval["lines"]] == [
+        ("1122", "113.00", "0.00"), ("6061", "0.00", "113.00")]
+    back = h.get(f"{suite.gl_url}/v1/journals/{r.json()['reversal']}").json()
+    assert back["posting_date"] == "2026-12-01" and back["reverses_journal_id"] == reval["id"]
+    nov = {x["account"]: x for x in suite.trial_balance(company, "2026-11-30")["lines"]}
+    assert nov["1122"]["debit_balance"] == "8916.00" and nov["6061"]["credit_balance"] == "113.00"
+    dec = {x["account"]: x for x in suite.trial_balance(company, "2026-12-31")["lines"]}
+    assert dec["1122"]["debit_balance"] == "8803.00" and dec["6061"]["credit_balance"] == "0.00"

@@ -20,5 +20,7 @@ ITEMS: dict[str, tuple[str, str, str]] = {
     "capital_contributed": ("financing", "Cash received from capital contributions", "吸收投资收到的现金"),
     # Moves between the company's own cash accounts: no flow in or out; both legs cancel.
     "internal_transfer": ("internal", "Transfers between own cash accounts", "内部转账"),
+    # Revaluation of foreign-currency cash: not a flow, the reconciling item of the statement.
+    "fx_effect": ("fx", "Effect of exchange rate changes on cash", "汇率变动对现金及现金等价物的影响"),
 }
 SECTIONS = ("operating", "investing", "financing")

@@ -26,6 +26,10 @@ class DraftLine:
     memo: str = ""
     dimensions: dict[str, str] = field(default_factory=dict)
     cash_flow_item: str = ""
+    # The amount in the transaction currency when it is not the functional one (signed:
+    # positive on a debit line); debit/credit are always in the functional currency.
+    txn_currency: str = ""
+    txn_amount: Decimal = Decimal(0)
 
     def __post_init__(self) -> None:
         if self.debit < 0 or self.credit < 0:

@@ -29,7 +29,8 @@ from its effective date and every journal records the rule id and version that m
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,14 @@ class NoRule(LookupError):
 
 class CurrencyMismatch(ValueError):
     """The event is in a currency other than the company's functional currency."""
+
+
+class MissingRate(LookupError):
+    """No exchange rate on or before the event's date for a currency it uses."""
+
+    def __init__(self, currency: str, on: dt.date) -> None:
+        super().__init__(f"no exchange rate for {currency} on or before {on.isoformat()}")
+        self.currency, self.on = currency, on
 
 
 class MissingDimension(ValueError):
@@ -114,8 +123,10 @@ class RuleBook:
         raise NoRule(f"no posting rule for {ce_type} on {on}")
 
     def draft(self, *, ce_type: str, msg: Message, chart: Chart, functional_currency: str,
-              event_id: str = "") -> JournalDraft:
+              event_id: str = "", rates: Mapping[str, Decimal] | None = None) -> JournalDraft:
+        """`rates`: functional units per unit of each foreign currency the event uses, at its date."""
         posting_date = dates.from_proto(msg.occurrence_date)
+        fx = _Fx(functional_currency, rates or {}, posting_date)
         rule = self.select(ce_type, msg, posting_date)
         lines: list[DraftLine] = []
         root_dims = _dims(getattr(msg, "dimensions", None))
@@ -126,10 +137,11 @@ class RuleBook:
                 if spec.amount == BALANCE:
                     balancing.append((spec, item))
                     continue
-                amount = self._amount(msg, item, spec.amount, functional_currency, ce_type)
+                amount, cur, txn = fx.convert(resolve(msg, item, spec.amount), spec.amount)
                 if spec.subtract:
-                    amount -= self._amount(msg, item, spec.subtract, functional_currency, ce_type)
-                line = self._line(msg, item, spec, amount, root_dims, chart, functional_currency)
+                    sub, _, sub_txn = fx.convert(resolve(msg, item, spec.subtract), spec.subtract)
+                    amount, txn = amount - sub, txn - sub_txn
+                line = self._line(msg, item, spec, amount, root_dims, chart, functional_currency, cur, txn)
                 if line is not None:
                     lines.append(line)
         for spec, item in balancing:
@@ -139,6 +151,7 @@ class RuleBook:
             line = self._line(msg, item, spec, amount, root_dims, chart, functional_currency)
             if line is not None:
                 lines.append(line)
+        lines = _absorb_rounding(lines, functional_currency) if fx.used else lines
         for line in lines:
             acct = chart.accounts.get(line.account_code)
             missing = [d for d in (acct.needs if acct else ()) if not line.dimensions.get(d)]
@@ -160,19 +173,9 @@ class RuleBook:
 
 
     @staticmethod
-    def _amount(msg: Message, item: Message, path: str, functional_currency: str, ce_type: str) -> Decimal:
-        value = resolve(msg, item, path)
-        if not isinstance(value, types_pb2.Money):
-            raise RuleError(f"{path} is not a Money field")
-        if value.currency_code and value.currency_code != functional_currency:
-            raise CurrencyMismatch(
-                f"{ce_type} {msg.document_number} is in {value.currency_code}; "
-                f"company {msg.company_id} keeps its books in {functional_currency}")
-        return money.quantize(money.from_proto(value), functional_currency)
-
-    @staticmethod
     def _line(msg: Message, item: Message, spec: LineSpec, amount: Decimal, root_dims: dict[str, str],
-              chart: Chart, currency: str) -> DraftLine | None:
+              chart: Chart, currency: str, txn_currency: str = "",
+              txn_amount: Decimal = Decimal(0)) -> DraftLine | None:
         if amount == 0:
             return None
         account = spec.account
@@ -188,6 +191,7 @@ class RuleBook:
                 dims[dim] = value
         debit_side = (spec.side == "debit") == (amount > 0)
         amount = abs(amount)
+        txn_amount = abs(txn_amount) if debit_side else -abs(txn_amount)
         return DraftLine(
             account_code=chart.account_for(account),
             debit=amount if debit_side else Decimal(0),
@@ -196,7 +200,45 @@ class RuleBook:
             memo=spec.memo.format_map(_Fmt(msg, item)) if spec.memo else "",
             dimensions=dims,
             cash_flow_item=spec.cash_flow,
+            txn_currency=txn_currency,
+            txn_amount=txn_amount if txn_currency else Decimal(0),
         )
+
+
+class _Fx:
+    """Converts event amounts to the functional currency at the rates of the event's date."""
+
+    def __init__(self, functional: str, rates: Mapping[str, Decimal], on: dt.date) -> None:
+        self.functional, self.rates, self.on, self.used = functional, rates, on, False
+
+    def convert(self, value: Any, path: str) -> tuple[Decimal, str, Decimal]:
+        if not isinstance(value, types_pb2.Money):
+            raise RuleError(f"{path} is not a Money field")
+        cur = value.currency_code
+        if not cur or cur == self.functional:
+            return money.quantize(money.from_proto(value), self.functional), "", Decimal(0)
+        rate = self.rates.get(cur)
+        if rate is None:
+            raise MissingRate(cur, self.on)
+        self.used = True
+        txn = money.quantize(money.from_proto(value), cur)
+        return money.quantize(txn * rate, self.functional), cur, txn
+
+
+def _absorb_rounding(lines: list[DraftLine], currency: str) -> list[DraftLine]:
+    """Lines converted one by one can miss balance by a few minor units; the difference goes
+    to the largest line of the lighter side (as a bookkeeper would), never more than one
+    minor unit per line."""
+    dr = sum((ln.debit for ln in lines), Decimal(0))
+    cr = sum((ln.credit for ln in lines), Decimal(0))
+    diff = dr - cr
+    if diff == 0 or abs(diff) > money.quantum(currency) * len(lines):
+        return lines
+    side = "credit" if diff > 0 else "debit"
+    idx = max((i for i, ln in enumerate(lines) if getattr(ln, side)), key=lambda i: getattr(lines[i], side))
+    ln = lines[idx]
+    fixed = replace(ln, **{side: getattr(ln, side) + abs(diff)})
+    return [*lines[:idx], fixed, *lines[idx + 1:]]
 
 
 class _Fmt(dict):

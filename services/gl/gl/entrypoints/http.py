@@ -17,6 +17,7 @@ from fincore.auth import Authenticator, Principal
 from fincore.db import Database
 from fincore.errors import Conflict, NotFound, Unprocessable
 from fincore.events.registry import registry
+from fincore.inbox import PermanentError
 from fincore.money import MoneyError
 from fincore.tables import utcnow
 from google.protobuf import json_format
@@ -26,6 +27,7 @@ from uuid6 import uuid7
 from gl.adapters.tables import (
     Account,
     Company,
+    ExchangeRate,
     Journal,
     JournalLine,
     ManualJournal,
@@ -49,6 +51,7 @@ from gl.service.posting import (
     post_journal,
     reopen_period,
     resolve_parked,
+    revalue,
     reverse_journal,
     year_end_close,
 )
@@ -113,6 +116,14 @@ class ShadowIn(BaseModel):
     date_from: dt.date = Field(alias="from")
     date_to: dt.date = Field(alias="to")
     rules_yaml: str = Field(min_length=1, max_length=200_000, description="candidate rules, same format as gl/data/rules")
+
+
+class RateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    rate_date: dt.date
+    rate: Decimal = Field(gt=0, max_digits=20, decimal_places=10,
+                          description="functional-currency units per 1 unit of `currency`")
 
 
 class DryRunIn(BaseModel):
@@ -221,6 +232,42 @@ def build_router(db: Database, auth: Authenticator, poster: Poster) -> APIRouter
         except LedgerError as exc:
             raise refused(exc) from exc
         return {"journal_id": j["id"], "number": j["number"]}
+
+    @r.put("/companies/{company_id}/exchange-rates", tags=["currencies"], summary="Enter or correct exchange rates")
+    async def put_rates(company_id: str, body: list[RateIn], principal: Principal = Depends(admin)) -> dict:
+        async with db.transaction() as s:
+            c = await company_or_404(s, company_id, principal)
+            for rate in body:
+                if rate.currency == c.functional_currency:
+                    raise Unprocessable(f"{rate.currency} is the functional currency")
+                row = await s.get(ExchangeRate, (c.id, rate.currency, rate.rate_date))
+                if row is None:
+                    s.add(ExchangeRate(company_id=c.id, currency=rate.currency, rate_date=rate.rate_date, rate=rate.rate))
+                else:
+                    row.rate = rate.rate
+        return {"company": company_id, "rates": len(body)}
+
+    @r.get("/companies/{company_id}/exchange-rates", tags=["currencies"], summary="Exchange rates")
+    async def get_rates(company_id: str, currency: str | None = None, principal: Principal = Depends(read)) -> list:
+        async with db.sessions() as s:
+            await company_or_404(s, company_id, principal)
+            q = sa.select(ExchangeRate).where(ExchangeRate.company_id == company_id)
+            if currency:
+                q = q.where(ExchangeRate.currency == currency)
+            rows = (await s.execute(q.order_by(ExchangeRate.currency, ExchangeRate.rate_date))).scalars().all()
+        return [{"currency": x.currency, "rate_date": x.rate_date.isoformat(), "rate": str(x.rate.normalize())}
+                for x in rows]
+
+    @r.post("/companies/{company_id}/periods/{period}/revalue", tags=["currencies"],
+            summary="Revalue open foreign-currency receivables, payables and bank at the period-end rate")
+    async def post_revalue(company_id: str, period: Annotated[str, Path(pattern=PERIOD)],
+                           principal: Principal = Depends(admin)) -> dict:
+        try:
+            async with db.transaction() as s:
+                c = await company_or_404(s, company_id, principal)
+                return await revalue(s, c, period, actor=principal.subject)
+        except LedgerError as exc:
+            raise refused(exc) from exc
 
     # --- parked events ---------------------------------------------------------------
     @r.get("/parked-events", tags=["periods"], summary="Events dated in a closed period, waiting for a decision")
@@ -423,11 +470,10 @@ def build_router(db: Database, auth: Authenticator, poster: Poster) -> APIRouter
         async with db.sessions() as s:
             c = await company_or_404(s, msg.company_id, principal)
             books = await poster.company(s, c.id)
-        try:
-            d = poster.rules.draft(ce_type=body.event_type, msg=msg, chart=load_chart(books.chart_template),
-                                   functional_currency=books.functional_currency)
-        except (LookupError, ValueError) as exc:
-            raise Unprocessable(f"{type(exc).__name__}: {exc}") from exc
+            try:
+                d = await poster.draft(s, books, body.event_type, msg, "")
+            except (LookupError, ValueError, PermanentError) as exc:
+                raise Unprocessable(str(exc)) from exc
         return {"posting_date": d.posting_date.isoformat(), "period": d.period, "currency": d.currency,
                 "description": d.description, "rule": {"id": d.rule_id, "version": d.rule_version},
                 "total_debit": str(d.total_debit), "total_credit": str(d.total_credit),
@@ -526,5 +572,7 @@ def journal_json(j: Journal, lines: list[JournalLine] | None = None) -> dict:
             "line_no": ln.line_no, "account": ln.account_code, "debit": q(ln.debit), "credit": q(ln.credit),
             "memo": ln.memo, "cash_flow_item": ln.cash_flow_item,
             "dimensions": {d: getattr(ln, d) for d in DIMENSIONS if getattr(ln, d)},
+            **({"txn_currency": ln.txn_currency, "txn_amount": str(money.quantize(ln.txn_amount, ln.txn_currency))}
+               if ln.txn_currency else {}),
         } for ln in sorted(lines, key=lambda x: x.line_no)]
     return out

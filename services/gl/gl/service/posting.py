@@ -27,6 +27,7 @@ from uuid6 import uuid7
 from gl.adapters.tables import (
     Account,
     Company,
+    ExchangeRate,
     Journal,
     JournalLine,
     ParkedEvent,
@@ -37,7 +38,7 @@ from gl.adapters.tables import (
 )
 from gl.domain.chart import load_chart
 from gl.domain.journal import DIMENSIONS, DraftLine, JournalDraft, UnbalancedJournal
-from gl.domain.rules import RuleBook
+from gl.domain.rules import MissingRate, RuleBook
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("gl.posting")
@@ -142,6 +143,49 @@ class Staged:
     reverses_journal_id: str | None = None
 
 
+@dataclass(frozen=True)
+class _Parked:
+    company_id: str
+    msg: object
+    reason: str
+
+    @property
+    def period(self) -> str:
+        return dates.period_of(dates.from_proto(self.msg.occurrence_date))
+
+
+def foreign_currencies(msg, functional: str) -> set[str]:
+    """Currencies of every Money field in the message other than the functional one."""
+    found: set[str] = set()
+
+    def walk(m) -> None:
+        if isinstance(m, types_pb2.Money):
+            if m.currency_code and m.currency_code != functional:
+                found.add(m.currency_code)
+            return
+        for fd, value in m.ListFields():
+            if fd.message_type is None:
+                continue
+            for v in (value if fd.is_repeated else [value]):
+                walk(v)
+
+    walk(msg)
+    return found
+
+
+async def rates_on(session: AsyncSession, company_id: str, currencies: set[str], on: dt.date) -> dict[str, Decimal]:
+    """The rate of the day: the latest rate dated on or before `on`, per currency."""
+    out = {}
+    for cur in sorted(currencies):
+        rate = (await session.execute(
+            sa.select(ExchangeRate.rate).where(ExchangeRate.company_id == company_id, ExchangeRate.currency == cur,
+                                               ExchangeRate.rate_date <= on)
+            .order_by(ExchangeRate.rate_date.desc()).limit(1))).scalar()
+        if rate is not None:
+            out[cur] = Decimal(rate)
+    return out
+
+
 class Poster:
     """The GL's consumer handler: turns events into journals by the rules."""
 
@@ -160,10 +204,16 @@ class Poster:
             self._companies[company_id] = books
         return books
 
-    def draft(self, books: CompanyBooks, ce_type: str, msg, event_id: str) -> JournalDraft:
+    async def draft(self, session: AsyncSession, books: CompanyBooks, ce_type: str, msg, event_id: str) -> JournalDraft:
+        """The event's journal by the rules, at the exchange rates of its date. MissingRate
+        propagates (the event is parked until the rate is entered); other refusals are permanent."""
+        on = dates.from_proto(msg.occurrence_date)
+        rates = await rates_on(session, books.id, foreign_currencies(msg, books.functional_currency), on)
         try:
             return self.rules.draft(ce_type=ce_type, msg=msg, chart=load_chart(books.chart_template),
-                                    functional_currency=books.functional_currency, event_id=event_id)
+                                    functional_currency=books.functional_currency, event_id=event_id, rates=rates)
+        except MissingRate:
+            raise
         except (LookupError, UnbalancedJournal, ValueError) as exc:
             raise PermanentError(f"{type(exc).__name__}: {exc}") from exc
 
@@ -178,30 +228,40 @@ class Poster:
             "finance.company_id": books.id, "finance.document": msg.document_number,
             "cloudevents.event_type": env.type,
         }):
-            draft = self.draft(books, env.type, msg, env.id)
+            try:
+                draft = await self.draft(session, books, env.type, msg, env.id)
+            except MissingRate as exc:
+                session.info.setdefault(_STAGED, []).append((env, _Parked(books.id, msg, str(exc))))
+                return
             session.info.setdefault(_STAGED, []).append(
                 (env, Staged(draft, current_trace_id(), otel_context.get_current())))
 
     async def before_commit(self, session: AsyncSession) -> None:
-        staged: list[tuple[Envelope, Staged]] = session.info.pop(_STAGED, [])
+        staged: list[tuple[Envelope, Staged | _Parked]] = session.info.pop(_STAGED, [])
         if not staged:
             return
         with tracer.start_as_current_span("gl.write_journals", attributes={"finance.journals": len(staged)}):
             now = utcnow()
+            trace_id = current_trace_id()
             await session.execute(sa.insert(SourceEvent.__table__), [{
                 "event_id": env.id, "event_type": env.type, "source": env.source, "subject": env.subject,
-                "company_id": s.draft.company_id, "document_number": s.draft.source_document,
-                "occurrence_date": s.draft.posting_date, "payload": env.payload.SerializeToString(),
-                "trace_id": s.trace_id, "received_at": now} for env, s in staged])
-            closed = await closed_periods(session, {(s.draft.company_id, s.draft.period) for _, s in staged})
-            parked = [s for _, s in staged if (s.draft.company_id, s.draft.period) in closed]
+                "company_id": env.payload.company_id, "document_number": env.payload.document_number,
+                "occurrence_date": dates.from_proto(env.payload.occurrence_date),
+                "payload": env.payload.SerializeToString(),
+                "trace_id": s.trace_id if isinstance(s, Staged) else trace_id, "received_at": now}
+                for env, s in staged])
+            postable = [s for _, s in staged if isinstance(s, Staged)]
+            closed = await closed_periods(session, {(s.draft.company_id, s.draft.period) for s in postable})
+            parked = [(env.id, p.company_id, p.period, p.reason) for env, p in staged if isinstance(p, _Parked)]
+            parked += [(s.draft.source_event_id, s.draft.company_id, s.draft.period,
+                        f"period {s.draft.period} of company {s.draft.company_id} is closed")
+                       for s in postable if (s.draft.company_id, s.draft.period) in closed]
             if parked:
                 await session.execute(sa.insert(ParkedEvent.__table__), [{
-                    "event_id": s.draft.source_event_id, "company_id": s.draft.company_id, "period": s.draft.period,
-                    "reason": f"period {s.draft.period} of company {s.draft.company_id} is closed",
-                    "parked_at": now} for s in parked])
-                log.warning("parked %d event(s) dated in closed periods", len(parked))
-            await write_journals(session, [s for _, s in staged if (s.draft.company_id, s.draft.period) not in closed])
+                    "event_id": eid, "company_id": c, "period": p, "reason": reason, "parked_at": now}
+                    for eid, c, p, reason in parked])
+                log.warning("parked %d event(s): %s", len(parked), "; ".join(sorted({x[3] for x in parked})))
+            await write_journals(session, [s for s in postable if (s.draft.company_id, s.draft.period) not in closed])
 
 
 async def post_journal(session: AsyncSession, draft: JournalDraft, *, kind: str = "event",
@@ -251,7 +311,7 @@ async def write_journals(session: AsyncSession, staged: list[Staged]) -> list[di
                 "journal_id": jid, "line_no": i, "company_id": d.company_id, "posting_date": d.posting_date,
                 "account_code": line.account_code, "debit": line.debit, "credit": line.credit,
                 "currency": line.currency, "memo": line.memo[:500], "cash_flow_item": line.cash_flow_item,
-                "txn_currency": "", "txn_amount": Decimal(0),
+                "txn_currency": line.txn_currency, "txn_amount": line.txn_amount,
                 **{dim: line.dimensions.get(dim, "") for dim in DIMENSIONS},
             })
             b = balances.setdefault((d.company_id, line.account_code, d.period), [Decimal(0), Decimal(0)])
@@ -302,7 +362,10 @@ async def resolve_parked(session: AsyncSession, poster: Poster, event_id: str, *
     src = await session.get(SourceEvent, event_id)
     msg = registry.by_type(src.event_type).message_class.FromString(src.payload)
     books = await poster.company(session, src.company_id)
-    draft = poster.draft(books, src.event_type, msg, src.event_id)
+    try:
+        draft = await poster.draft(session, books, src.event_type, msg, src.event_id)
+    except MissingRate as exc:
+        raise LedgerError(f"{exc}: enter the rate first") from exc
     if redate is not None:
         if redate < draft.posting_date:
             raise LedgerError("an event can only be re-dated forward")
@@ -330,7 +393,8 @@ async def reverse_journal(session: AsyncSession, journal_id: str, *, on: dt.date
         company_id=original.company_id, posting_date=on, currency=original.currency,
         description=f"Reversal of {original.number}: {reason}"[:500],
         lines=tuple(DraftLine(ln.account_code, ln.credit, ln.debit, ln.currency, f"reversal: {ln.memo}"[:500],
-                              {d: getattr(ln, d) for d in DIMENSIONS if getattr(ln, d)}, ln.cash_flow_item)
+                              {d: getattr(ln, d) for d in DIMENSIONS if getattr(ln, d)}, ln.cash_flow_item,
+                              ln.txn_currency, -ln.txn_amount)
                     for ln in lines),
         source_event_type="gl.reversal", source_document=original.number, rule_id="reversal", rule_version=1)
     return await post_journal(session, draft, kind="reversal", posted_by=actor, reverses_journal_id=original.id)
@@ -373,3 +437,48 @@ async def year_end_close(session: AsyncSession, company: Company, year: int, *, 
     session.add(PeriodAudit(company_id=company.id, period=f"{year}-12", action="year_end_closed",
                             reason=f"profit {profit} to {re_code}", actor=actor, at=utcnow()))
     return journal
+
+
+async def revalue(session: AsyncSession, company: Company, period: str, *, actor: str) -> dict:
+    """Period-end revaluation of open foreign-currency receivables, payables and bank balances
+    at the closing rate: unrealised FX gain/loss on the last day, reversed on the first day
+    of the next period (so realised differences are booked when the items settle)."""
+    y, m = (int(x) for x in period.split("-"))
+    end = dt.date(y + (m == 12), m % 12 + 1, 1) - dt.timedelta(days=1)
+    chart = load_chart(company.chart_template)
+    codes = {chart.roles[r] for r in ("receivables", "payables", "bank", "cash") if r in chart.roles}
+    cur = company.functional_currency
+    jl = JournalLine.__table__
+    rows = (await session.execute(
+        sa.select(jl.c.account_code, jl.c.txn_currency, jl.c.customer, jl.c.supplier,
+                  sa.func.sum(jl.c.txn_amount), sa.func.sum(jl.c.debit - jl.c.credit))
+        .where(jl.c.company_id == company.id, jl.c.account_code.in_(codes), jl.c.txn_currency != "",
+               jl.c.posting_date <= end)
+        .group_by(jl.c.account_code, jl.c.txn_currency, jl.c.customer, jl.c.supplier))).all()
+    rates = await rates_on(session, company.id, {r[1] for r in rows}, end)
+    missing = sorted({r[1] for r in rows} - set(rates))
+    if missing:
+        raise LedgerError(f"no closing rate for {', '.join(missing)} on or before {end}")
+    lines, total = [], Decimal(0)
+    for code, txn_cur, customer, supplier, txn_bal, func_bal in rows:
+        target = money.quantize(Decimal(txn_bal or 0) * rates[txn_cur], cur)
+        diff = money.quantize(target - Decimal(func_bal or 0), cur)
+        if diff == 0:
+            continue
+        total += diff
+        dims = {k: v for k, v in (("customer", customer), ("supplier", supplier)) if v}
+        lines.append(DraftLine(code, max(diff, Decimal(0)), max(-diff, Decimal(0)), cur,
+                               f"revaluation {txn_cur} {txn_bal} at {rates[txn_cur]}", dims,
+                               "fx_effect" if chart.accounts[code].cash else "", txn_cur, Decimal(0)))
+    if not lines:
+        return {"period": period, "journal": None, "reversal": None, "lines": 0}
+    lines.append(DraftLine(chart.account_for("fx_gain_loss"), max(-total, Decimal(0)), max(total, Decimal(0)), cur,
+                           f"unrealised FX {'gain' if total > 0 else 'loss'} {period}"))
+    draft = JournalDraft(company_id=company.id, posting_date=end, currency=cur, description=f"FX revaluation {period}",
+                         lines=tuple(lines), source_event_type="gl.revaluation", source_document=f"REVAL-{period}",
+                         rule_id="revaluation", rule_version=1)
+    journal = await post_journal(session, draft, kind="revaluation", posted_by=actor)
+    reversal = await reverse_journal(session, journal["id"], on=end + dt.timedelta(days=1), actor=actor,
+                                     reason=f"automatic reversal of the {period} revaluation")
+    return {"period": period, "journal": journal["id"], "number": journal["number"], "reversal": reversal["id"],
+            "lines": len(lines), "gain_or_loss": str(total)}

@@ -260,11 +260,12 @@ async def cash_flow(session: AsyncSession, company: Company, *, start: dt.date, 
         net += total
     unclassified = sum((v for k, v in by_item.items() if k not in CF_ITEMS), ZERO)
     internal = by_item.get("internal_transfer", ZERO)
+    fx = by_item.get("fx_effect", ZERO)
     return {"company": company.id, "from": start.isoformat(), "to": end.isoformat(), "currency": cur,
             **sections, "unclassified": _q(unclassified, cur), "internal_transfers": _q(internal, cur),
-            "net_change": _q(net + unclassified + internal, cur),
+            "fx_effect": _q(fx, cur), "net_change": _q(net + unclassified + internal + fx, cur),
             "opening_cash": _q(opening, cur), "closing_cash": _q(closing, cur),
-            "reconciles": opening + net + unclassified + internal == closing}
+            "reconciles": opening + net + unclassified + internal + fx == closing}
 
 
 async def ledger_detail(session: AsyncSession, company: Company, *, account: str, start: dt.date | None,

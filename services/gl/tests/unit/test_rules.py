@@ -8,7 +8,7 @@ from finance.common.v1 import types_pb2
 from fincore import dates, money
 from gl.domain.chart import available_charts, load_chart
 from gl.domain.journal import DraftLine, JournalDraft, UnbalancedJournal
-from gl.domain.rules import CurrencyMismatch, NoRule, RuleError, load_rules
+from gl.domain.rules import MissingRate, NoRule, RuleError, load_rules
 
 CAS = load_chart("cas")
 M = lambda v, c="CNY": money.to_proto(Decimal(v), c)  # noqa: E731
@@ -65,10 +65,18 @@ def test_same_rules_post_to_the_ifrs_chart(book):
     assert [ln.account_code for ln in d.lines] == ["1100", "4000", "2100"]
 
 
-def test_foreign_currency_event_is_refused(book):
-    with pytest.raises(CurrencyMismatch):
-        book.draft(ce_type="finance.ar.InvoiceIssued.v1", msg=invoice(currency="USD"), chart=CAS,
-                   functional_currency="CNY")
+def test_foreign_currency_needs_a_rate_and_posts_at_it(book):
+    msg = invoice(lines=(("100.00", "13.00", "GOODS"), ("33.33", "4.33", "GOODS")), currency="USD")
+    with pytest.raises(MissingRate, match="USD on or before 2026-11-05"):
+        book.draft(ce_type="finance.ar.InvoiceIssued.v1", msg=msg, chart=CAS, functional_currency="CNY")
+    d = book.draft(ce_type="finance.ar.InvoiceIssued.v1", msg=msg, chart=CAS, functional_currency="CNY",
+                   rates={"USD": Decimal("7.1234")})
+    # 150.66 USD receivable = 1073.21 CNY; the credits converted one by one sum to 1073.20, so the
+    # cent of rounding is absorbed by the largest credit line.
+    assert d.lines[0].debit == Decimal("1073.21") and d.lines[0].txn_amount == Decimal("150.66")
+    assert d.total_debit == d.total_credit == Decimal("1073.21")
+    assert [ln.txn_currency for ln in d.lines] == ["USD"] * 5
+    assert sum(ln.txn_amount for ln in d.lines) == 0
 
 
 def test_unbalanced_event_can_not_become_a_journal(book):
