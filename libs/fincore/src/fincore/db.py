@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from sqlalchemy import event, text
+from sqlalchemy import types as sa_types
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 
@@ -74,3 +75,24 @@ def migrate(script_location: Path, url: str, revision: str = "head") -> None:
     cfg.set_main_option("script_location", str(script_location))
     cfg.set_main_option("sqlalchemy.url", sync_url(url).replace("%", "%%"))
     command.upgrade(cfg, revision)
+
+
+async def bulk_insert(session: AsyncSession, table, rows: list[dict]) -> None:
+    """Insert many rows in the session's transaction: COPY on PostgreSQL (one round trip for
+    the batch, the fastest path into the database), executemany elsewhere. Rows must all
+    have the same keys; columns not given take their defaults (identity ids included)."""
+    if not rows:
+        return
+    if session.bind.dialect.name != "postgresql":
+        await session.execute(table.insert(), rows)
+        return
+    import json
+
+    columns = list(rows[0])
+    json_cols = {c.name for c in table.columns if isinstance(c.type, sa_types.JSON) and c.name in columns}
+    conn = await session.connection()
+    raw = (await conn.get_raw_connection()).driver_connection
+    cols = ", ".join(f'"{c}"' for c in columns)
+    async with raw.cursor() as cur, cur.copy(f'COPY "{table.name}" ({cols}) FROM STDIN') as copy:
+        for row in rows:
+            await copy.write_row([json.dumps(row[c]) if c in json_cols else row[c] for c in columns])

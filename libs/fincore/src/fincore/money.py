@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import lru_cache
 
 from finance.common.v1 import types_pb2
 
@@ -20,12 +21,14 @@ class MoneyError(ValueError):
     pass
 
 
+@lru_cache(maxsize=256)
 def minor_units(currency: str) -> int:
     if len(currency) != 3 or not currency.isalpha() or not currency.isupper():
         raise MoneyError(f"invalid ISO 4217 currency code: {currency!r}")
     return MINOR_UNITS.get(currency, 2)
 
 
+@lru_cache(maxsize=256)
 def quantum(currency: str) -> Decimal:
     return Decimal(1).scaleb(-minor_units(currency))
 

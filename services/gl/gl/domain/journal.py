@@ -78,4 +78,8 @@ class JournalDraft:
 
     @property
     def period(self) -> str:
-        return f"{self.posting_date.year:04d}-{self.posting_date.month:02d}"
+        return _period(self.posting_date)
+
+
+def _period(d: dt.date) -> str:
+    return f"{d.year:04d}-{d.month:02d}"

@@ -12,12 +12,13 @@ import sqlalchemy as sa
 from finance.common.v1 import types_pb2
 from finance.gl.v1 import events_pb2 as gl_events
 from fincore import dates, money
+from fincore.db import bulk_insert
 from fincore.events.envelope import Envelope
 from fincore.events.registry import registry
 from fincore.inbox import PermanentError
-from fincore.outbox import add_event
+from fincore.outbox import add_event, event_row
 from fincore.sequences import allocate
-from fincore.tables import utcnow
+from fincore.tables import OutboxRecord, utcnow
 from fincore.telemetry import current_trace_id
 from opentelemetry import context as otel_context
 from opentelemetry import trace
@@ -243,7 +244,7 @@ class Poster:
         with tracer.start_as_current_span("gl.write_journals", attributes={"finance.journals": len(staged)}):
             now = utcnow()
             trace_id = current_trace_id()
-            await session.execute(sa.insert(SourceEvent.__table__), [{
+            await bulk_insert(session, SourceEvent.__table__, [{
                 "event_id": env.id, "event_type": env.type, "source": env.source, "subject": env.subject,
                 "company_id": env.payload.company_id, "document_number": env.payload.document_number,
                 "occurrence_date": dates.from_proto(env.payload.occurrence_date),
@@ -323,15 +324,17 @@ async def write_journals(session: AsyncSession, staged: list[Staged]) -> list[di
                 dimensions=types_pb2.Dimensions(**line.dimensions), cash_flow_item=line.cash_flow_item,
             ))
         events.append((s, event))
-    await session.execute(sa.insert(Journal.__table__), journals)
-    await session.execute(sa.insert(JournalLine.__table__), lines)
+    await bulk_insert(session, Journal.__table__, journals)
+    await bulk_insert(session, JournalLine.__table__, lines)
     await _add_balances(session, balances)
+    outbox = []
     for s, event in events:
         token = otel_context.attach(s.context)  # the event continues the trace of its source
         try:
-            add_event(session, event, source="gl")
+            outbox.append(event_row(event, source="gl"))
         finally:
             otel_context.detach(token)
+    await bulk_insert(session, OutboxRecord.__table__, outbox)
     return journals
 
 

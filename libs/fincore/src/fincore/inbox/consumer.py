@@ -29,7 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from tenacity import AsyncRetrying, retry_if_not_exception_type, stop_after_attempt, wait_exponential
 
-from fincore.db import Database
+from fincore.db import Database, bulk_insert
 from fincore.events.envelope import Envelope, EnvelopeError, decode_record
 from fincore.kafka import ensure_topics, make_consumer, make_producer
 from fincore.settings import ServiceSettings
@@ -81,29 +81,34 @@ class InboxConsumer:
         """Consume until `stop` is set (after `start`)."""
         while not stop.is_set():
             batches = await self.consumer.getmany(timeout_ms=200)
-            for tp, records in batches.items():
-                await self.process(tp, records)
+            if batches:
+                await self.process_batches(batches)
 
     async def process(self, tp: TopicPartition, records: list[ConsumerRecord]) -> None:
+        await self.process_batches({tp: records})
+
+    async def process_batches(self, batches: dict[TopicPartition, list[ConsumerRecord]]) -> None:
+        """Handle one poll (all its partitions) in one transaction, then commit the offsets.
+        Per partition, records are handled in offset order."""
         decoded: list[tuple[ConsumerRecord, Envelope]] = []
-        for rec in records:
-            try:
-                decoded.append((rec, decode_record(rec.topic, rec.key, rec.value, rec.headers)))
-            except EnvelopeError as exc:
-                await self._dead_letter(rec, None, exc, attempts=1)
+        for records in batches.values():
+            for rec in records:
+                try:
+                    decoded.append((rec, decode_record(rec.topic, rec.key, rec.value, rec.headers)))
+                except EnvelopeError as exc:
+                    await self._dead_letter(rec, None, exc, attempts=1)
         if decoded:
             try:
                 await self._apply(decoded)
             except Exception as exc:  # noqa: BLE001 - isolate the failing record below
-                log.warning("%s: batch of %d on %s failed (%s); retrying one by one",
-                            self.name, len(decoded), tp, exc)
+                log.warning("%s: batch of %d records failed (%s); retrying one by one", self.name, len(decoded), exc)
                 for rec, env in decoded:
                     await self._apply_with_retries(rec, env)
         try:
-            await self.consumer.commit({tp: records[-1].offset + 1})
+            await self.consumer.commit({tp: records[-1].offset + 1 for tp, records in batches.items() if records})
         except (CommitFailedError, KafkaError) as exc:
             # Rebalanced away: the new owner re-reads from the last commit; the inbox dedups.
-            log.warning("%s: offset commit for %s failed: %s", self.name, tp, exc)
+            log.warning("%s: offset commit failed: %s", self.name, exc)
 
     async def _apply(self, items: list[tuple[ConsumerRecord, Envelope]]) -> None:
         async with self.db.transaction() as session:
@@ -114,13 +119,13 @@ class InboxConsumer:
                                                        InboxRecord.event_id.in_(ids))
                 )).scalars().all()
             )
-            outcomes = []
+            outcomes, inbox_rows, now = [], [], utcnow()
             for rec, env in items:
                 if env.id in seen:
                     outcomes.append((env.type, "duplicate"))
                     continue
                 seen.add(env.id)
-                session.add(InboxRecord(consumer=self.name, event_id=env.id, processed_at=utcnow()))
+                inbox_rows.append({"consumer": self.name, "event_id": env.id, "processed_at": now})
                 with tracer.start_as_current_span(
                     f"{rec.topic} process",
                     context=extract_context(env.trace_headers),
@@ -143,6 +148,7 @@ class InboxConsumer:
                         span.set_status(Status(StatusCode.ERROR, str(exc)))
                         raise
                 outcomes.append((env.type, "handled"))
+            await bulk_insert(session, InboxRecord.__table__, inbox_rows)
             # A handler may stage its writes per event and write the batch at once.
             before_commit = getattr(self.handler, "before_commit", None)
             if before_commit is not None:
