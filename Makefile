@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 KAFKA_PORT ?= 9092
 SERVICES_BUILT := gl ar
 
-.PHONY: help install proto proto-check lint test test-tools test-unit test-e2e run migrate bench pg-up token clean
+.PHONY: help install proto proto-check lint test test-tools test-unit test-e2e run migrate bench bench-ledger pg-up token clean
 
 help:
 	@echo "make run    - start the broker and the services on SQLite, load demo data"
@@ -77,6 +77,9 @@ run: install migrate
 
 bench: install pg-up
 	$(BIN)/python bench/outbox_to_gl.py --invoices 10000 --runs 3
+
+bench-ledger: install pg-up
+	$(BIN)/python bench/ledger.py
 
 token: install
 	@$(BIN)/python tools/devtoken.py

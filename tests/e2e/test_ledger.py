@@ -434,3 +434,53 @@ def test_foreign_currency_at_the_rate_of_the_day_and_period_end_revaluation(suit
     assert nov["1122"]["debit_balance"] == "8916.00" and nov["6061"]["credit_balance"] == "113.00"
     dec = {x["account"]: x for x in suite.trial_balance(company, "2026-12-31")["lines"]}
     assert dec["1122"]["debit_balance"] == "8803.00" and dec["6061"]["credit_balance"] == "0.00"
+
+
+def test_blocked_account_parks_group_by_and_journal_posted_events(suite):
+    import asyncio
+
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+    from fincore.events import decode_record
+
+    company = suite.new_company("BLOCK")
+    h = suite.http
+    assert h.post(f"{suite.gl_url}/v1/companies/{company}/accounts/6001/block").status_code == 200
+    inv1 = suite.post_invoice(company, 1)
+    parked = wait_for(lambda: h.get(f"{suite.gl_url}/v1/parked-events", params={"company": company}).json(),
+                      "the invoice parked on a blocked account")
+    assert parked[0]["reason"] == "account 6001 is blocked" and suite.journal_count(company) == 0
+    assert h.post(f"{suite.gl_url}/v1/parked-events/{parked[0]['event_id']}/post", json={}).status_code == 422
+    assert h.post(f"{suite.gl_url}/v1/companies/{company}/accounts/6001/unblock").status_code == 200
+    assert h.post(f"{suite.gl_url}/v1/parked-events/{parked[0]['event_id']}/post", json={}).status_code == 200
+    inv2 = suite.post_invoice(company, 2)
+    suite.wait_journals(company, 2)
+    suite.assert_posted_exactly_once(company, [inv1, inv2])
+
+    tb = h.get(f"{suite.gl_url}/v1/trial-balance",
+               params={"company": company, "as_of": "2026-12-31", "group_by": "customer"}).json()
+    rec = next(x for x in tb["lines"] if x["account"] == "1122")
+    assert {g["customer"]: g["balance"] for g in rec["by_customer"]} == {
+        inv1["customer_code"]: inv1["gross_total"], inv2["customer_code"]: inv2["gross_total"]}
+    assert h.get(f"{suite.gl_url}/v1/trial-balance", params={"company": company, "group_by": "colour"}).status_code == 422
+
+    async def journal_posted() -> list:
+        c = AIOKafkaConsumer(bootstrap_servers=suite.infra.bootstrap_servers, enable_auto_commit=False)
+        await c.start()
+        found = []
+        try:
+            c.assign([TopicPartition("finance.gl.events.v1", p) for p in c.partitions_for_topic("finance.gl.events.v1")])
+            await c.seek_to_beginning()
+            deadline = time.monotonic() + 30
+            while len(found) < 2 and time.monotonic() < deadline:
+                for recs in (await c.getmany(timeout_ms=500)).values():
+                    for r in recs:
+                        env = decode_record(r.topic, r.key, r.value, r.headers)
+                        if env.type == "finance.gl.JournalPosted.v1" and env.payload.company_id == company:
+                            found.append(env.payload)
+        finally:
+            await c.stop()
+        return found
+
+    posted = asyncio.run(journal_posted())
+    assert sorted(p.source_document for p in posted) == sorted([inv1["number"], inv2["number"]])
+    assert all(len(p.lines) >= 3 and p.rule_id == "ar.invoice_issued" for p in posted)

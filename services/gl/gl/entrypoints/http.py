@@ -186,6 +186,18 @@ def build_router(db: Database, auth: Authenticator, poster: Poster) -> APIRouter
                      "control": a.control, "cash": a.cash, "active": a.active,
                      "needs": list(chart.accounts[a.code].needs) if a.code in chart.accounts else []} for a in rows]
 
+    @r.post("/companies/{company_id}/accounts/{code}/{action}", tags=["companies"],
+            summary="Block an account (no new postings; events to it are parked) or unblock it")
+    async def post_account_state(company_id: str, code: str, action: Annotated[str, Path(pattern="^(block|unblock)$")],
+                                 principal: Principal = Depends(admin)) -> dict:
+        async with db.transaction() as s:
+            await company_or_404(s, company_id, principal)
+            a = await s.get(Account, (company_id, code))
+            if a is None:
+                raise NotFound(f"no account {code}")
+            a.active = action == "unblock"
+        return {"account": code, "active": action == "unblock"}
+
     @r.get("/companies/{company_id}/periods", tags=["periods"], summary="Periods that are or were closed, with their audit")
     async def get_periods(company_id: str, principal: Principal = Depends(read)) -> dict:
         async with db.sessions() as s:
@@ -496,10 +508,13 @@ def build_router(db: Database, auth: Authenticator, poster: Poster) -> APIRouter
     @r.get("/trial-balance", tags=["reports"], summary="Trial balance: opening, turnover and closing per account")
     async def get_trial_balance(company: str, as_of: dt.date = Query(default_factory=dt.date.today),
                                 date_from: dt.date | None = Query(None, alias="from"),
+                                group_by: str | None = Query(None, description=f"a dimension: {', '.join(DIMENSIONS)}"),
                                 dims: dict = Depends(dimension_filters), principal: Principal = Depends(read)) -> dict:
+        if group_by is not None and group_by not in DIMENSIONS:
+            raise Unprocessable(f"group_by must be one of {', '.join(DIMENSIONS)}")
         async with db.sessions() as s:
             c = await company_or_404(s, company, principal)
-            return await reports.trial_balance(s, c, start=date_from, end=as_of, dims=dims)
+            return await reports.trial_balance(s, c, start=date_from, end=as_of, dims=dims, group_by=group_by)
 
     @r.get("/ledger", tags=["reports"], summary="General-ledger detail of one account, with running balance")
     async def get_ledger(company: str, account: str, date_to: dt.date = Query(alias="to"),

@@ -96,6 +96,17 @@ async def closed_periods(session: AsyncSession, keys: set[tuple[str, str]]) -> s
     return {(c, p) for c, p in rows} & keys
 
 
+async def blocked_accounts(session: AsyncSession, companies: set[str]) -> dict[str, set[str]]:
+    if not companies:
+        return {}
+    rows = (await session.execute(sa.select(Account.company_id, Account.code).where(
+        Account.company_id.in_(companies), Account.active.is_(False)))).all()
+    out: dict[str, set[str]] = {}
+    for c, code in rows:
+        out.setdefault(c, set()).add(code)
+    return out
+
+
 async def assert_open(session: AsyncSession, company_id: str, period: str) -> None:
     if await closed_periods(session, {(company_id, period)}):
         raise PeriodClosed(f"period {period} of company {company_id} is closed")
@@ -252,6 +263,15 @@ class Poster:
                 "trace_id": s.trace_id if isinstance(s, Staged) else trace_id, "received_at": now}
                 for env, s in staged])
             postable = [s for _, s in staged if isinstance(s, Staged)]
+            blocked = await blocked_accounts(session, {s.draft.company_id for s in postable})
+            for env, s in list(staged):
+                hit = isinstance(s, Staged) and sorted(
+                    {ln.account_code for ln in s.draft.lines} & blocked.get(s.draft.company_id, set()))
+                if hit:
+                    staged.remove((env, s))
+                    postable.remove(s)
+                    reason = f"account {', '.join(hit)} is blocked"
+                    staged.append((env, _Parked(s.draft.company_id, env.payload, reason)))
             closed = await closed_periods(session, {(s.draft.company_id, s.draft.period) for s in postable})
             parked = [(env.id, p.company_id, p.period, p.reason) for env, p in staged if isinstance(p, _Parked)]
             parked += [(s.draft.source_event_id, s.draft.company_id, s.draft.period,
@@ -269,6 +289,10 @@ async def post_journal(session: AsyncSession, draft: JournalDraft, *, kind: str 
                        posted_by: str = "gl-posting", reverses_journal_id: str | None = None) -> dict:
     """Write one balanced journal now, in the caller's transaction (its period must be open)."""
     await assert_open(session, draft.company_id, draft.period)
+    hit = {ln.account_code for ln in draft.lines} & (await blocked_accounts(session, {draft.company_id})).get(
+        draft.company_id, set())
+    if hit:
+        raise LedgerError(f"account {', '.join(sorted(hit))} is blocked")
     staged = Staged(draft, current_trace_id(), otel_context.get_current(), kind, posted_by, reverses_journal_id)
     return (await write_journals(session, [staged]))[0]
 

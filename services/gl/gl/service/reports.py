@@ -116,7 +116,7 @@ def _drill(company: str, account: str, start: dt.date | None, end: dt.date, dims
 
 
 async def trial_balance(session: AsyncSession, company: Company, *, start: dt.date | None, end: dt.date,
-                        dims: dict[str, str] | None = None) -> dict:
+                        dims: dict[str, str] | None = None, group_by: str | None = None) -> dict:
     dims = {k: v for k, v in (dims or {}).items() if v}
     cur = company.functional_currency
     opening = await sums(session, company.id, None, start - dt.timedelta(days=1), dims) if start else {}
@@ -150,6 +150,20 @@ async def trial_balance(session: AsyncSession, company: Company, *, start: dt.da
         jq = jq.where(j.c.posting_date >= start)
     n_journals = (await session.execute(jq)).scalar_one()
     balanced = tot["debit_turnover"] == tot["credit_turnover"] and tot["debit_balance"] == tot["credit_balance"]
+    if group_by:
+        # Closing balance of each account split by the values of one dimension.
+        jl = JournalLine.__table__
+        q = (sa.select(jl.c.account_code, jl.c[group_by], sa.func.sum(jl.c.debit - jl.c.credit))
+             .where(jl.c.company_id == company.id, jl.c.posting_date <= end)
+             .group_by(jl.c.account_code, jl.c[group_by]))
+        for dim, value in dims.items():
+            q = q.where(jl.c[dim] == value)
+        split: dict[str, list] = {}
+        for code, value, net in (await session.execute(q)).all():
+            if net:
+                split.setdefault(code, []).append({group_by: value, "balance": _q(Decimal(net), cur)})
+        for row in lines:
+            row["by_" + group_by] = sorted(split.get(row["account"], []), key=lambda x: x[group_by])
     return {
         "company": company.id, "from": start.isoformat() if start else None, "as_of": end.isoformat(),
         "currency": cur, "filters": dims, "journals": n_journals, "lines": lines,
