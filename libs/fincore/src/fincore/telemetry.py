@@ -27,11 +27,16 @@ def configure_telemetry(service_name: str) -> None:
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter
 
+    exporters = [n.strip() for n in os.environ.get("OTEL_TRACES_EXPORTER", "none").split(",") if n.strip()]
+    if not exporters or exporters == ["none"]:
+        # No SDK: the API's no-op tracer still carries the incoming trace context (so journals
+        # keep the trace id of their source) without the cost of recording spans nobody exports.
+        _configured = True
+        return
     resource = Resource.create({"service.name": os.environ.get("OTEL_SERVICE_NAME", service_name),
                                 "service.namespace": "finance"})
     provider = TracerProvider(resource=resource)
-    for name in os.environ.get("OTEL_TRACES_EXPORTER", "none").split(","):
-        name = name.strip()
+    for name in exporters:
         if name == "otlp":
             from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
