@@ -7,6 +7,7 @@ import datetime as dt
 import logging
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from functools import cache
 
 import sqlalchemy as sa
 from finance.common.v1 import types_pb2
@@ -166,20 +167,34 @@ class _Parked:
         return dates.period_of(dates.from_proto(self.msg.occurrence_date))
 
 
+@cache
+def _money_plan(descriptor) -> tuple[tuple[str, bool, object], ...]:
+    """Per message type, once: the fields that are Money or may contain Money."""
+    plan = []
+    for fd in descriptor.fields:
+        mt = fd.message_type
+        if mt is None:
+            continue
+        if mt.full_name == "finance.common.v1.Money":
+            plan.append((fd.name, fd.is_repeated, None))
+        elif _money_plan(mt):
+            plan.append((fd.name, fd.is_repeated, mt))
+    return tuple(plan)
+
+
 def foreign_currencies(msg, functional: str) -> set[str]:
     """Currencies of every Money field in the message other than the functional one."""
     found: set[str] = set()
 
     def walk(m) -> None:
-        if isinstance(m, types_pb2.Money):
-            if m.currency_code and m.currency_code != functional:
-                found.add(m.currency_code)
-            return
-        for fd, value in m.ListFields():
-            if fd.message_type is None:
-                continue
-            for v in (value if fd.is_repeated else [value]):
-                walk(v)
+        for name, repeated, sub in _money_plan(m.DESCRIPTOR):
+            values = getattr(m, name) if repeated else (getattr(m, name),)
+            for v in values:
+                if sub is None:
+                    if v.currency_code and v.currency_code != functional:
+                        found.add(v.currency_code)
+                else:
+                    walk(v)
 
     walk(msg)
     return found
