@@ -8,7 +8,7 @@ UV := .tools/bin/uv
 VENV := .venv
 BIN := $(VENV)/bin
 KAFKA_PORT ?= 9092
-SERVICES_BUILT := gl ar
+SERVICES_BUILT := gl ar inventory
 
 .PHONY: help install proto proto-check lint test test-tools test-unit test-e2e run migrate bench bench-ledger pg-up token clean
 

@@ -24,11 +24,12 @@ class Suite:
     def __init__(self, infra: Infra, otlp: OtlpReceiver, log_dir: Path) -> None:
         self.infra = infra
         self.log_dir = log_dir
-        self.gl_port, self.ar_port = free_port(), free_port()
+        self.gl_port, self.ar_port, self.inv_port = free_port(), free_port(), free_port()
         env = {
             **infra.env(), **otlp.env(),
             "GL_DATABASE_URL": infra.database_url("gl"), "AR_DATABASE_URL": infra.database_url("ar"),
             "GL_HTTP_PORT": str(self.gl_port), "AR_HTTP_PORT": str(self.ar_port),
+            "INVENTORY_DATABASE_URL": infra.database_url("inventory"), "INVENTORY_HTTP_PORT": str(self.inv_port),
             "AR_OUTBOX_BATCH_SIZE": "50", "GL_CONSUMER_RETRY_BACKOFF_S": "0.05",
             "FINANCE_DATA_DIR": str(log_dir / "data"), "LOG_LEVEL": "INFO",
         }
@@ -36,12 +37,16 @@ class Suite:
         mk = lambda name, module, cmd, **kw: ServiceProcess(name, module, cmd, env, log_dir, **kw)  # noqa: E731
         self.gl_migrate = mk("gl-migrate", "gl", "migrate")
         self.ar_migrate = mk("ar-migrate", "ar", "migrate")
+        self.inv_migrate = mk("inventory-migrate", "inventory", "migrate")
+        self.inv_api = mk("inventory-api", "inventory", "api", ready_url=f"{self.inv_url}/readyz")
+        self.inv_relay = mk("inventory-relay", "inventory", "relay", ready_log="outbox relay publishing")
         self.gl_api = mk("gl-api", "gl", "api", ready_url=f"{self.gl_url}/readyz")
         self.ar_api = mk("ar-api", "ar", "api", ready_url=f"{self.ar_url}/readyz")
         self.gl_consumer = mk("gl-consume", "gl", "consume", ready_log="consumer gl-posting reading")
         self.gl_relay = mk("gl-relay", "gl", "relay", ready_log="outbox relay publishing")
         self.ar_relay = mk("ar-relay", "ar", "relay", ready_log="outbox relay publishing")
-        self.processes = [self.gl_api, self.ar_api, self.gl_consumer, self.gl_relay, self.ar_relay]
+        self.processes = [self.gl_api, self.ar_api, self.gl_consumer, self.gl_relay, self.ar_relay, self.inv_api,
+                          self.inv_relay]
         self.token = mint_token(ServiceSettings(), subject="e2e", scopes=ALL_SCOPES, companies=["*"])
         self.http = self.client()
 
@@ -54,12 +59,17 @@ class Suite:
         return f"http://127.0.0.1:{self.gl_port}"
 
     @property
+    def inv_url(self) -> str:
+        return f"http://127.0.0.1:{self.inv_port}"
+
+    @property
     def ar_url(self) -> str:
         return f"http://127.0.0.1:{self.ar_port}"
 
     def start(self) -> None:
         self.gl_migrate.run_once()
         self.ar_migrate.run_once()
+        self.inv_migrate.run_once()
         for p in self.processes:
             p.start()
 

@@ -1,0 +1,26 @@
+"""Wiring: settings -> database, app. Nothing here runs at import."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fincore.db import Database
+from fincore.http import create_service_app
+
+from inventory.entrypoints.http import build_router
+from inventory.settings import InventorySettings
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def create_app(settings: InventorySettings) -> FastAPI:
+    db = Database(settings.resolved_database_url())
+    app = create_service_app(
+        settings=settings, db=db, title="Finance suite - Inventory cost",
+        description="Stock movements costed by moving average or FIFO; every cost is published on "
+                    "finance.inventory.events.v1 for the ledger.",
+        routers=[],
+    )
+    app.include_router(build_router(db, app.state.auth))
+    return app

@@ -1,0 +1,171 @@
+"""Inventory HTTP API (/v1): items, warehouses, movements (from a WMS), valuation."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated, Literal
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Depends, Header, Query, Response
+from fincore import money
+from fincore.auth import Authenticator, Principal
+from fincore.db import Database
+from fincore.errors import Conflict, NotFound, Unprocessable
+from fincore.money import MINOR_UNITS
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import IntegrityError
+
+from inventory.adapters.tables import Item, Movement, MovementDoc, Warehouse
+from inventory.service.movements import (
+    IdempotencyConflict,
+    InventoryError,
+    LineIn,
+    find_doc,
+    record_document,
+    request_hash,
+    valuation,
+)
+
+Code = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.\-]+$")]
+
+
+class ItemIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    company_id: Code
+    code: Code
+    name: str = Field(min_length=1, max_length=200)
+    category: str = Field("GOODS", max_length=40)
+    unit: str = Field("pcs", max_length=12)
+    costing_method: Literal["moving_average", "fifo"]
+    currency: str = Field("CNY", pattern=r"^[A-Z]{3}$")
+
+
+class WarehouseIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    company_id: Code
+    code: Code
+    name: str = Field(min_length=1, max_length=200)
+
+
+class MovementLineIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    item: Code
+    quantity: Decimal = Field(Decimal(0), ge=0, max_digits=20, decimal_places=6)
+    unit_cost: Decimal | None = Field(None, ge=0, max_digits=28, decimal_places=10)
+    returns_movement_id: str | None = None
+    counted_quantity: Decimal | None = Field(None, ge=0, max_digits=20, decimal_places=6)
+
+
+class DocumentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    company_id: Code
+    movement_date: dt.date
+    warehouse: Code
+    partner: str = Field("", max_length=40, description="supplier (receipts) or customer (issues, returns)")
+    reference: str = Field("", max_length=80, description="purchase or sales order reference; count reason")
+    lines: list[MovementLineIn] = Field(min_length=1, max_length=2000)
+
+
+def build_router(db: Database, auth: Authenticator) -> APIRouter:
+    r = APIRouter(prefix="/v1", tags=["inventory"])
+    read, write = auth.require("inventory:read"), auth.require("inventory:write")
+
+    @r.post("/items", status_code=201, summary="Create an item (costing method is fixed once stock moves)")
+    async def post_item(body: ItemIn, principal: Principal = Depends(write)) -> dict:
+        principal.require_company(body.company_id)
+        if body.currency not in MINOR_UNITS:
+            raise Unprocessable(f"unsupported currency {body.currency}")
+        try:
+            async with db.transaction() as s:
+                s.add(Item(**body.model_dump()))
+        except IntegrityError:
+            raise Conflict(f"item {body.code} exists") from None
+        return body.model_dump()
+
+    @r.post("/warehouses", status_code=201, summary="Create a warehouse")
+    async def post_warehouse(body: WarehouseIn, principal: Principal = Depends(write)) -> dict:
+        principal.require_company(body.company_id)
+        try:
+            async with db.transaction() as s:
+                s.add(Warehouse(**body.model_dump()))
+        except IntegrityError:
+            raise Conflict(f"warehouse {body.code} exists") from None
+        return body.model_dump()
+
+    async def post_doc(kind: str, body: DocumentIn, response: Response, key: str | None, principal: Principal):
+        principal.require_company(body.company_id)
+        digest = request_hash({"kind": kind, **body.model_dump(mode="json")})
+        try:
+            if key:
+                async with db.sessions() as s:
+                    existing = await find_doc(s, body.company_id, key, digest)
+                if existing is not None:
+                    response.status_code = 200
+                    response.headers["Idempotent-Replayed"] = "true"
+                    return await doc_json(existing.id)
+            async with db.transaction() as s:
+                doc, _ = await record_document(
+                    s, company=body.company_id, kind=kind, movement_date=body.movement_date,
+                    warehouse=body.warehouse, partner=body.partner, reference=body.reference,
+                    lines=[LineIn(**ln.model_dump()) for ln in body.lines], idempotency_key=key, digest=digest)
+        except IdempotencyConflict as exc:
+            raise Conflict(str(exc)) from exc
+        except InventoryError as exc:
+            raise Unprocessable(str(exc)) from exc
+        response.headers["Location"] = f"/v1/movements/{doc.id}"
+        return await doc_json(doc.id)
+
+    async def doc_json(doc_id: str) -> dict:
+        async with db.sessions() as s:
+            doc = await s.get(MovementDoc, doc_id)
+            ms = (await s.execute(sa.select(Movement).where(Movement.doc_id == doc_id)
+                                  .order_by(Movement.line_no))).scalars().all()
+            cur = {i.code: i.currency for i in (await s.execute(
+                sa.select(Item).where(Item.company_id == doc.company_id))).scalars()}
+        q = lambda m, v: str(money.quantize(v, cur.get(m.item_code, "CNY")))  # noqa: E731
+        return {"id": doc.id, "number": doc.number, "kind": doc.kind, "company_id": doc.company_id,
+                "movement_date": doc.movement_date.isoformat(), "warehouse": doc.warehouse, "partner": doc.partner,
+                "reference": doc.reference,
+                "lines": [{"movement_id": m.id, "line_no": m.line_no, "item": m.item_code, "kind": m.kind,
+                           "quantity": format(m.quantity.normalize(), "f"), "cost": q(m, m.cost)} for m in ms],
+                "total_cost": q(ms[0], sum((m.cost for m in ms), Decimal(0))) if ms else "0"}
+
+    Key = Annotated[str | None, Header(alias="Idempotency-Key", max_length=100)]
+
+    @r.post("/receipts", status_code=201, summary="Goods received (purchase), with unit costs")
+    async def post_receipt(body: DocumentIn, response: Response, key: Key = None,
+                           principal: Principal = Depends(write)) -> dict:
+        return await post_doc("receipt", body, response, key, principal)
+
+    @r.post("/issues", status_code=201, summary="Goods issued (sale): costed, GoodsIssued carries the COGS")
+    async def post_issue(body: DocumentIn, response: Response, key: Key = None,
+                         principal: Principal = Depends(write)) -> dict:
+        return await post_doc("issue", body, response, key, principal)
+
+    @r.post("/returns", status_code=201, summary="Customer return, re-entered at the original issue's cost")
+    async def post_return(body: DocumentIn, response: Response, key: Key = None,
+                          principal: Principal = Depends(write)) -> dict:
+        return await post_doc("customer_return", body, response, key, principal)
+
+    @r.post("/counts", status_code=201, summary="Stock count: differences become adjustments")
+    async def post_count(body: DocumentIn, response: Response, key: Key = None,
+                         principal: Principal = Depends(write)) -> dict:
+        return await post_doc("count", body, response, key, principal)
+
+    @r.get("/movements/{doc_id}", summary="A movement document with its costs")
+    async def get_doc(doc_id: str, principal: Principal = Depends(read)) -> dict:
+        async with db.sessions() as s:
+            doc = await s.get(MovementDoc, doc_id)
+        if doc is None or not principal.can_access(doc.company_id):
+            raise NotFound(f"no movement document {doc_id}")
+        return await doc_json(doc_id)
+
+    @r.get("/valuation", summary="Quantity and value per item and warehouse as of a date")
+    async def get_valuation(company: str, as_of: dt.date = Query(default_factory=dt.date.today),
+                            warehouse: str | None = None, principal: Principal = Depends(read)) -> dict:
+        principal.require_company(company)
+        async with db.sessions() as s:
+            return await valuation(s, company, as_of, warehouse)
+
+    return r

@@ -1,0 +1,228 @@
+"""Record stock movements, cost them, and publish what the ledger must post.
+
+Every document (receipt, issue, customer return, stock count) is costed line by line in
+the transaction that records it. Per item and warehouse a movement dated on or after the
+latest one is costed from the saved running state; a backdated one replays that stock's
+history in date order, and every later movement whose cost changes yields a CostAdjusted
+event for the difference, so the ledger ends where in-order costing would have put it.
+Stock is locked per item and warehouse (SELECT ... FOR UPDATE on PostgreSQL)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+
+import sqlalchemy as sa
+from finance.common.v1 import types_pb2
+from finance.inventory.v1 import events_pb2 as ev
+from fincore import dates, money
+from fincore.outbox import add_event
+from fincore.sequences import allocate
+from fincore.tables import utcnow
+from sqlalchemy.ext.asyncio import AsyncSession
+from uuid6 import uuid7
+
+from inventory.adapters.tables import Item, Movement, MovementDoc, StockState, Warehouse
+from inventory.domain import costing
+
+DOC_PREFIX = {"receipt": "GR", "issue": "GI", "customer_return": "RT", "count": "SC"}
+
+
+class InventoryError(ValueError):
+    pass
+
+
+class IdempotencyConflict(InventoryError):
+    pass
+
+
+@dataclass(frozen=True)
+class LineIn:
+    item: str
+    quantity: Decimal = Decimal(0)
+    unit_cost: Decimal | None = None
+    returns_movement_id: str | None = None
+    counted_quantity: Decimal | None = None  # stock counts: the quantity found
+
+
+def request_hash(body: dict) -> str:
+    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+
+
+async def find_doc(session: AsyncSession, company: str, key: str, digest: str) -> MovementDoc | None:
+    doc = (await session.execute(sa.select(MovementDoc).where(
+        MovementDoc.company_id == company, MovementDoc.idempotency_key == key))).scalar_one_or_none()
+    if doc is not None and doc.request_hash != digest:
+        raise IdempotencyConflict("Idempotency-Key reused with a different request")
+    return doc
+
+
+async def _lock_state(session: AsyncSession, company: str, item: str, warehouse: str) -> StockState | None:
+    q = sa.select(StockState).where(StockState.company_id == company, StockState.item_code == item,
+                                    StockState.warehouse == warehouse)
+    if session.bind.dialect.name == "postgresql":
+        q = q.with_for_update()
+    return (await session.execute(q)).scalar_one_or_none()
+
+
+def _domain(m: Movement) -> costing.Movement:
+    return costing.Movement(m.id, m.movement_date, m.seq, m.kind, m.quantity, m.unit_cost_in, m.returns_movement_id)
+
+
+async def _cost_line(session: AsyncSession, item: Item, warehouse: str, m: Movement,
+                     adjustments: list[tuple[Movement, Decimal, str]]) -> None:
+    """Cost movement `m` (added to the session by the caller) and any later ones it changes."""
+    state = await _lock_state(session, item.company_id, item.code, warehouse)
+    if state is None or m.movement_date >= state.last_date:
+        stock = costing.Stock.restore(item.costing_method, item.currency, state.snapshot if state else None)
+        unit_costs = {}
+        if m.returns_movement_id:
+            orig = await session.get(Movement, m.returns_movement_id)
+            if orig is None or orig.item_code != item.code:
+                raise InventoryError(f"return of unknown issue {m.returns_movement_id} for item {item.code}")
+            unit_costs[orig.id] = orig.cost / orig.quantity
+        try:
+            m.cost = costing.apply(stock, _domain(m), unit_costs)
+        except costing.CostingError as exc:
+            raise InventoryError(str(exc)) from exc
+        m.published_cost = m.cost
+        snap = stock.snapshot()
+        if state is None:
+            session.add(StockState(company_id=item.company_id, item_code=item.code, warehouse=warehouse,
+                                   last_date=m.movement_date, snapshot=snap))
+        else:
+            state.last_date, state.snapshot = m.movement_date, snap
+        return
+    # Backdated: replay this stock's history with the new movement in its place.
+    history = (await session.execute(sa.select(Movement).where(
+        Movement.company_id == item.company_id, Movement.item_code == item.code, Movement.warehouse == warehouse,
+        Movement.id != m.id))).scalars().all()
+    try:
+        stock, costs = costing.replay(item.costing_method, item.currency, [*map(_domain, history), _domain(m)])
+    except costing.CostingError as exc:
+        raise InventoryError(f"backdated {m.kind} on {m.movement_date}: {exc}") from exc
+    m.cost = m.published_cost = costs[m.id]
+    for old in history:
+        new = costs[old.id]
+        if new != old.published_cost:
+            adjustments.append((old, new - old.published_cost, item.currency))
+            old.published_cost = new
+        old.cost = new
+    state.snapshot = stock.snapshot()
+
+
+async def record_document(session: AsyncSession, *, company: str, kind: str, movement_date: dt.date, warehouse: str,
+                          lines: list[LineIn], partner: str = "", reference: str = "", source: str = "inventory",
+                          idempotency_key: str | None = None, digest: str = "") -> tuple[MovementDoc, list[Movement]]:
+    if kind not in DOC_PREFIX:
+        raise InventoryError(f"unknown document kind {kind!r}")
+    if await session.get(Warehouse, (company, warehouse)) is None:
+        raise InventoryError(f"unknown warehouse {warehouse!r}")
+    if not lines:
+        raise InventoryError("a document needs at least one line")
+    seq_no = await allocate(session, f"doc:{company}:{kind}:{movement_date.year}")
+    number = f"{DOC_PREFIX[kind]}-{movement_date.year}-{seq_no:06d}"
+    doc = MovementDoc(id=str(uuid7()), company_id=company, number=number,
+                      kind=kind, movement_date=movement_date, warehouse=warehouse, partner=partner,
+                      reference=reference, idempotency_key=idempotency_key, request_hash=digest, created_at=utcnow())
+    session.add(doc)
+    await session.flush()
+    movements: list[tuple[Movement, Item]] = []
+    adjustments: list[tuple[Movement, Decimal, str]] = []
+    for i, ln in enumerate(lines, 1):
+        item = await session.get(Item, (company, ln.item))
+        if item is None:
+            raise InventoryError(f"line {i}: unknown item {ln.item!r}")
+        m_kind, qty, unit_cost = kind, ln.quantity, ln.unit_cost
+        if kind == "count":
+            if ln.counted_quantity is None or ln.counted_quantity < 0:
+                raise InventoryError(f"line {i}: a stock count needs counted_quantity >= 0")
+            state = await _lock_state(session, company, item.code, warehouse)
+            on_hand = Decimal(state.snapshot["quantity"]) if state else Decimal(0)
+            diff = ln.counted_quantity - on_hand
+            if diff == 0:
+                continue
+            m_kind, qty = ("adjustment_in", diff) if diff > 0 else ("adjustment_out", -diff)
+        elif qty <= 0:
+            raise InventoryError(f"line {i}: quantity must be positive")
+        if kind == "receipt" and (unit_cost is None or unit_cost < 0):
+            raise InventoryError(f"line {i}: a receipt needs a unit_cost >= 0")
+        seq = await allocate(session, "movement")
+        m = Movement(id=str(uuid7()), seq=seq, doc_id=doc.id, line_no=i, company_id=company, item_code=item.code,
+                     warehouse=warehouse, movement_date=movement_date, kind=m_kind, quantity=qty,
+                     unit_cost_in=unit_cost, returns_movement_id=ln.returns_movement_id, cost=Decimal(0),
+                     published_cost=Decimal(0))
+        await _cost_line(session, item, warehouse, m, adjustments)
+        session.add(m)
+        movements.append((m, item))
+    await session.flush()
+    _publish(session, doc, movements, source)
+    for old, change, cur in adjustments:
+        _publish_adjustment(session, doc, old, change, cur, source)
+    return doc, [m for m, _ in movements]
+
+
+def _money(v: Decimal, cur: str) -> types_pb2.Money:
+    return money.to_proto(v, cur)
+
+
+def _publish(session: AsyncSession, doc: MovementDoc, movements: list[tuple[Movement, Item]], source: str) -> None:
+    if not movements:
+        return
+    cur = movements[0][1].currency
+    lines = [ev.MovementLine(line_no=m.line_no, item_code=m.item_code, item_category=it.category,
+                             warehouse=m.warehouse, quantity=format(m.quantity.normalize(), "f"),
+                             unit_cost=_money(money.quantize(m.cost / m.quantity, cur), cur),
+                             total_cost=_money(m.cost, cur),
+                             dimensions=types_pb2.Dimensions(product=m.item_code))
+             for m, it in movements]
+    total = sum((m.cost for m, _ in movements), Decimal(0))
+    common = dict(company_id=doc.company_id, document_number=doc.number,
+                  occurrence_date=dates.to_proto(doc.movement_date), movement_id=doc.id)
+    if doc.kind == "receipt":
+        msg = ev.GoodsReceived(**common, purchase_order_ref=doc.reference, supplier_code=doc.partner, lines=lines,
+                               total_cost=_money(total, cur))
+    elif doc.kind == "issue":
+        msg = ev.GoodsIssued(**common, sales_order_ref=doc.reference, customer_code=doc.partner, lines=lines,
+                             total_cost=_money(total, cur))
+    elif doc.kind == "customer_return":
+        msg = ev.GoodsReturned(**common, sales_order_ref=doc.reference, customer_code=doc.partner, lines=lines,
+                               total_cost=_money(total, cur))
+    else:
+        change = sum((m.cost if m.kind == "adjustment_in" else -m.cost for m, _ in movements), Decimal(0))
+        msg = ev.StockAdjusted(**common, reason=doc.reference or "stock count", lines=lines,
+                               value_change=_money(change, cur))
+    add_event(session, msg, source=source)
+
+
+def _publish_adjustment(session: AsyncSession, doc: MovementDoc, old: Movement, change: Decimal, cur: str,
+                        source: str) -> None:
+    """The cost of an earlier-costed movement changed: the ledger posts the difference to cost
+    of sales (positive: more cost of sales, less inventory). Dated on the adjusted movement,
+    so the books match in-order costing as of every date."""
+    cogs_change = change if old.kind in costing.OUT_KINDS else -change
+    add_event(session, ev.CostAdjusted(
+        company_id=old.company_id, document_number=f"{doc.number}/ADJ-{old.seq}",
+        occurrence_date=dates.to_proto(old.movement_date), movement_id=f"{doc.id}:{old.id}",
+        adjusted_movement_id=old.id, item_code=old.item_code, cost_change=_money(cogs_change, cur)), source=source)
+
+
+async def valuation(session: AsyncSession, company: str, as_of: dt.date, warehouse: str | None = None) -> dict:
+    """Quantity and value per item and warehouse as of a date, from the movements' current costs."""
+    sign = sa.case((Movement.kind.in_(("receipt", "customer_return", "adjustment_in")), 1), else_=-1)
+    q = (sa.select(Movement.item_code, Movement.warehouse, sa.func.sum(sign * Movement.quantity),
+                   sa.func.sum(sign * Movement.cost))
+         .where(Movement.company_id == company, Movement.movement_date <= as_of)
+         .group_by(Movement.item_code, Movement.warehouse).order_by(Movement.item_code, Movement.warehouse))
+    if warehouse:
+        q = q.where(Movement.warehouse == warehouse)
+    rows = (await session.execute(q)).all()
+    currency = {i.code: i.currency for i in (await session.execute(
+        sa.select(Item).where(Item.company_id == company))).scalars()}
+    items = [{"item": i, "warehouse": w, "quantity": format(Decimal(qty).normalize(), "f"),
+              "value": str(money.quantize(Decimal(val), currency[i]))} for i, w, qty, val in rows if qty or val]
+    total = sum((Decimal(x["value"]) for x in items), Decimal(0))
+    return {"company": company, "as_of": as_of.isoformat(), "lines": items, "total_value": str(total)}
