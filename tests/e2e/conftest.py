@@ -24,13 +24,13 @@ class Suite:
     def __init__(self, infra: Infra, otlp: OtlpReceiver, log_dir: Path) -> None:
         self.infra = infra
         self.log_dir = log_dir
-        self.gl_port, self.ar_port, self.inv_port = free_port(), free_port(), free_port()
+        self.gl_port, self.ar_port, self.inv_port, self.ar_grpc_port = (free_port() for _ in range(4))
         env = {
             **infra.env(), **otlp.env(),
             "GL_DATABASE_URL": infra.database_url("gl"), "AR_DATABASE_URL": infra.database_url("ar"),
             "GL_HTTP_PORT": str(self.gl_port), "AR_HTTP_PORT": str(self.ar_port),
             "INVENTORY_DATABASE_URL": infra.database_url("inventory"), "INVENTORY_HTTP_PORT": str(self.inv_port),
-            "AR_OUTBOX_BATCH_SIZE": "50", "GL_CONSUMER_RETRY_BACKOFF_S": "0.05",
+            "AR_OUTBOX_BATCH_SIZE": "50", "AR_GRPC_PORT": str(self.ar_grpc_port), "GL_CONSUMER_RETRY_BACKOFF_S": "0.05",
             "FINANCE_DATA_DIR": str(log_dir / "data"), "LOG_LEVEL": "INFO",
         }
         self.env = env
@@ -45,8 +45,9 @@ class Suite:
         self.gl_consumer = mk("gl-consume", "gl", "consume", ready_log="consumer gl-posting reading")
         self.gl_relay = mk("gl-relay", "gl", "relay", ready_log="outbox relay publishing")
         self.ar_relay = mk("ar-relay", "ar", "relay", ready_log="outbox relay publishing")
+        self.ar_grpc = mk("ar-grpc", "ar", "grpc", ready_log="gRPC serving")
         self.processes = [self.gl_api, self.ar_api, self.gl_consumer, self.gl_relay, self.ar_relay, self.inv_api,
-                          self.inv_relay]
+                          self.inv_relay, self.ar_grpc]
         self.token = mint_token(ServiceSettings(), subject="e2e", scopes=ALL_SCOPES, companies=["*"])
         self.http = self.client()
 

@@ -1,11 +1,13 @@
-"""`finance-ar migrate | api | relay`."""
+"""`finance-ar migrate | api | relay | grpc`."""
 
 from fincore.cli import service_cli
 
 from ar.bootstrap import MIGRATIONS, create_app
+from ar.entrypoints.grpc_credit import register
 from ar.settings import ARSettings
 
-cli = service_cli(name="ar", settings_factory=ARSettings, migrations_dir=MIGRATIONS, create_app=create_app)
+cli = service_cli(name="ar", settings_factory=ARSettings, migrations_dir=MIGRATIONS, create_app=create_app,
+                  grpc_register=register)
 
 if __name__ == "__main__":
     cli()

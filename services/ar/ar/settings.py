@@ -9,3 +9,4 @@ class ARSettings(ServiceSettings):
 
     service_name: str = "ar"
     http_port: int = 8002
+    grpc_port: int = 50052

@@ -59,6 +59,7 @@ def service_cli(
     create_app: Callable[[ServiceSettings], Any],
     build_consumers: Callable[[ServiceSettings, Database], list] | None = None,
     has_outbox: bool = True,
+    grpc_register: Callable[[ServiceSettings, Database], Callable] | None = None,
 ) -> click.Group:
     @click.group(help=f"Run the {name} service's processes.")
     def cli() -> None:
@@ -131,6 +132,29 @@ def service_cli(
                 finally:
                     for c in consumers:
                         await c.stop()
+                    await db.dispose()
+
+            try:
+                asyncio.run(run_until_signalled(main))
+            finally:
+                shutdown_telemetry()
+
+    if grpc_register is not None:
+
+        @cli.command("grpc", help="Serve the gRPC API (health and reflection included).")
+        @click.option("--port", type=int, default=None)
+        def grpc_cmd(port: int | None) -> None:
+            from fincore.grpc_server import serve
+
+            settings = settings_factory()
+            configure_telemetry(f"{settings.service_name}")
+
+            async def main(stop: asyncio.Event) -> None:
+                db = Database(settings.resolved_database_url())
+                try:
+                    await serve(host=settings.http_host, port=port or settings.grpc_port,
+                                register=grpc_register(settings, db), stop=stop)
+                finally:
                     await db.dispose()
 
             try:

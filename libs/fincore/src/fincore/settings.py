@@ -25,6 +25,7 @@ class ServiceSettings(BaseSettings):
     database_url: str = ""
     http_host: str = "127.0.0.1"
     http_port: int = 8000
+    grpc_port: int = 0
 
     kafka_bootstrap_servers: str = Field(
         "127.0.0.1:9092", validation_alias=_shared("KAFKA_BOOTSTRAP_SERVERS")

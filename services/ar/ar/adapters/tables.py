@@ -53,3 +53,46 @@ class InvoiceLine(SQLModel, table=True):
     tax_code: str = Field(sa_column=sa.Column(sa.String(12), nullable=False))
     tax: Decimal = Field(sa_column=sa.Column(Amount, nullable=False))
     dimensions: dict = Field(sa_column=sa.Column(sa.JSON, nullable=False))
+
+
+class Customer(SQLModel, table=True):
+    __tablename__ = "customer"
+
+    company_id: str = Field(sa_column=sa.Column(sa.String(40), primary_key=True))
+    code: str = Field(sa_column=sa.Column(sa.String(40), primary_key=True))
+    name: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
+    customer_group: str = Field(sa_column=sa.Column(sa.String(40), nullable=False))
+    currency: str = Field(sa_column=sa.Column(sa.String(3), nullable=False))
+    payment_terms_days: int = Field(sa_column=sa.Column(sa.Integer, nullable=False))
+    credit_limit: Decimal = Field(sa_column=sa.Column(Amount, nullable=False))
+    credit_policy: str = Field(sa_column=sa.Column(sa.String(10), nullable=False))
+    intercompany_partner: str = Field(sa_column=sa.Column(sa.String(40), nullable=False))
+    updated_at: dt.datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
+
+
+class CreditReservation(SQLModel, table=True):
+    __tablename__ = "credit_reservation"
+
+    company_id: str = Field(sa_column=sa.Column(sa.String(40), primary_key=True))
+    order_ref: str = Field(sa_column=sa.Column(sa.String(80), primary_key=True))
+    customer_code: str = Field(sa_column=sa.Column(sa.String(40), nullable=False))
+    amount: Decimal = Field(sa_column=sa.Column(Amount, nullable=False))
+    status: str = Field(sa_column=sa.Column(sa.String(10), nullable=False))
+    created_at: dt.datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
+
+
+class SalesOrder(SQLModel, table=True):
+    __tablename__ = "sales_order"
+    __table_args__ = (sa.UniqueConstraint("company_id", "crm_order_id", name="uq_sales_order_crm"),)
+
+    id: str = Field(sa_column=sa.Column(sa.String(36), primary_key=True))
+    company_id: str = Field(sa_column=sa.Column(sa.String(40), nullable=False))
+    crm_order_id: str = Field(sa_column=sa.Column(sa.String(80), nullable=False))
+    customer_code: str = Field(sa_column=sa.Column(sa.String(40), nullable=False))
+    currency: str = Field(sa_column=sa.Column(sa.String(3), nullable=False))
+    order_date: dt.date = Field(sa_column=sa.Column(sa.Date, nullable=False))
+    amount: Decimal = Field(sa_column=sa.Column(Amount, nullable=False))
+    status: str = Field(sa_column=sa.Column(sa.String(12), nullable=False))
+    decision: dict = Field(sa_column=sa.Column(sa.JSON, nullable=False))
+    lines: list = Field(sa_column=sa.Column(sa.JSON, nullable=False))
+    created_at: dt.datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))

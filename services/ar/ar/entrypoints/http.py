@@ -1,10 +1,11 @@
+# ruff: noqa: E501
 """AR HTTP API: invoices."""
 
 from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Header, Query, Response
@@ -15,9 +16,11 @@ from fincore.money import MINOR_UNITS
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy.exc import IntegrityError
 
-from ar.adapters.tables import Invoice, InvoiceLine
+from ar.adapters.tables import Customer, Invoice, InvoiceLine
 from ar.domain.invoice import TAX_RATES, InvoiceError, LineInput
+from ar.service.credit import UnknownCustomer, exposure
 from ar.service.invoicing import IdempotencyConflict, find_by_key, invoice_json, issue_invoice, request_hash
+from ar.service.orders import receive_sales_order, upsert_customer
 
 Code = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.\-]+$")]
 Dim = Annotated[str, Field(max_length=40)]
@@ -72,8 +75,90 @@ class InvoiceIn(BaseModel):
         return v
 
 
+class CustomerIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    company_id: Code
+    code: Code
+    name: str = Field(min_length=1, max_length=200)
+    customer_group: str = Field("", max_length=40)
+    currency: str = Field("CNY", pattern=r"^[A-Z]{3}$")
+    payment_terms_days: int = Field(30, ge=0, le=365)
+    credit_limit: Decimal = Field(Decimal(0), ge=0, max_digits=20, decimal_places=2)
+    credit_policy: Literal["block", "warn"] = "block"
+    intercompany_partner: str = Field("", max_length=40)
+
+
+class OrderLineIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    item_code: str = Field("", max_length=40)
+    description: str = Field(min_length=1, max_length=300)
+    quantity: Decimal = Field(gt=0, max_digits=20, decimal_places=6)
+    unit_price: Decimal = Field(ge=0, max_digits=20, decimal_places=6)
+    tax_code: str
+
+
+class SalesOrderIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    company_id: Code
+    crm_order_id: str = Field(min_length=1, max_length=80)
+    customer_code: Code
+    order_date: dt.date
+    lines: list[OrderLineIn] = Field(min_length=1, max_length=500)
+
+
 def build_router(db: Database, auth: Authenticator) -> APIRouter:
     r = APIRouter(prefix="/v1", tags=["invoices"])
+
+    @r.put("/customers/{code}", tags=["customers"], summary="Create or update a customer (publishes CustomerUpserted)")
+    async def put_customer(code: str, body: CustomerIn, principal: Principal = Depends(auth.require("ar:write"))) -> dict:
+        principal.require_company(body.company_id)
+        if code != body.code:
+            raise Unprocessable("the path's code and the body's code differ")
+        async with db.transaction() as s:
+            await upsert_customer(s, **body.model_dump())
+        return body.model_dump(mode="json")
+
+    @r.get("/customers/{code}", tags=["customers"], summary="A customer with its credit position")
+    async def get_customer(code: str, company: str, principal: Principal = Depends(auth.require("ar:read"))) -> dict:
+        principal.require_company(company)
+        async with db.sessions() as s:
+            c = await s.get(Customer, (company, code))
+            if c is None:
+                raise NotFound(f"no customer {code}")
+            exp = await exposure(s, company, code)
+        return {"company_id": company, "code": c.code, "name": c.name, "customer_group": c.customer_group,
+                "currency": c.currency, "payment_terms_days": c.payment_terms_days,
+                "credit_limit": str(c.credit_limit.quantize(Decimal("0.01"))), "credit_policy": c.credit_policy,
+                "intercompany_partner": c.intercompany_partner,
+                "exposure": str(exp.quantize(Decimal("0.01"))),
+                "available": str((c.credit_limit - exp).quantize(Decimal("0.01")))}
+
+    @r.post("/sales-orders", status_code=201, tags=["sales orders"],
+            summary="Receive a CRM sales order: reserves credit, or is refused with the numbers")
+    async def post_sales_order(body: SalesOrderIn, response: Response,
+                               principal: Principal = Depends(auth.require("ar:write"))) -> dict:
+        principal.require_company(body.company_id)
+        try:
+            lines = [LineInput(description=ln.description, quantity=ln.quantity, unit_price=ln.unit_price,
+                               tax_code=ln.tax_code, item_code=ln.item_code) for ln in body.lines]
+            async with db.transaction() as s:
+                order, replayed = await receive_sales_order(
+                    s, company=body.company_id, crm_order_id=body.crm_order_id, customer=body.customer_code,
+                    order_date=body.order_date, lines=lines, raw_lines=[ln.model_dump(mode="json") for ln in body.lines])
+        except (InvoiceError, ValueError) as exc:
+            raise Unprocessable(str(exc)) from exc
+        except UnknownCustomer as exc:
+            raise Unprocessable(str(exc)) from exc
+        if replayed:
+            response.status_code = 200
+            response.headers["Idempotent-Replayed"] = "true"
+        if order.status == "refused":
+            raise Unprocessable(f"credit check refused order {order.crm_order_id}: {order.decision['reason']}",
+                                type_="credit-refused", title="Credit limit exceeded", **{
+                                    k: order.decision[k] for k in ("limit", "exposure", "available")},
+                                order_amount=str(order.amount))
+        return {"id": order.id, "crm_order_id": order.crm_order_id, "status": order.status,
+                "amount": str(order.amount), "credit": order.decision}
 
     @r.post("/invoices", status_code=201, summary="Issue a sales invoice (emits InvoiceIssued)")
     async def post_invoice(

@@ -18,6 +18,7 @@ from uuid6 import uuid7
 
 from ar.adapters.tables import Invoice, InvoiceLine
 from ar.domain.invoice import LineInput, PricedInvoice, price_invoice
+from ar.service.credit import consume_for_invoice
 
 
 class IdempotencyConflict(Exception):
@@ -76,6 +77,8 @@ async def issue_invoice(session: AsyncSession, *, company_id: str, customer_code
             dimensions=types_pb2.Dimensions(**src.dimensions),
         ))
     add_event(session, event, source="ar")
+    if sales_order_ref:  # the order's credit reservation becomes an open receivable
+        await consume_for_invoice(session, company_id, f"SO:{sales_order_ref}", inv.gross_total)
     return inv, rows
 
 

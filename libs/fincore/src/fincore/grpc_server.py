@@ -1,0 +1,60 @@
+"""The gRPC server every service with a synchronous contract runs (grpc.aio): the standard
+health service, reflection, tracing from gRPC metadata, and bearer-token checks."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1.health import aio as health_aio
+from grpc_reflection.v1alpha import reflection
+
+from fincore.auth import Authenticator, Principal
+from fincore.errors import ProblemError
+
+log = logging.getLogger(__name__)
+
+
+async def authorize(context: grpc.aio.ServicerContext, auth: Authenticator, scope: str, company: str) -> Principal:
+    """The bearer token in the call's metadata must hold `scope` and grant `company`."""
+    md = dict(context.invocation_metadata() or ())
+    header = md.get("authorization", "")
+    if not header.lower().startswith("bearer "):
+        await context.abort(grpc.StatusCode.UNAUTHENTICATED, "a bearer token is required (authorization metadata)")
+    try:
+        principal = auth.decode(header.split(" ", 1)[1])
+    except ProblemError as exc:
+        await context.abort(grpc.StatusCode.UNAUTHENTICATED, exc.detail)
+    if scope not in principal.scopes:
+        await context.abort(grpc.StatusCode.PERMISSION_DENIED, f"token lacks scope {scope!r}")
+    if not principal.can_access(company):
+        await context.abort(grpc.StatusCode.PERMISSION_DENIED, f"token does not grant company {company!r}")
+    return principal
+
+
+async def serve(*, host: str, port: int, register: Callable[[grpc.aio.Server], Sequence[str]],
+                stop: asyncio.Event) -> None:
+    """Start a server with the services `register` adds (it returns their full names)."""
+    from opentelemetry.instrumentation.grpc import GrpcAioInstrumentorServer
+
+    GrpcAioInstrumentorServer().instrument()
+    server = grpc.aio.server()
+    names = list(register(server))
+    health = health_aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health, server)
+    for name in ["", *names]:
+        await health.set(name, health_pb2.HealthCheckResponse.SERVING)
+    reflection.enable_server_reflection([*names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+                                         reflection.SERVICE_NAME], server)
+    bound = server.add_insecure_port(f"{host}:{port}")
+    await server.start()
+    log.info("gRPC serving %s on %s:%d", ", ".join(names), host, bound)
+    try:
+        await stop.wait()
+    finally:
+        for name in ["", *names]:
+            await health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
+        await server.stop(grace=5)

@@ -1,0 +1,132 @@
+"""Credit control: exposure = open receivables + open reservations (orders not yet invoiced).
+
+A reservation locks the customer's row (SELECT ... FOR UPDATE on PostgreSQL) before it
+reads the exposure, so two concurrent orders that together exceed the limit cannot both
+be approved. Reservations are keyed by order reference: asking again for the same order
+returns the same decision without reserving twice."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+import sqlalchemy as sa
+from fincore import money
+from fincore.tables import utcnow
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ar.adapters.tables import CreditReservation, Customer, Invoice
+
+ZERO = Decimal(0)
+
+
+class UnknownCustomer(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class Decision:
+    approved: bool
+    limit: Decimal
+    exposure: Decimal
+    available: Decimal
+    reason: str
+    policy: str
+    currency: str
+
+    def as_dict(self) -> dict:
+        q = lambda v: str(money.quantize(v, self.currency))  # noqa: E731
+        return {"approved": self.approved, "limit": q(self.limit), "exposure": q(self.exposure),
+                "available": q(self.available), "reason": self.reason, "policy": self.policy,
+                "currency": self.currency}
+
+
+async def _customer(session: AsyncSession, company: str, code: str, *, lock: bool) -> Customer:
+    q = sa.select(Customer).where(Customer.company_id == company, Customer.code == code)
+    if lock and session.bind.dialect.name == "postgresql":
+        q = q.with_for_update()
+    c = (await session.execute(q)).scalar_one_or_none()
+    if c is None:
+        raise UnknownCustomer(f"no customer {code!r} in company {company!r}")
+    return c
+
+
+async def exposure(session: AsyncSession, company: str, customer: str) -> Decimal:
+    open_invoices = (await session.execute(sa.select(sa.func.coalesce(sa.func.sum(Invoice.gross_total), 0)).where(
+        Invoice.company_id == company, Invoice.customer_code == customer, Invoice.status == "open"))).scalar_one()
+    reserved = (await session.execute(sa.select(sa.func.coalesce(sa.func.sum(CreditReservation.amount), 0)).where(
+        CreditReservation.company_id == company, CreditReservation.customer_code == customer,
+        CreditReservation.status == "reserved"))).scalar_one()
+    return Decimal(open_invoices) + Decimal(reserved)
+
+
+def _decide(c: Customer, exp: Decimal, amount: Decimal) -> Decision:
+    available = c.credit_limit - exp
+    fits = amount <= available
+    if fits:
+        reason = "within the credit limit"
+    elif c.credit_policy == "warn":
+        reason = f"over the credit limit by {money.quantize(amount - available, c.currency)} (warn-only customer)"
+    else:
+        reason = f"over the credit limit by {money.quantize(amount - available, c.currency)}"
+    return Decision(fits or c.credit_policy == "warn", c.credit_limit, exp, available, reason, c.credit_policy,
+                    c.currency)
+
+
+async def check_credit(session: AsyncSession, company: str, customer: str, amount: Decimal,
+                       order_ref: str = "") -> Decision:
+    c = await _customer(session, company, customer, lock=False)
+    if order_ref:
+        r = await session.get(CreditReservation, (company, order_ref))
+        if r is not None and r.status == "reserved":
+            exp = await exposure(session, company, customer)
+            return Decision(True, c.credit_limit, exp, c.credit_limit - exp, "already reserved for this order",
+                            c.credit_policy, c.currency)
+    return _decide(c, await exposure(session, company, customer), amount)
+
+
+async def reserve_credit(session: AsyncSession, company: str, customer: str, amount: Decimal,
+                         order_ref: str) -> Decision:
+    """Reserve `amount` for an order if it fits (or the customer is warn-only). Idempotent by order."""
+    if amount <= 0:
+        raise ValueError("amount must be positive")
+    c = await _customer(session, company, customer, lock=True)
+    existing = await session.get(CreditReservation, (company, order_ref))
+    if existing is not None and existing.status == "reserved":
+        exp = await exposure(session, company, customer)
+        return Decision(True, c.credit_limit, exp, c.credit_limit - exp, "already reserved for this order",
+                        c.credit_policy, c.currency)
+    decision = _decide(c, await exposure(session, company, customer), amount)
+    if decision.approved:
+        if existing is None:
+            session.add(CreditReservation(company_id=company, order_ref=order_ref, customer_code=customer,
+                                          amount=amount, status="reserved", created_at=utcnow()))
+        else:
+            existing.amount, existing.status = amount, "reserved"
+        await session.flush()
+        exp = decision.exposure + amount
+        decision = Decision(True, c.credit_limit, exp, c.credit_limit - exp, decision.reason, c.credit_policy,
+                            c.currency)
+    return decision
+
+
+async def release_credit(session: AsyncSession, company: str, order_ref: str) -> tuple[Decimal, str]:
+    """Release what is still reserved for an order -> (amount, currency); idempotent."""
+    r = await session.get(CreditReservation, (company, order_ref))
+    if r is None or r.status != "reserved":
+        return ZERO, ""
+    c = await session.get(Customer, (company, r.customer_code))
+    released, r.amount, r.status = r.amount, ZERO, "released"
+    return released, c.currency
+
+
+async def consume_for_invoice(session: AsyncSession, company: str, order_ref: str, gross: Decimal) -> None:
+    """An invoice for the order turns part of the reservation into an open receivable."""
+    if not order_ref:
+        return
+    r = await session.get(CreditReservation, (company, order_ref))
+    if r is None or r.status != "reserved":
+        return
+    r.amount = max(ZERO, r.amount - gross)
+    if r.amount == 0:
+        r.status = "consumed"
