@@ -53,6 +53,10 @@ test-tools:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq hledger >/dev/null; \
 	  else echo "apt-get not found: the hledger agreement test will be skipped"; fi; }
 
+	@# A non-Python gRPC client (Node's @grpc/grpc-js), pinned by its package-lock.json.
+	@if command -v npm >/dev/null && [ ! -d tools/grpc-node/node_modules/@grpc/grpc-js ]; then \
+	  echo "installing the Node gRPC client (npm ci)"; (cd tools/grpc-node && npm ci --no-audit --no-fund --silent); fi
+
 test: install pg-up test-tools proto-check lint
 	$(BIN)/pytest
 

@@ -102,3 +102,36 @@ def test_credit_service_over_grpc(suite):
             assert retry.approved and money.from_proto(retry.available) == Decimal("4000.00")
 
     asyncio.run(run())
+
+
+def test_a_node_client_gets_the_same_decision_as_python(suite):
+    import json
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    node = shutil.which("node")
+    script = Path(__file__).resolve().parents[2] / "tools" / "grpc-node" / "check_credit.js"
+    if node is None or not (script.parent / "node_modules" / "@grpc" / "grpc-js").is_dir():
+        pytest.fail("Node.js and tools/grpc-node/node_modules are needed: run `make test-tools`")
+    company = suite.new_company("NODE")
+    cust = customer(suite, company, "10000.00")
+    assert order(suite, company, cust, "CRM-N1", "6000.00").status_code == 201
+    target = f"127.0.0.1:{suite.ar_grpc_port}"
+
+    async def python_decision(units: int):
+        async with grpc.aio.insecure_channel(target) as ch:
+            return await pb_grpc.CreditServiceStub(ch).CheckCredit(
+                pb.CheckCreditRequest(company_id=company, customer_code=cust,
+                                      amount=money.to_proto(Decimal(units), "CNY")),
+                metadata=(("authorization", f"Bearer {suite.token}"),), timeout=5)
+
+    for units in (3000, 3500):  # available is 3,220.00: one fits, one does not
+        out = subprocess.run([node, str(script), target, suite.token, company, cust, str(units)],
+                             capture_output=True, text=True, timeout=30)
+        assert out.returncode == 0, out.stderr
+        js = json.loads(out.stdout)
+        py = asyncio.run(python_decision(units))
+        assert js["approved"] == py.approved == (units == 3000)
+        assert js["reason"] == py.reason and js["policy"] == py.policy
+        assert (js["available"]["units"], js["available"]["nanos"]) == (str(py.available.units), py.available.nanos)
