@@ -51,16 +51,36 @@ async def _customer(session: AsyncSession, company: str, code: str, *, lock: boo
     return c
 
 
-async def exposure(session: AsyncSession, company: str, customer: str) -> Decimal:
-    open_invoices = (await session.execute(sa.select(sa.func.coalesce(sa.func.sum(Invoice.gross_total), 0)).where(
-        Invoice.company_id == company, Invoice.customer_code == customer, Invoice.status == "open"))).scalar_one()
-    reserved = (await session.execute(sa.select(sa.func.coalesce(sa.func.sum(CreditReservation.amount), 0)).where(
+def _exposure_columns(company: str, customer: str, order_ref: str):
+    open_invoices = sa.select(sa.func.coalesce(sa.func.sum(Invoice.gross_total), 0)).where(
+        Invoice.company_id == company, Invoice.customer_code == customer, Invoice.status == "open").scalar_subquery()
+    reserved = sa.select(sa.func.coalesce(sa.func.sum(CreditReservation.amount), 0)).where(
         CreditReservation.company_id == company, CreditReservation.customer_code == customer,
-        CreditReservation.status == "reserved"))).scalar_one()
-    return Decimal(open_invoices) + Decimal(reserved)
+        CreditReservation.status == "reserved").scalar_subquery()
+    mine = sa.select(CreditReservation.status).where(
+        CreditReservation.company_id == company, CreditReservation.order_ref == order_ref).scalar_subquery()
+    return open_invoices, reserved, mine
 
 
-def _decide(c: Customer, exp: Decimal, amount: Decimal) -> Decision:
+async def _position(session: AsyncSession, company: str, customer: str, order_ref: str) -> tuple[Decimal, str | None]:
+    """(exposure, status of this order's reservation) in one round trip."""
+    inv, res, mine = _exposure_columns(company, customer, order_ref)
+    row = (await session.execute(sa.select(inv, res, mine))).one()
+    return Decimal(row[0]) + Decimal(row[1]), row[2]
+
+
+async def exposure(session: AsyncSession, company: str, customer: str) -> Decimal:
+    return (await _position(session, company, customer, ""))[0]
+
+
+@dataclass(frozen=True)
+class _Limits:
+    credit_limit: Decimal
+    credit_policy: str
+    currency: str
+
+
+def _decide(c: Customer | _Limits, exp: Decimal, amount: Decimal) -> Decision:
     available = c.credit_limit - exp
     fits = amount <= available
     if fits:
@@ -75,29 +95,37 @@ def _decide(c: Customer, exp: Decimal, amount: Decimal) -> Decision:
 
 async def check_credit(session: AsyncSession, company: str, customer: str, amount: Decimal,
                        order_ref: str = "") -> Decision:
-    c = await _customer(session, company, customer, lock=False)
-    if order_ref:
-        r = await session.get(CreditReservation, (company, order_ref))
-        if r is not None and r.status == "reserved":
-            exp = await exposure(session, company, customer)
-            return Decision(True, c.credit_limit, exp, c.credit_limit - exp, "already reserved for this order",
-                            c.credit_policy, c.currency)
-    return _decide(c, await exposure(session, company, customer), amount)
+    """A read-only answer in one round trip: the customer with its exposure."""
+    inv, res, mine = _exposure_columns(company, customer, order_ref)
+    t = Customer.__table__
+    row = (await session.execute(sa.select(t.c.credit_limit, t.c.credit_policy, t.c.currency, inv, res, mine).where(
+        t.c.company_id == company, t.c.code == customer))).one_or_none()
+    if row is None:
+        raise UnknownCustomer(f"no customer {customer!r} in company {company!r}")
+    c = _Limits(Decimal(row[0]), row[1], row[2])
+    exp, status = Decimal(row[3]) + Decimal(row[4]), row[5]
+    if order_ref and status == "reserved":
+        return Decision(True, c.credit_limit, exp, c.credit_limit - exp, "already reserved for this order",
+                        c.credit_policy, c.currency)
+    return _decide(c, exp, amount)
 
 
 async def reserve_credit(session: AsyncSession, company: str, customer: str, amount: Decimal,
                          order_ref: str) -> Decision:
-    """Reserve `amount` for an order if it fits (or the customer is warn-only). Idempotent by order."""
+    """Reserve `amount` for an order if it fits (or the customer is warn-only). Idempotent by order.
+
+    The customer row is locked first and the exposure read by a later statement: under READ
+    COMMITTED that statement sees every reservation committed before the lock was granted."""
     if amount <= 0:
         raise ValueError("amount must be positive")
     c = await _customer(session, company, customer, lock=True)
-    existing = await session.get(CreditReservation, (company, order_ref))
-    if existing is not None and existing.status == "reserved":
-        exp = await exposure(session, company, customer)
+    exp, status = await _position(session, company, customer, order_ref)
+    if status == "reserved":
         return Decision(True, c.credit_limit, exp, c.credit_limit - exp, "already reserved for this order",
                         c.credit_policy, c.currency)
-    decision = _decide(c, await exposure(session, company, customer), amount)
+    decision = _decide(c, exp, amount)
     if decision.approved:
+        existing = await session.get(CreditReservation, (company, order_ref)) if status else None
         if existing is None:
             session.add(CreditReservation(company_id=company, order_ref=order_ref, customer_code=customer,
                                           amount=amount, status="reserved", created_at=utcnow()))

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from finance.common.v1 import types_pb2
 from finance.inventory.v1 import events_pb2 as ev
 from fincore import dates, money
+from fincore.db import bulk_insert
 from fincore.outbox import add_event
 from fincore.sequences import allocate
 from fincore.tables import utcnow
@@ -130,6 +131,20 @@ async def record_document(session: AsyncSession, *, company: str, kind: str, mov
                       reference=reference, idempotency_key=idempotency_key, request_hash=digest, created_at=utcnow())
     session.add(doc)
     await session.flush()
+    items = {it.code: it for it in (await session.execute(sa.select(Item).where(
+        Item.company_id == company, Item.code.in_({ln.item for ln in lines})))).scalars()}
+    for i, ln in enumerate(lines, 1):
+        if ln.item not in items:
+            raise InventoryError(f"line {i}: unknown item {ln.item!r}")
+    q = (sa.select(StockState).where(StockState.company_id == company, StockState.warehouse == warehouse,
+                                     StockState.item_code.in_(items)).order_by(StockState.item_code))
+    if session.bind.dialect.name == "postgresql":
+        q = q.with_for_update()  # in item order: concurrent documents lock in the same order
+    states = {st.item_code: st for st in (await session.execute(q)).scalars()}
+    if not any(st.last_date > movement_date for st in states.values()):
+        movements = await _record_in_order(session, doc, kind, lines, items, states)
+        _publish(session, doc, movements, source)
+        return doc, [m for m, _ in movements]
     movements: list[tuple[Movement, Item]] = []
     adjustments: list[tuple[Movement, Decimal, str]] = []
     for i, ln in enumerate(lines, 1):
@@ -163,6 +178,61 @@ async def record_document(session: AsyncSession, *, company: str, kind: str, mov
     for old, change, cur in adjustments:
         _publish_adjustment(session, doc, old, change, cur, source)
     return doc, [m for m, _ in movements]
+
+
+def _validate(i: int, kind: str, ln: LineIn) -> None:
+    if kind == "count":
+        if ln.counted_quantity is None or ln.counted_quantity < 0:
+            raise InventoryError(f"line {i}: a stock count needs counted_quantity >= 0")
+    elif ln.quantity <= 0:
+        raise InventoryError(f"line {i}: quantity must be positive")
+    if kind == "receipt" and (ln.unit_cost is None or ln.unit_cost < 0):
+        raise InventoryError(f"line {i}: a receipt needs a unit_cost >= 0")
+
+
+async def _record_in_order(session: AsyncSession, doc: MovementDoc, kind: str, lines: list[LineIn],
+                           items: dict[str, Item], states: dict[str, StockState]) -> list[tuple[Movement, Item]]:
+    """No line is dated before its stock's latest movement: cost everything in memory from
+    the saved running states and write the movements in one statement."""
+    stocks = {code: costing.Stock.restore(it.costing_method, it.currency, states[code].snapshot if code in states
+                                          else None) for code, it in items.items()}
+    unit_costs: dict[str, Decimal] = {}
+    originals = [ln.returns_movement_id for ln in lines if ln.returns_movement_id]
+    if originals:
+        for orig in (await session.execute(sa.select(Movement).where(Movement.id.in_(originals)))).scalars():
+            unit_costs[orig.id] = orig.cost / orig.quantity
+        for i, ln in enumerate(lines, 1):
+            if ln.returns_movement_id and ln.returns_movement_id not in unit_costs:
+                raise InventoryError(f"line {i}: return of unknown issue {ln.returns_movement_id}")
+    first = await allocate(session, "movement", len(lines))
+    movements: list[tuple[Movement, Item]] = []
+    for i, ln in enumerate(lines, 1):
+        _validate(i, kind, ln)
+        item, stock = items[ln.item], stocks[ln.item]
+        m_kind, qty = kind, ln.quantity
+        if kind == "count":
+            diff = ln.counted_quantity - stock.quantity
+            if diff == 0:
+                continue
+            m_kind, qty = ("adjustment_in", diff) if diff > 0 else ("adjustment_out", -diff)
+        m = Movement(id=str(uuid7()), seq=first + i - 1, doc_id=doc.id, line_no=i, company_id=doc.company_id,
+                     item_code=item.code, warehouse=doc.warehouse, movement_date=doc.movement_date, kind=m_kind,
+                     quantity=qty, unit_cost_in=ln.unit_cost, returns_movement_id=ln.returns_movement_id,
+                     cost=Decimal(0), published_cost=Decimal(0))
+        try:
+            m.cost = m.published_cost = costing.apply(stock, _domain(m), unit_costs)
+        except costing.CostingError as exc:
+            raise InventoryError(f"line {i}: {exc}") from exc
+        movements.append((m, item))
+    for code in {m.item_code for m, _ in movements}:
+        if code in states:
+            states[code].snapshot, states[code].last_date = stocks[code].snapshot(), doc.movement_date
+        else:
+            session.add(StockState(company_id=doc.company_id, item_code=code, warehouse=doc.warehouse,
+                                   last_date=doc.movement_date, snapshot=stocks[code].snapshot()))
+    cols = [c.name for c in Movement.__table__.columns]
+    await bulk_insert(session, Movement.__table__, [{c: getattr(m, c) for c in cols} for m, _ in movements])
+    return movements
 
 
 def _money(v: Decimal, cur: str) -> types_pb2.Money:
