@@ -46,8 +46,9 @@ class Suite:
         self.gl_relay = mk("gl-relay", "gl", "relay", ready_log="outbox relay publishing")
         self.ar_relay = mk("ar-relay", "ar", "relay", ready_log="outbox relay publishing")
         self.ar_grpc = mk("ar-grpc", "ar", "grpc", ready_log="gRPC serving")
+        self.ar_consumer = mk("ar-consume", "ar", "consume", ready_log="consumer ar-shipments reading")
         self.processes = [self.gl_api, self.ar_api, self.gl_consumer, self.gl_relay, self.ar_relay, self.inv_api,
-                          self.inv_relay, self.ar_grpc]
+                          self.inv_relay, self.ar_grpc, self.ar_consumer]
         self.token = mint_token(ServiceSettings(), subject="e2e", scopes=ALL_SCOPES, companies=["*"])
         self.http = self.client()
 

@@ -7,11 +7,18 @@ from pathlib import Path
 from fastapi import FastAPI
 from fincore.db import Database
 from fincore.http import create_service_app
+from fincore.inbox import InboxConsumer
 
 from ar.entrypoints.http import build_router
+from ar.service.shipments import ShipmentInvoicer
 from ar.settings import ARSettings
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def build_consumers(settings: ARSettings, db: Database) -> list[InboxConsumer]:
+    return [InboxConsumer(db, settings, name="ar-shipments", topics=["finance.inventory.events.v1"],
+                          handler=ShipmentInvoicer())]
 
 
 def create_app(settings: ARSettings) -> FastAPI:
@@ -19,7 +26,7 @@ def create_app(settings: ARSettings) -> FastAPI:
     app = create_service_app(
         settings=settings, db=db, title="Finance suite - Accounts receivable",
         description="Customer invoices; every change is published as an event on finance.ar.events.v1.",
-        routers=[],
+        routers=[], consumers=build_consumers(settings, db),
     )
     app.include_router(build_router(db, app.state.auth))
     return app

@@ -30,6 +30,7 @@ class Invoice(SQLModel, table=True):
     tax_total: Decimal = Field(sa_column=sa.Column(Amount, nullable=False))
     gross_total: Decimal = Field(sa_column=sa.Column(Amount, nullable=False))
     status: str = Field(sa_column=sa.Column(sa.String(20), nullable=False))
+    paid_amount: Decimal = Field(default=Decimal(0), sa_column=sa.Column(Amount, nullable=False, server_default="0"))
     sales_order_ref: str = Field(sa_column=sa.Column(sa.String(80), nullable=False))
     idempotency_key: str | None = Field(default=None, sa_column=sa.Column(sa.String(100), nullable=True))
     request_hash: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
@@ -96,3 +97,32 @@ class SalesOrder(SQLModel, table=True):
     decision: dict = Field(sa_column=sa.Column(sa.JSON, nullable=False))
     lines: list = Field(sa_column=sa.Column(sa.JSON, nullable=False))
     created_at: dt.datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
+
+
+class Receipt(SQLModel, table=True):
+    __tablename__ = "receipt"
+    __table_args__ = (sa.UniqueConstraint("company_id", "number", name="uq_receipt_number"),
+                      sa.UniqueConstraint("company_id", "idempotency_key", name="uq_receipt_idempotency"))
+
+    id: str = Field(sa_column=sa.Column(sa.String(36), primary_key=True))
+    company_id: str = Field(sa_column=sa.Column(sa.String(40), nullable=False))
+    number: str = Field(sa_column=sa.Column(sa.String(40), nullable=False))
+    customer_code: str = Field(sa_column=sa.Column(sa.String(40), nullable=False))
+    receipt_date: dt.date = Field(sa_column=sa.Column(sa.Date, nullable=False))
+    currency: str = Field(sa_column=sa.Column(sa.String(3), nullable=False))
+    amount: Decimal = Field(sa_column=sa.Column(Amount, nullable=False))
+    unapplied: Decimal = Field(sa_column=sa.Column(Amount, nullable=False))
+    bank_account: str = Field(sa_column=sa.Column(sa.String(40), nullable=False))
+    payment_method: str = Field(sa_column=sa.Column(sa.String(20), nullable=False))
+    idempotency_key: str | None = Field(default=None, sa_column=sa.Column(sa.String(100), nullable=True))
+    created_at: dt.datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
+
+
+class ReceiptApplication(SQLModel, table=True):
+    __tablename__ = "receipt_application"
+
+    id: int | None = Field(default=None, sa_column=sa.Column(BigId, primary_key=True, autoincrement=True))
+    receipt_id: str = Field(sa_column=sa.Column(sa.String(36), sa.ForeignKey("receipt.id"), nullable=False))
+    invoice_id: str = Field(sa_column=sa.Column(sa.String(36), sa.ForeignKey("invoice.id"), nullable=False))
+    applied_on: dt.date = Field(sa_column=sa.Column(sa.Date, nullable=False))
+    amount: Decimal = Field(sa_column=sa.Column(Amount, nullable=False))

@@ -16,11 +16,12 @@ from fincore.money import MINOR_UNITS
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy.exc import IntegrityError
 
-from ar.adapters.tables import Customer, Invoice, InvoiceLine
+from ar.adapters.tables import Customer, Invoice, InvoiceLine, Receipt, ReceiptApplication
 from ar.domain.invoice import TAX_RATES, InvoiceError, LineInput
 from ar.service.credit import UnknownCustomer, exposure
 from ar.service.invoicing import IdempotencyConflict, find_by_key, invoice_json, issue_invoice, request_hash
 from ar.service.orders import receive_sales_order, upsert_customer
+from ar.service.receipts import Instruction, ReceiptError, ageing, receive_payment
 
 Code = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.\-]+$")]
 Dim = Annotated[str, Field(max_length=40)]
@@ -106,8 +107,72 @@ class SalesOrderIn(BaseModel):
     lines: list[OrderLineIn] = Field(min_length=1, max_length=500)
 
 
+class ApplicationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    invoice_id: str
+    amount: Decimal = Field(gt=0, max_digits=20, decimal_places=2)
+
+
+class ReceiptIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    company_id: Code
+    customer_code: Code
+    receipt_date: dt.date
+    amount: Decimal = Field(gt=0, max_digits=20, decimal_places=2)
+    bank_account: str = Field("BANK-1", max_length=40)
+    payment_method: str = Field("BANK_TRANSFER", max_length=20)
+    applications: list[ApplicationIn] | None = Field(None, description="the customer's instruction; default oldest first")
+
+
 def build_router(db: Database, auth: Authenticator) -> APIRouter:
     r = APIRouter(prefix="/v1", tags=["invoices"])
+
+    @r.post("/receipts", status_code=201, tags=["receipts"],
+            summary="Money received: applied by instruction or oldest-first; the rest is unapplied cash")
+    async def post_receipt(body: ReceiptIn, response: Response,
+                           idempotency_key: Annotated[str | None, Header(max_length=100)] = None,
+                           principal: Principal = Depends(auth.require("ar:write"))) -> dict:
+        principal.require_company(body.company_id)
+        if idempotency_key:
+            async with db.sessions() as s:
+                existing = (await s.execute(sa.select(Receipt).where(
+                    Receipt.company_id == body.company_id, Receipt.idempotency_key == idempotency_key))).scalar()
+            if existing is not None:
+                response.status_code = 200
+                return await receipt_json(existing.id)
+        try:
+            async with db.transaction() as s:
+                rec, _ = await receive_payment(
+                    s, company=body.company_id, customer=body.customer_code, amount=body.amount, on=body.receipt_date,
+                    bank_account=body.bank_account, method=body.payment_method, idempotency_key=idempotency_key,
+                    instructions=[Instruction(a.invoice_id, a.amount) for a in body.applications]
+                    if body.applications else None)
+        except ReceiptError as exc:
+            raise Unprocessable(str(exc)) from exc
+        return await receipt_json(rec.id)
+
+    async def receipt_json(receipt_id: str) -> dict:
+        async with db.sessions() as s:
+            rec = await s.get(Receipt, receipt_id)
+            apps = (await s.execute(sa.select(ReceiptApplication, Invoice.number).join(
+                Invoice, Invoice.id == ReceiptApplication.invoice_id).where(
+                ReceiptApplication.receipt_id == receipt_id).order_by(ReceiptApplication.id))).all()
+        return {"id": rec.id, "number": rec.number, "customer_code": rec.customer_code,
+                "receipt_date": rec.receipt_date.isoformat(), "amount": str(rec.amount.quantize(Decimal("0.01"))),
+                "unapplied": str(rec.unapplied.quantize(Decimal("0.01"))),
+                "applications": [{"invoice_id": a.invoice_id, "invoice": n,
+                                  "amount": str(a.amount.quantize(Decimal("0.01")))} for a, n in apps]}
+
+    @r.get("/ageing", tags=["receipts"], summary="Open receivables by days past due, as of a date")
+    async def get_ageing(company: str, as_of: dt.date, customer: str | None = None,
+                         buckets: str = Query("30,60,90", pattern=r"^\d+(,\d+)*$"),
+                         principal: Principal = Depends(auth.require("ar:read"))) -> dict:
+        principal.require_company(company)
+        bounds = tuple(int(b) for b in buckets.split(","))
+        if list(bounds) != sorted(set(bounds)) or bounds[0] <= 0:
+            raise Unprocessable("buckets must be increasing positive day counts, e.g. 30,60,90")
+        async with db.sessions() as s:
+            return await ageing(s, company, as_of, bounds, customer)
 
     @r.put("/customers/{code}", tags=["customers"], summary="Create or update a customer (publishes CustomerUpserted)")
     async def put_customer(code: str, body: CustomerIn, principal: Principal = Depends(auth.require("ar:write"))) -> dict:

@@ -1,4 +1,5 @@
-"""Credit control: exposure = open receivables + open reservations (orders not yet invoiced).
+"""Credit control: exposure = open receivables (invoiced, not yet paid) + open reservations
+(orders not yet invoiced).
 
 A reservation locks the customer's row (SELECT ... FOR UPDATE on PostgreSQL) before it
 reads the exposure, so two concurrent orders that together exceed the limit cannot both
@@ -52,7 +53,7 @@ async def _customer(session: AsyncSession, company: str, code: str, *, lock: boo
 
 
 def _exposure_columns(company: str, customer: str, order_ref: str):
-    open_invoices = sa.select(sa.func.coalesce(sa.func.sum(Invoice.gross_total), 0)).where(
+    open_invoices = sa.select(sa.func.coalesce(sa.func.sum(Invoice.gross_total - Invoice.paid_amount), 0)).where(
         Invoice.company_id == company, Invoice.customer_code == customer, Invoice.status == "open").scalar_subquery()
     reserved = sa.select(sa.func.coalesce(sa.func.sum(CreditReservation.amount), 0)).where(
         CreditReservation.company_id == company, CreditReservation.customer_code == customer,

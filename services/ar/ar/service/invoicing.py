@@ -88,7 +88,9 @@ def invoice_json(inv: Invoice, lines: list[InvoiceLine] | None = None) -> dict:
         "id": inv.id, "company_id": inv.company_id, "number": inv.number, "customer_code": inv.customer_code,
         "customer_group": inv.customer_group, "currency": inv.currency, "issue_date": inv.issue_date.isoformat(),
         "due_date": inv.due_date.isoformat(), "net_total": q(inv.net_total), "tax_total": q(inv.tax_total),
-        "gross_total": q(inv.gross_total), "status": inv.status, "sales_order_ref": inv.sales_order_ref,
+        "gross_total": q(inv.gross_total), "paid_amount": q(inv.paid_amount),
+        "outstanding": q(inv.gross_total - inv.paid_amount), "status": inv.status,
+        "sales_order_ref": inv.sales_order_ref,
         "dimensions": inv.dimensions,
     }
     if lines is not None:

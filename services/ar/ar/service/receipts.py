@@ -1,0 +1,129 @@
+"""Receipts: applied to invoices by the customer's instruction or oldest-first; what is left
+is held as unapplied cash. Ageing of open invoices as of any date."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+import sqlalchemy as sa
+from finance.ar.v1 import events_pb2 as ar_events
+from finance.common.v1 import types_pb2
+from fincore import dates, money
+from fincore.outbox import add_event
+from fincore.sequences import allocate
+from fincore.tables import utcnow
+from sqlalchemy.ext.asyncio import AsyncSession
+from uuid6 import uuid7
+
+from ar.adapters.tables import Customer, Invoice, Receipt, ReceiptApplication
+
+ZERO = Decimal(0)
+
+
+class ReceiptError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Instruction:
+    invoice_id: str
+    amount: Decimal
+
+
+async def receive_payment(session: AsyncSession, *, company: str, customer: str, amount: Decimal, on: dt.date,
+                          bank_account: str, method: str, instructions: list[Instruction] | None = None,
+                          idempotency_key: str | None = None) -> tuple[Receipt, list[ReceiptApplication]]:
+    c = await session.get(Customer, (company, customer))
+    currency = c.currency if c else "CNY"
+    amount = money.quantize(amount, currency)
+    if amount <= 0:
+        raise ReceiptError("a receipt is for a positive amount (refunds are their own document)")
+    q = (sa.select(Invoice).where(Invoice.company_id == company, Invoice.customer_code == customer,
+                                  Invoice.status == "open")
+         .order_by(Invoice.due_date, Invoice.issue_date, Invoice.number))
+    if session.bind.dialect.name == "postgresql":
+        q = q.with_for_update()
+    open_invoices = {i.id: i for i in (await session.execute(q)).scalars()}
+    left, plan = amount, []
+    if instructions:
+        for ins in instructions:
+            inv = open_invoices.get(ins.invoice_id)
+            if inv is None:
+                raise ReceiptError(f"invoice {ins.invoice_id} is not an open invoice of {customer}")
+            due = inv.gross_total - inv.paid_amount
+            if ins.amount <= 0 or ins.amount > due:
+                raise ReceiptError(f"invoice {inv.number}: {ins.amount} is not between 0 and the {due} outstanding")
+            if ins.amount > left:
+                raise ReceiptError("the instructions apply more than the receipt")
+            plan.append((inv, ins.amount))
+            left -= ins.amount
+    else:  # oldest first
+        for inv in open_invoices.values():
+            if not left:
+                break
+            take = min(left, inv.gross_total - inv.paid_amount)
+            plan.append((inv, take))
+            left -= take
+    seq = await allocate(session, f"receipt:{company}:{on.year}")
+    rec = Receipt(id=str(uuid7()), company_id=company, number=f"RC-{on.year}-{seq:06d}", customer_code=customer,
+                  receipt_date=on, currency=currency, amount=amount, unapplied=left, bank_account=bank_account,
+                  payment_method=method, idempotency_key=idempotency_key, created_at=utcnow())
+    session.add(rec)
+    await session.flush()
+    apps = []
+    for inv, take in plan:
+        inv.paid_amount += take
+        if inv.paid_amount >= inv.gross_total:
+            inv.status = "paid"
+        app = ReceiptApplication(receipt_id=rec.id, invoice_id=inv.id, applied_on=on, amount=take)
+        session.add(app)
+        apps.append(app)
+    m = lambda v: money.to_proto(v, currency)  # noqa: E731
+    add_event(session, ar_events.PaymentReceived(
+        company_id=company, document_number=rec.number, occurrence_date=dates.to_proto(on), receipt_id=rec.id,
+        customer_code=customer, customer_group=c.customer_group if c else "", bank_account=bank_account,
+        payment_method=method, amount=m(amount),
+        applications=[ar_events.ReceiptApplication(invoice_id=inv.id, amount=m(take)) for inv, take in plan],
+        unapplied=m(left), dimensions=types_pb2.Dimensions(customer=customer)), source="ar")
+    return rec, apps
+
+
+DEFAULT_BUCKETS = (30, 60, 90)
+
+
+async def ageing(session: AsyncSession, company: str, as_of: dt.date, buckets: tuple[int, ...] = DEFAULT_BUCKETS,
+                 customer: str | None = None) -> dict:
+    """Open amounts as of a date by days past due: current, 1-30, 31-60, 61-90, 90+ (configurable)."""
+    paid = (sa.select(ReceiptApplication.invoice_id, sa.func.sum(ReceiptApplication.amount).label("paid"))
+            .where(ReceiptApplication.applied_on <= as_of).group_by(ReceiptApplication.invoice_id).subquery())
+    q = (sa.select(Invoice, sa.func.coalesce(paid.c.paid, 0)).outerjoin(paid, paid.c.invoice_id == Invoice.id)
+         .where(Invoice.company_id == company, Invoice.issue_date <= as_of))
+    if customer:
+        q = q.where(Invoice.customer_code == customer)
+    labels = ["current"] + [f"{lo + 1}-{hi}" for lo, hi in zip((0, *buckets[:-1]), buckets, strict=True)] + \
+        [f"{buckets[-1]}+"]
+    per_customer: dict[str, dict[str, Decimal]] = {}
+    for inv, paid_amount in (await session.execute(q)).all():
+        open_amount = inv.gross_total - Decimal(paid_amount)
+        if open_amount <= 0:
+            continue
+        late = (as_of - inv.due_date).days
+        if late <= 0:
+            label = "current"
+        else:
+            label = next((lab for lab, hi in zip(labels[1:-1], buckets, strict=True) if late <= hi), labels[-1])
+        row = per_customer.setdefault(inv.customer_code, dict.fromkeys(labels, ZERO))
+        row[label] += open_amount
+    total = dict.fromkeys(labels, ZERO)
+    out = []
+    for cust in sorted(per_customer):
+        row = per_customer[cust]
+        for k, v in row.items():
+            total[k] += v
+        out.append({"customer": cust, **{k: str(money.quantize(v, "CNY")) for k, v in row.items()},
+                    "total": str(money.quantize(sum(row.values(), ZERO), "CNY"))})
+    return {"company": company, "as_of": as_of.isoformat(), "buckets": labels, "customers": out,
+            "total": {**{k: str(money.quantize(v, "CNY")) for k, v in total.items()},
+                      "total": str(money.quantize(sum(total.values(), ZERO), "CNY"))}}

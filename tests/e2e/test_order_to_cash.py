@@ -1,0 +1,92 @@
+"""The user's example, end to end with no manual entry: a customer with a credit limit, two
+orders (the second refused by the credit check), purchases at different prices, two partial
+shipments of a moving-average and a FIFO item, invoices issued from the shipments, a partial
+and a full receipt, a return of one unit. The books equal the figures computed by hand."""
+
+import time
+from decimal import Decimal
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+
+def test_order_to_cash_posts_itself(suite):
+    h = suite.http
+    company = suite.new_company("O2C")
+    assert h.put(f"{suite.ar_url}/v1/customers/K1", json={"company_id": company, "code": "K1", "name": "Acme",
+                                                          "credit_limit": "20000.00"}).status_code == 200
+    for code, method in (("MA", "moving_average"), ("FF", "fifo")):
+        assert h.post(f"{suite.inv_url}/v1/items", json={"company_id": company, "code": code, "name": code,
+                                                         "costing_method": method}).status_code == 201
+    h.post(f"{suite.inv_url}/v1/warehouses", json={"company_id": company, "code": "W", "name": "W"})
+
+    def move(kind, date, lines, ref=""):
+        r = h.post(f"{suite.inv_url}/v1/{kind}", json={"company_id": company, "movement_date": date,
+                                                        "warehouse": "W", "partner": "K1", "reference": ref,
+                                                        "lines": lines})
+        assert r.status_code == 201, r.text
+        return r.json()
+
+    move("receipts", "2026-11-02", [{"item": "MA", "quantity": "10", "unit_cost": "100.00"},
+                                    {"item": "FF", "quantity": "10", "unit_cost": "200.00"}])
+    move("receipts", "2026-11-03", [{"item": "MA", "quantity": "10", "unit_cost": "130.00"},
+                                    {"item": "FF", "quantity": "10", "unit_cost": "260.00"}])
+
+    def so(crm, lines):
+        return h.post(f"{suite.ar_url}/v1/sales-orders", json={
+            "company_id": company, "crm_order_id": crm, "customer_code": "K1", "order_date": "2026-11-04",
+            "lines": [{"item_code": i, "description": i, "quantity": q, "unit_price": p, "tax_code": "VAT13"}
+                      for i, q, p in lines]})
+
+    a = so("CRM-A", [("MA", "8", "300.00"), ("FF", "6", "500.00")])  # 5,400 + 702 VAT = 6,102
+    assert a.status_code == 201 and a.json()["amount"] == "6102.00"
+    b = so("CRM-B", [("MA", "50", "300.00")])  # 16,950 > 20,000 - 6,102
+    assert b.status_code == 422 and b.json()["available"] == "13898.00"
+
+    gi1 = move("issues", "2026-11-05", [{"item": "MA", "quantity": "5"}, {"item": "FF", "quantity": "4"}], "CRM-A")
+    move("issues", "2026-11-06", [{"item": "MA", "quantity": "3"}, {"item": "FF", "quantity": "2"}], "CRM-A")
+    # Moving average (10 x 100 + 10 x 130) / 20 = 115.00; FIFO takes the 200.00 layer first.
+    assert [ln["cost"] for ln in gi1["lines"]] == ["575.00", "800.00"]
+
+    def invoices():
+        return h.get(f"{suite.ar_url}/v1/invoices", params={"company": company}).json()["items"]
+
+    deadline = time.monotonic() + 60
+    while len(invoices()) < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    invs = sorted(invoices(), key=lambda i: i["issue_date"])
+    assert [(i["net_total"], i["tax_total"], i["gross_total"]) for i in invs] == [
+        ("3500.00", "455.00", "3955.00"), ("1900.00", "247.00", "2147.00")]
+    assert all(i["sales_order_ref"] == "CRM-A" for i in invs)
+    ageing = h.get(f"{suite.ar_url}/v1/ageing", params={"company": company, "as_of": "2026-11-30"}).json()
+    assert ageing["total"]["current"] == "6102.00" and ageing["total"]["total"] == "6102.00"
+    late = h.get(f"{suite.ar_url}/v1/ageing", params={"company": company, "as_of": "2027-01-20"}).json()
+    assert late["total"]["31-60"] == "6102.00"  # due 5 and 6 December: 46 and 45 days late
+    r1 = h.post(f"{suite.ar_url}/v1/receipts", json={"company_id": company, "customer_code": "K1",
+                                                      "receipt_date": "2026-11-20", "amount": "2000.00"}).json()
+    assert r1["applications"][0]["amount"] == "2000.00" and r1["unapplied"] == "0.00"
+    r2 = h.post(f"{suite.ar_url}/v1/receipts", json={"company_id": company, "customer_code": "K1",
+                                                      "receipt_date": "2026-11-25", "amount": "4102.00"}).json()
+    assert [a["amount"] for a in r2["applications"]] == ["1955.00", "2147.00"]
+    move("returns", "2026-11-26", [{"item": "FF", "quantity": "1",
+                                    "returns_movement_id": gi1["lines"][1]["movement_id"]}], "CRM-A")
+
+    suite.wait_journals(company, 9)
+    revenue, cogs = Decimal("5400.00"), Decimal(575 + 800 + 345 + 400 - 200)
+    inc = h.get(f"{suite.gl_url}/v1/statements/income-statement",
+                params={"company": company, "from": "2026-11-01", "to": "2026-11-30"}).json()
+    assert Decimal(inc["revenue"]["total"]) == revenue
+    assert Decimal(inc["expenses"]["total"]) == cogs
+    assert Decimal(inc["net_income"]) == revenue - cogs == Decimal("3480.00")
+    bs = h.get(f"{suite.gl_url}/v1/statements/balance-sheet", params={"company": company, "as_of": "2026-11-30"}).json()
+    assets = {x["account"]: Decimal(x["amount"]) for x in bs["assets"]["lines"]}
+    inventory = Decimal(1000 + 2000 + 1300 + 2600 - 575 - 800 - 345 - 400 + 200)
+    assert assets == {"1002": Decimal("6102.00"), "1405": inventory}  # receivables fully collected
+    assert bs["balanced"]
+    val = h.get(f"{suite.inv_url}/v1/valuation", params={"company": company, "as_of": "2026-11-30"}).json()
+    assert Decimal(val["total_value"]) == inventory
+    ageing = h.get(f"{suite.ar_url}/v1/ageing", params={"company": company, "as_of": "2026-11-30"}).json()
+    assert ageing["total"]["total"] == "0.00"
+    info = h.get(f"{suite.ar_url}/v1/customers/K1", params={"company": company}).json()
+    assert info["exposure"] == "0.00" and info["available"] == "20000.00"
