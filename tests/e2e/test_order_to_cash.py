@@ -1,3 +1,4 @@
+# ruff: noqa: E501
 """The user's example, end to end with no manual entry: a customer with a credit limit, two
 orders (the second refused by the credit check), purchases at different prices, two partial
 shipments of a moving-average and a FIFO item, invoices issued from the shipments, a partial
@@ -72,17 +73,21 @@ def test_order_to_cash_posts_itself(suite):
     move("returns", "2026-11-26", [{"item": "FF", "quantity": "1",
                                     "returns_movement_id": gi1["lines"][1]["movement_id"]}], "CRM-A")
 
-    suite.wait_journals(company, 9)
-    revenue, cogs = Decimal("5400.00"), Decimal(575 + 800 + 345 + 400 - 200)
+    # The return becomes a RETURN credit memo at the order's price (1 x 500 + 65 VAT); the
+    # invoice was already paid, so the customer now holds 565.00 of credit.
+    suite.wait_journals(company, 10)
+    revenue, cogs = Decimal("5400.00") - 500, Decimal(575 + 800 + 345 + 400 - 200)
     inc = h.get(f"{suite.gl_url}/v1/statements/income-statement",
                 params={"company": company, "from": "2026-11-01", "to": "2026-11-30"}).json()
     assert Decimal(inc["revenue"]["total"]) == revenue
     assert Decimal(inc["expenses"]["total"]) == cogs
-    assert Decimal(inc["net_income"]) == revenue - cogs == Decimal("3480.00")
+    assert Decimal(inc["net_income"]) == revenue - cogs == Decimal("2980.00")
     bs = h.get(f"{suite.gl_url}/v1/statements/balance-sheet", params={"company": company, "as_of": "2026-11-30"}).json()
     assets = {x["account"]: Decimal(x["amount"]) for x in bs["assets"]["lines"]}
     inventory = Decimal(1000 + 2000 + 1300 + 2600 - 575 - 800 - 345 - 400 + 200)
-    assert assets == {"1002": Decimal("6102.00"), "1405": inventory}  # receivables fully collected
+    assert assets == {"1002": Decimal("6102.00"), "1405": inventory, "1122": Decimal("-565.00")}
+    liabilities = {x["account"]: Decimal(x["amount"]) for x in bs["liabilities"]["lines"]}
+    assert liabilities == {"220202": Decimal("6900.00"), "22210102": Decimal("637.00")}
     assert bs["balanced"]
     val = h.get(f"{suite.inv_url}/v1/valuation", params={"company": company, "as_of": "2026-11-30"}).json()
     assert Decimal(val["total_value"]) == inventory
@@ -90,3 +95,39 @@ def test_order_to_cash_posts_itself(suite):
     assert ageing["total"]["total"] == "0.00"
     info = h.get(f"{suite.ar_url}/v1/customers/K1", params={"company": company}).json()
     assert info["exposure"] == "0.00" and info["available"] == "20000.00"
+    rec = h.get(f"{suite.ar_url}/v1/reconciliation", params={"company": company}).json()
+    assert rec["orders"] == [{"order": "CRM-A", "customer": "K1", "ordered": "6102.00", "shipments": 2, "returns": 1,
+                              "invoiced": "6102.00", "credited": "565.00", "paid": "6102.00", "outstanding": "0.00",
+                              "mismatches": []}]
+    # An overpayment is held as unapplied cash and shows as "paid not invoiced".
+    over = h.post(f"{suite.ar_url}/v1/receipts", json={"company_id": company, "customer_code": "K1",
+                                                        "receipt_date": "2026-11-27", "amount": "100.00"}).json()
+    assert over["unapplied"] == "100.00" and over["applications"] == []
+    rec = h.get(f"{suite.ar_url}/v1/reconciliation", params={"company": company, "customer": "K1"}).json()
+    assert rec["customers"][0]["mismatches"] == ["paid not invoiced: 100.00 unapplied cash"]
+
+
+def test_credit_memos_price_adjustment_and_cancellation(suite):
+    h = suite.http
+    company = suite.new_company("CM")
+    inv = suite.post_invoice(company, 3)
+    url = f"{suite.ar_url}/v1/credit-memos"
+    adj = h.post(url, json={"invoice_id": inv["id"], "reason": "PRICE_ADJUSTMENT", "memo_date": inv["issue_date"],
+                            "lines": [{"description": "discount", "quantity": "1", "unit_price": "10.00",
+                                       "tax_code": "VAT13"}]})
+    assert adj.status_code == 201 and adj.json()["gross_total"] == "11.30"
+    assert h.post(url, json={"invoice_id": inv["id"], "reason": "CANCELLATION",
+                             "memo_date": inv["issue_date"]}).status_code == 422  # partly credited already
+    too_much = h.post(url, json={"invoice_id": inv["id"], "reason": "PRICE_ADJUSTMENT", "memo_date": inv["issue_date"],
+                                 "lines": [{"description": "x", "quantity": "1", "unit_price": "999999",
+                                            "tax_code": "VAT13"}]})
+    assert too_much.status_code == 422
+    inv2 = suite.post_invoice(company, 4)
+    cancel = h.post(url, json={"invoice_id": inv2["id"], "reason": "CANCELLATION", "memo_date": inv2["issue_date"]})
+    assert cancel.status_code == 201 and cancel.json()["gross_total"] == inv2["gross_total"]
+    after = h.get(f"{suite.ar_url}/v1/invoices/{inv2['id']}").json()
+    assert after["status"] == "cancelled" and after["outstanding"] == "0.00"
+    suite.wait_journals(company, 4)
+    tb = {x["account"]: x for x in suite.trial_balance(company)["lines"]}
+    expected = Decimal(inv["gross_total"]) - Decimal("11.30")
+    assert Decimal(tb["1122"]["debit_balance"]) == expected

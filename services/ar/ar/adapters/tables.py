@@ -126,3 +126,36 @@ class ReceiptApplication(SQLModel, table=True):
     invoice_id: str = Field(sa_column=sa.Column(sa.String(36), sa.ForeignKey("invoice.id"), nullable=False))
     applied_on: dt.date = Field(sa_column=sa.Column(sa.Date, nullable=False))
     amount: Decimal = Field(sa_column=sa.Column(Amount, nullable=False))
+
+
+class CreditMemo(SQLModel, table=True):
+    __tablename__ = "credit_memo"
+
+    id: str = Field(sa_column=sa.Column(sa.String(36), primary_key=True))
+    company_id: str = Field(sa_column=sa.Column(sa.String(40), nullable=False))
+    number: str = Field(sa_column=sa.Column(sa.String(40), nullable=False))
+    invoice_id: str = Field(sa_column=sa.Column(sa.String(36), sa.ForeignKey("invoice.id"), nullable=False))
+    customer_code: str = Field(sa_column=sa.Column(sa.String(40), nullable=False))
+    memo_date: dt.date = Field(sa_column=sa.Column(sa.Date, nullable=False))
+    reason: str = Field(sa_column=sa.Column(sa.String(20), nullable=False))
+    currency: str = Field(sa_column=sa.Column(sa.String(3), nullable=False))
+    net_total: Decimal = Field(sa_column=sa.Column(Amount, nullable=False))
+    tax_total: Decimal = Field(sa_column=sa.Column(Amount, nullable=False))
+    gross_total: Decimal = Field(sa_column=sa.Column(Amount, nullable=False))
+    applied: Decimal = Field(sa_column=sa.Column(Amount, nullable=False))
+    lines: list = Field(sa_column=sa.Column(sa.JSON, nullable=False))
+    source_ref: str | None = Field(default=None, sa_column=sa.Column(sa.String(100), nullable=True, unique=True))
+    created_at: dt.datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
+
+
+class Shipment(SQLModel, table=True):
+    __tablename__ = "shipment"
+
+    movement_id: str = Field(sa_column=sa.Column(sa.String(36), primary_key=True))
+    company_id: str = Field(sa_column=sa.Column(sa.String(40), nullable=False))
+    order_ref: str = Field(sa_column=sa.Column(sa.String(80), nullable=False))
+    document_number: str = Field(sa_column=sa.Column(sa.String(40), nullable=False))
+    shipped_on: dt.date = Field(sa_column=sa.Column(sa.Date, nullable=False))
+    kind: str = Field(sa_column=sa.Column(sa.String(10), nullable=False))
+    invoice_id: str | None = Field(default=None, sa_column=sa.Column(sa.String(36), nullable=True))
+    credit_memo_id: str | None = Field(default=None, sa_column=sa.Column(sa.String(36), nullable=True))

@@ -19,9 +19,11 @@ from sqlalchemy.exc import IntegrityError
 from ar.adapters.tables import Customer, Invoice, InvoiceLine, Receipt, ReceiptApplication
 from ar.domain.invoice import TAX_RATES, InvoiceError, LineInput
 from ar.service.credit import UnknownCustomer, exposure
+from ar.service.credit_memos import issue_credit_memo
 from ar.service.invoicing import IdempotencyConflict, find_by_key, invoice_json, issue_invoice, request_hash
 from ar.service.orders import receive_sales_order, upsert_customer
 from ar.service.receipts import Instruction, ReceiptError, ageing, receive_payment
+from ar.service.reconciliation import reconciliation
 
 Code = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.\-]+$")]
 Dim = Annotated[str, Field(max_length=40)]
@@ -124,6 +126,18 @@ class ReceiptIn(BaseModel):
     applications: list[ApplicationIn] | None = Field(None, description="the customer's instruction; default oldest first")
 
 
+class CreditMemoIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    invoice_id: str
+    reason: Literal["PRICE_ADJUSTMENT", "CANCELLATION"]
+    memo_date: dt.date
+    lines: list[OrderLineIn] | None = Field(None, description="required for PRICE_ADJUSTMENT")
+
+
+def _q2(v: Decimal) -> str:
+    return str(v.quantize(Decimal("0.01")))
+
+
 def build_router(db: Database, auth: Authenticator) -> APIRouter:
     r = APIRouter(prefix="/v1", tags=["invoices"])
 
@@ -162,6 +176,33 @@ def build_router(db: Database, auth: Authenticator) -> APIRouter:
                 "unapplied": str(rec.unapplied.quantize(Decimal("0.01"))),
                 "applications": [{"invoice_id": a.invoice_id, "invoice": n,
                                   "amount": str(a.amount.quantize(Decimal("0.01")))} for a, n in apps]}
+
+    @r.post("/credit-memos", status_code=201, tags=["invoices"],
+            summary="Credit memo against an invoice: PRICE_ADJUSTMENT (lines) or CANCELLATION (the whole invoice)")
+    async def post_credit_memo(body: CreditMemoIn, principal: Principal = Depends(auth.require("ar:write"))) -> dict:
+        async with db.sessions() as s:
+            inv = await s.get(Invoice, body.invoice_id)
+        if inv is None or not principal.can_access(inv.company_id):
+            raise NotFound(f"no invoice {body.invoice_id}")
+        lines = [LineInput(description=ln.description, quantity=ln.quantity, unit_price=ln.unit_price,
+                           tax_code=ln.tax_code, item_code=ln.item_code) for ln in body.lines or []]
+        try:
+            async with db.transaction() as s:
+                memo = await issue_credit_memo(s, invoice_id=body.invoice_id, reason=body.reason, on=body.memo_date,
+                                               lines=lines or None)
+        except InvoiceError as exc:
+            raise Unprocessable(str(exc)) from exc
+        return {"id": memo.id, "number": memo.number, "invoice_id": memo.invoice_id, "reason": memo.reason,
+                "net_total": _q2(memo.net_total), "tax_total": _q2(memo.tax_total),
+                "gross_total": _q2(memo.gross_total), "applied": _q2(memo.applied)}
+
+    @r.get("/reconciliation", tags=["receipts"],
+           summary="Order / shipment / invoice / receipt reconciliation with every mismatch")
+    async def get_reconciliation(company: str, customer: str | None = None,
+                                 principal: Principal = Depends(auth.require("ar:read"))) -> dict:
+        principal.require_company(company)
+        async with db.sessions() as s:
+            return await reconciliation(s, company, customer)
 
     @r.get("/ageing", tags=["receipts"], summary="Open receivables by days past due, as of a date")
     async def get_ageing(company: str, as_of: dt.date, customer: str | None = None,

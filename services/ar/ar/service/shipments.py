@@ -1,6 +1,8 @@
+# ruff: noqa: E501
 """Invoices issued from shipments: AR consumes inventory's GoodsIssued and bills the shipped
 quantities of a sales order at the order's prices (one invoice per shipment, so partial
-shipments make partial invoices). Shipments that are not of an AR sales order are ignored."""
+shipments make partial invoices); a GoodsReturned of an order's goods becomes a RETURN
+credit memo. Movements that are not of an AR sales order are ignored."""
 
 from __future__ import annotations
 
@@ -13,21 +15,29 @@ from fincore.events.envelope import Envelope
 from fincore.inbox import PermanentError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ar.adapters.tables import Customer, SalesOrder
+from ar.adapters.tables import Customer, Invoice, InvoiceLine, SalesOrder, Shipment
 from ar.domain.invoice import InvoiceError, LineInput
+from ar.service.credit_memos import issue_credit_memo
 from ar.service.invoicing import issue_invoice
 
 
 class ShipmentInvoicer:
     async def __call__(self, session: AsyncSession, env: Envelope) -> None:
         msg = env.payload
-        if not isinstance(msg, inv_events.GoodsIssued) or not msg.sales_order_ref:
+        if not isinstance(msg, (inv_events.GoodsIssued, inv_events.GoodsReturned)) or not msg.sales_order_ref:
             return
         order = (await session.execute(sa.select(SalesOrder).where(
             SalesOrder.company_id == msg.company_id, SalesOrder.crm_order_id == msg.sales_order_ref))).scalar()
         if order is None or order.status != "accepted":
             return
         prices = {ln["item_code"]: ln for ln in order.lines}
+        shipment = Shipment(movement_id=msg.movement_id, company_id=msg.company_id, order_ref=order.crm_order_id,
+                            document_number=msg.document_number, shipped_on=dates.from_proto(msg.occurrence_date),
+                            kind="issue" if isinstance(msg, inv_events.GoodsIssued) else "return")
+        session.add(shipment)
+        if isinstance(msg, inv_events.GoodsReturned):
+            await self._credit_return(session, msg, order, prices, shipment)
+            return
         lines = []
         for ml in msg.lines:
             ol = prices.get(ml.item_code)
@@ -39,10 +49,37 @@ class ShipmentInvoicer:
                                    item_code=ml.item_code, item_category=ml.item_category))
         customer = await session.get(Customer, (order.company_id, order.customer_code))
         try:
-            await issue_invoice(session, company_id=order.company_id, customer_code=order.customer_code,
+            inv, _ = await issue_invoice(session, company_id=order.company_id, customer_code=order.customer_code,
                                 customer_group=customer.customer_group if customer else "", currency=order.currency,
                                 issue_date=dates.from_proto(msg.occurrence_date), due_date=None, lines=lines,
                                 sales_order_ref=order.crm_order_id, idempotency_key=f"shipment:{msg.movement_id}",
                                 digest=env.id)
         except InvoiceError as exc:
             raise PermanentError(str(exc)) from exc
+        shipment.invoice_id = inv.id
+
+    async def _credit_return(self, session, msg, order, prices, shipment) -> None:
+        """A customer return of an order's goods: a RETURN credit memo at the order's prices,
+        against the latest invoice of that order that billed the item."""
+        for ml in msg.lines:
+            ol = prices.get(ml.item_code)
+            if ol is None:
+                raise PermanentError(f"return {msg.document_number} of {ml.item_code}, not in order {order.crm_order_id}")
+            invoice_id = (await session.execute(
+                sa.select(Invoice.id).join(InvoiceLine, InvoiceLine.invoice_id == Invoice.id)
+                .where(Invoice.company_id == order.company_id, Invoice.sales_order_ref == order.crm_order_id,
+                       InvoiceLine.item_code == ml.item_code)
+                .order_by(Invoice.issue_date.desc(), Invoice.number.desc()).limit(1))).scalar()
+            if invoice_id is None:
+                raise PermanentError(f"return {msg.document_number}: no invoice of order {order.crm_order_id} "
+                                     f"billed {ml.item_code}")
+            try:
+                memo = await issue_credit_memo(
+                    session, invoice_id=invoice_id, reason="RETURN", on=dates.from_proto(msg.occurrence_date),
+                    lines=[LineInput(description=ol["description"], quantity=Decimal(ml.quantity),
+                                     unit_price=Decimal(ol["unit_price"]), tax_code=ol["tax_code"],
+                                     item_code=ml.item_code)],
+                    source_ref=f"return:{msg.movement_id}:{ml.line_no}")
+            except InvoiceError as exc:
+                raise PermanentError(str(exc)) from exc
+            shipment.credit_memo_id = memo.id
