@@ -131,3 +131,38 @@ def test_credit_memos_price_adjustment_and_cancellation(suite):
     tb = {x["account"]: x for x in suite.trial_balance(company)["lines"]}
     expected = Decimal(inv["gross_total"]) - Decimal("11.30")
     assert Decimal(tb["1122"]["debit_balance"]) == expected
+
+
+def test_bad_debt_provision_by_ageing_and_write_off(suite):
+    h = suite.http
+    company = suite.new_company("BAD")
+    invs = [suite.post_invoice(company, i) for i in (1, 2, 3)]  # issued 2-4 Nov, due 2-4 Dec
+    rates = {"current": "0.01", "1-30": "0.05", "31-60": "0.2", "61-90": "0.5", "90+": "1"}
+    p1 = h.post(f"{suite.ar_url}/v1/bad-debt-provisions", json={"company_id": company, "as_of": "2026-11-30",
+                                                                "rates": rates})
+    gross = sum(Decimal(i["gross_total"]) for i in invs)
+    assert p1.status_code == 200 and Decimal(p1.json()["allowance"]) == money_q(gross * Decimal("0.01"))
+    again = h.post(f"{suite.ar_url}/v1/bad-debt-provisions", json={"company_id": company, "as_of": "2026-11-30",
+                                                                   "rates": rates}).json()
+    assert again["change"] == "0.00"  # running it twice posts nothing more
+    p2 = h.post(f"{suite.ar_url}/v1/bad-debt-provisions", json={"company_id": company, "as_of": "2027-02-15",
+                                                                "rates": rates}).json()  # 73-75 days late
+    assert Decimal(p2["allowance"]) == money_q(gross * Decimal("0.5"))
+    wo = h.post(f"{suite.ar_url}/v1/write-offs", json={"invoice_id": invs[0]["id"], "write_off_date": "2027-02-16",
+                                                       "reason": "customer insolvent"})
+    assert wo.status_code == 201 and wo.json()["amount"] == invs[0]["gross_total"]
+    assert h.post(f"{suite.ar_url}/v1/write-offs", json={"invoice_id": invs[0]["id"], "write_off_date": "2027-02-16",
+                                                         "reason": "again"}).status_code == 422
+    deadline = time.monotonic() + 60
+    while suite.trial_balance(company, "2027-02-28")["journals"] < 3 + 2 + 1 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    tb = {x["account"]: x for x in suite.trial_balance(company, "2027-02-28")["lines"]}
+    assert Decimal(tb["1231"]["credit_balance"]) == money_q(gross * Decimal("0.5")) - Decimal(invs[0]["gross_total"])
+    assert Decimal(tb["6702"]["debit_balance"]) == money_q(gross * Decimal("0.5"))
+    assert Decimal(tb["1122"]["debit_balance"]) == gross - Decimal(invs[0]["gross_total"])
+
+
+def money_q(v: Decimal) -> Decimal:
+    from decimal import ROUND_HALF_UP
+
+    return v.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)  # commercial rounding, as the books use

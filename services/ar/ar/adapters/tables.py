@@ -159,3 +159,18 @@ class Shipment(SQLModel, table=True):
     kind: str = Field(sa_column=sa.Column(sa.String(10), nullable=False))
     invoice_id: str | None = Field(default=None, sa_column=sa.Column(sa.String(36), nullable=True))
     credit_memo_id: str | None = Field(default=None, sa_column=sa.Column(sa.String(36), nullable=True))
+
+
+class BadDebtEntry(SQLModel, table=True):
+    __tablename__ = "bad_debt_entry"
+
+    id: str = Field(sa_column=sa.Column(sa.String(36), primary_key=True))
+    company_id: str = Field(sa_column=sa.Column(sa.String(40), nullable=False))
+    number: str = Field(sa_column=sa.Column(sa.String(40), nullable=False))
+    kind: str = Field(sa_column=sa.Column(sa.String(12), nullable=False))
+    entry_date: dt.date = Field(sa_column=sa.Column(sa.Date, nullable=False))
+    invoice_id: str | None = Field(default=None, sa_column=sa.Column(sa.String(36), nullable=True))
+    customer_code: str = Field(sa_column=sa.Column(sa.String(40), nullable=False))
+    amount: Decimal = Field(sa_column=sa.Column(Amount, nullable=False))
+    detail: dict = Field(sa_column=sa.Column(sa.JSON, nullable=False))
+    created_at: dt.datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ar.adapters.tables import Customer, Invoice, InvoiceLine, Receipt, ReceiptApplication
 from ar.domain.invoice import TAX_RATES, InvoiceError, LineInput
+from ar.service.bad_debts import BadDebtError, allowance, provide, write_off
 from ar.service.credit import UnknownCustomer, exposure
 from ar.service.credit_memos import issue_credit_memo
 from ar.service.invoicing import IdempotencyConflict, find_by_key, invoice_json, issue_invoice, request_hash
@@ -134,6 +135,21 @@ class CreditMemoIn(BaseModel):
     lines: list[OrderLineIn] | None = Field(None, description="required for PRICE_ADJUSTMENT")
 
 
+class ProvisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    company_id: Code
+    as_of: dt.date
+    buckets: list[int] = Field([30, 60, 90], min_length=1)
+    rates: dict[str, Decimal] = Field(description="allowance rate per ageing bucket, e.g. {\"90+\": \"0.5\"}")
+
+
+class WriteOffIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    invoice_id: str
+    write_off_date: dt.date
+    reason: str = Field(min_length=1, max_length=300)
+
+
 def _q2(v: Decimal) -> str:
     return str(v.quantize(Decimal("0.01")))
 
@@ -195,6 +211,36 @@ def build_router(db: Database, auth: Authenticator) -> APIRouter:
         return {"id": memo.id, "number": memo.number, "invoice_id": memo.invoice_id, "reason": memo.reason,
                 "net_total": _q2(memo.net_total), "tax_total": _q2(memo.tax_total),
                 "gross_total": _q2(memo.gross_total), "applied": _q2(memo.applied)}
+
+    @r.post("/bad-debt-provisions", tags=["bad debts"],
+            summary="Set the allowance from the ageing by rates per bucket (posts the change)")
+    async def post_provision(body: ProvisionIn, principal: Principal = Depends(auth.require("ar:write"))) -> dict:
+        principal.require_company(body.company_id)
+        if body.buckets != sorted(set(body.buckets)) or body.buckets[0] <= 0:
+            raise Unprocessable("buckets must be increasing positive day counts")
+        if any(not (0 <= v <= 1) for v in body.rates.values()):
+            raise Unprocessable("rates are between 0 and 1")
+        try:
+            async with db.transaction() as s:
+                entry = await provide(s, body.company_id, body.as_of, body.rates, tuple(body.buckets))
+                total = await allowance(s, body.company_id)
+        except BadDebtError as exc:
+            raise Unprocessable(str(exc)) from exc
+        return {"allowance": _q2(total), "change": _q2(entry.amount) if entry else "0.00",
+                "number": entry.number if entry else None}
+
+    @r.post("/write-offs", status_code=201, tags=["bad debts"], summary="Write an invoice's outstanding amount off")
+    async def post_write_off(body: WriteOffIn, principal: Principal = Depends(auth.require("ar:write"))) -> dict:
+        async with db.sessions() as s:
+            inv = await s.get(Invoice, body.invoice_id)
+        if inv is None or not principal.can_access(inv.company_id):
+            raise NotFound(f"no invoice {body.invoice_id}")
+        try:
+            async with db.transaction() as s:
+                entry = await write_off(s, body.invoice_id, body.write_off_date, body.reason)
+        except BadDebtError as exc:
+            raise Unprocessable(str(exc)) from exc
+        return {"number": entry.number, "invoice_id": body.invoice_id, "amount": _q2(entry.amount)}
 
     @r.get("/reconciliation", tags=["receipts"],
            summary="Order / shipment / invoice / receipt reconciliation with every mismatch")
