@@ -10,13 +10,13 @@ BIN := $(VENV)/bin
 KAFKA_PORT ?= 9092
 SERVICES_BUILT := gl ar inventory
 
-.PHONY: help install proto proto-check lint test test-tools test-unit test-e2e run migrate bench bench-ledger pg-up token clean
+.PHONY: help install proto proto-check lint test test-tools test-unit test-e2e run migrate bench bench-ledger bench-o2c pg-up token clean
 
 help:
 	@echo "make run    - start the broker and the services on SQLite, load demo data"
 	@echo "make test   - install, start what tests need, run every test, stop it again"
 	@echo "make proto  - regenerate Python code and docs/events.md from proto/"
-	@echo "make lint | proto-check | bench | token | clean"
+	@echo "make lint | proto-check | bench | bench-ledger | bench-o2c | token | clean"
 
 $(UV):
 	$(PY) -m venv .tools
@@ -84,6 +84,9 @@ bench: install pg-up
 
 bench-ledger: install pg-up
 	$(BIN)/python bench/ledger.py
+
+bench-o2c: install pg-up
+	$(BIN)/python bench/credit_and_costing.py
 
 token: install
 	@$(BIN)/python tools/devtoken.py
