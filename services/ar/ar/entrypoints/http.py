@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Header, Query, Response
 from fincore.auth import Authenticator, Principal
 from fincore.db import Database
 from fincore.errors import Conflict, NotFound, Unprocessable
+from fincore.idempotency import request_hash
 from fincore.money import MINOR_UNITS
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy.exc import IntegrityError
@@ -21,7 +22,7 @@ from ar.domain.invoice import TAX_RATES, InvoiceError, LineInput
 from ar.service.bad_debts import BadDebtError, allowance, provide, write_off
 from ar.service.credit import UnknownCustomer, exposure
 from ar.service.credit_memos import issue_credit_memo
-from ar.service.invoicing import IdempotencyConflict, find_by_key, invoice_json, issue_invoice, request_hash
+from ar.service.invoicing import IdempotencyConflict, find_by_key, invoice_json, issue_invoice
 from ar.service.orders import receive_sales_order, upsert_customer
 from ar.service.receipts import Instruction, ReceiptError, ageing, receive_payment
 from ar.service.reconciliation import reconciliation

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 
 import sqlalchemy as sa
 from finance.ar.v1 import events_pb2 as ar_events
@@ -25,8 +23,6 @@ class IdempotencyConflict(Exception):
     pass
 
 
-def request_hash(body: dict) -> str:
-    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
 
 
 async def find_by_key(session: AsyncSession, company_id: str, key: str, digest: str) -> Invoice | None:

@@ -12,6 +12,7 @@ from fincore import money
 from fincore.auth import Authenticator, Principal
 from fincore.db import Database
 from fincore.errors import Conflict, NotFound, Unprocessable
+from fincore.idempotency import request_hash
 from fincore.money import MINOR_UNITS
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import IntegrityError
@@ -23,7 +24,6 @@ from inventory.service.movements import (
     LineIn,
     find_doc,
     record_document,
-    request_hash,
     valuation,
 )
 

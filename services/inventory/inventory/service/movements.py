@@ -10,8 +10,6 @@ Stock is locked per item and warehouse (SELECT ... FOR UPDATE on PostgreSQL)."""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -49,8 +47,6 @@ class LineIn:
     counted_quantity: Decimal | None = None  # stock counts: the quantity found
 
 
-def request_hash(body: dict) -> str:
-    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
 
 
 async def find_doc(session: AsyncSession, company: str, key: str, digest: str) -> MovementDoc | None:
