@@ -63,12 +63,16 @@ def test_textbook_costing_and_the_ledger_agree_with_the_valuation(suite):
                                                                                             "quantity": "21"}]})
     assert r.status_code == 422 and "on hand" in r.json()["detail"]
 
-    suite.wait_journals(company, 5)
+    # Back to the supplier: 5 units of FF leave at FIFO cost (the 12.00 layer).
+    rs = doc(suite, "supplier-returns", company, "2026-11-14", [{"item": "FF-1", "quantity": "5"}], partner="S1",
+             reference="PO-1")
+    assert rs["total_cost"] == "60.00"
+    suite.wait_journals(company, 6)
     val = valuation(suite, company)
-    assert val["total_value"] == str(Decimal("220.00") + Decimal("240.00") + Decimal("10.67"))
+    assert val["total_value"] == str(Decimal("220.00") + Decimal("240.00") + Decimal("10.67") - 60)
     assert gl_balance(suite, company, "1405") == Decimal(val["total_value"])
     assert gl_balance(suite, company, "6401") == Decimal("1650.00") + 330 + 1600 + 360 - Decimal("10.67")
-    assert gl_balance(suite, company, "220202") == -Decimal("4400.00")
+    assert gl_balance(suite, company, "220202") == -Decimal("4400.00") + 60
 
 
 def test_backdated_movements_recost_later_issues_and_end_as_in_date_order(suite):

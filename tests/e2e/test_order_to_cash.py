@@ -105,6 +105,17 @@ def test_order_to_cash_posts_itself(suite):
     assert over["unapplied"] == "100.00" and over["applications"] == []
     rec = h.get(f"{suite.ar_url}/v1/reconciliation", params={"company": company, "customer": "K1"}).json()
     assert rec["customers"][0]["mismatches"] == ["paid not invoiced: 100.00 unapplied cash"]
+    # The customer's credit (100.00 unapplied cash + 565.00 of the return's credit memo) is refunded.
+    refund = {"company_id": company, "customer_code": "K1", "refund_date": "2026-11-28"}
+    assert h.post(f"{suite.ar_url}/v1/refunds", json=refund | {"amount": "665.01"}).status_code == 422
+    assert h.post(f"{suite.ar_url}/v1/refunds", json=refund | {"amount": "665.00"}).status_code == 201
+    assert h.post(f"{suite.ar_url}/v1/refunds", json=refund | {"amount": "0.01"}).status_code == 422
+    suite.wait_journals(company, 12)
+    tb = {x["account"]: x for x in suite.trial_balance(company, "2026-11-30")["lines"]}
+    assert tb["1122"]["debit_balance"] == tb["1122"]["credit_balance"] == "0.00"
+    assert tb["1002"]["debit_balance"] == str(Decimal("6102.00") + 100 - 665)
+    rec = h.get(f"{suite.ar_url}/v1/reconciliation", params={"company": company, "customer": "K1"}).json()
+    assert rec["customers"][0]["mismatches"] == []
 
 
 def test_credit_memos_price_adjustment_and_cancellation(suite):

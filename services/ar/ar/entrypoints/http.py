@@ -26,6 +26,7 @@ from ar.service.invoicing import IdempotencyConflict, find_by_key, invoice_json,
 from ar.service.orders import receive_sales_order, upsert_customer
 from ar.service.receipts import Instruction, ReceiptError, ageing, receive_payment
 from ar.service.reconciliation import reconciliation
+from ar.service.refunds import RefundError, pay_refund
 
 Code = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.\-]+$")]
 Dim = Annotated[str, Field(max_length=40)]
@@ -144,6 +145,15 @@ class ProvisionIn(BaseModel):
     rates: dict[str, Decimal] = Field(description="allowance rate per ageing bucket, e.g. {\"90+\": \"0.5\"}")
 
 
+class RefundIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    company_id: Code
+    customer_code: Code
+    refund_date: dt.date
+    amount: Decimal = Field(gt=0, max_digits=20, decimal_places=2)
+    bank_account: str = Field("BANK-1", max_length=40)
+
+
 class WriteOffIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     invoice_id: str
@@ -242,6 +252,19 @@ def build_router(db: Database, auth: Authenticator) -> APIRouter:
         except BadDebtError as exc:
             raise Unprocessable(str(exc)) from exc
         return {"number": entry.number, "invoice_id": body.invoice_id, "amount": _q2(entry.amount)}
+
+    @r.post("/refunds", status_code=201, tags=["receipts"],
+            summary="Pay back the customer's credit (unapplied cash, unapplied credit memos)")
+    async def post_refund(body: RefundIn, principal: Principal = Depends(auth.require("ar:write"))) -> dict:
+        principal.require_company(body.company_id)
+        try:
+            async with db.transaction() as s:
+                number, refund_id = await pay_refund(s, company=body.company_id, customer=body.customer_code,
+                                                     amount=body.amount, on=body.refund_date,
+                                                     bank_account=body.bank_account)
+        except RefundError as exc:
+            raise Unprocessable(str(exc)) from exc
+        return {"id": refund_id, "number": number, "amount": _q2(body.amount)}
 
     @r.get("/reconciliation", tags=["receipts"],
            summary="Order / shipment / invoice / receipt reconciliation with every mismatch")

@@ -23,7 +23,7 @@ from fincore.money import quantize
 ZERO = Decimal(0)
 MOVING_AVERAGE, FIFO = "moving_average", "fifo"
 IN_KINDS = {"receipt", "customer_return", "adjustment_in"}
-OUT_KINDS = {"issue", "adjustment_out"}
+OUT_KINDS = {"issue", "adjustment_out", "supplier_return"}
 
 
 class CostingError(ValueError):
@@ -39,7 +39,7 @@ class Movement:
     id: str
     date: dt.date
     seq: int  # arrival order: ties on a date keep the order movements arrived in
-    kind: str  # receipt | issue | customer_return | adjustment_in | adjustment_out
+    kind: str  # receipt | issue | customer_return | supplier_return | adjustment_in | adjustment_out
     quantity: Decimal  # always positive; the kind gives the direction
     unit_cost: Decimal | None = None  # given for receipts (and adjustments in, if known)
     returns_movement_id: str | None = None  # a customer return re-enters at the issue's unit cost

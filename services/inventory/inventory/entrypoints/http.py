@@ -148,6 +148,11 @@ def build_router(db: Database, auth: Authenticator) -> APIRouter:
                           principal: Principal = Depends(write)) -> dict:
         return await post_doc("customer_return", body, response, key, principal)
 
+    @r.post("/supplier-returns", status_code=201, summary="Goods returned to the supplier, at their cost")
+    async def post_supplier_return(body: DocumentIn, response: Response, key: Key = None,
+                                   principal: Principal = Depends(write)) -> dict:
+        return await post_doc("supplier_return", body, response, key, principal)
+
     @r.post("/counts", status_code=201, summary="Stock count: differences become adjustments")
     async def post_count(body: DocumentIn, response: Response, key: Key = None,
                          principal: Principal = Depends(write)) -> dict:

@@ -27,7 +27,7 @@ from uuid6 import uuid7
 from inventory.adapters.tables import Item, Movement, MovementDoc, StockState, Warehouse
 from inventory.domain import costing
 
-DOC_PREFIX = {"receipt": "GR", "issue": "GI", "customer_return": "RT", "count": "SC"}
+DOC_PREFIX = {"receipt": "GR", "issue": "GI", "customer_return": "RT", "supplier_return": "RS", "count": "SC"}
 
 
 class InventoryError(ValueError):
@@ -104,6 +104,9 @@ async def _cost_line(session: AsyncSession, item: Item, warehouse: str, m: Movem
     m.cost = m.published_cost = costs[m.id]
     for old in history:
         new = costs[old.id]
+        if new != old.published_cost and old.kind == "supplier_return":
+            raise InventoryError(f"backdated {m.kind} on {m.movement_date} would re-cost the return to supplier "
+                                 f"of {old.movement_date}; record movements before returns to suppliers in date order")
         if new != old.published_cost:
             adjustments.append((old, new - old.published_cost, item.currency))
             old.published_cost = new
@@ -254,6 +257,9 @@ def _publish(session: AsyncSession, doc: MovementDoc, movements: list[tuple[Move
     elif doc.kind == "issue":
         msg = ev.GoodsIssued(**common, sales_order_ref=doc.reference, customer_code=doc.partner, lines=lines,
                              total_cost=_money(total, cur))
+    elif doc.kind == "supplier_return":
+        msg = ev.GoodsReturnedToSupplier(**common, purchase_order_ref=doc.reference, supplier_code=doc.partner,
+                                         lines=lines, total_cost=_money(total, cur))
     elif doc.kind == "customer_return":
         msg = ev.GoodsReturned(**common, sales_order_ref=doc.reference, customer_code=doc.partner, lines=lines,
                                total_cost=_money(total, cur))

@@ -119,6 +119,28 @@ class ReceiptApplication(_message.Message):
     amount: _types_pb2.Money
     def __init__(self, invoice_id: _Optional[str] = ..., amount: _Optional[_Union[_types_pb2.Money, _Mapping]] = ...) -> None: ...
 
+class RefundPaid(_message.Message):
+    __slots__ = ("company_id", "document_number", "occurrence_date", "refund_id", "customer_code", "customer_group", "bank_account", "amount", "dimensions")
+    COMPANY_ID_FIELD_NUMBER: _ClassVar[int]
+    DOCUMENT_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    OCCURRENCE_DATE_FIELD_NUMBER: _ClassVar[int]
+    REFUND_ID_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_CODE_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_GROUP_FIELD_NUMBER: _ClassVar[int]
+    BANK_ACCOUNT_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    DIMENSIONS_FIELD_NUMBER: _ClassVar[int]
+    company_id: str
+    document_number: str
+    occurrence_date: _types_pb2.Date
+    refund_id: str
+    customer_code: str
+    customer_group: str
+    bank_account: str
+    amount: _types_pb2.Money
+    dimensions: _types_pb2.Dimensions
+    def __init__(self, company_id: _Optional[str] = ..., document_number: _Optional[str] = ..., occurrence_date: _Optional[_Union[_types_pb2.Date, _Mapping]] = ..., refund_id: _Optional[str] = ..., customer_code: _Optional[str] = ..., customer_group: _Optional[str] = ..., bank_account: _Optional[str] = ..., amount: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., dimensions: _Optional[_Union[_types_pb2.Dimensions, _Mapping]] = ...) -> None: ...
+
 class PaymentReceived(_message.Message):
     __slots__ = ("company_id", "document_number", "occurrence_date", "receipt_id", "customer_code", "customer_group", "bank_account", "payment_method", "amount", "applications", "unapplied", "dimensions")
     COMPANY_ID_FIELD_NUMBER: _ClassVar[int]
