@@ -38,9 +38,12 @@ async def authorize(context: grpc.aio.ServicerContext, auth: Authenticator, scop
 async def serve(*, host: str, port: int, register: Callable[[grpc.aio.Server], Sequence[str]],
                 stop: asyncio.Event) -> None:
     """Start a server with the services `register` adds (it returns their full names)."""
-    from opentelemetry.instrumentation.grpc import GrpcAioInstrumentorServer
+    from fincore.telemetry import recording
 
-    GrpcAioInstrumentorServer().instrument()
+    if recording():  # spans from gRPC metadata; with nothing exported the interceptor is pure cost
+        from opentelemetry.instrumentation.grpc import GrpcAioInstrumentorServer
+
+        GrpcAioInstrumentorServer().instrument()
     server = grpc.aio.server()
     names = list(register(server))
     health = health_aio.HealthServicer()

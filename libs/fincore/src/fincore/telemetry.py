@@ -15,6 +15,7 @@ from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 
 _configured = False
+_recording = False
 
 
 def configure_telemetry(service_name: str) -> None:
@@ -44,7 +45,13 @@ def configure_telemetry(service_name: str) -> None:
         elif name == "console":
             provider.add_span_processor(BatchSpanProcessor(ConsoleSpanExporter()))
     trace.set_tracer_provider(provider)
-    _configured = True
+    global _recording
+    _configured = _recording = True
+
+
+def recording() -> bool:
+    """True when spans are recorded and exported (an SDK provider is installed)."""
+    return _recording
 
 
 def shutdown_telemetry() -> None:
