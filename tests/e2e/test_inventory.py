@@ -121,3 +121,33 @@ def test_backdated_movements_recost_later_issues_and_end_as_in_date_order(suite)
     # As of a date in the middle, too: the ledger matches the valuation of that date.
     mid = "2026-11-15"
     assert gl_balance(suite, shuffled, "1405", mid) == Decimal(valuation(suite, shuffled, mid)["total_value"])
+
+
+def test_transfers_move_value_between_warehouses_and_not_the_books(suite):
+    company = setup_company(suite, "XFER")
+    h = suite.http
+    assert h.post(f"{suite.inv_url}/v1/warehouses", json={"company_id": company, "code": "WH2",
+                                                          "name": "Second"}).status_code == 201
+    doc(suite, "receipts", company, "2026-11-02", [{"item": "FF-1", "quantity": "10", "unit_cost": "3.00"},
+                                                   {"item": "FF-1", "quantity": "10", "unit_cost": "4.00"}])
+    r = h.post(f"{suite.inv_url}/v1/transfers", json={"company_id": company, "movement_date": "2026-11-05",
+                                                       "warehouse": "WH1", "to_warehouse": "WH2",
+                                                       "lines": [{"item": "FF-1", "quantity": "12"}]})
+    assert r.status_code == 201, r.text
+    assert r.json()["total_cost"] == "38.00"  # FIFO: 10 x 3 + 2 x 4, shown on both legs
+    by_wh = {x["warehouse"]: x for x in valuation(suite, company)["lines"]}
+    assert (by_wh["WH1"]["quantity"], by_wh["WH1"]["value"]) == ("8", "32.00")
+    assert (by_wh["WH2"]["quantity"], by_wh["WH2"]["value"]) == ("12", "38.00")
+    # An issue from the second warehouse is costed at the value that arrived there.
+    gi = h.post(f"{suite.inv_url}/v1/issues", json={"company_id": company, "movement_date": "2026-11-06",
+                                                     "warehouse": "WH2", "lines": [{"item": "FF-1", "quantity": "12"}]})
+    gi = gi.json()
+    assert gi["total_cost"] == "38.00"
+    # A receipt dated before the transfer would re-cost it: refused with the reason.
+    late = h.post(f"{suite.inv_url}/v1/receipts", json={"company_id": company, "movement_date": "2026-11-01",
+                                                         "warehouse": "WH1",
+                                                         "lines": [{"item": "FF-1", "quantity": "5",
+                                                                    "unit_cost": "1"}]})
+    assert late.status_code == 422 and "re-cost the transfer" in late.json()["detail"]
+    suite.wait_journals(company, 2)  # the receipt and the issue; a transfer posts nothing
+    assert gl_balance(suite, company, "1405") == Decimal(valuation(suite, company)["total_value"]) == Decimal("32.00")

@@ -22,8 +22,8 @@ from fincore.money import quantize
 
 ZERO = Decimal(0)
 MOVING_AVERAGE, FIFO = "moving_average", "fifo"
-IN_KINDS = {"receipt", "customer_return", "adjustment_in"}
-OUT_KINDS = {"issue", "adjustment_out", "supplier_return"}
+IN_KINDS = {"receipt", "customer_return", "adjustment_in", "transfer_in"}
+OUT_KINDS = {"issue", "adjustment_out", "supplier_return", "transfer_out"}
 
 
 class CostingError(ValueError):
@@ -43,6 +43,7 @@ class Movement:
     quantity: Decimal  # always positive; the kind gives the direction
     unit_cost: Decimal | None = None  # given for receipts (and adjustments in, if known)
     returns_movement_id: str | None = None  # a customer return re-enters at the issue's unit cost
+    value: Decimal | None = None  # a transfer in arrives with exactly the value that left the other stock
 
     @property
     def sort_key(self) -> tuple:
@@ -68,8 +69,8 @@ class Stock:
     def unit_cost(self) -> Decimal:
         return self.value / self.quantity if self.quantity else ZERO
 
-    def receive(self, quantity: Decimal, unit_cost: Decimal) -> Decimal:
-        value = quantize(quantity * unit_cost, self.currency)
+    def receive(self, quantity: Decimal, unit_cost: Decimal, value: Decimal | None = None) -> Decimal:
+        value = quantize(quantity * unit_cost, self.currency) if value is None else value
         self.quantity += quantity
         self.value += value
         if self.method == FIFO:
@@ -124,6 +125,10 @@ def apply(stock: Stock, m: Movement, issue_unit_costs: dict[str, Decimal]) -> De
         if unit is None:
             raise CostingError(f"return {m.id}: no cost to return at (no stock and no original issue)")
         return stock.receive(m.quantity, unit)
+    if m.kind == "transfer_in":
+        if m.value is None:
+            raise CostingError(f"transfer {m.id}: the value that left the other warehouse is required")
+        return stock.receive(m.quantity, m.value / m.quantity, m.value)
     if m.kind == "adjustment_in":
         unit = m.unit_cost if m.unit_cost is not None else stock.unit_cost
         return stock.receive(m.quantity, unit)

@@ -24,6 +24,7 @@ from inventory.service.movements import (
     LineIn,
     find_doc,
     record_document,
+    record_transfer,
     valuation,
 )
 
@@ -55,6 +56,16 @@ class MovementLineIn(BaseModel):
     unit_cost: Decimal | None = Field(None, ge=0, max_digits=28, decimal_places=10)
     returns_movement_id: str | None = None
     counted_quantity: Decimal | None = Field(None, ge=0, max_digits=20, decimal_places=6)
+
+
+class TransferIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    company_id: Code
+    movement_date: dt.date
+    warehouse: Code = Field(description="from")
+    to_warehouse: Code
+    reference: str = Field("", max_length=80)
+    lines: list[MovementLineIn] = Field(min_length=1, max_length=2000)
 
 
 class DocumentIn(BaseModel):
@@ -129,7 +140,7 @@ def build_router(db: Database, auth: Authenticator) -> APIRouter:
                 "reference": doc.reference,
                 "lines": [{"movement_id": m.id, "line_no": m.line_no, "item": m.item_code, "kind": m.kind,
                            "quantity": format(m.quantity.normalize(), "f"), "cost": q(m, m.cost)} for m in ms],
-                "total_cost": q(ms[0], sum((m.cost for m in ms), Decimal(0))) if ms else "0"}
+                "total_cost": q(ms[0], sum((m.cost for m in ms if m.kind != "transfer_in"), Decimal(0))) if ms else "0"}
 
     Key = Annotated[str | None, Header(alias="Idempotency-Key", max_length=100)]
 
@@ -152,6 +163,30 @@ def build_router(db: Database, auth: Authenticator) -> APIRouter:
     async def post_supplier_return(body: DocumentIn, response: Response, key: Key = None,
                                    principal: Principal = Depends(write)) -> dict:
         return await post_doc("supplier_return", body, response, key, principal)
+
+    @r.post("/transfers", status_code=201, summary="Move goods between warehouses at their cost (in date order)")
+    async def post_transfer(body: TransferIn, response: Response, key: Key = None,
+                            principal: Principal = Depends(write)) -> dict:
+        principal.require_company(body.company_id)
+        digest = request_hash({"kind": "transfer", **body.model_dump(mode="json")})
+        try:
+            if key:
+                async with db.sessions() as s:
+                    existing = await find_doc(s, body.company_id, key, digest)
+                if existing is not None:
+                    response.status_code = 200
+                    response.headers["Idempotent-Replayed"] = "true"
+                    return await doc_json(existing.id)
+            async with db.transaction() as s:
+                doc, _ = await record_transfer(
+                    s, company=body.company_id, movement_date=body.movement_date, from_warehouse=body.warehouse,
+                    to_warehouse=body.to_warehouse, reference=body.reference,
+                    lines=[LineIn(**ln.model_dump()) for ln in body.lines], idempotency_key=key, digest=digest)
+        except IdempotencyConflict as exc:
+            raise Conflict(str(exc)) from exc
+        except InventoryError as exc:
+            raise Unprocessable(str(exc)) from exc
+        return await doc_json(doc.id)
 
     @r.post("/counts", status_code=201, summary="Stock count: differences become adjustments")
     async def post_count(body: DocumentIn, response: Response, key: Key = None,

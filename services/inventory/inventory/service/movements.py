@@ -27,7 +27,8 @@ from uuid6 import uuid7
 from inventory.adapters.tables import Item, Movement, MovementDoc, StockState, Warehouse
 from inventory.domain import costing
 
-DOC_PREFIX = {"receipt": "GR", "issue": "GI", "customer_return": "RT", "supplier_return": "RS", "count": "SC"}
+DOC_PREFIX = {"receipt": "GR", "issue": "GI", "customer_return": "RT", "supplier_return": "RS", "count": "SC",
+              "transfer": "TR"}
 
 
 class InventoryError(ValueError):
@@ -66,7 +67,8 @@ async def _lock_state(session: AsyncSession, company: str, item: str, warehouse:
 
 
 def _domain(m: Movement) -> costing.Movement:
-    return costing.Movement(m.id, m.movement_date, m.seq, m.kind, m.quantity, m.unit_cost_in, m.returns_movement_id)
+    return costing.Movement(m.id, m.movement_date, m.seq, m.kind, m.quantity, m.unit_cost_in, m.returns_movement_id,
+                            m.cost if m.kind == "transfer_in" else None)
 
 
 async def _cost_line(session: AsyncSession, item: Item, warehouse: str, m: Movement,
@@ -104,9 +106,10 @@ async def _cost_line(session: AsyncSession, item: Item, warehouse: str, m: Movem
     m.cost = m.published_cost = costs[m.id]
     for old in history:
         new = costs[old.id]
-        if new != old.published_cost and old.kind == "supplier_return":
-            raise InventoryError(f"backdated {m.kind} on {m.movement_date} would re-cost the return to supplier "
-                                 f"of {old.movement_date}; record movements before returns to suppliers in date order")
+        if new != old.published_cost and old.kind in ("supplier_return", "transfer_out"):
+            what = "return to the supplier" if old.kind == "supplier_return" else "transfer"
+            raise InventoryError(f"backdated {m.kind} on {m.movement_date} would re-cost the {what} of "
+                                 f"{old.movement_date}; record movements before it in date order")
         if new != old.published_cost:
             adjustments.append((old, new - old.published_cost, item.currency))
             old.published_cost = new
@@ -177,6 +180,76 @@ async def record_document(session: AsyncSession, *, company: str, kind: str, mov
     for old, change, cur in adjustments:
         _publish_adjustment(session, doc, old, change, cur, source)
     return doc, [m for m, _ in movements]
+
+
+async def record_transfer(session: AsyncSession, *, company: str, movement_date: dt.date, from_warehouse: str,
+                          to_warehouse: str, lines: list[LineIn], reference: str = "", source: str = "inventory",
+                          idempotency_key: str | None = None, digest: str = "") -> tuple[MovementDoc, list[Movement]]:
+    """Move goods between two warehouses at their cost: out of one stock (costed as an issue),
+    into the other with exactly that value. Recorded in date order only: a transfer dated
+    before later movements of either stock is refused (its cost would have to travel)."""
+    if from_warehouse == to_warehouse:
+        raise InventoryError("a transfer needs two different warehouses")
+    for wh in (from_warehouse, to_warehouse):
+        if await session.get(Warehouse, (company, wh)) is None:
+            raise InventoryError(f"unknown warehouse {wh!r}")
+    if not lines:
+        raise InventoryError("a document needs at least one line")
+    items = {it.code: it for it in (await session.execute(sa.select(Item).where(
+        Item.company_id == company, Item.code.in_({ln.item for ln in lines})))).scalars()}
+    for i, ln in enumerate(lines, 1):
+        if ln.item not in items:
+            raise InventoryError(f"line {i}: unknown item {ln.item!r}")
+        if ln.quantity <= 0:
+            raise InventoryError(f"line {i}: quantity must be positive")
+    q = (sa.select(StockState).where(StockState.company_id == company,
+                                     StockState.warehouse.in_((from_warehouse, to_warehouse)),
+                                     StockState.item_code.in_(items))
+         .order_by(StockState.warehouse, StockState.item_code))
+    if session.bind.dialect.name == "postgresql":
+        q = q.with_for_update()
+    states = {(st.warehouse, st.item_code): st for st in (await session.execute(q)).scalars()}
+    late = sorted(f"{k[1]} in {k[0]}" for k, st in states.items() if st.last_date > movement_date)
+    if late:
+        raise InventoryError(f"a transfer is recorded in date order; later movements exist for {', '.join(late)}")
+    seq_no = await allocate(session, f"doc:{company}:transfer:{movement_date.year}")
+    doc = MovementDoc(id=str(uuid7()), company_id=company, number=f"TR-{movement_date.year}-{seq_no:06d}",
+                      kind="transfer", movement_date=movement_date, warehouse=from_warehouse, partner=to_warehouse,
+                      reference=reference, idempotency_key=idempotency_key, request_hash=digest, created_at=utcnow())
+    session.add(doc)
+    await session.flush()
+    stocks = {(wh, code): costing.Stock.restore(it.costing_method, it.currency,
+                                                states[(wh, code)].snapshot if (wh, code) in states else None)
+              for code, it in items.items() for wh in (from_warehouse, to_warehouse)}
+    first = await allocate(session, "movement", 2 * len(lines))
+    out_moves: list[tuple[Movement, Item]] = []
+    all_moves: list[Movement] = []
+    for i, ln in enumerate(lines, 1):
+        item = items[ln.item]
+        out = Movement(id=str(uuid7()), seq=first + 2 * i - 2, doc_id=doc.id, line_no=i, company_id=company,
+                       item_code=item.code, warehouse=from_warehouse, movement_date=movement_date, kind="transfer_out",
+                       quantity=ln.quantity, cost=Decimal(0), published_cost=Decimal(0))
+        try:
+            out.cost = out.published_cost = costing.apply(stocks[(from_warehouse, item.code)], _domain(out), {})
+        except costing.CostingError as exc:
+            raise InventoryError(f"line {i}: {exc}") from exc
+        inn = Movement(id=str(uuid7()), seq=first + 2 * i - 1, doc_id=doc.id, line_no=i, company_id=company,
+                       item_code=item.code, warehouse=to_warehouse, movement_date=movement_date, kind="transfer_in",
+                       quantity=ln.quantity, unit_cost_in=out.cost / ln.quantity, cost=out.cost,
+                       published_cost=out.cost)
+        costing.apply(stocks[(to_warehouse, item.code)], _domain(inn), {})
+        out_moves.append((out, item))
+        all_moves += [out, inn]
+    for wh, code in {(m.warehouse, m.item_code) for m in all_moves}:
+        if (wh, code) in states:
+            states[(wh, code)].snapshot, states[(wh, code)].last_date = stocks[(wh, code)].snapshot(), movement_date
+        else:
+            session.add(StockState(company_id=company, item_code=code, warehouse=wh, last_date=movement_date,
+                                   snapshot=stocks[(wh, code)].snapshot()))
+    cols = [c.name for c in Movement.__table__.columns]
+    await bulk_insert(session, Movement.__table__, [{c: getattr(m, c) for c in cols} for m in all_moves])
+    _publish(session, doc, out_moves, source)
+    return doc, all_moves
 
 
 def _validate(i: int, kind: str, ln: LineIn) -> None:
@@ -257,6 +330,9 @@ def _publish(session: AsyncSession, doc: MovementDoc, movements: list[tuple[Move
     elif doc.kind == "issue":
         msg = ev.GoodsIssued(**common, sales_order_ref=doc.reference, customer_code=doc.partner, lines=lines,
                              total_cost=_money(total, cur))
+    elif doc.kind == "transfer":
+        msg = ev.StockTransferred(**common, from_warehouse=doc.warehouse, to_warehouse=doc.partner, lines=lines,
+                                  total_cost=_money(total, cur))
     elif doc.kind == "supplier_return":
         msg = ev.GoodsReturnedToSupplier(**common, purchase_order_ref=doc.reference, supplier_code=doc.partner,
                                          lines=lines, total_cost=_money(total, cur))
@@ -284,7 +360,7 @@ def _publish_adjustment(session: AsyncSession, doc: MovementDoc, old: Movement, 
 
 async def valuation(session: AsyncSession, company: str, as_of: dt.date, warehouse: str | None = None) -> dict:
     """Quantity and value per item and warehouse as of a date, from the movements' current costs."""
-    sign = sa.case((Movement.kind.in_(("receipt", "customer_return", "adjustment_in")), 1), else_=-1)
+    sign = sa.case((Movement.kind.in_(tuple(costing.IN_KINDS)), 1), else_=-1)
     q = (sa.select(Movement.item_code, Movement.warehouse, sa.func.sum(sign * Movement.quantity),
                    sa.func.sum(sign * Movement.cost))
          .where(Movement.company_id == company, Movement.movement_date <= as_of)

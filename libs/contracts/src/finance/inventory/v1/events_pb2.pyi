@@ -109,6 +109,26 @@ class GoodsReturnedToSupplier(_message.Message):
     total_cost: _types_pb2.Money
     def __init__(self, company_id: _Optional[str] = ..., document_number: _Optional[str] = ..., occurrence_date: _Optional[_Union[_types_pb2.Date, _Mapping]] = ..., movement_id: _Optional[str] = ..., purchase_order_ref: _Optional[str] = ..., supplier_code: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[MovementLine, _Mapping]]] = ..., total_cost: _Optional[_Union[_types_pb2.Money, _Mapping]] = ...) -> None: ...
 
+class StockTransferred(_message.Message):
+    __slots__ = ("company_id", "document_number", "occurrence_date", "movement_id", "from_warehouse", "to_warehouse", "lines", "total_cost")
+    COMPANY_ID_FIELD_NUMBER: _ClassVar[int]
+    DOCUMENT_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    OCCURRENCE_DATE_FIELD_NUMBER: _ClassVar[int]
+    MOVEMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    FROM_WAREHOUSE_FIELD_NUMBER: _ClassVar[int]
+    TO_WAREHOUSE_FIELD_NUMBER: _ClassVar[int]
+    LINES_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_COST_FIELD_NUMBER: _ClassVar[int]
+    company_id: str
+    document_number: str
+    occurrence_date: _types_pb2.Date
+    movement_id: str
+    from_warehouse: str
+    to_warehouse: str
+    lines: _containers.RepeatedCompositeFieldContainer[MovementLine]
+    total_cost: _types_pb2.Money
+    def __init__(self, company_id: _Optional[str] = ..., document_number: _Optional[str] = ..., occurrence_date: _Optional[_Union[_types_pb2.Date, _Mapping]] = ..., movement_id: _Optional[str] = ..., from_warehouse: _Optional[str] = ..., to_warehouse: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[MovementLine, _Mapping]]] = ..., total_cost: _Optional[_Union[_types_pb2.Money, _Mapping]] = ...) -> None: ...
+
 class StockAdjusted(_message.Message):
     __slots__ = ("company_id", "document_number", "occurrence_date", "movement_id", "reason", "lines", "value_change")
     COMPANY_ID_FIELD_NUMBER: _ClassVar[int]
