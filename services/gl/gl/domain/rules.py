@@ -57,9 +57,6 @@ class NoRule(LookupError):
     """No rule matches the event."""
 
 
-class CurrencyMismatch(ValueError):
-    """The event is in a currency other than the company's functional currency."""
-
 
 class MissingRate(LookupError):
     """No exchange rate on or before the event's date for a currency it uses."""

@@ -104,9 +104,15 @@ def build_router(db: Database, auth: Authenticator) -> APIRouter:
             raise Conflict(f"warehouse {body.code} exists") from None
         return body.model_dump()
 
-    async def post_doc(kind: str, body: DocumentIn, response: Response, key: str | None, principal: Principal):
+    async def post_doc(kind: str, body: DocumentIn | TransferIn, response: Response, key: str | None,
+                       principal: Principal, record=None):
+        """Idempotency-Key replay, then `record(session, key, digest)` (a WMS document by default)."""
         principal.require_company(body.company_id)
         digest = request_hash({"kind": kind, **body.model_dump(mode="json")})
+        lines = [LineIn(**ln.model_dump()) for ln in body.lines]
+        record = record or (lambda s, key, digest: record_document(
+            s, company=body.company_id, kind=kind, movement_date=body.movement_date, warehouse=body.warehouse,
+            partner=body.partner, reference=body.reference, lines=lines, idempotency_key=key, digest=digest))
         try:
             if key:
                 async with db.sessions() as s:
@@ -116,10 +122,7 @@ def build_router(db: Database, auth: Authenticator) -> APIRouter:
                     response.headers["Idempotent-Replayed"] = "true"
                     return await doc_json(existing.id)
             async with db.transaction() as s:
-                doc, _ = await record_document(
-                    s, company=body.company_id, kind=kind, movement_date=body.movement_date,
-                    warehouse=body.warehouse, partner=body.partner, reference=body.reference,
-                    lines=[LineIn(**ln.model_dump()) for ln in body.lines], idempotency_key=key, digest=digest)
+                doc, _ = await record(s, key, digest)
         except IdempotencyConflict as exc:
             raise Conflict(str(exc)) from exc
         except InventoryError as exc:
@@ -167,26 +170,10 @@ def build_router(db: Database, auth: Authenticator) -> APIRouter:
     @r.post("/transfers", status_code=201, summary="Move goods between warehouses at their cost (in date order)")
     async def post_transfer(body: TransferIn, response: Response, key: Key = None,
                             principal: Principal = Depends(write)) -> dict:
-        principal.require_company(body.company_id)
-        digest = request_hash({"kind": "transfer", **body.model_dump(mode="json")})
-        try:
-            if key:
-                async with db.sessions() as s:
-                    existing = await find_doc(s, body.company_id, key, digest)
-                if existing is not None:
-                    response.status_code = 200
-                    response.headers["Idempotent-Replayed"] = "true"
-                    return await doc_json(existing.id)
-            async with db.transaction() as s:
-                doc, _ = await record_transfer(
-                    s, company=body.company_id, movement_date=body.movement_date, from_warehouse=body.warehouse,
-                    to_warehouse=body.to_warehouse, reference=body.reference,
-                    lines=[LineIn(**ln.model_dump()) for ln in body.lines], idempotency_key=key, digest=digest)
-        except IdempotencyConflict as exc:
-            raise Conflict(str(exc)) from exc
-        except InventoryError as exc:
-            raise Unprocessable(str(exc)) from exc
-        return await doc_json(doc.id)
+        return await post_doc("transfer", body, response, key, principal, lambda s, key, digest: record_transfer(
+            s, company=body.company_id, movement_date=body.movement_date, from_warehouse=body.warehouse,
+            to_warehouse=body.to_warehouse, reference=body.reference,
+            lines=[LineIn(**ln.model_dump()) for ln in body.lines], idempotency_key=key, digest=digest))
 
     @r.post("/counts", status_code=201, summary="Stock count: differences become adjustments")
     async def post_count(body: DocumentIn, response: Response, key: Key = None,

@@ -246,10 +246,14 @@ async def record_transfer(session: AsyncSession, *, company: str, movement_date:
         else:
             session.add(StockState(company_id=company, item_code=code, warehouse=wh, last_date=movement_date,
                                    snapshot=stocks[(wh, code)].snapshot()))
-    cols = [c.name for c in Movement.__table__.columns]
-    await bulk_insert(session, Movement.__table__, [{c: getattr(m, c) for c in cols} for m in all_moves])
+    await _insert_movements(session, all_moves)
     _publish(session, doc, out_moves, source)
     return doc, all_moves
+
+
+async def _insert_movements(session: AsyncSession, movements: list[Movement]) -> None:
+    cols = [c.name for c in Movement.__table__.columns]
+    await bulk_insert(session, Movement.__table__, [{c: getattr(m, c) for c in cols} for m in movements])
 
 
 def _validate(i: int, kind: str, ln: LineIn) -> None:
@@ -302,8 +306,7 @@ async def _record_in_order(session: AsyncSession, doc: MovementDoc, kind: str, l
         else:
             session.add(StockState(company_id=doc.company_id, item_code=code, warehouse=doc.warehouse,
                                    last_date=doc.movement_date, snapshot=stocks[code].snapshot()))
-    cols = [c.name for c in Movement.__table__.columns]
-    await bulk_insert(session, Movement.__table__, [{c: getattr(m, c) for c in cols} for m, _ in movements])
+    await _insert_movements(session, [m for m, _ in movements])
     return movements
 
 
