@@ -8,12 +8,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from fincore.money import quantize
+from fincore.tax import TAX_RATES, line_tax
 
-# VAT rates in force in China (general taxpayer); EXEMPT and VAT0 post no tax.
-TAX_RATES: dict[str, Decimal] = {
-    "VAT13": Decimal("0.13"), "VAT9": Decimal("0.09"), "VAT6": Decimal("0.06"),
-    "VAT3": Decimal("0.03"), "VAT0": Decimal("0"), "EXEMPT": Decimal("0"),
-}
+__all__ = ["TAX_RATES", "InvoiceError", "LineInput", "PricedInvoice", "PricedLine", "price_invoice"]
 
 
 class InvoiceError(ValueError):
@@ -77,7 +74,7 @@ def price_invoice(currency: str, lines: list[LineInput]) -> PricedInvoice:
         if ln.discount > gross_amount:
             raise InvoiceError(f"line {i}: discount exceeds the line amount")
         net = quantize(gross_amount - ln.discount, currency)
-        tax = quantize(net * TAX_RATES[ln.tax_code], currency)
+        tax = line_tax(net, ln.tax_code, currency)
         priced.append(PricedLine(i, ln, net, tax))
     invoice = PricedInvoice(currency, tuple(priced))
     if invoice.gross_total <= 0:

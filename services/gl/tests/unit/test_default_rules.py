@@ -67,6 +67,9 @@ CASES = [
                                                                     dimensions=CC)]),
      [("6601", "10", "0"), ("220201", "0", "10")]),
     ("AP payment", ap.PaymentMade(**H, supplier_code="S", amount=M("113")), [("220201", "113", "0"), ("1002", "0", "113")]),
+    ("AP payment, discount", ap.PaymentMade(**H, supplier_code="S", amount=M("110.74"), applications=[
+        ap.PaymentApplication(invoice_id="I1", amount=M("110.74"), discount=M("2.26"))]),
+     [("220201", "110.74", "0"), ("220201", "2.26", "0"), ("6603", "0", "2.26"), ("1002", "0", "110.74")]),
     ("bank charge", cm.BankChargeRecorded(**H, bank_account="B1", amount=M("2.5")), [("6603", "2.5", "0"), ("1002", "0", "2.5")]),
     ("interest", cm.InterestReceived(**H, bank_account="B1", amount=M("8")), [("1002", "8", "0"), ("6603", "0", "8")]),
     ("transfer", cm.InternalTransfer(**H, from_bank_account="B1", to_bank_account="B2", amount=M("500")),

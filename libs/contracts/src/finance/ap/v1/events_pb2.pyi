@@ -42,7 +42,7 @@ class PayableLine(_message.Message):
     def __init__(self, line_no: _Optional[int] = ..., expense_category: _Optional[str] = ..., item_code: _Optional[str] = ..., item_category: _Optional[str] = ..., net: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., price_variance: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., tax_code: _Optional[str] = ..., tax: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., dimensions: _Optional[_Union[_types_pb2.Dimensions, _Mapping]] = ...) -> None: ...
 
 class InvoiceApproved(_message.Message):
-    __slots__ = ("company_id", "document_number", "occurrence_date", "invoice_id", "supplier_code", "supplier_group", "intercompany_partner", "kind", "currency", "purchase_order_ref", "lines", "net_total", "tax_total", "gross_total", "due_date")
+    __slots__ = ("company_id", "document_number", "occurrence_date", "invoice_id", "supplier_code", "supplier_group", "intercompany_partner", "kind", "currency", "purchase_order_ref", "lines", "net_total", "tax_total", "gross_total", "due_date", "supplier_invoice_number", "discount_date")
     COMPANY_ID_FIELD_NUMBER: _ClassVar[int]
     DOCUMENT_NUMBER_FIELD_NUMBER: _ClassVar[int]
     OCCURRENCE_DATE_FIELD_NUMBER: _ClassVar[int]
@@ -58,6 +58,8 @@ class InvoiceApproved(_message.Message):
     TAX_TOTAL_FIELD_NUMBER: _ClassVar[int]
     GROSS_TOTAL_FIELD_NUMBER: _ClassVar[int]
     DUE_DATE_FIELD_NUMBER: _ClassVar[int]
+    SUPPLIER_INVOICE_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    DISCOUNT_DATE_FIELD_NUMBER: _ClassVar[int]
     company_id: str
     document_number: str
     occurrence_date: _types_pb2.Date
@@ -73,7 +75,9 @@ class InvoiceApproved(_message.Message):
     tax_total: _types_pb2.Money
     gross_total: _types_pb2.Money
     due_date: _types_pb2.Date
-    def __init__(self, company_id: _Optional[str] = ..., document_number: _Optional[str] = ..., occurrence_date: _Optional[_Union[_types_pb2.Date, _Mapping]] = ..., invoice_id: _Optional[str] = ..., supplier_code: _Optional[str] = ..., supplier_group: _Optional[str] = ..., intercompany_partner: _Optional[str] = ..., kind: _Optional[_Union[InvoiceKind, str]] = ..., currency: _Optional[str] = ..., purchase_order_ref: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[PayableLine, _Mapping]]] = ..., net_total: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., tax_total: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., gross_total: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., due_date: _Optional[_Union[_types_pb2.Date, _Mapping]] = ...) -> None: ...
+    supplier_invoice_number: str
+    discount_date: _types_pb2.Date
+    def __init__(self, company_id: _Optional[str] = ..., document_number: _Optional[str] = ..., occurrence_date: _Optional[_Union[_types_pb2.Date, _Mapping]] = ..., invoice_id: _Optional[str] = ..., supplier_code: _Optional[str] = ..., supplier_group: _Optional[str] = ..., intercompany_partner: _Optional[str] = ..., kind: _Optional[_Union[InvoiceKind, str]] = ..., currency: _Optional[str] = ..., purchase_order_ref: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[PayableLine, _Mapping]]] = ..., net_total: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., tax_total: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., gross_total: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., due_date: _Optional[_Union[_types_pb2.Date, _Mapping]] = ..., supplier_invoice_number: _Optional[str] = ..., discount_date: _Optional[_Union[_types_pb2.Date, _Mapping]] = ...) -> None: ...
 
 class PaymentApplication(_message.Message):
     __slots__ = ("invoice_id", "amount", "discount")

@@ -25,25 +25,25 @@ _sym_db = _symbol_database.Default()
 from finance.common.v1 import types_pb2 as finance_dot_common_dot_v1_dot_types__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&finance/budget/v1/budget_service.proto\x12\x11\x66inance.budget.v1\x1a\x1d\x66inance/common/v1/types.proto\"\x8c\x01\n\x12\x43heckBudgetRequest\x12\x12\n\ncompany_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ost_centre\x18\x02 \x01(\t\x12\x13\n\x0b\x62udget_item\x18\x03 \x01(\t\x12\x0e\n\x06period\x18\x04 \x01(\t\x12(\n\x06\x61mount\x18\x05 \x01(\x0b\x32\x18.finance.common.v1.Money\"\x97\x01\n\x14ReserveBudgetRequest\x12\x34\n\x05\x63heck\x18\x01 \x01(\x0b\x32%.finance.budget.v1.CheckBudgetRequest\x12\x14\n\x0c\x64ocument_ref\x18\x02 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x03 \x01(\t\x12\x1a\n\x12\x65xpires_in_seconds\x18\x04 \x01(\x03\"i\n\x13\x43ommitBudgetRequest\x12\x12\n\ncompany_id\x18\x01 \x01(\t\x12\x14\n\x0c\x64ocument_ref\x18\x02 \x01(\t\x12(\n\x06\x61mount\x18\x03 \x01(\x0b\x32\x18.finance.common.v1.Money\"@\n\x14ReleaseBudgetRequest\x12\x12\n\ncompany_id\x18\x01 \x01(\t\x12\x14\n\x0c\x64ocument_ref\x18\x02 \x01(\t\"\xa7\x02\n\x0e\x42udgetDecision\x12\x0f\n\x07\x61llowed\x18\x01 \x01(\x08\x12(\n\x06\x62udget\x18\x02 \x01(\x0b\x32\x18.finance.common.v1.Money\x12*\n\x08\x63onsumed\x18\x03 \x01(\x0b\x32\x18.finance.common.v1.Money\x12*\n\x08reserved\x18\x04 \x01(\x0b\x32\x18.finance.common.v1.Money\x12+\n\tavailable\x18\x05 \x01(\x0b\x32\x18.finance.common.v1.Money\x12\x34\n\x0c\x63ontrol_mode\x18\x06 \x01(\x0e\x32\x1e.finance.budget.v1.ControlMode\x12\x0e\n\x06reason\x18\x07 \x01(\t\x12\x0f\n\x07warning\x18\x08 \x01(\x08*q\n\x0b\x43ontrolMode\x12\x1c\n\x18\x43ONTROL_MODE_UNSPECIFIED\x10\x00\x12\x16\n\x12\x43ONTROL_MODE_BLOCK\x10\x01\x12\x15\n\x11\x43ONTROL_MODE_WARN\x10\x02\x12\x15\n\x11\x43ONTROL_MODE_NONE\x10\x03\x32\xeb\x02\n\rBudgetService\x12W\n\x0b\x43heckBudget\x12%.finance.budget.v1.CheckBudgetRequest\x1a!.finance.budget.v1.BudgetDecision\x12U\n\x07Reserve\x12\'.finance.budget.v1.ReserveBudgetRequest\x1a!.finance.budget.v1.BudgetDecision\x12S\n\x06\x43ommit\x12&.finance.budget.v1.CommitBudgetRequest\x1a!.finance.budget.v1.BudgetDecision\x12U\n\x07Release\x12\'.finance.budget.v1.ReleaseBudgetRequest\x1a!.finance.budget.v1.BudgetDecisionb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&finance/budget/v1/budget_service.proto\x12\x11\x66inance.budget.v1\x1a\x1d\x66inance/common/v1/types.proto\"\x8c\x01\n\x12\x43heckBudgetRequest\x12\x12\n\ncompany_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ost_centre\x18\x02 \x01(\t\x12\x13\n\x0b\x62udget_item\x18\x03 \x01(\t\x12\x0e\n\x06period\x18\x04 \x01(\t\x12(\n\x06\x61mount\x18\x05 \x01(\x0b\x32\x18.finance.common.v1.Money\"\x97\x01\n\x14ReserveBudgetRequest\x12\x34\n\x05\x63heck\x18\x01 \x01(\x0b\x32%.finance.budget.v1.CheckBudgetRequest\x12\x14\n\x0c\x64ocument_ref\x18\x02 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x03 \x01(\t\x12\x1a\n\x12\x65xpires_in_seconds\x18\x04 \x01(\x03\"~\n\x13\x43ommitBudgetRequest\x12\x12\n\ncompany_id\x18\x01 \x01(\t\x12\x14\n\x0c\x64ocument_ref\x18\x02 \x01(\t\x12(\n\x06\x61mount\x18\x03 \x01(\x0b\x32\x18.finance.common.v1.Money\x12\x13\n\x0binvoice_ref\x18\x04 \x01(\t\"@\n\x14ReleaseBudgetRequest\x12\x12\n\ncompany_id\x18\x01 \x01(\t\x12\x14\n\x0c\x64ocument_ref\x18\x02 \x01(\t\"\xec\x02\n\x0e\x42udgetDecision\x12\x0f\n\x07\x61llowed\x18\x01 \x01(\x08\x12(\n\x06\x62udget\x18\x02 \x01(\x0b\x32\x18.finance.common.v1.Money\x12*\n\x08\x63onsumed\x18\x03 \x01(\x0b\x32\x18.finance.common.v1.Money\x12*\n\x08reserved\x18\x04 \x01(\x0b\x32\x18.finance.common.v1.Money\x12+\n\tavailable\x18\x05 \x01(\x0b\x32\x18.finance.common.v1.Money\x12\x34\n\x0c\x63ontrol_mode\x18\x06 \x01(\x0e\x32\x1e.finance.budget.v1.ControlMode\x12\x0e\n\x06reason\x18\x07 \x01(\t\x12\x0f\n\x07warning\x18\x08 \x01(\x08\x12\x16\n\x0e\x62udget_line_id\x18\t \x01(\t\x12+\n\trequested\x18\n \x01(\x0b\x32\x18.finance.common.v1.Money*q\n\x0b\x43ontrolMode\x12\x1c\n\x18\x43ONTROL_MODE_UNSPECIFIED\x10\x00\x12\x16\n\x12\x43ONTROL_MODE_BLOCK\x10\x01\x12\x15\n\x11\x43ONTROL_MODE_WARN\x10\x02\x12\x15\n\x11\x43ONTROL_MODE_NONE\x10\x03\x32\xeb\x02\n\rBudgetService\x12W\n\x0b\x43heckBudget\x12%.finance.budget.v1.CheckBudgetRequest\x1a!.finance.budget.v1.BudgetDecision\x12U\n\x07Reserve\x12\'.finance.budget.v1.ReserveBudgetRequest\x1a!.finance.budget.v1.BudgetDecision\x12S\n\x06\x43ommit\x12&.finance.budget.v1.CommitBudgetRequest\x1a!.finance.budget.v1.BudgetDecision\x12U\n\x07Release\x12\'.finance.budget.v1.ReleaseBudgetRequest\x1a!.finance.budget.v1.BudgetDecisionb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'finance.budget.v1.budget_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CONTROLMODE']._serialized_start=860
-  _globals['_CONTROLMODE']._serialized_end=973
+  _globals['_CONTROLMODE']._serialized_start=950
+  _globals['_CONTROLMODE']._serialized_end=1063
   _globals['_CHECKBUDGETREQUEST']._serialized_start=93
   _globals['_CHECKBUDGETREQUEST']._serialized_end=233
   _globals['_RESERVEBUDGETREQUEST']._serialized_start=236
   _globals['_RESERVEBUDGETREQUEST']._serialized_end=387
   _globals['_COMMITBUDGETREQUEST']._serialized_start=389
-  _globals['_COMMITBUDGETREQUEST']._serialized_end=494
-  _globals['_RELEASEBUDGETREQUEST']._serialized_start=496
-  _globals['_RELEASEBUDGETREQUEST']._serialized_end=560
-  _globals['_BUDGETDECISION']._serialized_start=563
-  _globals['_BUDGETDECISION']._serialized_end=858
-  _globals['_BUDGETSERVICE']._serialized_start=976
-  _globals['_BUDGETSERVICE']._serialized_end=1339
+  _globals['_COMMITBUDGETREQUEST']._serialized_end=515
+  _globals['_RELEASEBUDGETREQUEST']._serialized_start=517
+  _globals['_RELEASEBUDGETREQUEST']._serialized_end=581
+  _globals['_BUDGETDECISION']._serialized_start=584
+  _globals['_BUDGETDECISION']._serialized_end=948
+  _globals['_BUDGETSERVICE']._serialized_start=1066
+  _globals['_BUDGETSERVICE']._serialized_end=1429
 # @@protoc_insertion_point(module_scope)

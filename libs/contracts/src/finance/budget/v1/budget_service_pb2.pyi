@@ -45,14 +45,16 @@ class ReserveBudgetRequest(_message.Message):
     def __init__(self, check: _Optional[_Union[CheckBudgetRequest, _Mapping]] = ..., document_ref: _Optional[str] = ..., idempotency_key: _Optional[str] = ..., expires_in_seconds: _Optional[int] = ...) -> None: ...
 
 class CommitBudgetRequest(_message.Message):
-    __slots__ = ("company_id", "document_ref", "amount")
+    __slots__ = ("company_id", "document_ref", "amount", "invoice_ref")
     COMPANY_ID_FIELD_NUMBER: _ClassVar[int]
     DOCUMENT_REF_FIELD_NUMBER: _ClassVar[int]
     AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    INVOICE_REF_FIELD_NUMBER: _ClassVar[int]
     company_id: str
     document_ref: str
     amount: _types_pb2.Money
-    def __init__(self, company_id: _Optional[str] = ..., document_ref: _Optional[str] = ..., amount: _Optional[_Union[_types_pb2.Money, _Mapping]] = ...) -> None: ...
+    invoice_ref: str
+    def __init__(self, company_id: _Optional[str] = ..., document_ref: _Optional[str] = ..., amount: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., invoice_ref: _Optional[str] = ...) -> None: ...
 
 class ReleaseBudgetRequest(_message.Message):
     __slots__ = ("company_id", "document_ref")
@@ -63,7 +65,7 @@ class ReleaseBudgetRequest(_message.Message):
     def __init__(self, company_id: _Optional[str] = ..., document_ref: _Optional[str] = ...) -> None: ...
 
 class BudgetDecision(_message.Message):
-    __slots__ = ("allowed", "budget", "consumed", "reserved", "available", "control_mode", "reason", "warning")
+    __slots__ = ("allowed", "budget", "consumed", "reserved", "available", "control_mode", "reason", "warning", "budget_line_id", "requested")
     ALLOWED_FIELD_NUMBER: _ClassVar[int]
     BUDGET_FIELD_NUMBER: _ClassVar[int]
     CONSUMED_FIELD_NUMBER: _ClassVar[int]
@@ -72,6 +74,8 @@ class BudgetDecision(_message.Message):
     CONTROL_MODE_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
     WARNING_FIELD_NUMBER: _ClassVar[int]
+    BUDGET_LINE_ID_FIELD_NUMBER: _ClassVar[int]
+    REQUESTED_FIELD_NUMBER: _ClassVar[int]
     allowed: bool
     budget: _types_pb2.Money
     consumed: _types_pb2.Money
@@ -80,4 +84,6 @@ class BudgetDecision(_message.Message):
     control_mode: ControlMode
     reason: str
     warning: bool
-    def __init__(self, allowed: _Optional[bool] = ..., budget: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., consumed: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., reserved: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., available: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., control_mode: _Optional[_Union[ControlMode, str]] = ..., reason: _Optional[str] = ..., warning: _Optional[bool] = ...) -> None: ...
+    budget_line_id: str
+    requested: _types_pb2.Money
+    def __init__(self, allowed: _Optional[bool] = ..., budget: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., consumed: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., reserved: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., available: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., control_mode: _Optional[_Union[ControlMode, str]] = ..., reason: _Optional[str] = ..., warning: _Optional[bool] = ..., budget_line_id: _Optional[str] = ..., requested: _Optional[_Union[_types_pb2.Money, _Mapping]] = ...) -> None: ...

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from finance.common.v1 import types_pb2 as finance_dot_common_dot_v1_dot_types__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1e\x66inance/budget/v1/events.proto\x12\x11\x66inance.budget.v1\x1a\x1d\x66inance/common/v1/types.proto\"\x9f\x03\n\x16\x42udgetThresholdReached\x12\x12\n\ncompany_id\x18\x01 \x01(\t\x12\x17\n\x0f\x64ocument_number\x18\x02 \x01(\t\x12\x30\n\x0foccurrence_date\x18\x03 \x01(\x0b\x32\x17.finance.common.v1.Date\x12\x16\n\x0e\x62udget_line_id\x18\x04 \x01(\t\x12\x13\n\x0b\x63ost_centre\x18\x05 \x01(\t\x12\x13\n\x0b\x62udget_item\x18\x06 \x01(\t\x12\x0e\n\x06period\x18\x07 \x01(\t\x12\x19\n\x11threshold_percent\x18\x08 \x01(\x05\x12(\n\x06\x62udget\x18\t \x01(\x0b\x32\x18.finance.common.v1.Money\x12*\n\x08\x63onsumed\x18\n \x01(\x0b\x32\x18.finance.common.v1.Money\x12+\n\tcommitted\x18\x0b \x01(\x0b\x32\x18.finance.common.v1.Money:6\xca\xf3\x18\x32\n\x18\x66inance.budget.events.v1\x12\x0e\x62udget_line_id\x1a\x06\x62udgetb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1e\x66inance/budget/v1/events.proto\x12\x11\x66inance.budget.v1\x1a\x1d\x66inance/common/v1/types.proto\"\x9f\x03\n\x16\x42udgetThresholdReached\x12\x12\n\ncompany_id\x18\x01 \x01(\t\x12\x17\n\x0f\x64ocument_number\x18\x02 \x01(\t\x12\x30\n\x0foccurrence_date\x18\x03 \x01(\x0b\x32\x17.finance.common.v1.Date\x12\x16\n\x0e\x62udget_line_id\x18\x04 \x01(\t\x12\x13\n\x0b\x63ost_centre\x18\x05 \x01(\t\x12\x13\n\x0b\x62udget_item\x18\x06 \x01(\t\x12\x0e\n\x06period\x18\x07 \x01(\t\x12\x19\n\x11threshold_percent\x18\x08 \x01(\x05\x12(\n\x06\x62udget\x18\t \x01(\x0b\x32\x18.finance.common.v1.Money\x12*\n\x08\x63onsumed\x18\n \x01(\x0b\x32\x18.finance.common.v1.Money\x12+\n\tcommitted\x18\x0b \x01(\x0b\x32\x18.finance.common.v1.Money:6\xca\xf3\x18\x32\n\x18\x66inance.budget.events.v1\x12\x0e\x62udget_line_id\x1a\x06\x62udget\"\xe8\x02\n\x13\x42udgetWarningRaised\x12\x12\n\ncompany_id\x18\x01 \x01(\t\x12\x17\n\x0f\x64ocument_number\x18\x02 \x01(\t\x12\x30\n\x0foccurrence_date\x18\x03 \x01(\x0b\x32\x17.finance.common.v1.Date\x12\x16\n\x0e\x62udget_line_id\x18\x04 \x01(\t\x12\x13\n\x0b\x63ost_centre\x18\x05 \x01(\t\x12\x13\n\x0b\x62udget_item\x18\x06 \x01(\t\x12\x0e\n\x06period\x18\x07 \x01(\t\x12+\n\trequested\x18\x08 \x01(\x0b\x32\x18.finance.common.v1.Money\x12+\n\tavailable\x18\t \x01(\x0b\x32\x18.finance.common.v1.Money\x12\x0e\n\x06reason\x18\n \x01(\t:6\xca\xf3\x18\x32\n\x18\x66inance.budget.events.v1\x12\x0e\x62udget_line_id\x1a\x06\x62udgetb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,6 +34,10 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_BUDGETTHRESHOLDREACHED']._loaded_options = None
   _globals['_BUDGETTHRESHOLDREACHED']._serialized_options = b'\312\363\0302\n\030finance.budget.events.v1\022\016budget_line_id\032\006budget'
+  _globals['_BUDGETWARNINGRAISED']._loaded_options = None
+  _globals['_BUDGETWARNINGRAISED']._serialized_options = b'\312\363\0302\n\030finance.budget.events.v1\022\016budget_line_id\032\006budget'
   _globals['_BUDGETTHRESHOLDREACHED']._serialized_start=85
   _globals['_BUDGETTHRESHOLDREACHED']._serialized_end=500
+  _globals['_BUDGETWARNINGRAISED']._serialized_start=503
+  _globals['_BUDGETWARNINGRAISED']._serialized_end=863
 # @@protoc_insertion_point(module_scope)

@@ -1,0 +1,107 @@
+"""finance.budget.v1.BudgetService over grpc.aio (port 50056).
+
+Callers set a deadline on every call and decide what a timeout means; AP treats "no answer"
+as "not approved" (fail closed): a requisition is never raised past an unanswered check."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import grpc
+from finance.budget.v1 import budget_service_pb2 as pb
+from finance.budget.v1 import budget_service_pb2_grpc as pb_grpc
+from fincore import money
+from fincore.auth import Authenticator
+from fincore.db import Database
+from fincore.grpc_server import authorize
+
+from budget.domain.control import Decision
+from budget.service.control import BudgetError, check_budget, commit, release, reserve
+
+MODES = {"block": pb.CONTROL_MODE_BLOCK, "warn": pb.CONTROL_MODE_WARN, "none": pb.CONTROL_MODE_NONE}
+
+
+def decision_pb(d: Decision, currency: str = "") -> pb.BudgetDecision:
+    f = d.figures
+    cur = f.currency if f else currency
+    if not cur:
+        return pb.BudgetDecision(allowed=d.allowed, reason=d.reason, warning=d.warning)
+    m = lambda v: money.to_proto(money.quantize(v, cur), cur)  # noqa: E731
+    out = pb.BudgetDecision(allowed=d.allowed, reason=d.reason, warning=d.warning, requested=m(d.requested))
+    if f:
+        out.budget.CopyFrom(m(f.budget))
+        out.consumed.CopyFrom(m(f.consumed))
+        out.reserved.CopyFrom(m(f.reserved))
+        out.available.CopyFrom(m(f.available))
+        out.control_mode = MODES.get(f.control_mode, pb.CONTROL_MODE_UNSPECIFIED)
+        out.budget_line_id = f.line_id
+    return out
+
+
+class BudgetService(pb_grpc.BudgetServiceServicer):
+    def __init__(self, db: Database, auth: Authenticator, ttl_s: int) -> None:
+        self.db, self.auth, self.ttl_s = db, auth, ttl_s
+
+    async def _amount(self, m, context) -> Decimal:
+        try:
+            amount = money.from_proto(m)
+            money.minor_units(m.currency_code)
+        except money.MoneyError as exc:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"amount: {exc}")
+        if amount <= 0:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "amount must be positive")
+        return amount
+
+    async def _check_args(self, c, context) -> Decimal:
+        if len(c.period) != 7 or c.period[4] != "-":
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "period is YYYY-MM")
+        return await self._amount(c.amount, context)
+
+    async def CheckBudget(self, request, context):  # noqa: N802 - gRPC method name
+        await authorize(context, self.auth, "budget:read", request.company_id)
+        amount = await self._check_args(request, context)
+        async with self.db.engine.connect() as conn:
+            d = await check_budget(conn, request.company_id, request.cost_centre, request.budget_item,
+                                   request.period, amount)
+        return decision_pb(d, request.amount.currency_code)
+
+    async def Reserve(self, request, context):  # noqa: N802
+        c = request.check
+        await authorize(context, self.auth, "budget:write", c.company_id)
+        amount = await self._check_args(c, context)
+        ref = request.document_ref or request.idempotency_key
+        if not ref:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "document_ref (or idempotency_key) is required")
+        ttl = dt.timedelta(seconds=request.expires_in_seconds or self.ttl_s)
+        try:
+            async with self.db.transaction() as s:
+                d = await reserve(s, c.company_id, c.cost_centre, c.budget_item, c.period, amount, ref, ttl=ttl)
+        except BudgetError as exc:
+            await context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(exc))
+        return decision_pb(d, c.amount.currency_code)
+
+    async def Commit(self, request, context):  # noqa: N802
+        await authorize(context, self.auth, "budget:write", request.company_id)
+        amount = await self._amount(request.amount, context)
+        try:
+            async with self.db.transaction() as s:
+                d = await commit(s, request.company_id, request.document_ref, amount, request.invoice_ref)
+        except BudgetError as exc:
+            await context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(exc))
+        return decision_pb(d, request.amount.currency_code)
+
+    async def Release(self, request, context):  # noqa: N802
+        await authorize(context, self.auth, "budget:write", request.company_id)
+        async with self.db.transaction() as s:
+            d = await release(s, request.company_id, request.document_ref)
+        return decision_pb(d)
+
+
+def register(settings, db: Database):
+    def add(server: grpc.aio.Server) -> list[str]:
+        pb_grpc.add_BudgetServiceServicer_to_server(
+            BudgetService(db, Authenticator(settings), settings.reservation_ttl_s), server)
+        return [pb.DESCRIPTOR.services_by_name["BudgetService"].full_name]
+
+    return add

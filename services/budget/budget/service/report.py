@@ -1,0 +1,73 @@
+"""Budget vs actual vs committed, grouped by any of the budget's dimensions."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import sqlalchemy as sa
+from fincore.tables import utcnow
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from budget.adapters.tables import Actual, BudgetLine, Commitment, Reservation
+
+GROUPS = ("cost_centre", "budget_item", "period")
+ZERO = Decimal(0)
+
+
+def _q(v: Decimal) -> str:
+    return str(Decimal(v).quantize(Decimal("0.01")))
+
+
+async def budget_report(session: AsyncSession, company: str, *, period_from: str = "", period_to: str = "",
+                        cost_centre: str = "", budget_item: str = "", group_by: tuple[str, ...] = GROUPS) -> dict:
+    t = BudgetLine.__table__
+    actual = sa.select(Actual.line_id, sa.func.sum(Actual.amount).label("v")).group_by(Actual.line_id).subquery()
+    committed = sa.select(Commitment.line_id, sa.func.sum(Commitment.amount - Commitment.actualised).label("v")) \
+        .group_by(Commitment.line_id).subquery()
+    reserved = sa.select(Reservation.line_id, sa.func.sum(Reservation.amount).label("v")).where(
+        Reservation.status == "reserved", Reservation.expires_at > utcnow()).group_by(Reservation.line_id).subquery()
+    q = sa.select(t.c.cost_centre, t.c.budget_item, t.c.period, t.c.currency, t.c.amount, t.c.control_mode,
+                  t.c.version_code, sa.func.coalesce(actual.c.v, 0), sa.func.coalesce(committed.c.v, 0),
+                  sa.func.coalesce(reserved.c.v, 0)) \
+        .outerjoin(actual, actual.c.line_id == t.c.id).outerjoin(committed, committed.c.line_id == t.c.id) \
+        .outerjoin(reserved, reserved.c.line_id == t.c.id).where(t.c.company_id == company) \
+        .order_by(t.c.cost_centre, t.c.budget_item, t.c.period)
+    if period_from:
+        q = q.where(t.c.period >= period_from)
+    if period_to:
+        q = q.where(t.c.period <= period_to)
+    if cost_centre:
+        q = q.where(t.c.cost_centre == cost_centre)
+    if budget_item:
+        q = q.where(t.c.budget_item == budget_item)
+    groups: dict[tuple, dict] = {}
+    currencies = set()
+    for cc, item, period, cur, amount, mode, version, a, c, r in (await session.execute(q)).all():
+        currencies.add(cur)
+        key = tuple({"cost_centre": cc, "budget_item": item, "period": period}[g] for g in group_by)
+        g = groups.setdefault(key, {"budget": ZERO, "actual": ZERO, "committed": ZERO, "reserved": ZERO, "lines": 0,
+                                    "control_modes": set(), "versions": set()})
+        g["budget"] += Decimal(amount)
+        g["actual"] += Decimal(a)
+        g["committed"] += Decimal(c)
+        g["reserved"] += Decimal(r)
+        g["lines"] += 1
+        g["control_modes"].add(mode)
+        g["versions"].add(version)
+    rows, total = [], {"budget": ZERO, "actual": ZERO, "committed": ZERO, "reserved": ZERO}
+    for key, g in groups.items():
+        for k in total:
+            total[k] += g[k]
+        rows.append({**dict(zip(group_by, key, strict=True)), **_figures(g), "lines": g["lines"],
+                     "control_modes": sorted(g["control_modes"]), "versions": sorted(g["versions"])})
+    return {"company": company, "currency": ",".join(sorted(currencies)), "group_by": list(group_by), "rows": rows,
+            "total": _figures(total)}
+
+
+def _figures(g: dict) -> dict:
+    consumed = g["actual"] + g["committed"]
+    pct = (consumed * 100 / g["budget"]).quantize(Decimal("0.01")) if g["budget"] else None
+    return {"budget": _q(g["budget"]), "actual": _q(g["actual"]), "committed": _q(g["committed"]),
+            "consumed": _q(consumed), "reserved": _q(g["reserved"]),
+            "available": _q(g["budget"] - consumed - g["reserved"]), "variance": _q(g["budget"] - consumed),
+            "pct_consumed": str(pct) if pct is not None else None}
