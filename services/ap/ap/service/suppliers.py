@@ -1,0 +1,77 @@
+"""Suppliers (published as SupplierUpserted) and the company's paying bank accounts; bank
+details are validated (IBAN checksum and country format, BIC) with schwifty."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from finance.ap.v1 import events_pb2 as ap_events
+from fincore import dates, money
+from fincore.outbox import add_event
+from fincore.tables import utcnow
+from schwifty import BIC, IBAN
+from schwifty.exceptions import SchwiftyException
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ap.adapters.tables import BankAccount, Supplier
+from ap.domain.terms import parse_terms
+
+
+class SupplierError(ValueError):
+    pass
+
+
+def validate_bank(iban: str, bic: str) -> tuple[str, str]:
+    """(IBAN compact, BIC) validated; the BIC is checked against the IBAN's country."""
+    errors = []
+    try:
+        i = IBAN(iban)
+    except SchwiftyException as exc:
+        raise SupplierError(f"IBAN {iban!r}: {exc}") from exc
+    b = None
+    if bic:
+        try:
+            b = BIC(bic)
+        except SchwiftyException as exc:
+            errors.append(f"BIC {bic!r}: {exc}")
+        else:
+            if b.country_code != i.country_code:
+                errors.append(f"BIC {bic} is of {b.country_code}, the IBAN of {i.country_code}")
+    if errors:
+        raise SupplierError("; ".join(errors))
+    return i.compact, str(b) if b else ""
+
+
+async def upsert_supplier(session: AsyncSession, *, company_id: str, code: str, name: str, supplier_group: str,
+                          currency: str, payment_terms: str, iban: str, bic: str,
+                          intercompany_partner: str) -> Supplier:
+    money.minor_units(currency)
+    parse_terms(payment_terms)
+    iban, bic = validate_bank(iban, bic) if iban else ("", bic)
+    s = await session.get(Supplier, (company_id, code))
+    values = dict(name=name, supplier_group=supplier_group, currency=currency, payment_terms=payment_terms.upper(),
+                  iban=iban, bic=bic, intercompany_partner=intercompany_partner, updated_at=utcnow())
+    if s is None:
+        s = Supplier(company_id=company_id, code=code, **values)
+        session.add(s)
+    else:
+        for k, v in values.items():
+            setattr(s, k, v)
+    add_event(session, ap_events.SupplierUpserted(
+        company_id=company_id, document_number=code, occurrence_date=dates.to_proto(dt.date.today()),
+        supplier_code=code, name=name, supplier_group=supplier_group, currency=currency,
+        payment_terms=values["payment_terms"], iban=iban, bic=bic), source="ap")
+    return s
+
+
+async def upsert_bank_account(session: AsyncSession, *, company_id: str, code: str, name: str, iban: str, bic: str,
+                              currency: str) -> BankAccount:
+    money.minor_units(currency)
+    iban, bic = validate_bank(iban, bic)
+    b = await session.get(BankAccount, (company_id, code))
+    if b is None:
+        b = BankAccount(company_id=company_id, code=code, name=name, iban=iban, bic=bic, currency=currency)
+        session.add(b)
+    else:
+        b.name, b.iban, b.bic, b.currency = name, iban, bic, currency
+    return b
