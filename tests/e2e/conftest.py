@@ -25,6 +25,7 @@ class Suite:
         self.infra = infra
         self.log_dir = log_dir
         self.gl_port, self.ar_port, self.inv_port, self.ar_grpc_port = (free_port() for _ in range(4))
+        self.ap_port, self.budget_port, self.budget_grpc_port = (free_port() for _ in range(3))
         env = {
             **infra.env(), **otlp.env(),
             "GL_DATABASE_URL": infra.database_url("gl"), "AR_DATABASE_URL": infra.database_url("ar"),
@@ -32,6 +33,10 @@ class Suite:
             "INVENTORY_DATABASE_URL": infra.database_url("inventory"), "INVENTORY_HTTP_PORT": str(self.inv_port),
             "AR_OUTBOX_BATCH_SIZE": "50", "AR_GRPC_PORT": str(self.ar_grpc_port), "GL_CONSUMER_RETRY_BACKOFF_S": "0.05",
             "FINANCE_DATA_DIR": str(log_dir / "data"), "LOG_LEVEL": "INFO",
+            "AP_DATABASE_URL": infra.database_url("ap"), "AP_HTTP_PORT": str(self.ap_port),
+            "AP_BUDGET_GRPC_TARGET": f"127.0.0.1:{self.budget_grpc_port}",
+            "BUDGET_DATABASE_URL": infra.database_url("budget"), "BUDGET_HTTP_PORT": str(self.budget_port),
+            "BUDGET_GRPC_PORT": str(self.budget_grpc_port),
         }
         self.env = env
         mk = lambda name, module, cmd, **kw: ServiceProcess(name, module, cmd, env, log_dir, **kw)  # noqa: E731
@@ -47,8 +52,18 @@ class Suite:
         self.ar_relay = mk("ar-relay", "ar", "relay", ready_log="outbox relay publishing")
         self.ar_grpc = mk("ar-grpc", "ar", "grpc", ready_log="gRPC serving")
         self.ar_consumer = mk("ar-consume", "ar", "consume", ready_log="consumer ar-shipments reading")
+        self.ap_migrate = mk("ap-migrate", "ap", "migrate")
+        self.budget_migrate = mk("budget-migrate", "budget", "migrate")
+        self.ap_api = mk("ap-api", "ap", "api", ready_url=f"{self.ap_url}/readyz")
+        self.ap_relay = mk("ap-relay", "ap", "relay", ready_log="outbox relay publishing")
+        self.ap_consumer = mk("ap-consume", "ap", "consume", ready_log="consumer ap-receipts reading")
+        self.budget_api = mk("budget-api", "budget", "api", ready_url=f"{self.budget_url}/readyz")
+        self.budget_grpc = mk("budget-grpc", "budget", "grpc", ready_log="gRPC serving")
+        self.budget_relay = mk("budget-relay", "budget", "relay", ready_log="outbox relay publishing")
+        self.budget_consumer = mk("budget-consume", "budget", "consume", ready_log="consumer budget-actuals reading")
         self.processes = [self.gl_api, self.ar_api, self.gl_consumer, self.gl_relay, self.ar_relay, self.inv_api,
-                          self.inv_relay, self.ar_grpc, self.ar_consumer]
+                          self.inv_relay, self.ar_grpc, self.ar_consumer, self.ap_api, self.ap_relay, self.ap_consumer,
+                          self.budget_api, self.budget_grpc, self.budget_relay, self.budget_consumer]
         self.token = mint_token(ServiceSettings(), subject="e2e", scopes=ALL_SCOPES, companies=["*"])
         self.http = self.client()
 
@@ -68,10 +83,20 @@ class Suite:
     def ar_url(self) -> str:
         return f"http://127.0.0.1:{self.ar_port}"
 
+    @property
+    def ap_url(self) -> str:
+        return f"http://127.0.0.1:{self.ap_port}"
+
+    @property
+    def budget_url(self) -> str:
+        return f"http://127.0.0.1:{self.budget_port}"
+
     def start(self) -> None:
         self.gl_migrate.run_once()
         self.ar_migrate.run_once()
         self.inv_migrate.run_once()
+        self.ap_migrate.run_once()
+        self.budget_migrate.run_once()
         for p in self.processes:
             p.start()
 
@@ -84,10 +109,10 @@ class Suite:
         return "\n".join(f"--- {p.name} ---\n{p.tail(15)}" for p in self.processes)
 
     # --- client side ---------------------------------------------------------------
-    def new_company(self, prefix: str = "E2E") -> str:
+    def new_company(self, prefix: str = "E2E", currency: str = "CNY") -> str:
         cid = f"{prefix}-{uuid.uuid4().hex[:8]}"
         r = self.http.post(f"{self.gl_url}/v1/companies",
-                           json={"id": cid, "name": f"Company {cid}", "functional_currency": "CNY"})
+                           json={"id": cid, "name": f"Company {cid}", "functional_currency": currency})
         assert r.status_code == 201, r.text
         return cid
 

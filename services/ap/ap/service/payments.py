@@ -123,6 +123,7 @@ async def pain001(session: AsyncSession, run: PaymentRun) -> bytes:
     """The run as an ISO 20022 customer credit transfer initiation (pain.001.001.09), one
     transaction per supplier, validated against the XSD sepaxml ships before it is returned."""
     from sepaxml import SepaTransfer
+    from sepaxml.validation import ValidationError
 
     if run.status not in ("approved", "executed"):
         raise PaymentError(f"payment run {run.number} is {run.status}: the bank file exists once it is approved")
@@ -132,8 +133,10 @@ async def pain001(session: AsyncSession, run: PaymentRun) -> bytes:
     rows = (await session.execute(sa.select(PaymentRunItem.supplier_code, sa.func.sum(PaymentRunItem.amount),
                                             sa.func.count()).where(PaymentRunItem.run_id == run.id)
                                   .group_by(PaymentRunItem.supplier_code).order_by(PaymentRunItem.supplier_code))).all()
-    sepa = SepaTransfer({"name": bank.name[:70], "IBAN": bank.iban, "BIC": bank.bic, "batch": True,
-                         "currency": run.currency}, schema=PAIN_SCHEMA, clean=True)
+    debtor = {"name": bank.name[:70], "IBAN": bank.iban, "batch": True, "currency": run.currency}
+    if bank.bic:
+        debtor["BIC"] = bank.bic
+    sepa = SepaTransfer(debtor, schema=PAIN_SCHEMA, clean=True)
     for code, amount, n in rows:
         sup = await session.get(Supplier, (run.company_id, code))
         minor = int(money.quantize(Decimal(amount), run.currency) * 10 ** money.minor_units(run.currency))
@@ -143,7 +146,10 @@ async def pain001(session: AsyncSession, run: PaymentRun) -> bytes:
         if sup.bic:
             payment["BIC"] = sup.bic
         sepa.add_payment(payment)
-    return sepa.export(validate=True, pretty_print=True)
+    try:
+        return sepa.export(validate=True, pretty_print=True)
+    except ValidationError as exc:
+        raise PaymentError(f"the bank file does not validate against {PAIN_SCHEMA}: {exc.__cause__ or exc}") from exc
 
 
 async def ageing(session: AsyncSession, company: str, as_of: dt.date, buckets: tuple[int, ...] = (30, 60, 90)) -> dict:

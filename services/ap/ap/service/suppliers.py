@@ -39,6 +39,8 @@ def validate_bank(iban: str, bic: str) -> tuple[str, str]:
                 errors.append(f"BIC {bic} is of {b.country_code}, the IBAN of {i.country_code}")
     if errors:
         raise SupplierError("; ".join(errors))
+    if b is None:  # the bank's BIC from the national bank registry, where schwifty knows it
+        b = i.bic
     return i.compact, str(b) if b else ""
 
 

@@ -1,0 +1,328 @@
+"""Procure to pay with in-process budget control, driven as clients would: budget (HTTP +
+gRPC), AP, inventory and the GL as separate processes on the real broker and PostgreSQL.
+Every figure at the end is computed by hand in the test."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import grpc
+import pytest
+from finance.budget.v1 import budget_service_pb2 as pb
+from finance.budget.v1 import budget_service_pb2_grpc as pb_grpc
+from fincore import money
+from schwifty import IBAN
+
+pytestmark = pytest.mark.e2e
+
+D = Decimal
+PERIOD = "2026-11"
+SUPPLIER_IBAN = str(IBAN.generate("DE", bank_code="37040044", account_code="0532013000").compact)
+EMPLOYEE_IBAN = str(IBAN.generate("DE", bank_code="50010517", account_code="0648489890").compact)
+OUR_IBAN = str(IBAN.generate("DE", bank_code="10010010", account_code="0123456789").compact)
+
+
+def eventually(check, timeout: float = 90, what: str = "condition", suite=None):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} not reached after {timeout}s" + (f"\n{suite.logs()}" if suite else ""))
+        time.sleep(0.3)
+
+
+def ok(r, status=(200, 201)):
+    assert r.status_code in ((status,) if isinstance(status, int) else status), r.text
+    return r.json()
+
+
+def setup_budget(suite, company: str, items: dict[str, list[str]], lines: list[tuple]) -> None:
+    h, b = suite.http, suite.budget_url
+    for code, accounts in items.items():
+        ok(h.put(f"{b}/v1/budget-items/{code}", json={"company_id": company, "name": code, "accounts": accounts}))
+    v = ok(h.post(f"{b}/v1/budget-versions", json={"company_id": company, "code": "FY2026", "currency": "EUR"}), 201)
+    csv = "cost_centre,budget_item,period,amount,control_mode,tolerance_pct\n" + "\n".join(
+        ",".join(map(str, ln)) for ln in lines)
+    ok(h.post(f"{b}/v1/budget-versions/{v['id']}/lines.csv", content=csv, headers={"Content-Type": "text/csv"}))
+    assert ok(h.post(f"{b}/v1/budget-versions/{v['id']}/approve"))["status"] == "approved"
+
+
+def setup_ap(suite, company: str) -> None:
+    h, a = suite.http, suite.ap_url
+    ok(h.put(f"{a}/v1/suppliers/ACME", json={"company_id": company, "name": "Acme Schrauben GmbH", "currency": "EUR",
+                                             "payment_terms": "2/10 NET30", "iban": SUPPLIER_IBAN}))
+    ok(h.put(f"{a}/v1/suppliers/E-LI", json={"company_id": company, "name": "Li Wei", "currency": "EUR",
+                                             "supplier_group": "EMPLOYEE", "payment_terms": "NET7",
+                                             "iban": EMPLOYEE_IBAN}))
+    ok(h.put(f"{a}/v1/bank-accounts/MAIN", json={"company_id": company, "name": "Finance Suite Demo AG",
+                                                  "iban": OUR_IBAN, "currency": "EUR"}))
+
+
+def report(suite, company: str, **params) -> dict:
+    r = ok(suite.http.get(f"{suite.budget_url}/v1/reports/budget-vs-actual", params={"company": company, **params}))
+    return {(row["cost_centre"], row["budget_item"]): row for row in r["rows"]}
+
+
+def tb(suite, company: str) -> dict[str, Decimal]:
+    """Account -> debit-positive balance (zero balances left out)."""
+    out = {}
+    for ln in suite.trial_balance(company)["lines"]:
+        bal = D(ln["debit_balance"]) - D(ln["credit_balance"])
+        if bal:
+            out[ln["account"]] = bal
+    return out
+
+
+def budget_events(suite, company: str, ce_type: str) -> list[bytes]:
+    rows = suite.sql("budget", "SELECT payload FROM outbox WHERE ce_type = %s ORDER BY id", (ce_type,))
+    from finance.budget.v1 import events_pb2 as ev
+
+    cls = getattr(ev, ce_type.split(".")[2])
+    return [m for m in (cls.FromString(bytes(r[0])) for r in rows) if m.company_id == company]
+
+
+def test_procure_to_pay_with_budget_control_ends_in_books_that_agree(suite):
+    company = suite.new_company("P2P", currency="EUR")
+    h = suite.http
+    setup_budget(suite, company, {"MATERIALS": ["1405"]}, [("PROD", "MATERIALS", PERIOD, "5000.00", "block", "0")])
+    setup_ap(suite, company)
+    ok(h.post(f"{suite.inv_url}/v1/items", json={"company_id": company, "code": "BOLT", "name": "Bolt M8",
+                                                  "costing_method": "moving_average", "currency": "EUR"}), 201)
+    ok(h.post(f"{suite.inv_url}/v1/warehouses", json={"company_id": company, "code": "WH1", "name": "Main"}), 201)
+
+    def requisition(qty: str):
+        return h.post(f"{suite.ap_url}/v1/requisitions", json={
+            "company_id": company, "requested_by": "buyer@demo", "request_date": "2026-11-02", "currency": "EUR",
+            "lines": [{"item_code": "BOLT", "description": "Bolt M8", "quantity": qty, "unit_price": "100.00",
+                       "tax_code": "VAT13", "cost_centre": "PROD", "budget_item": "MATERIALS"}]})
+
+    # Over a BLOCK line: refused with the budget's numbers, nothing reserved.
+    refused = requisition("60")  # 6,000.00 > 5,000.00
+    assert refused.status_code == 422, refused.text
+    p = refused.json()
+    assert p["type"].endswith("/budget-refused")
+    (d,) = p["budget"]
+    assert (d["allowed"], d["budget"], d["consumed"], d["reserved"], d["available"], d["control_mode"]) == \
+        (False, "5000.00", "0.00", "0.00", "5000.00", "block")
+    assert "over budget by 1000.00" in d["reason"]
+    assert ok(h.get(f"{suite.budget_url}/v1/reservations", params={"company": company})) == []
+    # A spend with no cost centre cannot be mapped to a budget line: refused, never waved through.
+    r = h.post(f"{suite.ap_url}/v1/requisitions", json={
+        "company_id": company, "requested_by": "buyer@demo", "request_date": "2026-11-02", "currency": "EUR",
+        "lines": [{"item_code": "BOLT", "description": "Bolt", "quantity": "1", "unit_price": "1",
+                   "budget_item": "MATERIALS"}]})
+    assert r.status_code == 422 and r.json()["type"].endswith("/unmapped-spend"), r.text
+
+    # Within budget: reserved.
+    req = ok(requisition("40"), 201)  # 4,000.00
+    assert req["status"] == "approved" and req["budget"][0]["reserved"] == "4000.00"
+    assert report(suite, company)[("PROD", "MATERIALS")]["available"] == "1000.00"
+
+    po = ok(h.post(f"{suite.ap_url}/v1/purchase-orders", json={
+        "requisition_id": req["id"], "supplier_code": "ACME", "order_date": "2026-11-02"}), 201)
+    # Inventory receives the goods on the order (GoodsReceived -> GL: Dr inventory / Cr GRNI; AP: received).
+    ok(h.post(f"{suite.inv_url}/v1/receipts", json={
+        "company_id": company, "movement_date": "2026-11-05", "warehouse": "WH1", "partner": "ACME",
+        "reference": po["number"], "lines": [{"item": "BOLT", "quantity": "40", "unit_cost": "100.00"}]}), 201)
+    eventually(lambda: ok(h.get(f"{suite.ap_url}/v1/purchase-orders/{po['id']}"))["lines"][0]["received_qty"] == "40",
+               what="AP sees the receipt", suite=suite)
+
+    # Invoice at 101.00 (1 % over the order's price, tolerance 2 %): matched, the 40.00 is price variance.
+    inv = ok(h.post(f"{suite.ap_url}/v1/supplier-invoices", json={
+        "company_id": company, "kind": "stock", "supplier_code": "ACME", "supplier_invoice_number": "ACME-1001",
+        "invoice_date": "2026-11-06", "purchase_order": po["number"], "stated_gross": "4565.20",
+        "stock_lines": [{"item_code": "BOLT", "quantity": "40", "unit_price": "101.00", "tax_code": "VAT13"}]}), 201)
+    assert inv["status"] == "matched", inv["reasons"]
+    assert (inv["net_total"], inv["tax_total"], inv["gross_total"]) == ("4040.00", "525.20", "4565.20")
+    assert (inv["lines"][0]["grni_cleared"], inv["lines"][0]["price_variance"]) == ("4000.00", "40.00")
+    assert (inv["due_date"], inv["discount_date"]) == ("2026-12-06", "2026-11-16")
+    dup = h.post(f"{suite.ap_url}/v1/supplier-invoices", json={
+        "company_id": company, "kind": "stock", "supplier_code": "ACME", "supplier_invoice_number": "ACME-1001",
+        "invoice_date": "2026-11-06", "purchase_order": po["number"],
+        "stock_lines": [{"item_code": "BOLT", "quantity": "1", "unit_price": "101.00"}]})
+    assert dup.status_code == 409 and "already recorded" in dup.json()["detail"]
+    # A second invoice for goods never received, at a price far off: held with every reason.
+    held = ok(h.post(f"{suite.ap_url}/v1/supplier-invoices", json={
+        "company_id": company, "kind": "stock", "supplier_code": "ACME", "supplier_invoice_number": "ACME-1002",
+        "invoice_date": "2026-11-07", "purchase_order": po["number"],
+        "stock_lines": [{"item_code": "BOLT", "quantity": "5", "unit_price": "120.00"}]}), 201)
+    assert held["status"] == "held" and len(held["reasons"]) == 3, held["reasons"]
+    assert any("20.00%" in x for x in held["reasons"]) and any("exceeds received 40" in x for x in held["reasons"])
+    assert h.post(f"{suite.ap_url}/v1/supplier-invoices/{held['id']}/approve").status_code == 422
+    assert ok(h.post(f"{suite.ap_url}/v1/supplier-invoices/{held['id']}/reject"))["status"] == "rejected"
+
+    approved = ok(h.post(f"{suite.ap_url}/v1/supplier-invoices/{inv['id']}/approve"))
+    assert approved["status"] == "approved"
+
+    # Payment run on the last discount day: 2 % of 4,565.20 = 91.30 off, 4,473.90 paid.
+    run = ok(h.post(f"{suite.ap_url}/v1/payment-runs", json={
+        "company_id": company, "payment_date": "2026-11-16", "bank_account": "MAIN"}), 201)
+    assert [(i["invoice"], i["amount"], i["discount"]) for i in run["items"]] == \
+        [(inv["number"], "4473.90", "91.30")]
+    assert h.get(f"{suite.ap_url}/v1/payment-runs/{run['id']}/pain.001").status_code == 422  # not approved yet
+    ok(h.post(f"{suite.ap_url}/v1/payment-runs/{run['id']}/approve"))
+    xml = h.get(f"{suite.ap_url}/v1/payment-runs/{run['id']}/pain.001")
+    assert xml.status_code == 200 and xml.headers["content-type"].startswith("application/xml")
+    assert_valid_pain001(xml.content, amount="4473.90", creditor_iban=SUPPLIER_IBAN, debtor_iban=OUR_IBAN)
+    done = ok(h.post(f"{suite.ap_url}/v1/payment-runs/{run['id']}/execute"))
+    assert done["status"] == "executed" and [p["amount"] for p in done["payments"]] == ["4473.90"]
+    assert ok(h.get(f"{suite.ap_url}/v1/supplier-invoices/{inv['id']}"))["status"] == "paid"
+
+    # The books: receipt, invoice and payment journals.
+    suite.wait_journals(company, 3)
+    expected = {"1405": D("4000.00"), "1404": D("40.00"), "22210101": D("525.20"), "6603": D("-91.30"),
+                "1002": D("-4473.90")}
+    assert tb(suite, company) == expected  # GRNI (220202) and payables (220201) are zero
+    assert suite.trial_balance(company)["balanced"]
+    # AP ageing: open before the payment, nothing after.
+    before = ok(h.get(f"{suite.ap_url}/v1/ageing", params={"company": company, "as_of": "2026-11-10"}))
+    assert before["suppliers"] == [{"supplier": "ACME", "current": "4565.20", "1-30": "0.00", "31-60": "0.00",
+                                    "61-90": "0.00", "90+": "0.00", "total": "4565.20"}]
+    after = ok(h.get(f"{suite.ap_url}/v1/ageing", params={"company": company, "as_of": "2026-11-30"}))
+    assert after["suppliers"] == [] and after["total"]["total"] == "0.00"
+    # Inventory valuation equals the GL's inventory account.
+    val = ok(h.get(f"{suite.inv_url}/v1/valuation", params={"company": company, "as_of": "2026-11-30"}))
+    assert val["total_value"] == "4000.00"
+    # Budget: the invoice's 4,040.00 consumed the 4,000.00 reservation (and 40.00 more).
+    row = report(suite, company)[("PROD", "MATERIALS")]
+    assert {k: row[k] for k in ("budget", "actual", "committed", "consumed", "reserved", "available", "variance",
+                                "pct_consumed")} == {
+        "budget": "5000.00", "actual": "0.00", "committed": "4040.00", "consumed": "4040.00", "reserved": "0.00",
+        "available": "960.00", "variance": "960.00", "pct_consumed": "80.80"}
+    hits = budget_events(suite, company, "finance.budget.BudgetThresholdReached.v1")
+    assert [(e.cost_centre, e.threshold_percent) for e in hits] == [("PROD", 80)]
+
+
+def assert_valid_pain001(content: bytes, *, amount: str, creditor_iban: str, debtor_iban: str) -> None:
+    """Validated with lxml against the pain.001.001.09 XSD that sepaxml ships."""
+    import sepaxml
+    from lxml import etree
+
+    xsd = etree.XMLSchema(etree.parse(str(Path(sepaxml.__file__).parent / "schemas" / "pain.001.001.09.xsd")))
+    doc = etree.fromstring(content)
+    assert xsd.validate(doc), xsd.error_log
+    ns = {"p": "urn:iso:std:iso:20022:tech:xsd:pain.001.001.09"}
+    assert doc.findtext(".//p:GrpHdr/p:CtrlSum", namespaces=ns) == amount
+    assert doc.findtext(".//p:CdtTrfTxInf/p:Amt/p:InstdAmt", namespaces=ns) == amount
+    assert doc.findtext(".//p:CdtrAcct/p:Id/p:IBAN", namespaces=ns) == creditor_iban
+    assert doc.findtext(".//p:DbtrAcct/p:Id/p:IBAN", namespaces=ns) == debtor_iban
+
+
+def test_expense_claims_warn_and_block_and_the_budget_survives_a_restart(suite):
+    company = suite.new_company("CLAIM", currency="EUR")
+    h = suite.http
+    setup_budget(suite, company, {"TRAVEL": ["6601"], "OFFICE": ["6602"]},
+                 [("SALES", "TRAVEL", PERIOD, "1000.00", "warn", "0"),
+                  ("ADMIN", "OFFICE", PERIOD, "500.00", "block", "0")])
+    setup_ap(suite, company)
+
+    def claim(number: str, cc: str, item: str, amount: str, category: str = "SELLING"):
+        return h.post(f"{suite.ap_url}/v1/expense-claims", json={
+            "company_id": company, "employee_code": "E-LI", "claim_number": number, "claim_date": "2026-11-12",
+            "lines": [{"description": "Trip", "amount": amount, "cost_centre": cc, "budget_item": item,
+                       "expense_category": category}]})
+
+    c1 = ok(claim("C-1", "SALES", "TRAVEL", "800.00"), 201)
+    assert c1["status"] == "submitted" and c1["warnings"] == []
+    ok(h.post(f"{suite.ap_url}/v1/expense-claims/{c1['id']}/approve"))
+    suite.wait_journals(company, 1)
+    eventually(lambda: report(suite, company)[("SALES", "TRAVEL")]["actual"] == "800.00",
+               what="budget actual from the GL", suite=suite)
+
+    # The budget consumer is down while more spend is approved: it arrives as committed first.
+    suite.budget_consumer.kill()
+    c2 = ok(claim("C-2", "SALES", "TRAVEL", "300.00"), 201)  # over a WARN line by 100.00: passes with a warning
+    assert c2["warnings"] and "over budget by 100.00" in c2["warnings"][0]
+    ok(h.post(f"{suite.ap_url}/v1/expense-claims/{c2['id']}/approve"))
+    c3 = claim("C-3", "ADMIN", "OFFICE", "600.00", category="")  # over a BLOCK line: refused with the numbers
+    assert c3.status_code == 422 and c3.json()["budget"][0]["available"] == "500.00", c3.text
+    assert "over budget by 100.00" in c3.json()["detail"]
+    assert claim("C-4", "", "TRAVEL", "10.00").json()["type"].endswith("/unmapped-spend")
+    inv = ok(h.post(f"{suite.ap_url}/v1/supplier-invoices", json={
+        "company_id": company, "kind": "expense", "supplier_code": "ACME", "supplier_invoice_number": "ACME-7",
+        "invoice_date": "2026-11-13", "expense_lines": [{"description": "Printer paper", "amount": "450.00",
+                                                         "tax_code": "VAT6", "cost_centre": "ADMIN",
+                                                         "budget_item": "OFFICE"}]}), 201)
+    assert inv["status"] == "matched" and inv["gross_total"] == "477.00"
+    ok(h.post(f"{suite.ap_url}/v1/supplier-invoices/{inv['id']}/approve"))
+    suite.wait_journals(company, 3)
+    mid = report(suite, company)
+    assert (mid[("SALES", "TRAVEL")]["actual"], mid[("SALES", "TRAVEL")]["committed"],
+            mid[("SALES", "TRAVEL")]["consumed"]) == ("800.00", "300.00", "1100.00")
+    assert (mid[("ADMIN", "OFFICE")]["actual"], mid[("ADMIN", "OFFICE")]["committed"]) == ("0.00", "450.00")
+
+    # Restart the whole budget service; the consumer catches up from its committed offsets.
+    for p in (suite.budget_api, suite.budget_grpc, suite.budget_relay):
+        p.stop()
+    for p in (suite.budget_api, suite.budget_grpc, suite.budget_relay, suite.budget_consumer):
+        p.start()
+    eventually(lambda: report(suite, company)[("ADMIN", "OFFICE")]["actual"] == "450.00",
+               what="budget consumer catching up after the restart", suite=suite)
+    final = report(suite, company)
+    pick = ("budget", "actual", "committed", "consumed", "reserved", "available", "pct_consumed")
+    assert {k: final[("SALES", "TRAVEL")][k] for k in pick} == {
+        "budget": "1000.00", "actual": "1100.00", "committed": "0.00", "consumed": "1100.00", "reserved": "0.00",
+        "available": "-100.00", "pct_consumed": "110.00"}
+    assert {k: final[("ADMIN", "OFFICE")][k] for k in pick} == {
+        "budget": "500.00", "actual": "450.00", "committed": "0.00", "consumed": "450.00", "reserved": "0.00",
+        "available": "50.00", "pct_consumed": "90.00"}
+    by_cc = ok(h.get(f"{suite.budget_url}/v1/reports/budget-vs-actual",
+                     params={"company": company, "group_by": "period"}))
+    assert by_cc["rows"] == [{**by_cc["rows"][0], "period": PERIOD, "budget": "1500.00", "consumed": "1550.00"}]
+    # Events: one warning (C-2), thresholds once each even though actuals re-reached them.
+    warnings = budget_events(suite, company, "finance.budget.BudgetWarningRaised.v1")
+    assert [(w.cost_centre, money.from_proto(w.requested)) for w in warnings] == [("SALES", D("300.00"))]
+    hits = budget_events(suite, company, "finance.budget.BudgetThresholdReached.v1")
+    assert sorted((e.cost_centre, e.threshold_percent) for e in hits) == [("ADMIN", 80), ("SALES", 80), ("SALES", 100)]
+    # The ledger: expenses by cost centre against payables to the employee and the supplier.
+    assert tb(suite, company) == {"6601": D("1100.00"), "6602": D("450.00"), "22210101": D("27.00"),
+                                  "220201": D("-1577.00")}
+
+
+def test_concurrent_reservations_cannot_overspend_a_block_line(suite):
+    company = suite.new_company("BUDGRPC", currency="EUR")
+    setup_budget(suite, company, {"IT": ["6602"]}, [("IT", "IT", PERIOD, "1000.00", "block", "0")])
+    target = f"127.0.0.1:{suite.budget_grpc_port}"
+    md = (("authorization", f"Bearer {suite.token}"),)
+
+    def req(ref: str, amount: str, ttl: int = 0):
+        return pb.ReserveBudgetRequest(check=pb.CheckBudgetRequest(
+            company_id=company, cost_centre="IT", budget_item="IT", period=PERIOD,
+            amount=money.to_proto(D(amount), "EUR")), document_ref=ref, expires_in_seconds=ttl)
+
+    async def run():
+        async with grpc.aio.insecure_channel(target) as ch:
+            stub = pb_grpc.BudgetServiceStub(ch)
+            results = await asyncio.gather(*(stub.Reserve(req(f"R-{i}", "300.00"), metadata=md, timeout=10)
+                                              for i in range(8)))
+            winner = next(i for i, r in enumerate(results) if r.allowed)
+            again = await stub.Reserve(req(f"R-{winner}", "300.00"), metadata=md, timeout=10)
+            check = await stub.CheckBudget(req("x", "1.00").check, metadata=md, timeout=10)
+            # An abandoned request does not hold budget forever.
+            lapse = await stub.Reserve(req("R-LAPSE", "100.00", ttl=1), metadata=md, timeout=10)
+            await asyncio.sleep(1.5)
+            after = await stub.CheckBudget(req("x", "1.00").check, metadata=md, timeout=10)
+            unmapped = await stub.CheckBudget(pb.CheckBudgetRequest(
+                company_id=company, cost_centre="NOPE", budget_item="IT", period=PERIOD,
+                amount=money.to_proto(D(1), "EUR")), metadata=md, timeout=10)
+            with pytest.raises(grpc.aio.AioRpcError) as denied:
+                await stub.CheckBudget(req("x", "1.00").check, timeout=10)
+            return results, again, check, lapse, after, unmapped, denied.value.code()
+
+    results, again, check, lapse, after, unmapped, denied = asyncio.run(run())
+    assert sum(r.allowed for r in results) == 3  # 3 x 300 fit in 1,000; the fourth would not
+    assert all("over budget by 200.00" in r.reason for r in results if not r.allowed)
+    assert again.allowed and "already reserved" in again.reason
+    assert money.from_proto(check.reserved) == D("900.00") and money.from_proto(check.available) == D("100.00")
+    assert lapse.allowed and money.from_proto(lapse.reserved) == D("1000.00")
+    assert money.from_proto(after.reserved) == D("900.00")
+    assert not unmapped.allowed and "no approved budget" in unmapped.reason
+    assert denied == grpc.StatusCode.UNAUTHENTICATED
+    rows = suite.sql("budget", "SELECT count(*), sum(amount) FROM budget_reservation WHERE company_id = %s "
+                     "AND status = 'reserved' AND document_ref LIKE 'R-%%' AND document_ref <> 'R-LAPSE'", (company,))
+    assert rows[0][0] == 3 and rows[0][1] == D("900.0000")
