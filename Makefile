@@ -8,7 +8,7 @@ UV := .tools/bin/uv
 VENV := .venv
 BIN := $(VENV)/bin
 KAFKA_PORT ?= 9092
-SERVICES_BUILT := gl ar inventory
+SERVICES_BUILT := gl ar inventory ap budget
 
 .PHONY: help install proto proto-check lint test test-tools test-unit test-e2e run migrate bench bench-ledger bench-o2c pg-up token clean
 

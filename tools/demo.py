@@ -21,6 +21,8 @@ from fincore.settings import ServiceSettings
 GL = os.environ.get("GL_URL", "http://127.0.0.1:8001")
 AR = os.environ.get("AR_URL", "http://127.0.0.1:8002")
 INV = os.environ.get("INVENTORY_URL", "http://127.0.0.1:8004")
+AP = os.environ.get("AP_URL", "http://127.0.0.1:8003")
+BUDGET = os.environ.get("BUDGET_URL", "http://127.0.0.1:8006")
 # Purchase cost of the stocked items (the demo buys them at the start of the month).
 UNIT_COST = {"P-100": ["820.00", "860.00"], "P-200": ["51.20", "49.90"], "F-010": ["1700.00", "1760.00"]}
 ITEMS = [("P-100", "GOODS", "Industrial pump", "1280.00", "VAT13"),
@@ -57,6 +59,75 @@ def invoices(month: dt.date, n: int) -> list[dict]:
     return out
 
 
+def ok(r: httpx.Response, *codes: int) -> dict:
+    if r.status_code not in (codes or (200, 201)):
+        sys.exit(f"{r.request.method} {r.request.url} failed: {r.status_code} {r.text}")
+    return r.json()
+
+
+def procure_to_pay(c: httpx.Client, month: dt.date) -> int:
+    """Budget, a requisition -> order -> receipt -> matched invoice, an expense invoice, an
+    expense claim and a payment run. Returns the number of journals it makes."""
+    tag = f"{month:%Y%m}"
+    for code, accounts in (("MATERIALS", ["1405"]), ("OFFICE", ["6602"]), ("TRAVEL", ["6601"])):
+        ok(c.put(f"{BUDGET}/v1/budget-items/{code}", json={"company_id": "DEMO", "name": code.title(),
+                                                           "accounts": accounts}))
+    v = c.post(f"{BUDGET}/v1/budget-versions", json={"company_id": "DEMO", "code": f"B{tag}", "currency": "CNY",
+                                                      "description": "Demo budget (original)"})
+    if v.status_code == 409:
+        return 0  # loaded before
+    v = ok(v)
+    period = f"{month:%Y-%m}"
+    csv = "cost_centre,budget_item,period,amount,control_mode,tolerance_pct\n" + "\n".join([
+        f"PROD,MATERIALS,{period},20000.00,block,0", f"ADMIN,OFFICE,{period},1500.00,block,5",
+        f"SALES,TRAVEL,{period},800.00,warn,0"])
+    ok(c.post(f"{BUDGET}/v1/budget-versions/{v['id']}/lines.csv", content=csv, headers={"Content-Type": "text/csv"}))
+    ok(c.post(f"{BUDGET}/v1/budget-versions/{v['id']}/approve"))
+    for code, name, group, terms in (("S-VALVE", "Valve Works Co.", "", "NET30"),
+                                     ("S-PAPER", "Office Supply Co.", "", "2/10 NET30"),
+                                     ("E-ZHANG", "Zhang San", "EMPLOYEE", "NET7")):
+        ok(c.put(f"{AP}/v1/suppliers/{code}", json={"company_id": "DEMO", "name": name, "supplier_group": group,
+                                                    "currency": "CNY", "payment_terms": terms}))
+    ok(c.put(f"{AP}/v1/bank-accounts/BANK-1", json={"company_id": "DEMO", "name": "Demo Trading Co., Ltd.",
+                                                     "currency": "CNY"}))
+    day = lambda d: month.replace(day=d).isoformat()  # noqa: E731
+    req = ok(c.post(f"{AP}/v1/requisitions", headers={"Idempotency-Key": f"demo-{tag}-pr1"}, json={
+        "company_id": "DEMO", "requested_by": "buyer@demo", "request_date": day(3), "currency": "CNY",
+        "lines": [{"item_code": "P-200", "description": "Valve kit", "quantity": "150", "unit_price": "50.00",
+                   "cost_centre": "PROD", "budget_item": "MATERIALS"}]}))
+    po = ok(c.post(f"{AP}/v1/purchase-orders", json={"requisition_id": req["id"], "supplier_code": "S-VALVE",
+                                                      "order_date": day(3)}))
+    ok(c.post(f"{INV}/v1/receipts", headers={"Idempotency-Key": f"demo-{tag}-gr-po"}, json={
+        "company_id": "DEMO", "movement_date": day(4), "warehouse": "WH-SH", "partner": "S-VALVE",
+        "reference": po["number"], "lines": [{"item": "P-200", "quantity": "150", "unit_cost": "50.00"}]}))
+    deadline = time.monotonic() + 60
+    while ok(c.get(f"{AP}/v1/purchase-orders/{po['id']}"))["lines"][0]["received_qty"] != "150":
+        if time.monotonic() > deadline:
+            sys.exit("AP did not see the goods receipt within 60 s")
+        time.sleep(0.3)
+    inv = ok(c.post(f"{AP}/v1/supplier-invoices", json={
+        "company_id": "DEMO", "kind": "stock", "supplier_code": "S-VALVE", "supplier_invoice_number": f"VW-{tag}-1",
+        "invoice_date": day(5), "purchase_order": po["number"],
+        "stock_lines": [{"item_code": "P-200", "quantity": "150", "unit_price": "50.60", "tax_code": "VAT13"}]}))
+    ok(c.post(f"{AP}/v1/supplier-invoices/{inv['id']}/approve"))
+    paper = ok(c.post(f"{AP}/v1/supplier-invoices", json={
+        "company_id": "DEMO", "kind": "expense", "supplier_code": "S-PAPER", "supplier_invoice_number": f"OS-{tag}",
+        "invoice_date": day(6), "expense_lines": [{"description": "Printer paper and toner", "amount": "1200.00",
+                                                   "tax_code": "VAT13", "cost_centre": "ADMIN",
+                                                   "budget_item": "OFFICE"}]}))
+    ok(c.post(f"{AP}/v1/supplier-invoices/{paper['id']}/approve"))
+    claim = ok(c.post(f"{AP}/v1/expense-claims", json={
+        "company_id": "DEMO", "employee_code": "E-ZHANG", "claim_number": f"TRIP-{tag}", "claim_date": day(8),
+        "lines": [{"description": "Customer visit, Hangzhou", "amount": "960.00", "cost_centre": "SALES",
+                   "budget_item": "TRAVEL", "expense_category": "SELLING"}]}))
+    ok(c.post(f"{AP}/v1/expense-claims/{claim['id']}/approve"))
+    run = ok(c.post(f"{AP}/v1/payment-runs", json={"company_id": "DEMO", "payment_date": day(15),
+                                                    "due_by": day(15), "bank_account": "BANK-1"}))
+    ok(c.post(f"{AP}/v1/payment-runs/{run['id']}/approve"))
+    done = ok(c.post(f"{AP}/v1/payment-runs/{run['id']}/execute"))
+    return 1 + 3 + len(done["payments"])
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--invoices", type=int, default=30)
@@ -69,6 +140,8 @@ def main() -> None:
         wait_ready(c, GL)
         wait_ready(c, AR)
         wait_ready(c, INV)
+        wait_ready(c, AP)
+        wait_ready(c, BUDGET)
         r = c.post(f"{GL}/v1/companies", json={"id": "DEMO", "name": "Demo Trading Co., Ltd. (演示贸易有限公司)",
                                                "functional_currency": "CNY", "chart_template": "cas"})
         if r.status_code not in (201, 409):
@@ -97,11 +170,16 @@ def main() -> None:
                              "partner": body["customer_code"], "reference": r.json()["number"], "lines": stocked}
                        ).raise_for_status()
                 n_docs += 1
+        n_docs += procure_to_pay(c, month)
         as_of = (month + dt.timedelta(days=40)).replace(day=1) - dt.timedelta(days=1)
-        deadline = time.monotonic() + 60
+        # Wait until the ledger has at least one journal per document and has stopped growing
+        # (re-costing adds CostAdjusted journals the loader cannot count in advance).
+        deadline, seen, stable_since = time.monotonic() + 90, -1, time.monotonic()
         while True:
             tb = c.get(f"{GL}/v1/trial-balance", params={"company": "DEMO", "as_of": as_of.isoformat()}).json()
-            if tb["journals"] >= n_docs or time.monotonic() > deadline:
+            if tb["journals"] != seen:
+                seen, stable_since = tb["journals"], time.monotonic()
+            if (seen >= n_docs and time.monotonic() - stable_since > 3) or time.monotonic() > deadline:
                 break
             time.sleep(0.5)
     print(f"\nTrial balance of DEMO as of {as_of} ({tb['journals']} journals, "
@@ -120,9 +198,20 @@ def main() -> None:
     print(f"Revenue {revenue}  cost of sales {cogs}  gross margin {revenue - cogs} "
           f"({(revenue - cogs) / revenue:.1%})  net income {inc['net_income']}")
     print(f"Inventory valuation {val['total_value']} CNY (equals GL account 1405)\n")
+    with httpx.Client(headers=h, timeout=30) as c:
+        rep = c.get(f"{BUDGET}/v1/reports/budget-vs-actual", params={"company": "DEMO"}).json()
+        ageing = c.get(f"{AP}/v1/ageing", params={"company": "DEMO", "as_of": as_of.isoformat()}).json()
+    print(f"{'budget line':<28} {'budget':>10} {'actual':>10} {'committed':>10} {'reserved':>10} {'% used':>7}")
+    for row in rep["rows"]:
+        print(f"{row['cost_centre'] + '/' + row['budget_item'] + '/' + row['period']:<28} {row['budget']:>10} "
+              f"{row['actual']:>10} {row['committed']:>10} {row['reserved']:>10} {row['pct_consumed'] or '':>7}")
+    print(f"Open payables as of {as_of}: {ageing['total']['total']} CNY\n")
     print(f"GL API docs   {GL}/docs        trial balance: {GL}/v1/trial-balance?company=DEMO&as_of={as_of}")
     print(f"AR API docs   {AR}/docs        invoices:      {AR}/v1/invoices?company=DEMO")
     print(f"Inventory     {INV}/docs        valuation:     {INV}/v1/valuation?company=DEMO")
+    print(f"AP API docs   {AP}/docs        ageing:        {AP}/v1/ageing?company=DEMO&as_of={as_of}")
+    print(f"Budget        {BUDGET}/docs        report:        {BUDGET}/v1/reports/budget-vs-actual?company=DEMO")
+    print("gRPC          CreditService 127.0.0.1:50052, BudgetService 127.0.0.1:50056 (reflection on)")
     print(f"Statements    {GL}/v1/statements/income-statement?company=DEMO&from={month}&to={as_of}")
     print("Metrics       /metrics on each service; readiness /readyz")
     print(f"Dev token     export TOKEN={token}")

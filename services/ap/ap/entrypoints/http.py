@@ -69,7 +69,7 @@ class BankAccountIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     company_id: Code
     name: str = Field(min_length=1, max_length=200, description="account holder (the debtor of payment files)")
-    iban: str = Field(min_length=15, max_length=42)
+    iban: str = Field("", max_length=42, description="needed for pain.001 bank files")
     bic: str = Field("", max_length=11)
     currency: Currency
 

@@ -70,12 +70,6 @@ async def propose(session: AsyncSession, *, company: str, payment_date: dt.date,
 async def approve_run(session: AsyncSession, run: PaymentRun, approved_by: str) -> PaymentRun:
     if run.status != "proposed":
         raise PaymentError(f"payment run {run.number} is {run.status}")
-    suppliers = (await session.execute(sa.select(Supplier).join(
-        PaymentRunItem, sa.and_(PaymentRunItem.supplier_code == Supplier.code, Supplier.company_id == run.company_id))
-        .where(PaymentRunItem.run_id == run.id))).scalars().unique().all()
-    no_bank = sorted(s.code for s in suppliers if not s.iban)
-    if no_bank:
-        raise PaymentError(f"no bank details for {', '.join(no_bank)}: they cannot be paid by transfer")
     run.status, run.approved_by = "approved", approved_by
     return run
 
@@ -128,6 +122,8 @@ async def pain001(session: AsyncSession, run: PaymentRun) -> bytes:
     if run.status not in ("approved", "executed"):
         raise PaymentError(f"payment run {run.number} is {run.status}: the bank file exists once it is approved")
     bank = await session.get(BankAccount, (run.company_id, run.bank_account))
+    if not bank.iban:
+        raise PaymentError(f"bank account {bank.code} has no IBAN: pain.001 files are for IBAN accounts")
     if money.minor_units(run.currency) != 2:
         raise PaymentError(f"pain.001 files are written for currencies with cents; {run.currency} has none")
     rows = (await session.execute(sa.select(PaymentRunItem.supplier_code, sa.func.sum(PaymentRunItem.amount),
@@ -137,8 +133,12 @@ async def pain001(session: AsyncSession, run: PaymentRun) -> bytes:
     if bank.bic:
         debtor["BIC"] = bank.bic
     sepa = SepaTransfer(debtor, schema=PAIN_SCHEMA, clean=True)
+    suppliers = {code: await session.get(Supplier, (run.company_id, code)) for code, _, _ in rows}
+    no_iban = sorted(code for code, sup in suppliers.items() if not sup.iban)
+    if no_iban:
+        raise PaymentError(f"no IBAN for {', '.join(no_iban)}: they cannot be in a pain.001 file")
     for code, amount, n in rows:
-        sup = await session.get(Supplier, (run.company_id, code))
+        sup = suppliers[code]
         minor = int(money.quantize(Decimal(amount), run.currency) * 10 ** money.minor_units(run.currency))
         payment = {"name": sup.name[:70], "IBAN": sup.iban, "amount": minor, "execution_date": run.payment_date,
                    "description": f"{run.number} {code} {n} invoice(s)"[:140],

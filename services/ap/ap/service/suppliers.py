@@ -69,7 +69,7 @@ async def upsert_supplier(session: AsyncSession, *, company_id: str, code: str, 
 async def upsert_bank_account(session: AsyncSession, *, company_id: str, code: str, name: str, iban: str, bic: str,
                               currency: str) -> BankAccount:
     money.minor_units(currency)
-    iban, bic = validate_bank(iban, bic)
+    iban, bic = validate_bank(iban, bic) if iban else ("", bic)
     b = await session.get(BankAccount, (company_id, code))
     if b is None:
         b = BankAccount(company_id=company_id, code=code, name=name, iban=iban, bic=bic, currency=currency)
