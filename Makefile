@@ -10,13 +10,13 @@ BIN := $(VENV)/bin
 KAFKA_PORT ?= 9092
 SERVICES_BUILT := gl ar inventory ap budget
 
-.PHONY: help install proto proto-check lint test test-tools test-unit test-e2e run migrate bench bench-ledger bench-o2c pg-up token clean
+.PHONY: help install proto proto-check lint test test-tools test-unit test-e2e run migrate bench bench-ledger bench-o2c bench-p2p pg-up token clean
 
 help:
 	@echo "make run    - start the broker and the services on SQLite, load demo data"
 	@echo "make test   - install, start what tests need, run every test, stop it again"
 	@echo "make proto  - regenerate Python code and docs/events.md from proto/"
-	@echo "make lint | proto-check | bench | bench-ledger | bench-o2c | token | clean"
+	@echo "make lint | proto-check | bench | bench-ledger | bench-o2c | bench-p2p | token | clean"
 
 $(UV):
 	$(PY) -m venv .tools
@@ -87,6 +87,9 @@ bench-ledger: install pg-up
 
 bench-o2c: install pg-up
 	$(BIN)/python bench/credit_and_costing.py
+
+bench-p2p: install pg-up
+	$(BIN)/python bench/budget_and_match.py
 
 token: install
 	@$(BIN)/python tools/devtoken.py

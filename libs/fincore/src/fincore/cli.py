@@ -33,6 +33,17 @@ def setup_logging() -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
+def run_loop(main: Awaitable[None]) -> None:
+    """asyncio.run on uvloop (libuv's event loop: less per-wakeup cost for every database and
+    broker round trip; uvicorn picks it up by itself), the standard loop where it is absent."""
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - e.g. Windows
+        asyncio.run(main)
+    else:
+        uvloop.run(main)
+
+
 async def run_until_signalled(main: Callable[[asyncio.Event], Awaitable[None]]) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -110,7 +121,7 @@ def service_cli(
                     await db.dispose()
 
             try:
-                asyncio.run(run_until_signalled(main))
+                run_loop(run_until_signalled(main))
             finally:
                 shutdown_telemetry()
 
@@ -135,7 +146,7 @@ def service_cli(
                     await db.dispose()
 
             try:
-                asyncio.run(run_until_signalled(main))
+                run_loop(run_until_signalled(main))
             finally:
                 shutdown_telemetry()
 
@@ -158,7 +169,7 @@ def service_cli(
                     await db.dispose()
 
             try:
-                asyncio.run(run_until_signalled(main))
+                run_loop(run_until_signalled(main))
             finally:
                 shutdown_telemetry()
 

@@ -42,7 +42,7 @@ class CreditService(pb_grpc.CreditServiceServicer):
         await authorize(context, self.auth, "ar:read", request.company_id)
         amount = await self._amount(request, context)
         try:
-            async with self.db.engine.connect() as conn:
+            async with self.db.autocommit.connect() as conn:
                 return _decision(await check_credit(conn, request.company_id, request.customer_code, amount,
                                                     request.order_ref))
         except UnknownCustomer as exc:

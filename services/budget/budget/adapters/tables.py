@@ -85,6 +85,15 @@ class BudgetLine(SQLModel, table=True):
     tolerance_pct: Decimal = Field(sa_column=sa.Column(sa.Numeric(7, 3), nullable=False))
     version_id: str = Field(sa_column=_s(36))
     version_code: str = Field(sa_column=_s(40))
+    # Running totals, changed only under the line's row lock or by atomic increments, in the
+    # same transaction as the rows they sum (reservations, commitments, actuals): a check
+    # reads one row however many documents the line has. reserved_total still includes
+    # reservations that lapsed since the last sweep; readers subtract those (an index range
+    # that is empty most of the time).
+    actual_total: Decimal = Field(default=Decimal(0), sa_column=sa.Column(Amount, nullable=False, server_default="0"))
+    committed_total: Decimal = Field(default=Decimal(0),
+                                     sa_column=sa.Column(Amount, nullable=False, server_default="0"))
+    reserved_total: Decimal = Field(default=Decimal(0), sa_column=sa.Column(Amount, nullable=False, server_default="0"))
     updated_at: dt.datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
 
 
@@ -93,14 +102,14 @@ class Reservation(SQLModel, table=True):
     released or lapses (`expires_at`)."""
 
     __tablename__ = "budget_reservation"
-    __table_args__ = (sa.Index("ix_reservation_line", "line_id", "status"),)
+    __table_args__ = (sa.Index("ix_reservation_line", "line_id", "status", "expires_at"),)
 
     company_id: str = Field(sa_column=sa.Column(sa.String(40), primary_key=True))
     document_ref: str = Field(sa_column=sa.Column(sa.String(120), primary_key=True))
     line_id: str = Field(sa_column=_s(36))
     requested: Decimal = Field(sa_column=sa.Column(Amount, nullable=False))
     amount: Decimal = Field(sa_column=sa.Column(Amount, nullable=False))  # still reserved
-    status: str = Field(sa_column=_s(10))  # reserved | committed | released
+    status: str = Field(sa_column=_s(10))  # reserved | committed | released | expired
     warning: bool = Field(sa_column=sa.Column(sa.Boolean, nullable=False))
     expires_at: dt.datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
     created_at: dt.datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))

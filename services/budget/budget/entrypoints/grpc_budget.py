@@ -61,7 +61,7 @@ class BudgetService(pb_grpc.BudgetServiceServicer):
     async def CheckBudget(self, request, context):  # noqa: N802 - gRPC method name
         await authorize(context, self.auth, "budget:read", request.company_id)
         amount = await self._check_args(request, context)
-        async with self.db.engine.connect() as conn:
+        async with self.db.autocommit.connect() as conn:
             d = await check_budget(conn, request.company_id, request.cost_centre, request.budget_item,
                                    request.period, amount)
         return decision_pb(d, request.amount.currency_code)
@@ -75,8 +75,8 @@ class BudgetService(pb_grpc.BudgetServiceServicer):
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "document_ref (or idempotency_key) is required")
         ttl = dt.timedelta(seconds=request.expires_in_seconds or self.ttl_s)
         try:
-            async with self.db.transaction() as s:
-                d = await reserve(s, c.company_id, c.cost_centre, c.budget_item, c.period, amount, ref, ttl=ttl)
+            async with self.db.engine.begin() as conn:
+                d = await reserve(conn, c.company_id, c.cost_centre, c.budget_item, c.period, amount, ref, ttl=ttl)
         except BudgetError as exc:
             await context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(exc))
         return decision_pb(d, c.amount.currency_code)

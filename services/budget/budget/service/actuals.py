@@ -22,7 +22,7 @@ from fincore.events.envelope import Envelope
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from budget.adapters.tables import Actual, BudgetLine, Commitment, ItemAccount
-from budget.service.control import figures_by_id, threshold_events
+from budget.service.control import add_actual, figures_by_id, threshold_events
 
 ZERO = Decimal(0)
 
@@ -52,20 +52,26 @@ class ActualsFromLedger:
                                journal_line_no=ln.line_no, journal_number=msg.document_number,
                                source_document=msg.source_document, account_code=ln.account_code, amount=amount,
                                posted_on=dates.from_proto(msg.occurrence_date)))
+            actualised = ZERO
             if msg.source_document and amount > 0:
-                await self._actualise(session, msg.company_id, msg.source_document, line.id, amount)
+                actualised = await self._actualise(session, msg.company_id, msg.source_document, line.id, amount)
+            await add_actual(await session.connection(), line.id, amount, actualised)
             touched[line.id] = line
         await session.flush()
         for line in touched.values():
             await threshold_events(session, line, await figures_by_id(session, line.id))
 
     @staticmethod
-    async def _actualise(session: AsyncSession, company: str, invoice_ref: str, line_id: str, amount: Decimal) -> None:
+    async def _actualise(session: AsyncSession, company: str, invoice_ref: str, line_id: str,
+                         amount: Decimal) -> Decimal:
+        """Turn commitments of the invoice into actual; returns how much."""
         commitments = (await session.execute(sa.select(Commitment).where(
             Commitment.company_id == company, Commitment.invoice_ref == invoice_ref,
             Commitment.line_id == line_id).order_by(Commitment.created_at))).scalars().all()
+        done = ZERO
         for c in commitments:
-            take = min(amount, c.amount - c.actualised)
+            take = min(amount - done, c.amount - c.actualised)
             if take > 0:
                 c.actualised += take
-                amount -= take
+                done += take
+        return done

@@ -1,129 +1,208 @@
 """Check, reserve, commit and release budget (the gRPC BudgetService and AP's requests use these).
 
-A reservation or commit locks the budget line (SELECT ... FOR UPDATE on PostgreSQL) before
-it reads the line's consumption, so two concurrent requests that together exceed a BLOCK
-line cannot both pass: the second waits for the first and then sees its reservation."""
+A reservation or commit locks the budget line (SELECT ... FOR UPDATE on PostgreSQL) and reads
+its running totals in the same statement, so two concurrent requests that together exceed a
+BLOCK line cannot both pass: the second waits for the first and then sees its reservation.
+The totals are O(1) to read however many documents a line has; every change to them happens
+in the transaction that writes the reservation, commitment or actual it sums."""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 
 import sqlalchemy as sa
 from finance.budget.v1 import events_pb2 as budget_events
 from fincore import dates, money
-from fincore.outbox import add_event
-from fincore.tables import utcnow
+from fincore.db import HotStatement
+from fincore.outbox.writer import event_row
+from fincore.tables import OutboxRecord, utcnow
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from budget.adapters.tables import Actual, BudgetLine, Commitment, ItemAccount, Reservation, ThresholdHit
-from budget.domain.control import ZERO, Decision, LineFigures, decide, reached, refused
+from budget.adapters.tables import BudgetLine, Commitment, ItemAccount, Reservation, ThresholdHit
+from budget.domain.control import ZERO, Decision, LineFigures, crossed, decide, reached, refused
+
+LINES, RES = BudgetLine.__table__, Reservation.__table__
 
 
 class BudgetError(ValueError):
     """A request that cannot be answered (unknown reservation...)."""
 
 
-def _figures_statement():
-    """A line with its consumption in one statement, built once (CheckBudget is a hot path)."""
-    co, cc, item, period, now = (sa.bindparam(n) for n in ("co", "cc", "item", "period", "now"))
-    t = BudgetLine.__table__
-    actual = sa.select(sa.func.coalesce(sa.func.sum(Actual.amount), 0)).where(
-        Actual.line_id == t.c.id).scalar_subquery()
-    committed = sa.select(sa.func.coalesce(sa.func.sum(Commitment.amount - Commitment.actualised), 0)).where(
-        Commitment.line_id == t.c.id).scalar_subquery()
-    reserved = sa.select(sa.func.coalesce(sa.func.sum(Reservation.amount), 0)).where(
-        Reservation.line_id == t.c.id, Reservation.status == "reserved", Reservation.expires_at > now).scalar_subquery()
+def _statements():
+    """Built once (CheckBudget and Reserve are hot paths: building a statement per call costs
+    as much as running it): a line with its totals, what lapsed since the last sweep, whether
+    its item maps to an account, and a given document's reservation."""
+    t, r = LINES, RES
+    now, co, ref = sa.bindparam("now"), sa.bindparam("co"), sa.bindparam("ref")
+    lapsed = sa.select(sa.func.coalesce(sa.func.sum(r.c.amount), 0)).where(
+        r.c.line_id == t.c.id, r.c.status == "reserved", r.c.expires_at <= now).scalar_subquery()
     mapped = sa.select(sa.func.count()).where(
         ItemAccount.company_id == t.c.company_id, ItemAccount.budget_item == t.c.budget_item).scalar_subquery()
-    cols = (t.c.id, t.c.currency, t.c.amount, t.c.tolerance_pct, t.c.control_mode, actual, committed, reserved, mapped)
-    by_key = sa.select(*cols).where(t.c.company_id == co, t.c.cost_centre == cc, t.c.budget_item == item,
-                                    t.c.period == period)
+    mine = sa.select(sa.func.concat(r.c.status, "|", r.c.line_id, "|", r.c.requested, "|", r.c.warning)).where(
+        r.c.company_id == co, r.c.document_ref == ref).scalar_subquery()
+    cols = (t.c.id, t.c.currency, t.c.amount, t.c.tolerance_pct, t.c.control_mode, t.c.actual_total,
+            t.c.committed_total, t.c.reserved_total, lapsed, mapped, mine, t.c.version_id, t.c.cost_centre,
+            t.c.budget_item, t.c.period, t.c.company_id)
+    by_key = sa.select(*cols).where(t.c.company_id == co, t.c.cost_centre == sa.bindparam("cc"),
+                                    t.c.budget_item == sa.bindparam("item"), t.c.period == sa.bindparam("period"))
     by_id = sa.select(*cols).where(t.c.id == sa.bindparam("line_id"))
-    return by_key, by_id
+    return by_key, by_key.with_for_update(of=t), by_id, by_id.with_for_update(of=t)
 
 
-_BY_KEY, _BY_ID = _figures_statement()
+_BY_KEY, _BY_KEY_LOCKED, _BY_ID, _BY_ID_LOCKED = (HotStatement(st) for st in _statements())
+_INSERT_RESERVATION = sa.insert(RES)
+_SWEEP = sa.update(RES).where(RES.c.line_id == sa.bindparam("line_id"), RES.c.status == "reserved",
+                              RES.c.expires_at <= sa.bindparam("now")).values(status="expired", amount=0)
 
 
-def _row_figures(row) -> LineFigures:
-    return LineFigures(row[0], row[1], Decimal(row[2]), Decimal(row[3]), row[4], Decimal(row[5]), Decimal(row[6]),
-                       Decimal(row[7]))
+def _adjust(**deltas):
+    """UPDATE budget_line SET <total> = <total> + :delta ... (atomic increments)."""
+    return sa.update(LINES).where(LINES.c.id == sa.bindparam("line_id")).values(
+        **{f"{k}_total": LINES.c[f"{k}_total"] + sa.bindparam(f"d_{k}") for k in deltas})
+
+
+_ADD_RESERVED = _adjust(reserved=1)
+
+
+def _insert_and_add():
+    """PostgreSQL: the reservation and the line's new total in one statement (a CTE)."""
+    cols = ("company_id", "document_ref", "line_id", "requested", "amount", "status", "warning", "expires_at",
+            "created_at")
+    ins = sa.insert(RES).values({c: sa.bindparam(f"v_{c}") for c in cols}) \
+        .returning(RES.c.line_id, RES.c.amount).cte("ins")
+    return sa.update(LINES).where(LINES.c.id == ins.c.line_id).values(
+        reserved_total=LINES.c.reserved_total + ins.c.amount)
+
+
+_INSERT_AND_ADD = HotStatement(_insert_and_add())
+
+
+@dataclass(frozen=True)
+class LineRow:
+    """What the figures statement returns."""
+
+    figures: LineFigures
+    lapsed: Decimal
+    mapped: bool
+    mine: tuple[str, str, Decimal, bool] | None
+    version_id: str
+    cost_centre: str
+    budget_item: str
+    period: str
+    company_id: str
+
+
+def _parse(row) -> LineRow:
+    lapsed = Decimal(row[8])
+    f = LineFigures(row[0], row[1], Decimal(row[2]), Decimal(row[3]), row[4], Decimal(row[5]), Decimal(row[6]),
+                    Decimal(row[7]) - lapsed)
+    mine = None
+    if row[10]:
+        status, line_id, requested, warning = row[10].split("|")
+        mine = (status, line_id, Decimal(requested), warning.lower() in ("true", "1", "t"))
+    return LineRow(f, lapsed, bool(row[9]), mine, *row[11:16])
 
 
 async def _conn(s: AsyncSession | AsyncConnection) -> AsyncConnection:
     return await s.connection() if isinstance(s, AsyncSession) else s
 
 
+async def _read(conn: AsyncConnection, *, line_id: str | None = None, key: dict | None = None, ref: str = "",
+                lock: bool = False) -> LineRow | None:
+    """Read a line; locked, it also sweeps lapsed reservations (totals stay exact)."""
+    lock = lock and conn.dialect.name == "postgresql"
+    now = utcnow()
+    if line_id:
+        stmt, params = (_BY_ID_LOCKED if lock else _BY_ID), {"line_id": line_id, "co": "", "ref": ref, "now": now}
+    else:
+        stmt, params = (_BY_KEY_LOCKED if lock else _BY_KEY), {**key, "ref": ref, "now": now}
+    rows = await stmt.rows(conn, params)
+    if not rows:
+        return None
+    line = _parse(rows[0])
+    if line.lapsed and (lock or conn.dialect.name != "postgresql"):
+        await conn.execute(_SWEEP, {"line_id": line.figures.line_id, "now": now})
+        await conn.execute(_ADD_RESERVED, {"line_id": line.figures.line_id, "d_reserved": -line.lapsed})
+    return line
+
+
 async def figures_by_id(s: AsyncSession | AsyncConnection, line_id: str) -> LineFigures:
-    row = (await (await _conn(s)).execute(_BY_ID, {"line_id": line_id, "now": utcnow()})).one()
-    return _row_figures(row)
+    return (await _read(await _conn(s), line_id=line_id)).figures
 
 
-async def _lookup(s, company: str, cost_centre: str, item: str, period: str, amount: Decimal):
-    """(figures, None) or (None, refusal) when the spend cannot be mapped to a budget line."""
+async def _lookup(s, company: str, cost_centre: str, item: str, period: str, amount: Decimal, *,
+                  ref: str = "", lock: bool = False) -> tuple[LineRow | None, Decision | None]:
+    """(line, None) or (None, refusal) when the spend cannot be mapped to a budget line."""
     if not cost_centre:
         return None, refused("no cost centre: the spend cannot be mapped to a budget line", amount)
     if not item:
         return None, refused("no budget item: the spend cannot be mapped to a budget line", amount)
-    row = (await (await _conn(s)).execute(_BY_KEY, {"co": company, "cc": cost_centre, "item": item, "period": period,
-                                                    "now": utcnow()})).one_or_none()
-    if row is None:
+    line = await _read(await _conn(s), key={"co": company, "cc": cost_centre, "item": item, "period": period},
+                       ref=ref, lock=lock)
+    if line is None:
         return None, refused(f"no approved budget for cost centre {cost_centre}, item {item}, period {period} "
                              f"in company {company}", amount)
-    if not row[8]:
+    if not line.mapped:
         return None, refused(f"budget item {item} is mapped to no GL account, so its actuals could not be "
                              f"tracked", amount)
-    return _row_figures(row), None
+    return line, None
 
 
 async def check_budget(s: AsyncSession | AsyncConnection, company: str, cost_centre: str, item: str, period: str,
                        amount: Decimal) -> Decision:
     """Read-only; one round trip."""
-    f, refusal = await _lookup(s, company, cost_centre, item, period, amount)
-    return refusal or decide(f, amount)
-
-
-async def _lock(session: AsyncSession, line_id: str) -> None:
-    q = sa.select(BudgetLine.id).where(BudgetLine.id == line_id)
-    if session.bind.dialect.name == "postgresql":
-        q = q.with_for_update()
-    await session.execute(q)
+    line, refusal = await _lookup(s, company, cost_centre, item, period, amount)
+    return refusal or decide(line.figures, amount)
 
 
 def _after(d: Decision, f: LineFigures) -> Decision:
     return Decision(d.allowed, d.warning, d.reason, f, d.requested)
 
 
-async def reserve(session: AsyncSession, company: str, cost_centre: str, item: str, period: str, amount: Decimal,
+def _with(f: LineFigures, *, actual=ZERO, committed=ZERO, reserved=ZERO) -> LineFigures:
+    return LineFigures(f.line_id, f.currency, f.budget, f.tolerance_pct, f.control_mode, f.actual + actual,
+                       f.committed + committed, f.reserved + reserved)
+
+
+async def reserve(conn: AsyncConnection, company: str, cost_centre: str, item: str, period: str, amount: Decimal,
                   document_ref: str, *, ttl: dt.timedelta) -> Decision:
-    """Encumber `amount` for a document if it fits (or the line only warns). Idempotent by document."""
+    """Encumber `amount` for a document if it fits (or the line only warns). Idempotent by
+    document. Runs in the caller's transaction on a bare connection: the line locked with its
+    totals and this document's reservation in one statement, then the reservation and the
+    new total written (plus outbox rows when a warning or a threshold is due)."""
     if amount <= 0:
         raise BudgetError("amount must be positive")
-    f, refusal = await _lookup(session, company, cost_centre, item, period, amount)
+    line, refusal = await _lookup(conn, company, cost_centre, item, period, amount, ref=document_ref, lock=True)
     if refusal:
         return refusal
-    await _lock(session, f.line_id)
-    f = await figures_by_id(session, f.line_id)  # re-read under the lock
-    existing = await session.get(Reservation, (company, document_ref))
-    if existing is not None and existing.status in ("reserved", "committed"):
-        if existing.line_id != f.line_id:
+    f = line.figures
+    if line.mine and line.mine[0] in ("reserved", "committed"):
+        if line.mine[1] != f.line_id:
             raise BudgetError(f"document {document_ref} already holds budget on another line")
-        return Decision(True, existing.warning, f"already reserved for {document_ref}", f, existing.requested)
+        return Decision(True, line.mine[3], f"already reserved for {document_ref}", f, line.mine[2])
     d = decide(f, amount)
     if not d.allowed:
         return d
     now = utcnow()
-    if existing is None:
-        session.add(Reservation(company_id=company, document_ref=document_ref, line_id=f.line_id, requested=amount,
-                                amount=amount, status="reserved", warning=d.warning, expires_at=now + ttl,
-                                created_at=now))
-    else:  # a released reservation asked for again
-        existing.requested, existing.amount, existing.status, existing.warning = amount, amount, "reserved", d.warning
-        existing.expires_at = now + ttl
-    await session.flush()
-    after = await figures_by_id(session, f.line_id)
-    await _events(session, company, document_ref, d, f, after)
+    values = {"company_id": company, "document_ref": document_ref, "line_id": f.line_id, "requested": amount,
+              "amount": amount, "status": "reserved", "warning": d.warning, "expires_at": now + ttl,
+              "created_at": now}
+    after = _with(f, reserved=amount)
+    if line.mine:  # released or lapsed, asked for again
+        await conn.execute(sa.update(RES).where(RES.c.company_id == company, RES.c.document_ref == document_ref)
+                           .values(**values))
+        await conn.execute(_ADD_RESERVED, {"line_id": f.line_id, "d_reserved": amount})
+    elif conn.dialect.name == "postgresql":
+        await _INSERT_AND_ADD.rows(conn, {f"v_{k}": v for k, v in values.items()})
+    else:
+        await conn.execute(_INSERT_RESERVATION, values)
+        await conn.execute(_ADD_RESERVED, {"line_id": f.line_id, "d_reserved": amount})
+    events = [_warning_event(line, document_ref, d, f, after)] if d.warning else []
+    events += await _threshold_rows(conn, line, f, after)
+    if events:
+        await conn.execute(sa.insert(OutboxRecord.__table__), events)
     return _after(d, after)
 
 
@@ -136,27 +215,32 @@ async def commit(session: AsyncSession, company: str, document_ref: str, amount:
     res = await session.get(Reservation, (company, document_ref))
     if res is None:
         raise BudgetError(f"no reservation for {document_ref} in company {company}: Reserve before Commit")
-    await _lock(session, res.line_id)
+    conn = await session.connection()
+    line = await _read(conn, line_id=res.line_id, lock=True)
     await session.refresh(res)
-    f = await figures_by_id(session, res.line_id)
+    f = line.figures
     invoice_ref = invoice_ref or document_ref
     if await session.get(Commitment, (company, document_ref, invoice_ref)) is not None:
         return Decision(True, False, f"already committed for {invoice_ref}", f, amount)
-    live = res.amount if res.status == "reserved" and _aware(res.expires_at) > utcnow() else ZERO
-    extra = amount - live
+    live = res.amount if res.status == "reserved" else ZERO
     d = Decision(True, False, "within the reservation", f, amount)
-    if extra > 0:
-        d = decide(f, extra)
+    if amount > live:
+        d = decide(f, amount - live)
         if not d.allowed:
             return Decision(False, False, d.reason, f, amount)
+    left = max(ZERO, live - amount)
     session.add(Commitment(company_id=company, document_ref=document_ref, invoice_ref=invoice_ref,
                            line_id=res.line_id, amount=amount, actualised=ZERO, created_at=utcnow()))
-    res.amount = max(ZERO, live - amount)
-    if res.amount == 0:
-        res.status = "committed"
+    if res.status == "reserved":
+        res.amount, res.status = left, ("reserved" if left else "committed")
     await session.flush()
-    after = await figures_by_id(session, res.line_id)
-    await _events(session, company, invoice_ref, d, f, after)
+    await conn.execute(_adjust(reserved=1, committed=1),
+                       {"line_id": f.line_id, "d_reserved": left - live, "d_committed": amount})
+    after = _with(f, reserved=left - live, committed=amount)
+    events = [_warning_event(line, invoice_ref, d, f, after)] if d.warning else []
+    events += await _threshold_rows(conn, line, f, after)
+    if events:
+        await conn.execute(sa.insert(OutboxRecord.__table__), events)
     return _after(Decision(True, d.warning, d.reason, f, amount), after)
 
 
@@ -165,44 +249,60 @@ async def release(session: AsyncSession, company: str, document_ref: str) -> Dec
     res = await session.get(Reservation, (company, document_ref))
     if res is None:
         return refused(f"no reservation for {document_ref}")
-    await _lock(session, res.line_id)
+    conn = await session.connection()
+    line = await _read(conn, line_id=res.line_id, lock=True)
     await session.refresh(res)
     released = res.amount if res.status == "reserved" else ZERO
-    if res.status == "reserved":
+    if released:
         res.amount, res.status = ZERO, "released"
         await session.flush()
-    f = await figures_by_id(session, res.line_id)
+        await conn.execute(_ADD_RESERVED, {"line_id": res.line_id, "d_reserved": -released})
+    f = _with(line.figures, reserved=-released)
     return Decision(True, False, f"released {money.quantize(released, f.currency)}" if released
                     else f"nothing reserved for {document_ref}", f, released)
 
 
-def _aware(t: dt.datetime) -> dt.datetime:
-    return t if t.tzinfo else t.replace(tzinfo=dt.UTC)
+async def add_actual(conn: AsyncConnection, line_id: str, actual: Decimal, actualised: Decimal) -> None:
+    """A journal line charged to the budget line; `actualised` of it replaced a commitment."""
+    await conn.execute(_adjust(actual=1, committed=1),
+                       {"line_id": line_id, "d_actual": actual, "d_committed": -actualised})
 
 
-async def _events(session: AsyncSession, company: str, document: str, d: Decision, before: LineFigures,
-                  after: LineFigures) -> None:
-    line = await session.get(BudgetLine, after.line_id)
+def _warning_event(line, document: str, d: Decision, before: LineFigures, after: LineFigures) -> dict:
     m = lambda v: money.to_proto(money.quantize(v, after.currency), after.currency)  # noqa: E731
-    today = dates.to_proto(dt.date.today())
-    if d.warning:
-        add_event(session, budget_events.BudgetWarningRaised(
-            company_id=company, document_number=document, occurrence_date=today, budget_line_id=line.id,
-            cost_centre=line.cost_centre, budget_item=line.budget_item, period=line.period, requested=m(d.requested),
-            available=m(before.headroom), reason=d.reason), source="budget")
-    await threshold_events(session, line, after)
+    return event_row(budget_events.BudgetWarningRaised(
+        company_id=line.company_id, document_number=document, occurrence_date=dates.to_proto(dt.date.today()),
+        budget_line_id=after.line_id, cost_centre=line.cost_centre, budget_item=line.budget_item, period=line.period,
+        requested=m(d.requested), available=m(before.headroom), reason=d.reason), source="budget")
+
+
+async def _threshold_rows(conn: AsyncConnection, line, before: LineFigures | None, f: LineFigures) -> list[dict]:
+    """Outbox rows of BudgetThresholdReached for thresholds newly reached: once per line,
+    version and threshold (the hit is recorded; a second insert of it is skipped)."""
+    due = reached(f) if before is None else crossed(before, f)
+    rows = []
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    for t in due:
+        hit = await conn.execute(insert(ThresholdHit.__table__).values(
+            line_id=f.line_id, version_id=line.version_id, threshold=t, reached_at=utcnow())
+            .on_conflict_do_nothing().returning(ThresholdHit.__table__.c.threshold))
+        if hit.scalar() is None:
+            continue
+        m = lambda v: money.to_proto(money.quantize(v, f.currency), f.currency)  # noqa: E731
+        rows.append(event_row(budget_events.BudgetThresholdReached(
+            company_id=line.company_id, document_number=f"{line.cost_centre}/{line.budget_item}/{line.period}",
+            occurrence_date=dates.to_proto(dt.date.today()), budget_line_id=f.line_id, cost_centre=line.cost_centre,
+            budget_item=line.budget_item, period=line.period, threshold_percent=t, budget=m(f.budget),
+            consumed=m(f.consumed), committed=m(f.reserved)), source="budget"))
+    return rows
 
 
 async def threshold_events(session: AsyncSession, line: BudgetLine, f: LineFigures) -> None:
-    """BudgetThresholdReached once per line, version and threshold."""
-    for t in reached(f):
-        if await session.get(ThresholdHit, (line.id, line.version_id, t)) is not None:
-            continue
-        session.add(ThresholdHit(line_id=line.id, version_id=line.version_id, threshold=t, reached_at=utcnow()))
-        m = lambda v: money.to_proto(money.quantize(v, f.currency), f.currency)  # noqa: E731
-        add_event(session, budget_events.BudgetThresholdReached(
-            company_id=line.company_id, document_number=f"{line.cost_centre}/{line.budget_item}/{line.period}",
-            occurrence_date=dates.to_proto(dt.date.today()), budget_line_id=line.id, cost_centre=line.cost_centre,
-            budget_item=line.budget_item, period=line.period, threshold_percent=t, budget=m(f.budget),
-            consumed=m(f.consumed), committed=m(f.reserved)), source="budget")
-    await session.flush()
+    """BudgetThresholdReached for every threshold `f` has reached and not yet announced."""
+    conn = await session.connection()
+    rows = await _threshold_rows(conn, line, None, f)
+    if rows:
+        await conn.execute(sa.insert(OutboxRecord.__table__), rows)

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from fincore.tables import utcnow
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from budget.adapters.tables import Actual, BudgetLine, Commitment, Reservation
+from budget.adapters.tables import BudgetLine, Reservation
 
 GROUPS = ("cost_centre", "budget_item", "period")
 ZERO = Decimal(0)
@@ -21,17 +21,13 @@ def _q(v: Decimal) -> str:
 async def budget_report(session: AsyncSession, company: str, *, period_from: str = "", period_to: str = "",
                         cost_centre: str = "", budget_item: str = "", group_by: tuple[str, ...] = GROUPS) -> dict:
     t = BudgetLine.__table__
-    actual = sa.select(Actual.line_id, sa.func.sum(Actual.amount).label("v")).group_by(Actual.line_id).subquery()
-    committed = sa.select(Commitment.line_id, sa.func.sum(Commitment.amount - Commitment.actualised).label("v")) \
-        .group_by(Commitment.line_id).subquery()
-    reserved = sa.select(Reservation.line_id, sa.func.sum(Reservation.amount).label("v")).where(
-        Reservation.status == "reserved", Reservation.expires_at > utcnow()).group_by(Reservation.line_id).subquery()
+    # the same running totals the control decisions read, less reservations lapsed since the last sweep
+    lapsed = sa.select(sa.func.coalesce(sa.func.sum(Reservation.amount), 0)).where(
+        Reservation.line_id == t.c.id, Reservation.status == "reserved",
+        Reservation.expires_at <= utcnow()).scalar_subquery()
     q = sa.select(t.c.cost_centre, t.c.budget_item, t.c.period, t.c.currency, t.c.amount, t.c.control_mode,
-                  t.c.version_code, sa.func.coalesce(actual.c.v, 0), sa.func.coalesce(committed.c.v, 0),
-                  sa.func.coalesce(reserved.c.v, 0)) \
-        .outerjoin(actual, actual.c.line_id == t.c.id).outerjoin(committed, committed.c.line_id == t.c.id) \
-        .outerjoin(reserved, reserved.c.line_id == t.c.id).where(t.c.company_id == company) \
-        .order_by(t.c.cost_centre, t.c.budget_item, t.c.period)
+                  t.c.version_code, t.c.actual_total, t.c.committed_total, t.c.reserved_total - lapsed) \
+        .where(t.c.company_id == company).order_by(t.c.cost_centre, t.c.budget_item, t.c.period)
     if period_from:
         q = q.where(t.c.period >= period_from)
     if period_to:
