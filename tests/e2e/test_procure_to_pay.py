@@ -198,6 +198,17 @@ def test_procure_to_pay_with_budget_control_ends_in_books_that_agree(suite):
     assert [(e.cost_centre, e.threshold_percent) for e in hits] == [("PROD", 80)]
 
 
+def assert_totals_equal_rows(suite, company: str) -> None:
+    """The budget lines' running totals equal the reservations, commitments and actuals they sum."""
+    rows = suite.sql("budget", """
+        SELECT l.cost_centre, l.actual_total, l.committed_total, l.reserved_total,
+          (SELECT coalesce(sum(amount), 0) FROM budget_actual a WHERE a.line_id = l.id),
+          (SELECT coalesce(sum(amount - actualised), 0) FROM budget_commitment c WHERE c.line_id = l.id),
+          (SELECT coalesce(sum(amount), 0) FROM budget_reservation r WHERE r.line_id = l.id AND r.status = 'reserved')
+        FROM budget_line l WHERE l.company_id = %s""", (company,))
+    assert rows and all(r[1:4] == r[4:7] for r in rows), rows
+
+
 def assert_valid_pain001(content: bytes, *, amount: str, creditor_iban: str, debtor_iban: str) -> None:
     """Validated with lxml against the pain.001.001.09 XSD that sepaxml ships."""
     import sepaxml
@@ -279,6 +290,7 @@ def test_expense_claims_warn_and_block_and_the_budget_survives_a_restart(suite):
     assert [(w.cost_centre, money.from_proto(w.requested)) for w in warnings] == [("SALES", D("300.00"))]
     hits = budget_events(suite, company, "finance.budget.BudgetThresholdReached.v1")
     assert sorted((e.cost_centre, e.threshold_percent) for e in hits) == [("ADMIN", 80), ("SALES", 80), ("SALES", 100)]
+    assert_totals_equal_rows(suite, company)
     # The ledger: expenses by cost centre against payables to the employee and the supplier.
     assert tb(suite, company) == {"6601": D("1100.00"), "6602": D("450.00"), "22210101": D("27.00"),
                                   "220201": D("-1577.00")}
@@ -307,22 +319,29 @@ def test_concurrent_reservations_cannot_overspend_a_block_line(suite):
             lapse = await stub.Reserve(req("R-LAPSE", "100.00", ttl=1), metadata=md, timeout=10)
             await asyncio.sleep(1.5)
             after = await stub.CheckBudget(req("x", "1.00").check, metadata=md, timeout=10)
+            swept = await stub.Reserve(req("R-AFTER", "50.00"), metadata=md, timeout=10)  # locks: sweeps the lapsed
             unmapped = await stub.CheckBudget(pb.CheckBudgetRequest(
                 company_id=company, cost_centre="NOPE", budget_item="IT", period=PERIOD,
                 amount=money.to_proto(D(1), "EUR")), metadata=md, timeout=10)
             with pytest.raises(grpc.aio.AioRpcError) as denied:
                 await stub.CheckBudget(req("x", "1.00").check, timeout=10)
-            return results, again, check, lapse, after, unmapped, denied.value.code()
+            return results, again, check, lapse, after, swept, unmapped, denied.value.code()
 
-    results, again, check, lapse, after, unmapped, denied = asyncio.run(run())
+    results, again, check, lapse, after, swept, unmapped, denied = asyncio.run(run())
     assert sum(r.allowed for r in results) == 3  # 3 x 300 fit in 1,000; the fourth would not
     assert all("over budget by 200.00" in r.reason for r in results if not r.allowed)
     assert again.allowed and "already reserved" in again.reason
     assert money.from_proto(check.reserved) == D("900.00") and money.from_proto(check.available) == D("100.00")
     assert lapse.allowed and money.from_proto(lapse.reserved) == D("1000.00")
     assert money.from_proto(after.reserved) == D("900.00")
+    assert swept.allowed and money.from_proto(swept.reserved) == D("950.00")
     assert not unmapped.allowed and "no approved budget" in unmapped.reason
     assert denied == grpc.StatusCode.UNAUTHENTICATED
     rows = suite.sql("budget", "SELECT count(*), sum(amount) FROM budget_reservation WHERE company_id = %s "
-                     "AND status = 'reserved' AND document_ref LIKE 'R-%%' AND document_ref <> 'R-LAPSE'", (company,))
+                     "AND status = 'reserved' AND document_ref LIKE 'R-%%' AND document_ref <> 'R-AFTER'", (company,))
     assert rows[0][0] == 3 and rows[0][1] == D("900.0000")
+    lapsed = suite.sql("budget", "SELECT status, amount FROM budget_reservation WHERE company_id = %s "
+                       "AND document_ref = 'R-LAPSE'", (company,))
+    assert lapsed == [("expired", D("0.0000"))]
+    totals = suite.sql("budget", "SELECT reserved_total FROM budget_line WHERE company_id = %s", (company,))
+    assert totals == [(D("950.0000"),)]

@@ -40,7 +40,8 @@ def _statements():
         r.c.line_id == t.c.id, r.c.status == "reserved", r.c.expires_at <= now).scalar_subquery()
     mapped = sa.select(sa.func.count()).where(
         ItemAccount.company_id == t.c.company_id, ItemAccount.budget_item == t.c.budget_item).scalar_subquery()
-    mine = sa.select(sa.func.concat(r.c.status, "|", r.c.line_id, "|", r.c.requested, "|", r.c.warning)).where(
+    text = lambda c: sa.cast(c, sa.String)  # noqa: E731
+    mine = sa.select(r.c.status + "|" + r.c.line_id + "|" + text(r.c.requested) + "|" + text(r.c.warning)).where(
         r.c.company_id == co, r.c.document_ref == ref).scalar_subquery()
     cols = (t.c.id, t.c.currency, t.c.amount, t.c.tolerance_pct, t.c.control_mode, t.c.actual_total,
             t.c.committed_total, t.c.reserved_total, lapsed, mapped, mine, t.c.version_id, t.c.cost_centre,
@@ -53,8 +54,8 @@ def _statements():
 
 _BY_KEY, _BY_KEY_LOCKED, _BY_ID, _BY_ID_LOCKED = (HotStatement(st) for st in _statements())
 _INSERT_RESERVATION = sa.insert(RES)
-_SWEEP = sa.update(RES).where(RES.c.line_id == sa.bindparam("line_id"), RES.c.status == "reserved",
-                              RES.c.expires_at <= sa.bindparam("now")).values(status="expired", amount=0)
+_SWEEP = sa.update(RES).where(RES.c.line_id == sa.bindparam("sweep_line"), RES.c.status == "reserved",
+                              RES.c.expires_at <= sa.bindparam("sweep_now")).values(status="expired", amount=0)
 
 
 def _adjust(**deltas):
@@ -101,7 +102,7 @@ def _parse(row) -> LineRow:
     mine = None
     if row[10]:
         status, line_id, requested, warning = row[10].split("|")
-        mine = (status, line_id, Decimal(requested), warning.lower() in ("true", "1", "t"))
+        mine = (status, line_id, Decimal(requested), warning.lower() in ("true", "1", "t"))  # PostgreSQL, SQLite
     return LineRow(f, lapsed, bool(row[9]), mine, *row[11:16])
 
 
@@ -123,7 +124,7 @@ async def _read(conn: AsyncConnection, *, line_id: str | None = None, key: dict 
         return None
     line = _parse(rows[0])
     if line.lapsed and (lock or conn.dialect.name != "postgresql"):
-        await conn.execute(_SWEEP, {"line_id": line.figures.line_id, "now": now})
+        await conn.execute(_SWEEP, {"sweep_line": line.figures.line_id, "sweep_now": now})
         await conn.execute(_ADD_RESERVED, {"line_id": line.figures.line_id, "d_reserved": -line.lapsed})
     return line
 
