@@ -17,7 +17,7 @@ from fincore.sequences import allocate
 from fincore.tables import utcnow
 from fincore.tax import line_tax
 from sqlalchemy.ext.asyncio import AsyncSession
-from uuid6 import uuid7
+from uuid_utils import uuid7
 
 from ap.adapters.budget_client import BudgetClient, decision_json
 from ap.adapters.tables import OrderLine, PurchaseOrder, Supplier, SupplierInvoice, SupplierInvoiceLine

@@ -14,7 +14,7 @@ from fincore.outbox import add_event
 from fincore.sequences import allocate
 from fincore.tables import utcnow
 from sqlalchemy.ext.asyncio import AsyncSession
-from uuid6 import uuid7
+from uuid_utils import uuid7
 
 from ap.adapters.tables import (
     BankAccount,

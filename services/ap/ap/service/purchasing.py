@@ -11,7 +11,7 @@ from fincore import money
 from fincore.sequences import allocate
 from fincore.tables import utcnow
 from sqlalchemy.ext.asyncio import AsyncSession
-from uuid6 import uuid7
+from uuid_utils import uuid7
 
 from ap.adapters.budget_client import BudgetClient
 from ap.adapters.tables import OrderLine, PurchaseOrder, Requisition, Supplier

@@ -11,7 +11,7 @@ from fincore import dates, money
 from fincore.outbox import add_event
 from fincore.tables import utcnow
 from sqlalchemy.ext.asyncio import AsyncSession
-from uuid6 import uuid7
+from uuid_utils import uuid7
 
 from ar.adapters.tables import Customer, SalesOrder
 from ar.domain.invoice import LineInput, price_invoice

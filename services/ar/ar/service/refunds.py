@@ -13,7 +13,7 @@ from fincore import dates, money
 from fincore.outbox import add_event
 from fincore.sequences import allocate
 from sqlalchemy.ext.asyncio import AsyncSession
-from uuid6 import uuid7
+from uuid_utils import uuid7
 
 from ar.adapters.tables import CreditMemo, Customer, Receipt
 

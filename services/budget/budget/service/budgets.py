@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from fincore import money
 from fincore.tables import utcnow
 from sqlalchemy.ext.asyncio import AsyncSession
-from uuid6 import uuid7
+from uuid_utils import uuid7
 
 from budget.adapters.tables import BudgetItem, BudgetLine, BudgetVersion, ItemAccount, VersionLine
 from budget.domain.control import MODES

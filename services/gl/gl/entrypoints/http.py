@@ -22,7 +22,7 @@ from fincore.money import MoneyError
 from fincore.tables import utcnow
 from google.protobuf import json_format
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from uuid6 import uuid7
+from uuid_utils import uuid7
 
 from gl.adapters.tables import (
     Account,

@@ -20,11 +20,11 @@ from fincore.inbox import PermanentError
 from fincore.outbox import add_event, event_row
 from fincore.sequences import allocate
 from fincore.tables import OutboxRecord, utcnow
-from fincore.telemetry import current_trace_id
+from fincore.telemetry import current_trace_id, recording
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 from sqlalchemy.ext.asyncio import AsyncSession
-from uuid6 import uuid7
+from uuid_utils import uuid7
 
 from gl.adapters.tables import (
     Account,
@@ -251,17 +251,23 @@ class Poster:
             return  # not a posting event (master data and the like): recorded in the inbox only
         msg = env.payload
         books = await self.company(session, msg.company_id)
+        if not recording():  # no span to record; the trace context is the event's (set by the consumer)
+            await self._stage(session, books, env, msg)
+            return
         with tracer.start_as_current_span("gl.post_journal", attributes={
             "finance.company_id": books.id, "finance.document": msg.document_number,
             "cloudevents.event_type": env.type,
         }):
-            try:
-                draft = await self.draft(session, books, env.type, msg, env.id)
-            except MissingRate as exc:
-                session.info.setdefault(_STAGED, []).append((env, _Parked(books.id, msg, str(exc))))
-                return
-            session.info.setdefault(_STAGED, []).append(
-                (env, Staged(draft, current_trace_id(), otel_context.get_current())))
+            await self._stage(session, books, env, msg)
+
+    async def _stage(self, session: AsyncSession, books: CompanyBooks, env: Envelope, msg) -> None:
+        try:
+            draft = await self.draft(session, books, env.type, msg, env.id)
+        except MissingRate as exc:
+            session.info.setdefault(_STAGED, []).append((env, _Parked(books.id, msg, str(exc))))
+            return
+        session.info.setdefault(_STAGED, []).append(
+            (env, Staged(draft, current_trace_id(), otel_context.get_current())))
 
     async def before_commit(self, session: AsyncSession) -> None:
         staged: list[tuple[Envelope, Staged | _Parked]] = session.info.pop(_STAGED, [])

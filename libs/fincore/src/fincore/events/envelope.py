@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from google.protobuf.message import DecodeError, Message
-from uuid6 import uuid7
+from uuid_utils import uuid7
 
 from fincore.events.registry import registry
 

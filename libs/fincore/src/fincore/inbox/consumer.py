@@ -20,12 +20,15 @@ import logging
 import traceback
 from collections.abc import Awaitable, Callable, Sequence
 
+import sqlalchemy as sa
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
+from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from prometheus_client import Counter
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from tenacity import AsyncRetrying, retry_if_not_exception_type, stop_after_attempt, wait_exponential
 
@@ -34,7 +37,7 @@ from fincore.events.envelope import Envelope, EnvelopeError, decode_record
 from fincore.kafka import ensure_topics, make_consumer, make_producer
 from fincore.settings import ServiceSettings
 from fincore.tables import DeadLetter, InboxRecord, utcnow
-from fincore.telemetry import extract_context
+from fincore.telemetry import extract_context, recording
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("fincore.inbox")
@@ -45,6 +48,9 @@ CONSUMED = Counter("events_consumed_total", "Events handled by a consumer",
                    ["consumer", "ce_type", "outcome"])
 DEAD_LETTERED = Counter("events_dead_lettered_total", "Records sent to the dead-letter topic",
                         ["consumer", "topic"])
+
+
+_ID_ARRAY = ARRAY(sa.String)
 
 
 class PermanentError(Exception):
@@ -112,13 +118,7 @@ class InboxConsumer:
 
     async def _apply(self, items: list[tuple[ConsumerRecord, Envelope]]) -> None:
         async with self.db.transaction() as session:
-            ids = [env.id for _, env in items]
-            seen = set(
-                (await session.execute(
-                    select(InboxRecord.event_id).where(InboxRecord.consumer == self.name,
-                                                       InboxRecord.event_id.in_(ids))
-                )).scalars().all()
-            )
+            seen = await self._seen(session, [env.id for _, env in items])
             outcomes, inbox_rows, now = [], [], utcnow()
             for rec, env in items:
                 if env.id in seen:
@@ -126,6 +126,16 @@ class InboxConsumer:
                     continue
                 seen.add(env.id)
                 inbox_rows.append({"consumer": self.name, "event_id": env.id, "processed_at": now})
+                if not recording():
+                    # No spans to record: only carry the event's trace context, so what the
+                    # handler publishes still continues the trace of its source.
+                    token = otel_context.attach(extract_context(env.trace_headers))
+                    try:
+                        await self.handler(session, env)
+                    finally:
+                        otel_context.detach(token)
+                    outcomes.append((env.type, "handled"))
+                    continue
                 with tracer.start_as_current_span(
                     f"{rec.topic} process",
                     context=extract_context(env.trace_headers),
@@ -155,6 +165,17 @@ class InboxConsumer:
                 await before_commit(session)
         for ce_type, outcome in outcomes:
             CONSUMED.labels(self.name, ce_type, outcome).inc()
+
+    async def _seen(self, session: AsyncSession, ids: list[str]) -> set[str]:
+        """Which of these events this consumer already handled. On PostgreSQL the ids travel
+        as one array parameter (a statement that does not change with the batch size)."""
+        t = InboxRecord.__table__
+        if session.bind.dialect.name == "postgresql":
+            stmt = select(t.c.event_id).where(t.c.consumer == self.name,
+                                              t.c.event_id == sa.func.any(sa.bindparam("ids", type_=_ID_ARRAY)))
+            return set((await session.execute(stmt, {"ids": ids})).scalars().all())
+        return set((await session.execute(select(t.c.event_id).where(
+            t.c.consumer == self.name, t.c.event_id.in_(ids)))).scalars().all())
 
     async def _apply_with_retries(self, rec: ConsumerRecord, env: Envelope) -> None:
         attempts = 0
