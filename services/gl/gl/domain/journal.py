@@ -11,6 +11,7 @@ from fincore.money import ZERO, is_quantized
 
 DIMENSIONS = ("cost_centre", "department", "product", "customer", "supplier", "project", "region",
               "sales_team")
+_DIMENSION_SET = frozenset(DIMENSIONS)
 
 
 class UnbalancedJournal(ValueError):
@@ -36,9 +37,8 @@ class DraftLine:
             raise ValueError("debit and credit are never negative (a negative amount flips the side)")
         if self.debit and self.credit:
             raise ValueError("a line is a debit or a credit, not both")
-        unknown = set(self.dimensions) - set(DIMENSIONS)
-        if unknown:
-            raise ValueError(f"unknown dimensions {sorted(unknown)}")
+        if not self.dimensions.keys() <= _DIMENSION_SET:
+            raise ValueError(f"unknown dimensions {sorted(set(self.dimensions) - _DIMENSION_SET)}")
 
 
 @dataclass(frozen=True)
