@@ -41,13 +41,27 @@ def ok(r, status=(200, 201)):
     return r.json()
 
 
-def setup_budget(suite, company: str, items: dict[str, list[str]], lines: list[tuple]) -> None:
+def setup_budget(suite, company: str, items: dict[str, list[str]], lines: list[tuple], via_cli: bool = False) -> None:
     h, b = suite.http, suite.budget_url
     for code, accounts in items.items():
         ok(h.put(f"{b}/v1/budget-items/{code}", json={"company_id": company, "name": code, "accounts": accounts}))
     v = ok(h.post(f"{b}/v1/budget-versions", json={"company_id": company, "code": "FY2026", "currency": "EUR"}), 201)
     csv = "cost_centre,budget_item,period,amount,control_mode,tolerance_pct\n" + "\n".join(
         ",".join(map(str, ln)) for ln in lines)
+    if via_cli:  # the operator's way: finance-budget import FILE --version-id ID --approve
+        import subprocess
+        import sys
+
+        path = suite.log_dir / f"budget-{company}.csv"
+        path.write_text(csv + "\n")
+        run = subprocess.run([sys.executable, "-m", "budget", "import", str(path), "--version-id", v["id"],
+                              "--url", b, "--token", suite.token, "--chunk", "1", "--approve"],
+                             capture_output=True, text=True, timeout=120, env=suite.env | {"NO_COLOR": "1"})
+        assert run.returncode == 0, run.stdout + run.stderr
+        assert f"imported {len(lines)} line(s) into {v['id']} and approved it" in run.stdout
+        assert f"{len(lines)}/{len(lines)}" in run.stderr  # the progress bar got to the end
+        assert ok(h.get(f"{b}/v1/budget-versions", params={"company": company}))[0]["status"] == "approved"
+        return
     ok(h.post(f"{b}/v1/budget-versions/{v['id']}/lines.csv", content=csv, headers={"Content-Type": "text/csv"}))
     assert ok(h.post(f"{b}/v1/budget-versions/{v['id']}/approve"))["status"] == "approved"
 
@@ -229,7 +243,7 @@ def test_expense_claims_warn_and_block_and_the_budget_survives_a_restart(suite):
     h = suite.http
     setup_budget(suite, company, {"TRAVEL": ["6601"], "OFFICE": ["6602"]},
                  [("SALES", "TRAVEL", PERIOD, "1000.00", "warn", "0"),
-                  ("ADMIN", "OFFICE", PERIOD, "500.00", "block", "0")])
+                  ("ADMIN", "OFFICE", PERIOD, "500.00", "block", "0")], via_cli=True)
     setup_ap(suite, company)
 
     def claim(number: str, cc: str, item: str, amount: str, category: str = "SELLING"):
@@ -345,3 +359,32 @@ def test_concurrent_reservations_cannot_overspend_a_block_line(suite):
     assert lapsed == [("expired", D("0.0000"))]
     totals = suite.sql("budget", "SELECT reserved_total FROM budget_line WHERE company_id = %s", (company,))
     assert totals == [(D("950.0000"),)]
+
+
+def test_a_requisition_is_one_trace_across_ap_and_the_budget_service(suite, otlp):
+    """The budget check travels as gRPC metadata: AP's request span -> AP's client span ->
+    the budget service's server span, in one trace."""
+    import os
+
+    company = suite.new_company("P2PTRACE", currency="EUR")
+    setup_budget(suite, company, {"IT": ["6602"]}, [("IT", "IT", PERIOD, "1000.00", "block", "0")])
+    trace_id = os.urandom(16).hex()
+    r = suite.http.post(f"{suite.ap_url}/v1/requisitions", headers={
+        "traceparent": f"00-{trace_id}-{os.urandom(8).hex()}-01"}, json={
+        "company_id": company, "requested_by": "it@demo", "request_date": "2026-11-03", "currency": "EUR",
+        "lines": [{"description": "Laptop", "quantity": "1", "unit_price": "900.00", "tax_code": "VAT13",
+                   "cost_centre": "IT", "budget_item": "IT"}]})
+    assert r.status_code == 201, r.text
+    rpc = "finance.budget.v1.BudgetService/Reserve"
+
+    def names():
+        return {(s.service, s.name) for s in otlp.trace(trace_id)}
+
+    want = {("ap", "POST /v1/requisitions"), ("ap", rpc), ("budget", f"/{rpc}")}
+    eventually(lambda: want <= names(), timeout=30, what=f"spans {want} (got {names()})")
+    spans = {(s.service, s.name): s for s in otlp.trace(trace_id)}
+    server, client, budget = spans[("ap", "POST /v1/requisitions")], spans[("ap", rpc)], spans[("budget", f"/{rpc}")]
+    assert client.kind == 3 and budget.kind == 2  # CLIENT, SERVER
+    assert budget.parent_span_id == client.span_id
+    assert client.parent_span_id in {s.span_id for s in otlp.trace(trace_id) if s.service == "ap"}
+    assert server.trace_id == budget.trace_id == trace_id
