@@ -125,6 +125,21 @@ def test_procure_to_pay_with_budget_control_ends_in_books_that_agree(suite):
         (False, "5000.00", "0.00", "0.00", "5000.00", "block")
     assert "over budget by 1000.00" in d["reason"]
     assert ok(h.get(f"{suite.budget_url}/v1/reservations", params={"company": company})) == []
+    # Bad input: a clear 422 and nothing changes.
+    bad_iban = h.put(f"{suite.ap_url}/v1/suppliers/BAD", json={"company_id": company, "name": "Bad", "currency": "EUR",
+                                                              "iban": SUPPLIER_IBAN[:-1] + "9"})
+    assert bad_iban.status_code == 422 and "IBAN" in bad_iban.json()["detail"], bad_iban.text
+    wrong_bic = h.put(f"{suite.ap_url}/v1/suppliers/BAD", json={"company_id": company, "name": "Bad", "currency": "EUR",
+                                                               "iban": SUPPLIER_IBAN, "bic": "BNPAFRPPXXX"})
+    assert wrong_bic.status_code == 422 and "BIC BNPAFRPPXXX is of FR" in wrong_bic.json()["detail"], wrong_bic.text
+    assert [x["code"] for x in ok(h.get(f"{suite.ap_url}/v1/suppliers", params={"company": company}))] == \
+        ["ACME", "E-LI"]
+    bad_tax = h.post(f"{suite.ap_url}/v1/requisitions", json={
+        "company_id": company, "requested_by": "buyer@demo", "request_date": "2026-11-02", "currency": "EUR",
+        "lines": [{"item_code": "BOLT", "description": "Bolt", "quantity": "1", "unit_price": "1", "tax_code": "GST",
+                   "cost_centre": "PROD", "budget_item": "MATERIALS"}]})
+    assert bad_tax.status_code == 422 and bad_tax.headers["content-type"].startswith("application/problem+json")
+    assert ok(h.get(f"{suite.budget_url}/v1/reservations", params={"company": company})) == []
     # A spend with no cost centre cannot be mapped to a budget line: refused, never waved through.
     r = h.post(f"{suite.ap_url}/v1/requisitions", json={
         "company_id": company, "requested_by": "buyer@demo", "request_date": "2026-11-02", "currency": "EUR",

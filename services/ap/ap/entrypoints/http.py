@@ -15,7 +15,7 @@ from fincore.db import Database
 from fincore.errors import Conflict, NotFound, Unprocessable
 from fincore.money import MINOR_UNITS, MoneyError
 from fincore.tax import TAX_RATES
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from sqlalchemy.exc import IntegrityError
 
 from ap.adapters.budget_client import BudgetClient
@@ -47,7 +47,13 @@ from ap.service.suppliers import SupplierError, upsert_bank_account, upsert_supp
 
 Code = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.\-]+$")]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
-TaxCode = Annotated[str, Field(description=f"one of {', '.join(TAX_RATES)}")]
+def _known_tax_code(v: str) -> str:
+    if v not in TAX_RATES:
+        raise ValueError(f"unknown tax code (one of {', '.join(TAX_RATES)})")
+    return v
+
+
+TaxCode = Annotated[str, Field(description=f"one of {', '.join(TAX_RATES)}"), AfterValidator(_known_tax_code)]
 Qty = Annotated[Decimal, Field(gt=0, max_digits=20, decimal_places=6)]
 Price = Annotated[Decimal, Field(ge=0, max_digits=20, decimal_places=6)]
 Amt = Annotated[Decimal, Field(gt=0, max_digits=20, decimal_places=2)]
