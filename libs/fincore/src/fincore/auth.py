@@ -106,3 +106,14 @@ def mint_token(settings: ServiceSettings, *, subject: str, scopes: list[str], co
 
 ALL_SCOPES = [f"{ctx}:{op}" for ctx in ("gl", "ar", "ap", "inventory", "cashmgmt", "budget", "consolidation")
               for op in ("read", "write")] + ["gl:post", "gl:admin", "admin"]
+
+
+async def get_owned(session, model, key, principal: Principal, what: str):
+    """The row of `model` at `key` if it exists and belongs to a company the token grants;
+    otherwise 404 (another company's document is not even acknowledged to exist)."""
+    from fincore.errors import NotFound
+
+    row = await session.get(model, key)
+    if row is None or not principal.can_access(row.company_id):
+        raise NotFound(f"no {what} {key}")
+    return row

@@ -10,9 +10,9 @@ from typing import Annotated, Literal
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Header, Request, Response
-from fincore.auth import Authenticator, Principal
+from fincore.auth import Authenticator, Principal, get_owned
 from fincore.db import Database
-from fincore.errors import Conflict, NotFound, Unprocessable
+from fincore.errors import Conflict, Unprocessable
 from fincore.money import MINOR_UNITS, MoneyError
 from fincore.tax import TAX_RATES
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -234,10 +234,7 @@ def build_router(db: Database, auth: Authenticator, budget: BudgetClient, tol: T
         return req_json(q)
 
     async def _req(s, req_id: str, principal: Principal) -> Requisition:
-        q = await s.get(Requisition, req_id)
-        if q is None or not principal.can_access(q.company_id):
-            raise NotFound(f"no requisition {req_id}")
-        return q
+        return await get_owned(s, Requisition, req_id, principal, "requisition")
 
     @r.get("/requisitions/{req_id}", tags=["purchasing"], summary="A requisition with its budget decisions")
     async def get_requisition(req_id: str, principal: Principal = Depends(read)) -> dict:
@@ -289,9 +286,7 @@ def build_router(db: Database, auth: Authenticator, budget: BudgetClient, tol: T
     @r.get("/purchase-orders/{po_id}", tags=["purchasing"], summary="An order with what was received on it")
     async def get_order(po_id: str, principal: Principal = Depends(read)) -> dict:
         async with db.sessions() as s:
-            po = await s.get(PurchaseOrder, po_id)
-        if po is None or not principal.can_access(po.company_id):
-            raise NotFound(f"no purchase order {po_id}")
+            await get_owned(s, PurchaseOrder, po_id, principal, "purchase order")
         return await po_json(po_id)
 
     # --- invoices and claims --------------------------------------------------------
@@ -317,10 +312,7 @@ def build_router(db: Database, auth: Authenticator, budget: BudgetClient, tol: T
 
     async def _inv(inv_id: str, principal: Principal) -> SupplierInvoice:
         async with db.sessions() as s:
-            inv = await s.get(SupplierInvoice, inv_id)
-        if inv is None or not principal.can_access(inv.company_id):
-            raise NotFound(f"no supplier invoice {inv_id}")
-        return inv
+            return await get_owned(s, SupplierInvoice, inv_id, principal, "supplier invoice")
 
     @r.post("/supplier-invoices", status_code=201, tags=["invoices"],
             summary="Record a supplier invoice: stock invoices are three-way matched, expense invoices budget-checked; a mismatch is held with every reason")
@@ -451,10 +443,7 @@ def build_router(db: Database, auth: Authenticator, budget: BudgetClient, tol: T
 
     async def _run(run_id: str, principal: Principal) -> PaymentRun:
         async with db.sessions() as s:
-            run = await s.get(PaymentRun, run_id)
-        if run is None or not principal.can_access(run.company_id):
-            raise NotFound(f"no payment run {run_id}")
-        return run
+            return await get_owned(s, PaymentRun, run_id, principal, "payment run")
 
     @r.post("/payment-runs", status_code=201, tags=["payments"],
             summary="Propose a payment run: approved invoices due by the date, or earlier where an early-payment discount is still open")

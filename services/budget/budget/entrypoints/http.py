@@ -9,9 +9,9 @@ from typing import Annotated, Literal
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Body, Depends, Query
-from fincore.auth import Authenticator, Principal
+from fincore.auth import Authenticator, Principal, get_owned
 from fincore.db import Database
-from fincore.errors import Conflict, NotFound, Unprocessable
+from fincore.errors import Conflict, Unprocessable
 from fincore.money import MoneyError
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -123,10 +123,7 @@ def build_router(db: Database, auth: Authenticator) -> APIRouter:
         return _version_json(v, 0)
 
     async def _version(s, version_id: str, principal: Principal) -> BudgetVersion:
-        v = await s.get(BudgetVersion, version_id)
-        if v is None or not principal.can_access(v.company_id):
-            raise NotFound(f"no budget version {version_id}")
-        return v
+        return await get_owned(s, BudgetVersion, version_id, principal, "budget version")
 
     async def _add(version_id: str, lines: list[BudgetLineIn], principal: Principal) -> dict:
         try:
