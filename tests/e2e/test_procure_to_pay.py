@@ -187,6 +187,13 @@ def test_procure_to_pay_with_budget_control_ends_in_books_that_agree(suite):
 
     approved = ok(h.post(f"{suite.ap_url}/v1/supplier-invoices/{inv['id']}/approve"))
     assert approved["status"] == "approved"
+    # every line invoiced: the order closes itself (and would release budget it still held)
+    assert ok(h.get(f"{suite.ap_url}/v1/purchase-orders/{po['id']}"))["status"] == "closed"
+    late = h.post(f"{suite.ap_url}/v1/supplier-invoices", json={
+        "company_id": company, "kind": "stock", "supplier_code": "ACME", "supplier_invoice_number": "ACME-1003",
+        "invoice_date": "2026-11-08", "purchase_order": po["number"],
+        "stock_lines": [{"item_code": "BOLT", "quantity": "1", "unit_price": "101.00"}]})
+    assert late.status_code == 422 and "takes no more invoices" in late.json()["detail"]
 
     # Payment run on the last discount day: 2 % of 4,565.20 = 91.30 off, 4,473.90 paid.
     run = ok(h.post(f"{suite.ap_url}/v1/payment-runs", json={
@@ -403,3 +410,12 @@ def test_a_requisition_is_one_trace_across_ap_and_the_budget_service(suite, otlp
     assert budget.parent_span_id == client.span_id
     assert client.parent_span_id in {s.span_id for s in otlp.trace(trace_id) if s.service == "ap"}
     assert server.trace_id == budget.trace_id == trace_id
+    # Cancelling the requisition gives its budget back.
+    assert report(suite, company)[("IT", "IT")]["reserved"] == "900.00"
+    cancelled = ok(suite.http.post(f"{suite.ap_url}/v1/requisitions/{r.json()['id']}/cancel"))
+    assert cancelled["status"] == "cancelled"
+    assert (report(suite, company)[("IT", "IT")]["reserved"], report(suite, company)[("IT", "IT")]["available"]) == \
+        ("0.00", "1000.00")
+    res = ok(suite.http.get(f"{suite.budget_url}/v1/reservations", params={"company": company}))
+    assert [(x["status"], x["reserved"]) for x in res] == [("released", "0.0000")]
+    assert suite.http.post(f"{suite.ap_url}/v1/requisitions/{r.json()['id']}/cancel").status_code == 422

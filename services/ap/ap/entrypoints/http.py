@@ -39,6 +39,7 @@ from ap.service.purchasing import (
     PurchasingError,
     RequestedLine,
     cancel_requisition,
+    close_order,
     find_requisition,
     order,
     raise_requisition,
@@ -282,6 +283,18 @@ def build_router(db: Database, auth: Authenticator, budget: BudgetClient, tol: T
         except PurchasingError as exc:
             raise Unprocessable(str(exc)) from exc
         return await po_json(po.id)
+
+    @r.post("/purchase-orders/{po_id}/close", tags=["purchasing"],
+            summary="Close an order: no more invoices on it; the budget it still holds is released "
+                    "(done by itself once every line is invoiced)")
+    async def post_close(po_id: str, request: Request, principal: Principal = Depends(write)) -> dict:
+        async with db.sessions() as s:
+            await get_owned(s, PurchaseOrder, po_id, principal, "purchase order")
+        try:
+            await close_order(db, budget, po_id, bearer(request))
+        except PurchasingError as exc:
+            raise Unprocessable(str(exc)) from exc
+        return await po_json(po_id)
 
     @r.get("/purchase-orders/{po_id}", tags=["purchasing"], summary="An order with what was received on it")
     async def get_order(po_id: str, principal: Principal = Depends(read)) -> dict:

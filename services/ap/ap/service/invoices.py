@@ -126,6 +126,8 @@ async def record_stock_invoice(session: AsyncSession, *, company: str, supplier_
         raise InvoiceError(f"no purchase order {purchase_order} in company {company}")
     if po.supplier_code != supplier_code:
         raise InvoiceError(f"order {purchase_order} is with supplier {po.supplier_code}, not {supplier_code}")
+    if po.status != "open":
+        raise InvoiceError(f"order {purchase_order} is {po.status}: it takes no more invoices")
     number = f"PI-{invoice_date.year}-{await allocate(session, f'pi:{company}:{invoice_date.year}'):06d}"
     inv = _header(sup, kind="stock", number=number, supplier_invoice_number=supplier_invoice_number,
                   invoice_date=invoice_date, currency=po.currency, po_id=po.id)
@@ -261,7 +263,23 @@ async def approve(db, budget: BudgetClient, inv: SupplierInvoice, *, approved_by
         inv.status, inv.approved_by, inv.approved_at = "approved", approved_by, utcnow()
         inv.budget = [*inv.budget, *commits]
         add_event(s, approved_event(inv, sup, po, rows), source="ap")
+    if po is not None and await fully_invoiced(db, po):
+        from ap.service.purchasing import close_order
+
+        await close_order(db, budget, po.id, token)  # releases what the order still holds
     return inv
+
+
+async def fully_invoiced(db, po: PurchaseOrder) -> bool:
+    """Every line of the order invoiced (by approved or paid invoices) to its ordered quantity."""
+    async with db.sessions() as s:
+        lines = (await s.execute(sa.select(OrderLine).where(OrderLine.po_id == po.id))).scalars().all()
+        taken = dict((await s.execute(
+            sa.select(SupplierInvoiceLine.po_line_no, sa.func.sum(SupplierInvoiceLine.quantity))
+            .join(SupplierInvoice, SupplierInvoice.id == SupplierInvoiceLine.invoice_id)
+            .where(SupplierInvoice.po_id == po.id, SupplierInvoice.status.in_(("approved", "paid")))
+            .group_by(SupplierInvoiceLine.po_line_no))).all())
+    return po.status == "open" and all(Decimal(taken.get(ln.line_no) or 0) >= ln.quantity for ln in lines)
 
 
 def approved_event(inv: SupplierInvoice, sup: Supplier, po: PurchaseOrder | None,

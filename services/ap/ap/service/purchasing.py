@@ -111,3 +111,19 @@ async def order(session: AsyncSession, *, requisition_id: str, supplier_code: st
                               budget_ref=ln["budget_ref"], received_qty=Decimal(0), received_value=Decimal(0)))
     req.status = "ordered"
     return po
+
+
+async def close_order(db, budget: BudgetClient, po_id: str, token: str, *, reason: str = "closed") -> PurchaseOrder:
+    """Close an order: nothing more is invoiced on it, and the budget its requisition still
+    holds (what was ordered but not invoiced, or invoiced for less) is released."""
+    async with db.sessions() as s:
+        po = await s.get(PurchaseOrder, po_id)
+        if po.status != "open":
+            raise PurchasingError(f"order {po.number} is {po.status}")
+        refs = sorted(set((await s.execute(sa.select(OrderLine.budget_ref).where(
+            OrderLine.po_id == po_id))).scalars()))
+    await release_all(budget, company=po.company_id, refs=refs, token=token)
+    async with db.transaction() as s:
+        po = await s.get(PurchaseOrder, po_id)
+        po.status = "closed"
+    return po
