@@ -306,6 +306,11 @@ def test_expense_claims_warn_and_block_and_the_budget_survives_a_restart(suite):
     # Restart the whole budget service; the consumer catches up from its committed offsets.
     for p in (suite.budget_api, suite.budget_grpc, suite.budget_relay):
         p.stop()
+    # No budget service: no approval (fail closed), a 503 that says so, and nothing recorded.
+    down = claim("C-5", "SALES", "TRAVEL", "10.00")
+    assert down.status_code == 503 and down.json()["type"].endswith("/budget-unavailable"), down.text
+    assert not [x for x in ok(h.get(f"{suite.ap_url}/v1/supplier-invoices", params={"company": company}))
+                if x["supplier_invoice_number"] == "C-5"]
     for p in (suite.budget_api, suite.budget_grpc, suite.budget_relay, suite.budget_consumer):
         p.start()
     eventually(lambda: report(suite, company)[("ADMIN", "OFFICE")]["actual"] == "450.00",
