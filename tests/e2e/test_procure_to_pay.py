@@ -386,6 +386,8 @@ def test_concurrent_reservations_cannot_overspend_a_block_line(suite):
     assert lapsed == [("expired", D("0.0000"))]
     totals = suite.sql("budget", "SELECT reserved_total FROM budget_line WHERE company_id = %s", (company,))
     assert totals == [(D("950.0000"),)]
+    # the one-statement reservation (the plain case) never disagreed with the rules
+    assert "disagrees with the rules" not in suite.budget_grpc.log_path.read_text(errors="replace")
 
 
 def test_a_requisition_is_one_trace_across_ap_and_the_budget_service(suite, otlp):

@@ -17,7 +17,7 @@ from fincore.db import Database
 from fincore.grpc_server import authorize
 
 from budget.domain.control import Decision
-from budget.service.control import BudgetError, check_budget, commit, release, reserve
+from budget.service.control import BudgetError, check_budget, commit, release, reserve, reserve_quick
 
 MODES = {"block": pb.CONTROL_MODE_BLOCK, "warn": pb.CONTROL_MODE_WARN, "none": pb.CONTROL_MODE_NONE}
 
@@ -75,8 +75,15 @@ class BudgetService(pb_grpc.BudgetServiceServicer):
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "document_ref (or idempotency_key) is required")
         ttl = dt.timedelta(seconds=request.expires_in_seconds or self.ttl_s)
         try:
-            async with self.db.engine.begin() as conn:
-                d = await reserve(conn, c.company_id, c.cost_centre, c.budget_item, c.period, amount, ref, ttl=ttl)
+            d = None
+            if not self.db.is_sqlite:
+                async with self.db.autocommit.connect() as conn:
+                    d = await reserve_quick(conn, c.company_id, c.cost_centre, c.budget_item, c.period, amount, ref,
+                                            ttl=ttl)
+            if d is None:
+                async with self.db.engine.begin() as conn:
+                    d = await reserve(conn, c.company_id, c.cost_centre, c.budget_item, c.period, amount, ref,
+                                      ttl=ttl)
         except BudgetError as exc:
             await context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(exc))
         return decision_pb(d, c.amount.currency_code)
