@@ -66,12 +66,13 @@ async def _totals_match(db):
     assert (line.reserved_total, line.committed_total, line.actual_total) == (D(res), D(com), D(act))
 
 
-def journal(amount: str, source_document: str, cc="ADM") -> gl.JournalPosted:
+def journal(amount: str, source_document: str, cc="ADM", account="6602") -> gl.JournalPosted:
     m = lambda v: money.to_proto(D(v), "EUR")  # noqa: E731
     return gl.JournalPosted(
         company_id="C", document_number="JV-1", occurrence_date=dates.to_proto(dt.date(2026, 11, 20)),
-        journal_id=f"J-{source_document}-{amount}", period="2026-11", source_document=source_document, lines=[
-            gl.JournalLine(line_no=1, account_code="6602", debit=m(amount), credit=m("0"),
+        journal_id=f"J-{source_document}-{amount}", period="2026-11", source_document=source_document,
+        source_event_type="finance.ap.InvoiceApproved.v1" if source_document else "", lines=[
+            gl.JournalLine(line_no=1, account_code=account, debit=m(amount), credit=m("0"),
                            dimensions=types_pb2.Dimensions(cost_centre=cc)),
             gl.JournalLine(line_no=2, account_code="220201", debit=m("0"), credit=m(amount))])
 
@@ -119,6 +120,16 @@ def test_the_budget_cycle_on_the_embedded_database(db):
     r = run(report())
     assert (r["actual"], r["committed"], r["consumed"], r["reserved"], r["available"]) == \
         ("670.00", "0.00", "670.00", "0.00", "330.00")
+
+    # an invoice whose journal lands on an account this budget does not track: the commitment
+    # is cleared all the same (the ledger says where the spend went)
+    run(_reserve(db, "PR-9", "100.00"))
+    run(do_commit("PR-9", "100.00", "PI-9"))
+    assert run(report())["committed"] == "100.00"
+    run(consume(journal("100.00", "PI-9", account="6601")))
+    r = run(report())
+    assert (r["actual"], r["committed"], r["reserved"]) == ("670.00", "0.00", "0.00")
+    run(_totals_match(db))
 
     # an abandoned request lapses; a released one frees its budget
     run(_reserve(db, "PR-LAPSE", "300.00", ttl=dt.timedelta(seconds=-1)))

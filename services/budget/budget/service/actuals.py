@@ -2,8 +2,9 @@
 
 A journal line counts against a budget line when its account is mapped to a budget item and
 it carries a cost centre that has a budget for the journal's period. When the journal is the
-one of an invoice the budget had already committed (JournalPosted.source_document = the
-commit's invoice_ref), the commitment turns into actual: consumption is never counted twice.
+one of an AP invoice the budget had already committed (JournalPosted.source_document = the
+commit's invoice_ref), the commitment is cleared as its actual arrives: consumption is never
+counted twice, and where the ledger put the spend (account, cost centre) is what counts.
 
 Why a plain inbox consumer and not a faust-streaming table: the consumption view is read, with
 a row lock, by every Reserve/Commit in the same database transaction that changes it; a faust
@@ -25,6 +26,7 @@ from budget.adapters.tables import Actual, BudgetLine, Commitment, ItemAccount
 from budget.service.control import add_actual, figures_by_id, threshold_events
 
 ZERO = Decimal(0)
+AP_EVENTS = "finance.ap."  # journals of AP documents clear the commitments made for them
 
 
 class ActualsFromLedger:
@@ -32,12 +34,10 @@ class ActualsFromLedger:
         msg = env.payload
         if not isinstance(msg, gl_events.JournalPosted):
             return
+        touched: dict[str, BudgetLine] = {}
         accounts = {ln.account_code for ln in msg.lines}
         mapping = dict((await session.execute(sa.select(ItemAccount.account_code, ItemAccount.budget_item).where(
             ItemAccount.company_id == msg.company_id, ItemAccount.account_code.in_(accounts)))).all())
-        if not mapping:
-            return
-        touched: dict[str, BudgetLine] = {}
         for ln in msg.lines:
             item, cc = mapping.get(ln.account_code), ln.dimensions.cost_centre
             if not item or not cc:
@@ -52,26 +52,26 @@ class ActualsFromLedger:
                                journal_line_no=ln.line_no, journal_number=msg.document_number,
                                source_document=msg.source_document, account_code=ln.account_code, amount=amount,
                                posted_on=dates.from_proto(msg.occurrence_date)))
-            actualised = ZERO
-            if msg.source_document and amount > 0:
-                actualised = await self._actualise(session, msg.company_id, msg.source_document, line.id, amount)
-            await add_actual(await session.connection(), line.id, amount, actualised)
+            await add_actual(await session.connection(), line.id, amount, ZERO)
             touched[line.id] = line
+        if msg.source_document and msg.source_event_type.startswith(AP_EVENTS):
+            for line_id in await self._clear_commitments(session, msg.company_id, msg.source_document):
+                touched.setdefault(line_id, await session.get(BudgetLine, line_id))
         await session.flush()
         for line in touched.values():
             await threshold_events(session, line, await figures_by_id(session, line.id))
 
     @staticmethod
-    async def _actualise(session: AsyncSession, company: str, invoice_ref: str, line_id: str,
-                         amount: Decimal) -> Decimal:
-        """Turn commitments of the invoice into actual; returns how much."""
+    async def _clear_commitments(session: AsyncSession, company: str, invoice_ref: str) -> set[str]:
+        """The invoice's journal is in the ledger: its commitments have done their work. The
+        ledger now says where the spend went (account and cost centre, counted above), even
+        where that is not the budget line the invoice committed against."""
         commitments = (await session.execute(sa.select(Commitment).where(
             Commitment.company_id == company, Commitment.invoice_ref == invoice_ref,
-            Commitment.line_id == line_id).order_by(Commitment.created_at))).scalars().all()
-        done = ZERO
+            Commitment.amount > Commitment.actualised))).scalars().all()
+        conn = await session.connection()
         for c in commitments:
-            take = min(amount - done, c.amount - c.actualised)
-            if take > 0:
-                c.actualised += take
-                done += take
-        return done
+            rest = c.amount - c.actualised
+            c.actualised = c.amount
+            await add_actual(conn, c.line_id, ZERO, rest)
+        return {c.line_id for c in commitments}
