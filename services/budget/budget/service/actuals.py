@@ -3,8 +3,11 @@
 A journal line counts against a budget line when its account is mapped to a budget item and
 it carries a cost centre that has a budget for the journal's period. When the journal is the
 one of an AP invoice the budget had already committed (JournalPosted.source_document = the
-commit's invoice_ref), the commitment is cleared as its actual arrives: consumption is never
-counted twice, and where the ledger put the spend (account, cost centre) is what counts.
+commit's invoice_ref), the commitment turns into actual as it arrives, and once the journal
+is counted anywhere in the budget, what is left of the invoice's commitments is cleared:
+consumption is never counted twice, and where the ledger put the spend is what counts. A
+journal the budget does not track (stock: GRNI, no cost centre) leaves the commitment as the
+consumption.
 
 Why a plain inbox consumer and not a faust-streaming table: the consumption view is read, with
 a row lock, by every Reserve/Commit in the same database transaction that changes it; a faust
@@ -52,9 +55,14 @@ class ActualsFromLedger:
                                journal_line_no=ln.line_no, journal_number=msg.document_number,
                                source_document=msg.source_document, account_code=ln.account_code, amount=amount,
                                posted_on=dates.from_proto(msg.occurrence_date)))
-            await add_actual(await session.connection(), line.id, amount, ZERO)
+            actualised = ZERO
+            if msg.source_document and amount > 0:
+                actualised = await self._actualise(session, msg.company_id, msg.source_document, line.id, amount)
+            await add_actual(await session.connection(), line.id, amount, actualised)
             touched[line.id] = line
-        if msg.source_document and msg.source_event_type.startswith(AP_EVENTS):
+        if touched and msg.source_document and msg.source_event_type.startswith(AP_EVENTS):
+            # the ledger counted the invoice's spend somewhere in the budget: what is left of its
+            # commitments (on lines the journal did not reach) has done its work
             for line_id in await self._clear_commitments(session, msg.company_id, msg.source_document):
                 touched.setdefault(line_id, await session.get(BudgetLine, line_id))
         await session.flush()
@@ -62,10 +70,26 @@ class ActualsFromLedger:
             await threshold_events(session, line, await figures_by_id(session, line.id))
 
     @staticmethod
+    async def _actualise(session: AsyncSession, company: str, invoice_ref: str, line_id: str,
+                         amount: Decimal) -> Decimal:
+        """Turn the invoice's commitments on this line into actual; returns how much."""
+        commitments = (await session.execute(sa.select(Commitment).where(
+            Commitment.company_id == company, Commitment.invoice_ref == invoice_ref,
+            Commitment.line_id == line_id).order_by(Commitment.created_at))).scalars().all()
+        done = ZERO
+        for c in commitments:
+            take = min(amount - done, c.amount - c.actualised)
+            if take > 0:
+                c.actualised += take
+                done += take
+        return done
+
+    @staticmethod
     async def _clear_commitments(session: AsyncSession, company: str, invoice_ref: str) -> set[str]:
-        """The invoice's journal is in the ledger: its commitments have done their work. The
-        ledger now says where the spend went (account and cost centre, counted above), even
-        where that is not the budget line the invoice committed against."""
+        """The rest of the invoice's commitments, once its journal was counted: the ledger
+        says where the spend went (account and cost centre), even where that is not the
+        budget line the invoice committed against. A journal the budget does not track at all
+        (a stock invoice: GRNI, no cost centre) leaves its commitments standing."""
         commitments = (await session.execute(sa.select(Commitment).where(
             Commitment.company_id == company, Commitment.invoice_ref == invoice_ref,
             Commitment.amount > Commitment.actualised))).scalars().all()
