@@ -29,9 +29,11 @@ from its effective date and every journal records the rule id and version that m
 from __future__ import annotations
 
 import datetime as dt
+import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -194,7 +196,7 @@ class RuleBook:
             debit=amount if debit_side else Decimal(0),
             credit=Decimal(0) if debit_side else amount,
             currency=currency,
-            memo=spec.memo.format_map(_Fmt(msg, item)) if spec.memo else "",
+            memo=_render(spec.memo, msg, item) if spec.memo else "",
             dimensions=dims,
             cash_flow_item=spec.cash_flow,
             txn_currency=txn_currency,
@@ -238,20 +240,28 @@ def _absorb_rounding(lines: list[DraftLine], currency: str) -> list[DraftLine]:
     return [*lines[:idx], fixed, *lines[idx + 1:]]
 
 
-class _Fmt(dict):
-    def __init__(self, root: Message, item: Message) -> None:
-        super().__init__()
-        self.root, self.item = root, item
-
-    def __missing__(self, key: str) -> str:
-        return _str(resolve(self.root, self.item, key))
-
-
 def resolve(root: Message, item: Message, path: str) -> Any:
-    obj: Any = root if path.startswith("^") else item
-    for part in path.lstrip("^").split("."):
+    from_root, parts = _path(path)
+    obj: Any = root if from_root else item
+    for part in parts:
         obj = getattr(obj, part)
     return obj
+
+
+@cache
+def _template(memo: str) -> tuple[tuple[str, str | None], ...]:
+    """A memo template parsed once: (literal text, field path or None) pairs."""
+    return tuple((literal, field) for literal, field, _, _ in string.Formatter().parse(memo))
+
+
+def _render(memo: str, root: Message, item: Message) -> str:
+    return "".join(lit + (_str(resolve(root, item, field)) if field else "") for lit, field in _template(memo))
+
+
+@cache
+def _path(path: str) -> tuple[bool, tuple[str, ...]]:
+    """A rule's field path, parsed once: (from the event's root?, the attribute names)."""
+    return path.startswith("^"), tuple(path.lstrip("^").split("."))
 
 
 def _str(value: Any) -> str:
@@ -333,6 +343,12 @@ def _parse(raw: dict, source: str, charts: list[Chart]) -> Rule:
                 if dim not in DIMENSIONS:
                     raise RuleError(f"{where}: unknown dimension {dim!r}")
                 _field_of(desc, path, root)
+            try:
+                memo_fields = [f for _, f in _template(ln.get("memo", "")) if f]
+            except ValueError as exc:
+                raise RuleError(f"{where}: line {i}: memo {ln['memo']!r}: {exc}") from exc
+            for f in memo_fields:
+                _field_of(desc, f, root)
         except KeyError as exc:
             raise RuleError(f"{where}: line {i}: missing {exc}") from exc
         targets = [ln[side], *(account_by[1].values() if account_by else [])]

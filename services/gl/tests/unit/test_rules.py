@@ -126,6 +126,10 @@ def test_effective_dating_picks_the_rule_in_force(tmp_path):
     (BASE.format(v=1, eff="2000-01-01", dr="bank") * 2, "defined twice"),
     (BASE.format(v=1, eff="2000-01-01", dr="bank").replace(", cash_flow: sales_receipts", ""), "without a cash_flow"),
     (BASE.format(v=1, eff="2000-01-01", dr="bank").replace("sales_receipts", "nope"), "unknown cash_flow"),
+    (BASE.format(v=1, eff="2000-01-01", dr="bank").replace("amount: amount}", "amount: amount, memo: 'R {nope}'}"),
+     "no field 'nope'"),
+    (BASE.format(v=1, eff="2000-01-01", dr="bank").replace("amount: amount}", "amount: amount, memo: 'R {x'}"),
+     "memo"),
 ])
 def test_invalid_rules_fail_at_load(tmp_path, text, message):
     with pytest.raises(RuleError, match=message):
