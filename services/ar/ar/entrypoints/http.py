@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Header, Query, Response
-from fincore.auth import Authenticator, Principal
+from fincore.auth import Authenticator, Principal, get_owned
 from fincore.db import Database
 from fincore.errors import Conflict, NotFound, Unprocessable
 from fincore.idempotency import request_hash
@@ -208,9 +208,7 @@ def build_router(db: Database, auth: Authenticator) -> APIRouter:
             summary="Credit memo against an invoice: PRICE_ADJUSTMENT (lines) or CANCELLATION (the whole invoice)")
     async def post_credit_memo(body: CreditMemoIn, principal: Principal = Depends(auth.require("ar:write"))) -> dict:
         async with db.sessions() as s:
-            inv = await s.get(Invoice, body.invoice_id)
-        if inv is None or not principal.can_access(inv.company_id):
-            raise NotFound(f"no invoice {body.invoice_id}")
+            await get_owned(s, Invoice, body.invoice_id, principal, "invoice")
         lines = [LineInput(description=ln.description, quantity=ln.quantity, unit_price=ln.unit_price,
                            tax_code=ln.tax_code, item_code=ln.item_code) for ln in body.lines or []]
         try:
@@ -243,9 +241,7 @@ def build_router(db: Database, auth: Authenticator) -> APIRouter:
     @r.post("/write-offs", status_code=201, tags=["bad debts"], summary="Write an invoice's outstanding amount off")
     async def post_write_off(body: WriteOffIn, principal: Principal = Depends(auth.require("ar:write"))) -> dict:
         async with db.sessions() as s:
-            inv = await s.get(Invoice, body.invoice_id)
-        if inv is None or not principal.can_access(inv.company_id):
-            raise NotFound(f"no invoice {body.invoice_id}")
+            await get_owned(s, Invoice, body.invoice_id, principal, "invoice")
         try:
             async with db.transaction() as s:
                 entry = await write_off(s, body.invoice_id, body.write_off_date, body.reason)
@@ -383,9 +379,7 @@ def build_router(db: Database, auth: Authenticator) -> APIRouter:
     @r.get("/invoices/{invoice_id}", summary="One invoice with its lines")
     async def get_invoice(invoice_id: str, principal: Principal = Depends(auth.require("ar:read"))) -> dict:
         async with db.sessions() as s:
-            inv = await s.get(Invoice, invoice_id)
-            if inv is None or not principal.can_access(inv.company_id):
-                raise NotFound(f"no invoice {invoice_id}")
+            inv = await get_owned(s, Invoice, invoice_id, principal, "invoice")
             rows = (await s.execute(sa.select(InvoiceLine).where(InvoiceLine.invoice_id == inv.id))).scalars().all()
         return invoice_json(inv, list(rows))
 

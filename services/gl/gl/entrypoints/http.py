@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Body, Depends, Path, Query
 from fastapi.responses import StreamingResponse
 from fincore import money
-from fincore.auth import Authenticator, Principal
+from fincore.auth import Authenticator, Principal, get_owned
 from fincore.db import Database
 from fincore.errors import Conflict, NotFound, Unprocessable
 from fincore.events.registry import registry
@@ -345,9 +345,7 @@ def build_router(db: Database, auth: Authenticator, poster: Poster) -> APIRouter
     @r.get("/journals/{journal_id}", tags=["journals"], summary="One journal with its lines, source event and trace id")
     async def get_journal(journal_id: str, principal: Principal = Depends(read)) -> dict:
         async with db.sessions() as s:
-            j = await s.get(Journal, journal_id)
-            if j is None or not principal.can_access(j.company_id):
-                raise NotFound(f"no journal {journal_id}")
+            j = await get_owned(s, Journal, journal_id, principal, "journal")
             lines = (await s.execute(sa.select(JournalLine).where(JournalLine.journal_id == j.id))).scalars().all()
             reversed_by = (await s.execute(sa.select(Journal.id).where(Journal.reverses_journal_id == j.id))).scalar()
         out = journal_json(j, list(lines))
@@ -359,9 +357,7 @@ def build_router(db: Database, auth: Authenticator, poster: Poster) -> APIRouter
     async def post_reverse(journal_id: str, body: ReverseIn, principal: Principal = Depends(post)) -> dict:
         try:
             async with db.transaction() as s:
-                j = await s.get(Journal, journal_id)
-                if j is None or not principal.can_access(j.company_id):
-                    raise NotFound(f"no journal {journal_id}")
+                await get_owned(s, Journal, journal_id, principal, "journal")
                 rev = await reverse_journal(s, journal_id, on=body.posting_date, actor=principal.subject,
                                             reason=body.reason)
         except LedgerError as exc:
@@ -430,9 +426,7 @@ def build_router(db: Database, auth: Authenticator, poster: Poster) -> APIRouter
     async def post_manual_draft(draft_id: str, principal: Principal = Depends(post)) -> dict:
         try:
             async with db.transaction() as s:
-                mj = await s.get(ManualJournal, draft_id)
-                if mj is None or not principal.can_access(mj.company_id):
-                    raise NotFound(f"no manual journal {draft_id}")
+                mj = await get_owned(s, ManualJournal, draft_id, principal, "manual journal")
                 if mj.status != "draft":
                     raise Conflict(f"manual journal {draft_id} is {mj.status}")
                 c = await company_or_404(s, mj.company_id, principal)
@@ -449,9 +443,7 @@ def build_router(db: Database, auth: Authenticator, poster: Poster) -> APIRouter
     @r.get("/events/{event_id}", tags=["journals"], summary="A source event as the ledger received it")
     async def get_event(event_id: str, principal: Principal = Depends(read)) -> dict:
         async with db.sessions() as s:
-            e = await s.get(SourceEvent, event_id)
-            if e is None or not principal.can_access(e.company_id):
-                raise NotFound(f"no event {event_id}")
+            e = await get_owned(s, SourceEvent, event_id, principal, "event")
             parked = await s.get(ParkedEvent, event_id)
             journal = (await s.execute(sa.select(Journal.id).where(Journal.source_event_id == event_id))).scalar()
         msg = registry.by_type(e.event_type).message_class.FromString(e.payload)

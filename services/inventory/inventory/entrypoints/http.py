@@ -9,9 +9,9 @@ from typing import Annotated, Literal
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Header, Query, Response
 from fincore import money
-from fincore.auth import Authenticator, Principal
+from fincore.auth import Authenticator, Principal, get_owned
 from fincore.db import Database
-from fincore.errors import Conflict, NotFound, Unprocessable
+from fincore.errors import Conflict, Unprocessable
 from fincore.idempotency import request_hash
 from fincore.money import MINOR_UNITS
 from pydantic import BaseModel, ConfigDict, Field
@@ -183,9 +183,7 @@ def build_router(db: Database, auth: Authenticator) -> APIRouter:
     @r.get("/movements/{doc_id}", summary="A movement document with its costs")
     async def get_doc(doc_id: str, principal: Principal = Depends(read)) -> dict:
         async with db.sessions() as s:
-            doc = await s.get(MovementDoc, doc_id)
-        if doc is None or not principal.can_access(doc.company_id):
-            raise NotFound(f"no movement document {doc_id}")
+            await get_owned(s, MovementDoc, doc_id, principal, "movement document")
         return await doc_json(doc_id)
 
     @r.get("/valuation", summary="Quantity and value per item and warehouse as of a date")
