@@ -24,6 +24,7 @@ from ap.adapters.tables import OrderLine, PurchaseOrder, Supplier, SupplierInvoi
 from ap.domain import matching
 from ap.domain.terms import parse_terms
 from ap.service.budgeting import BudgetRefused, SpendLine, budget_ref, group_spend, release_all, reserve_all
+from ap.service.purchasing import close_order
 
 ZERO = Decimal(0)
 OPEN_MATCHED = ("matched", "approved", "paid")
@@ -264,8 +265,6 @@ async def approve(db, budget: BudgetClient, inv: SupplierInvoice, *, approved_by
         inv.budget = [*inv.budget, *commits]
         add_event(s, approved_event(inv, sup, po, rows), source="ap")
     if po is not None and await fully_invoiced(db, po):
-        from ap.service.purchasing import close_order
-
         await close_order(db, budget, po.id, token)  # releases what the order still holds
     return inv
 
