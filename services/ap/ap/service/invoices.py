@@ -76,31 +76,41 @@ def _header(sup: Supplier, *, kind: str, number: str, supplier_invoice_number: s
         gross_total=ZERO, status="held", reasons=[], budget=[], settled=ZERO, created_at=utcnow())
 
 
-async def order_state(session: AsyncSession, po: PurchaseOrder, exclude_invoice: str | None = None
-                      ) -> list[matching.OrderLine]:
-    """The order's lines with what was received and what earlier matched invoices took."""
-    lines = (await session.execute(sa.select(OrderLine).where(OrderLine.po_id == po.id)
-                                   .order_by(OrderLine.line_no))).scalars().all()
-    taken = dict(((n, (q, v)) for n, q, v in (await session.execute(
+async def _order_lines(session: AsyncSession, po_id: str) -> list[OrderLine]:
+    return list((await session.execute(sa.select(OrderLine).where(OrderLine.po_id == po_id)
+                                       .order_by(OrderLine.line_no))).scalars().all())
+
+
+async def _invoiced(session: AsyncSession, po_id: str, statuses: tuple[str, ...],
+                    exclude_invoice: str = "") -> dict[int, tuple[Decimal, Decimal]]:
+    """Per order line: quantity invoiced and GRNI cleared by the order's invoices in `statuses`."""
+    rows = (await session.execute(
         sa.select(SupplierInvoiceLine.po_line_no, sa.func.sum(SupplierInvoiceLine.quantity),
                   sa.func.sum(SupplierInvoiceLine.grni_cleared))
         .join(SupplierInvoice, SupplierInvoice.id == SupplierInvoiceLine.invoice_id)
-        .where(SupplierInvoice.po_id == po.id, SupplierInvoice.status.in_(OPEN_MATCHED),
-               SupplierInvoice.id != (exclude_invoice or ""))
-        .group_by(SupplierInvoiceLine.po_line_no))).all()))
-    return [matching.OrderLine(ol.line_no, ol.item_code, Decimal(ol.quantity), Decimal(ol.unit_price),
-                               Decimal(ol.received_qty), Decimal(ol.received_value),
-                               Decimal(taken.get(ol.line_no, (0, 0))[0] or 0),
-                               Decimal(taken.get(ol.line_no, (0, 0))[1] or 0)) for ol in lines]
+        .where(SupplierInvoice.po_id == po_id, SupplierInvoice.status.in_(statuses),
+               SupplierInvoice.id != exclude_invoice)
+        .group_by(SupplierInvoiceLine.po_line_no))).all()
+    return {n: (Decimal(q or 0), Decimal(v or 0)) for n, q, v in rows}
+
+
+async def order_state(session: AsyncSession, po: PurchaseOrder, exclude_invoice: str | None = None
+                      ) -> tuple[list[OrderLine], list[matching.OrderLine]]:
+    """The order's lines, and the same with what was received and what earlier matched invoices took."""
+    lines = await _order_lines(session, po.id)
+    taken = await _invoiced(session, po.id, OPEN_MATCHED, exclude_invoice or "")
+    zero = (ZERO, ZERO)
+    return lines, [matching.OrderLine(ol.line_no, ol.item_code, Decimal(ol.quantity), Decimal(ol.unit_price),
+                                      Decimal(ol.received_qty), Decimal(ol.received_value),
+                                      *taken.get(ol.line_no, zero)) for ol in lines]
 
 
 async def _apply_match(session: AsyncSession, inv: SupplierInvoice, po: PurchaseOrder,
                        invoice_lines: list[matching.InvoiceLine], tol: matching.Tolerances,
                        stated_gross: Decimal | None) -> matching.MatchResult:
-    result = matching.three_way_match(await order_state(session, po, inv.id), invoice_lines, inv.currency, tol,
-                                      stated_gross)
-    refs = {ol.line_no: ol for ol in (await session.execute(
-        sa.select(OrderLine).where(OrderLine.po_id == po.id))).scalars()}
+    order_lines, state = await order_state(session, po, inv.id)
+    result = matching.three_way_match(state, invoice_lines, inv.currency, tol, stated_gross)
+    refs = {ol.line_no: ol for ol in order_lines}
     await session.execute(sa.delete(SupplierInvoiceLine).where(SupplierInvoiceLine.invoice_id == inv.id))
     for m in result.lines:
         ol = refs.get(m.order_line_no)
@@ -272,13 +282,9 @@ async def approve(db, budget: BudgetClient, inv: SupplierInvoice, *, approved_by
 async def fully_invoiced(db, po: PurchaseOrder) -> bool:
     """Every line of the order invoiced (by approved or paid invoices) to its ordered quantity."""
     async with db.sessions() as s:
-        lines = (await s.execute(sa.select(OrderLine).where(OrderLine.po_id == po.id))).scalars().all()
-        taken = dict((await s.execute(
-            sa.select(SupplierInvoiceLine.po_line_no, sa.func.sum(SupplierInvoiceLine.quantity))
-            .join(SupplierInvoice, SupplierInvoice.id == SupplierInvoiceLine.invoice_id)
-            .where(SupplierInvoice.po_id == po.id, SupplierInvoice.status.in_(("approved", "paid")))
-            .group_by(SupplierInvoiceLine.po_line_no))).all())
-    return po.status == "open" and all(Decimal(taken.get(ln.line_no) or 0) >= ln.quantity for ln in lines)
+        lines = await _order_lines(s, po.id)
+        taken = await _invoiced(s, po.id, ("approved", "paid"))
+    return po.status == "open" and all(taken.get(ln.line_no, (ZERO,))[0] >= ln.quantity for ln in lines)
 
 
 def approved_event(inv: SupplierInvoice, sup: Supplier, po: PurchaseOrder | None,

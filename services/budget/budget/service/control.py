@@ -68,6 +68,8 @@ def _adjust(**deltas):
 
 
 _ADD_RESERVED = _adjust(reserved=1)
+_ADD_RESERVED_COMMITTED = _adjust(reserved=1, committed=1)
+_ADD_ACTUAL_COMMITTED = _adjust(actual=1, committed=1)
 
 
 def _insert_and_add():
@@ -301,7 +303,7 @@ async def commit(session: AsyncSession, company: str, document_ref: str, amount:
     if res.status == "reserved":
         res.amount, res.status = left, ("reserved" if left else "committed")
     await session.flush()
-    await conn.execute(_adjust(reserved=1, committed=1),
+    await conn.execute(_ADD_RESERVED_COMMITTED,
                        {"line_id": f.line_id, "d_reserved": left - live, "d_committed": amount})
     after = _with(f, reserved=left - live, committed=amount)
     events = [_warning_event(line, invoice_ref, d, f, after)] if d.warning else []
@@ -331,7 +333,7 @@ async def release(session: AsyncSession, company: str, document_ref: str) -> Dec
 
 async def add_actual(conn: AsyncConnection, line_id: str, actual: Decimal, actualised: Decimal) -> None:
     """A journal line charged to the budget line; `actualised` of it replaced a commitment."""
-    await conn.execute(_adjust(actual=1, committed=1),
+    await conn.execute(_ADD_ACTUAL_COMMITTED,
                        {"line_id": line_id, "d_actual": actual, "d_committed": -actualised})
 
 
