@@ -72,3 +72,11 @@ def from_proto(money: types_pb2.Money) -> Decimal:
         if q == value:
             return q
     return value
+
+
+_CENT = Decimal("0.01")
+
+
+def cents(amount: Decimal | int | str) -> str:
+    """An amount as a JSON string with two decimals (how reports show amounts stored at 4)."""
+    return str(Decimal(amount).quantize(_CENT))

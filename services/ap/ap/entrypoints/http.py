@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Header, Request, Response
 from fincore.auth import Authenticator, Principal, get_owned
 from fincore.db import Database
 from fincore.errors import Conflict, Unprocessable
-from fincore.money import MINOR_UNITS, MoneyError
+from fincore.money import MINOR_UNITS, MoneyError, cents
 from fincore.tax import TAX_RATES
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from sqlalchemy.exc import IntegrityError
@@ -159,8 +159,7 @@ class PaymentRunIn(BaseModel):
     bank_account: Code
 
 
-def _q(v) -> str:
-    return str(Decimal(v).quantize(Decimal("0.01")))
+_q = cents
 
 
 def bearer(request: Request) -> str:

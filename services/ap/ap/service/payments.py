@@ -175,7 +175,7 @@ async def ageing(session: AsyncSession, company: str, as_of: dt.date, buckets: t
         r = rows.setdefault(inv.supplier_code, {"supplier": inv.supplier_code, **dict.fromkeys(labels, ZERO)})
         r[label] += open_
         total[label] += open_
-    q = lambda v: str(Decimal(v).quantize(Decimal("0.01")))  # noqa: E731
+    q = money.cents
     out = [{"supplier": r["supplier"], **{k: q(r[k]) for k in labels}, "total": q(sum(r[k] for k in labels))}
            for r in sorted(rows.values(), key=lambda r: r["supplier"])]
     return {"company": company, "as_of": as_of.isoformat(), "buckets": labels, "suppliers": out,

@@ -13,7 +13,7 @@ from fincore.auth import Authenticator, Principal, get_owned
 from fincore.db import Database
 from fincore.errors import Conflict, NotFound, Unprocessable
 from fincore.idempotency import request_hash
-from fincore.money import MINOR_UNITS
+from fincore.money import MINOR_UNITS, cents
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy.exc import IntegrityError
 
@@ -161,8 +161,7 @@ class WriteOffIn(BaseModel):
     reason: str = Field(min_length=1, max_length=300)
 
 
-def _q2(v: Decimal) -> str:
-    return str(v.quantize(Decimal("0.01")))
+_q2 = cents
 
 
 def build_router(db: Database, auth: Authenticator) -> APIRouter:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import sqlalchemy as sa
+from fincore.money import cents
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ar.adapters.tables import CreditMemo, Invoice, Receipt, ReceiptApplication, SalesOrder, Shipment
@@ -15,8 +16,7 @@ from ar.adapters.tables import CreditMemo, Invoice, Receipt, ReceiptApplication,
 ZERO = Decimal(0)
 
 
-def _s(v: Decimal) -> str:
-    return str(Decimal(v).quantize(Decimal("0.01")))
+_s = cents
 
 
 async def reconciliation(session: AsyncSession, company: str, customer: str | None = None) -> dict:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import sqlalchemy as sa
+from fincore.money import cents
 from fincore.tables import utcnow
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,8 +15,7 @@ GROUPS = ("cost_centre", "budget_item", "period")
 ZERO = Decimal(0)
 
 
-def _q(v: Decimal) -> str:
-    return str(Decimal(v).quantize(Decimal("0.01")))
+_q = cents
 
 
 async def budget_report(session: AsyncSession, company: str, *, period_from: str = "", period_to: str = "",
