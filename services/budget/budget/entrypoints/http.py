@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Literal
 
@@ -21,6 +22,7 @@ from budget.service.report import GROUPS, budget_report
 
 Code = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.\-]+$")]
 CSV_COLUMNS = ("cost_centre", "budget_item", "period", "amount", "control_mode", "tolerance_pct")
+MAX_LINES = 5000  # per request, JSON or CSV alike (an import sends a larger budget in chunks)
 
 
 class ItemIn(BaseModel):
@@ -52,7 +54,7 @@ class BudgetLineIn(BaseModel):
 
 class LinesIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    lines: list[BudgetLineIn] = Field(min_length=1, max_length=5000)
+    lines: list[BudgetLineIn] = Field(min_length=1, max_length=MAX_LINES)
 
 
 def _version_json(v: BudgetVersion, lines: int | None = None) -> dict:
@@ -63,13 +65,25 @@ def _version_json(v: BudgetVersion, lines: int | None = None) -> dict:
 
 
 def parse_csv(text: str) -> list[BudgetLineIn]:
-    """CSV with a header row: cost_centre,budget_item,period,amount[,control_mode][,tolerance_pct]."""
-    reader = csv.DictReader(io.StringIO(text))
-    missing = {"cost_centre", "budget_item", "period", "amount"} - set(reader.fieldnames or [])
+    """CSV with a header row: cost_centre,budget_item,period,amount[,control_mode][,tolerance_pct]
+    (other columns are ignored; quoted fields may hold commas and newlines). At most MAX_LINES
+    lines, like the JSON body."""
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        missing = {"cost_centre", "budget_item", "period", "amount"} - set(reader.fieldnames or [])
+    except csv.Error as exc:
+        raise Unprocessable(f"CSV header: {exc}") from exc
     if missing:
         raise Unprocessable(f"CSV header lacks {', '.join(sorted(missing))} (columns: {', '.join(CSV_COLUMNS)})")
     rows, errors = [], []
-    for n, row in enumerate(reader, start=2):
+    try:
+        records = list(itertools.islice(reader, MAX_LINES + 1))
+    except csv.Error as exc:
+        raise Unprocessable(f"CSV row {reader.line_num}: {exc}") from exc
+    if len(records) > MAX_LINES:
+        raise Unprocessable(f"the CSV holds more than {MAX_LINES} lines: send a larger budget in chunks "
+                            "(finance-budget import --chunk)")
+    for n, row in enumerate(records, start=2):
         try:
             values = {k: (row.get(k) or "").strip() for k in CSV_COLUMNS}
             rows.append(BudgetLineIn(**{k: v for k, v in values.items() if v}))
