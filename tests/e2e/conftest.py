@@ -67,9 +67,12 @@ class Suite:
         self.token = mint_token(ServiceSettings(), subject="e2e", scopes=ALL_SCOPES, companies=["*"])
         self.http = self.client()
 
-    def client(self) -> httpx.Client:
-        """A client of its own (one per thread)."""
-        return httpx.Client(headers={"Authorization": f"Bearer {self.token}"}, timeout=30)
+    def client(self, subject: str | None = None) -> httpx.Client:
+        """A client of its own (one per thread); `subject`: acting as another person (the
+        token's subject is who drafted, posted or approved)."""
+        token = self.token if subject is None else mint_token(ServiceSettings(), subject=subject,
+                                                              scopes=ALL_SCOPES, companies=["*"])
+        return httpx.Client(headers={"Authorization": f"Bearer {token}"}, timeout=30)
 
     @property
     def gl_url(self) -> str:
@@ -129,6 +132,15 @@ class Suite:
         r = (client or self.http).post(f"{self.ar_url}/v1/invoices", json=self.invoice_body(company, i),
                            headers={"Idempotency-Key": f"{company}-{i}", **headers})
         assert r.status_code in (200, 201), r.text
+        return r.json()
+
+    def manual_journal(self, body: dict) -> dict:
+        """A manual journal drafted by e2e and posted by a second person (duties are segregated)."""
+        r = self.http.post(f"{self.gl_url}/v1/manual-journals", json=body)
+        assert r.status_code == 201, r.text
+        with self.client("e2e-approver") as approver:
+            r = approver.post(f"{self.gl_url}/v1/manual-journals/{r.json()['id']}/post")
+        assert r.status_code == 200, r.text
         return r.json()
 
     def trial_balance(self, company: str, as_of: str = "2026-12-31") -> dict:

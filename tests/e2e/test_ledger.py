@@ -15,6 +15,7 @@ from finance.ar.v1 import events_pb2 as ar
 from finance.cashmgmt.v1 import events_pb2 as cm
 from finance.common.v1 import types_pb2
 from finance.fixedassets.v1 import events_pb2 as fa
+from finance.gl.v1 import events_pb2 as gl_events
 from finance.inventory.v1 import events_pb2 as inv
 from fincore import dates, money
 
@@ -63,7 +64,18 @@ def test_posted_journals_are_immutable_in_the_database(suite):
 def test_event_in_a_closed_period_is_parked_then_posted_after_a_decision(suite):
     company = suite.new_company("PERIOD")
     h = suite.http
-    assert h.post(f"{suite.gl_url}/v1/companies/{company}/periods/2026-10/close", json={}).status_code == 200
+    first = h.post(f"{suite.gl_url}/v1/companies/{company}/periods/2026-10/close", json={})
+    assert first.status_code == 200 and first.json()["changed"]
+    # Closing it again changes nothing: the same state, no second audit row (checked below),
+    # no second PeriodClosed.
+    again = h.post(f"{suite.gl_url}/v1/companies/{company}/periods/2026-10/close", json={"reason": "again"})
+    assert again.status_code == 200
+    a, b = first.json(), again.json()
+    assert (b["status"], b["changed_by"], b["changed"]) == ("closed", "e2e", False)
+    assert dt.datetime.fromisoformat(b["changed_at"]) == dt.datetime.fromisoformat(a["changed_at"])
+    closed_events = [gl_events.PeriodClosed.FromString(bytes(p)) for (p,) in suite.sql(
+        "gl", "SELECT payload FROM outbox WHERE ce_type = 'finance.gl.PeriodClosed.v1'")]
+    assert [(e.period, e.closed_by) for e in closed_events if e.company_id == company] == [("2026-10", "e2e")]
     body = suite.invoice_body(company, 1) | {"issue_date": "2026-10-15"}
     inv1 = h.post(f"{suite.ar_url}/v1/invoices", json=body).json()
     inv2 = h.post(f"{suite.ar_url}/v1/invoices", json=body | {"customer_code": "C999"}).json()
@@ -119,15 +131,28 @@ def test_manual_journals_and_reversals(suite):
                   ).json()["detail"].endswith("needs cost_centre")
     assert h.post(url, json=base | {"lines": [{"account": "9999", "debit": "1"}, {"account": "4001", "credit": "1"}]}
                   ).status_code == 422
+    assert h.post(url, json=base | {"lines": [{"account": "4001", "debit": "1.001"}, {"account": "4001", "credit": "1.001"}]}
+                  ).json()["detail"] == "line 1: amounts finer than the CNY minor unit"
+    assert h.post(url, json=base | {"lines": [{"account": "4001"}, *good]}).json()["detail"] == (
+        "line 1: neither a debit nor a credit")
+    assert h.post(url, json=base | {"lines": good, "post": "yes"}).status_code == 422  # strict booleans
+    # Duties are segregated: the author cannot post their own journal, at once or later.
+    r = h.post(url, json=base | {"lines": good, "post": True})
+    assert r.status_code == 403 and r.json()["type"].endswith("/segregation-of-duties")
     assert suite.journal_count(company) == 0
 
     draft = h.post(url, json=base | {"lines": good}).json()
-    assert draft["status"] == "draft" and draft["journal_id"] is None
-    posted = h.post(f"{url}/{draft['id']}/post").json()
-    assert posted["status"] == "posted"
-    assert h.post(f"{url}/{draft['id']}/post").status_code == 409
+    assert draft["status"] == "draft" and draft["journal_id"] is None and draft["drafted_by"] == "e2e"
+    assert h.post(f"{url}/{draft['id']}/post").status_code == 403
+    with suite.client("controller") as controller:
+        posted = controller.post(f"{url}/{draft['id']}/post").json()
+        assert posted["status"] == "posted"
+        assert controller.post(f"{url}/{draft['id']}/post").status_code == 409
     j = h.get(f"{suite.gl_url}/v1/journals/{posted['journal_id']}").json()
-    assert j["kind"] == "manual" and j["posted_by"] == "e2e" and j["total_debit"] == "50000.00"
+    assert j["kind"] == "manual" and j["total_debit"] == "50000.00"
+    assert (j["drafted_by"], j["posted_by"]) == ("e2e", "controller")
+    mj = h.get(f"{url}/{draft['id']}").json()
+    assert (mj["status"], mj["drafted_by"], mj["posted_by"], mj["journal_id"]) == ("posted", "e2e", "controller", j["id"])
 
     rev = h.post(f"{suite.gl_url}/v1/journals/{j['id']}/reverse",
                  json={"posting_date": "2026-11-04", "reason": "wrong amount"})
@@ -144,8 +169,9 @@ def test_manual_journals_and_reversals(suite):
 
     # Posting into a closed period is refused.
     h.post(f"{suite.gl_url}/v1/companies/{company}/periods/2026-12/close", json={})
-    r = h.post(url, json=base | {"posting_date": "2026-12-05", "lines": good, "post": True})
-    assert r.status_code == 409
+    late = h.post(url, json=base | {"posting_date": "2026-12-05", "lines": good}).json()
+    with suite.client("controller") as controller:
+        assert controller.post(f"{url}/{late['id']}/post").status_code == 409
 
 
 def D(day: str):  # noqa: N802
@@ -219,10 +245,10 @@ def scenario(c: str) -> list:
 def test_statements_equal_a_hand_computed_scenario_and_hledger_agrees(suite):
     company = suite.new_company("BOOKS")
     h = suite.http
-    capital = {"company_id": company, "posting_date": "2026-11-01", "description": "Capital", "post": True,
+    capital = {"company_id": company, "posting_date": "2026-11-01", "description": "Capital",
                "lines": [{"account": "1002", "debit": "300000.00", "cash_flow_item": "capital_contributed"},
                          {"account": "4001", "credit": "300000.00"}]}
-    assert h.post(f"{suite.gl_url}/v1/manual-journals", json=capital).status_code == 201
+    suite.manual_journal(capital)
     events = scenario(company)
     assert len(events) >= 50
     suite.publish(*events)

@@ -44,5 +44,5 @@ def create_app(settings: GLSettings) -> FastAPI:
         description="Journals posted from every context's events by declarative rules; statements.",
         routers=[], consumers=build_consumers(settings, db),
     )
-    app.include_router(build_router(db, app.state.auth, Poster(rules)))
+    app.include_router(build_router(db, app.state.auth, Poster(rules), segregate_duties=settings.segregate_duties))
     return app

@@ -12,3 +12,5 @@ class GLSettings(ServiceSettings):
     # Topics the posting consumer reads; empty = every topic carrying an event a rule posts.
     posting_topics: str = ""
     posting_group: str = "gl-posting"
+    # The author of a manual journal cannot post it (GL_SEGREGATE_DUTIES=false for a one-person books).
+    segregate_duties: bool = True

@@ -68,6 +68,8 @@ class Journal(SQLModel, table=True):
     kind: str = Field(default="event", sa_column=sa.Column(sa.String(12), nullable=False, server_default="event"))
     reverses_journal_id: str | None = Field(default=None, sa_column=sa.Column(sa.String(36), nullable=True))
     posted_by: str = Field(default="gl-posting", sa_column=sa.Column(sa.String(120), nullable=False))
+    # The author when someone else posted it (manual journals); None for journals made by rules.
+    drafted_by: str | None = Field(default=None, sa_column=sa.Column(sa.String(120), nullable=True))
 
 
 class JournalLine(SQLModel, table=True):

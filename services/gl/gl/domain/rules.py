@@ -47,6 +47,7 @@ from google.protobuf.message import Message
 from gl.domain.cashflow import ITEMS as CASH_FLOW_ITEMS
 from gl.domain.chart import Chart
 from gl.domain.journal import DIMENSIONS, DraftLine, JournalDraft
+from gl.domain.postable import PostingRefused, check_lines
 
 RULES_DIR = Path(__file__).resolve().parent.parent / "data" / "rules"
 
@@ -66,10 +67,6 @@ class MissingRate(LookupError):
     def __init__(self, currency: str, on: dt.date) -> None:
         super().__init__(f"no exchange rate for {currency} on or before {on.isoformat()}")
         self.currency, self.on = currency, on
-
-
-class MissingDimension(ValueError):
-    """A line lacks a dimension its account requires (e.g. an expense without a cost centre)."""
 
 
 BALANCE = "@balance"
@@ -151,13 +148,7 @@ class RuleBook:
             if line is not None:
                 lines.append(line)
         lines = _absorb_rounding(lines, functional_currency) if fx.used else lines
-        for line in lines:
-            acct = chart.accounts.get(line.account_code)
-            missing = [d for d in (acct.needs if acct else ()) if not line.dimensions.get(d)]
-            if missing:
-                raise MissingDimension(
-                    f"account {line.account_code} needs {', '.join(missing)} ({ce_type} {msg.document_number})")
-        return JournalDraft(
+        draft = JournalDraft(
             company_id=msg.company_id,
             posting_date=posting_date,
             currency=functional_currency,
@@ -169,6 +160,11 @@ class RuleBook:
             rule_id=rule.id,
             rule_version=rule.version,
         )
+        try:
+            check_lines(draft, chart, sub_ledger=True)  # the same check as every other journal
+        except PostingRefused as exc:
+            raise type(exc)(f"{exc} ({ce_type} {msg.document_number})") from exc
+        return draft
 
 
     @staticmethod

@@ -13,16 +13,14 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Body, Depends, Path, Query
 from fastapi.responses import StreamingResponse
 from fincore import money
-from fincore.auth import Authenticator, Principal, get_owned
+from fincore.auth import Authenticator, Forbidden, Principal, get_owned
 from fincore.db import Database
 from fincore.errors import Conflict, NotFound, Unprocessable
 from fincore.events.registry import registry
 from fincore.inbox import PermanentError
 from fincore.money import MoneyError
-from fincore.tables import utcnow
 from google.protobuf import json_format
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-from uuid_utils import uuid7
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 from gl.adapters.tables import (
     Account,
@@ -36,11 +34,13 @@ from gl.adapters.tables import (
     PeriodAudit,
     SourceEvent,
 )
-from gl.domain.cashflow import ITEMS as CF_ITEMS
+from gl.domain import postable
 from gl.domain.chart import available_charts, load_chart
-from gl.domain.journal import DIMENSIONS, DraftLine, JournalDraft, UnbalancedJournal
+from gl.domain.journal import DIMENSIONS
+from gl.domain.postable import PostingRefused
 from gl.domain.rules import RuleError, parse_rules, with_candidates
 from gl.service import reports
+from gl.service.manual import DutiesNotSegregated, NotADraft, create_manual_journal, post_manual_journal
 from gl.service.posting import (
     CompanyExists,
     LedgerError,
@@ -48,7 +48,6 @@ from gl.service.posting import (
     Poster,
     close_period,
     create_company,
-    post_journal,
     reopen_period,
     resolve_parked,
     revalue,
@@ -80,7 +79,7 @@ class Reason(BaseModel):
     reason: str = Field("", max_length=1000)
 
 
-class ManualLine(BaseModel):
+class ManualLineIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     account: str = Field(min_length=1, max_length=20)
     debit: Decimal = Field(Decimal(0), ge=0, max_digits=20, decimal_places=4)
@@ -95,8 +94,9 @@ class ManualJournalIn(BaseModel):
     company_id: str
     posting_date: dt.date
     description: str = Field(min_length=1, max_length=500)
-    lines: list[ManualLine] = Field(min_length=2, max_length=1000)
-    post: bool = Field(False, description="post at once instead of saving a draft")
+    lines: list[ManualLineIn] = Field(min_length=2, max_length=1000)
+    post: StrictBool = Field(False, description="post at once instead of saving a draft (refused to the author "
+                                                "while duties are segregated)")
 
 
 class ReverseIn(BaseModel):
@@ -137,7 +137,7 @@ def dimension_filters(cost_centre: str = "", department: str = "", product: str 
     return {k: v for k, v in locals().items() if v}
 
 
-def build_router(db: Database, auth: Authenticator, poster: Poster) -> APIRouter:
+def build_router(db: Database, auth: Authenticator, poster: Poster, *, segregate_duties: bool = True) -> APIRouter:
     r = APIRouter(prefix="/v1")
     read, post, admin = auth.require("gl:read"), auth.require("gl:post"), auth.require("gl:admin")
 
@@ -149,8 +149,10 @@ def build_router(db: Database, auth: Authenticator, poster: Poster) -> APIRouter
         return company
 
     def refused(exc: Exception):
-        if isinstance(exc, (PeriodClosed, CompanyExists)):
+        if isinstance(exc, (PeriodClosed, CompanyExists, NotADraft)):
             return Conflict(str(exc))
+        if isinstance(exc, DutiesNotSegregated):
+            return Forbidden(str(exc), type_="segregation-of-duties")
         return Unprocessable(str(exc))
 
     # --- companies and periods -------------------------------------------------------
@@ -212,13 +214,15 @@ def build_router(db: Database, auth: Authenticator, poster: Poster) -> APIRouter
                 "audit": [{"period": a.period, "action": a.action, "reason": a.reason, "actor": a.actor,
                            "at": a.at.isoformat()} for a in audit]}
 
-    @r.post("/companies/{company_id}/periods/{period}/close", tags=["periods"], summary="Close a month")
+    @r.post("/companies/{company_id}/periods/{period}/close", tags=["periods"],
+            summary="Close a month (closing a closed month changes nothing and answers its state)")
     async def post_close(company_id: str, period: Annotated[str, Path(pattern=PERIOD)],
                          body: Reason = Body(Reason()), principal: Principal = Depends(admin)) -> dict:
         async with db.transaction() as s:
             await company_or_404(s, company_id, principal)
-            await close_period(s, company_id=company_id, period=period, actor=principal.subject, reason=body.reason)
-        return {"company": company_id, "period": period, "status": "closed"}
+            state = await close_period(s, company_id=company_id, period=period, actor=principal.subject,
+                                       reason=body.reason)
+        return period_json(company_id, state)
 
     @r.post("/companies/{company_id}/periods/{period}/reopen", tags=["periods"],
             summary="Reopen a closed month (a reason is required and audited)")
@@ -227,11 +231,11 @@ def build_router(db: Database, auth: Authenticator, poster: Poster) -> APIRouter
         try:
             async with db.transaction() as s:
                 await company_or_404(s, company_id, principal)
-                await reopen_period(s, company_id=company_id, period=period, actor=principal.subject,
-                                    reason=body.reason)
-        except LedgerError as exc:
+                state = await reopen_period(s, company_id=company_id, period=period, actor=principal.subject,
+                                            reason=body.reason)
+        except (LedgerError, PostingRefused) as exc:
             raise refused(exc) from exc
-        return {"company": company_id, "period": period, "status": "open"}
+        return period_json(company_id, state)
 
     @r.post("/companies/{company_id}/year-end-close", tags=["periods"],
             summary="Close the year's profit or loss into retained earnings (journal on 31 Dec)")
@@ -241,7 +245,7 @@ def build_router(db: Database, auth: Authenticator, poster: Poster) -> APIRouter
             async with db.transaction() as s:
                 c = await company_or_404(s, company_id, principal)
                 j = await year_end_close(s, c, year, actor=principal.subject)
-        except LedgerError as exc:
+        except (LedgerError, PostingRefused) as exc:
             raise refused(exc) from exc
         return {"journal_id": j["id"], "number": j["number"]}
 
@@ -278,7 +282,7 @@ def build_router(db: Database, auth: Authenticator, poster: Poster) -> APIRouter
             async with db.transaction() as s:
                 c = await company_or_404(s, company_id, principal)
                 return await revalue(s, c, period, actor=principal.subject)
-        except LedgerError as exc:
+        except (LedgerError, PostingRefused) as exc:
             raise refused(exc) from exc
 
     # --- parked events ---------------------------------------------------------------
@@ -307,7 +311,7 @@ def build_router(db: Database, auth: Authenticator, poster: Poster) -> APIRouter
                     raise NotFound(f"no parked event {event_id}")
                 principal.require_company(p.company_id)
                 j = await resolve_parked(s, poster, event_id, actor=principal.subject, redate=body.redate_to)
-        except LedgerError as exc:
+        except (LedgerError, PostingRefused) as exc:
             raise refused(exc) from exc
         return {"journal_id": j["id"], "number": j["number"], "posting_date": j["posting_date"].isoformat()}
 
@@ -360,84 +364,43 @@ def build_router(db: Database, auth: Authenticator, poster: Poster) -> APIRouter
                 await get_owned(s, Journal, journal_id, principal, "journal")
                 rev = await reverse_journal(s, journal_id, on=body.posting_date, actor=principal.subject,
                                             reason=body.reason)
-        except LedgerError as exc:
+        except (LedgerError, PostingRefused) as exc:
             raise refused(exc) from exc
         return {"journal_id": rev["id"], "number": rev["number"], "reverses": journal_id}
 
-    async def _manual_draft(s, c: Company, body: ManualJournalIn) -> JournalDraft:
-        accounts = {a.code: a for a in (await s.execute(sa.select(Account).where(Account.company_id == c.id))).scalars()}
-        chart = load_chart(c.chart_template)
-        cur = c.functional_currency
-        lines = []
-        for i, ln in enumerate(body.lines, 1):
-            a = accounts.get(ln.account)
-            if a is None:
-                raise Unprocessable(f"line {i}: no account {ln.account}")
-            if not a.active:
-                raise Unprocessable(f"line {i}: account {ln.account} is blocked")
-            if a.control:
-                raise Unprocessable(f"line {i}: {ln.account} is a control account; it takes sub-ledger postings only")
-            unknown = set(ln.dimensions) - set(DIMENSIONS)
-            if unknown:
-                raise Unprocessable(f"line {i}: unknown dimensions {sorted(unknown)}")
-            needs = chart.accounts[a.code].needs if a.code in chart.accounts else ()
-            missing = [d for d in needs if not ln.dimensions.get(d)]
-            if missing:
-                raise Unprocessable(f"line {i}: account {ln.account} needs {', '.join(missing)}")
-            if a.cash and ln.cash_flow_item not in CF_ITEMS:
-                raise Unprocessable(f"line {i}: a cash account line needs a cash_flow_item (one of {sorted(CF_ITEMS)})")
-            if not a.cash and ln.cash_flow_item:
-                raise Unprocessable(f"line {i}: only cash account lines carry a cash_flow_item")
-            if not (money.is_quantized(ln.debit, cur) and money.is_quantized(ln.credit, cur)):
-                raise Unprocessable(f"line {i}: amounts finer than the {cur} minor unit")
-            try:
-                lines.append(DraftLine(a.code, money.quantize(ln.debit, cur), money.quantize(ln.credit, cur), cur,
-                                       ln.memo, {k: v for k, v in ln.dimensions.items() if v}, ln.cash_flow_item))
-            except ValueError as exc:
-                raise Unprocessable(f"line {i}: {exc}") from exc
-        try:
-            return JournalDraft(company_id=c.id, posting_date=body.posting_date, currency=cur,
-                                description=body.description, lines=tuple(lines), source_event_type="gl.manual",
-                                source_document="", rule_id="manual", rule_version=1)
-        except UnbalancedJournal as exc:
-            raise Unprocessable(str(exc)) from exc
-
     @r.post("/manual-journals", status_code=201, tags=["journals"],
-            summary="Create a manual journal draft (post=true posts it at once)")
+            summary="Create a manual journal draft (post=true posts it at once, unless duties are segregated)")
     async def post_manual(body: ManualJournalIn, principal: Principal = Depends(post)) -> dict:
         try:
             async with db.transaction() as s:
                 c = await company_or_404(s, body.company_id, principal)
-                draft = await _manual_draft(s, c, body)
-                mj = ManualJournal(id=str(uuid7()), company_id=c.id, posting_date=body.posting_date,
-                                   description=body.description, lines=[ln.model_dump(mode="json") for ln in body.lines],
-                                   status="draft", created_by=principal.subject, created_at=utcnow())
-                s.add(mj)
-                journal = None
-                if body.post:
-                    journal = await post_journal(s, replace_doc(draft, mj.id), kind="manual", posted_by=principal.subject)
-                    mj.status, mj.journal_id = "posted", journal["id"]
-        except LedgerError as exc:
+                mj, journal = await create_manual_journal(
+                    s, c, posting_date=body.posting_date, description=body.description,
+                    lines=[postable.ManualLine(**ln.model_dump()) for ln in body.lines], author=principal.subject,
+                    post=body.post, segregate_duties=segregate_duties)
+        except (LedgerError, PostingRefused) as exc:
             raise refused(exc) from exc
-        return {"id": mj.id, "status": mj.status, "journal_id": journal and journal["id"],
-                "number": journal and journal["number"]}
+        return manual_json(mj) | {"number": journal and journal["number"]}
 
-    @r.post("/manual-journals/{draft_id}/post", tags=["journals"], summary="Post a manual journal draft")
+    @r.get("/manual-journals/{draft_id}", tags=["journals"], summary="A manual journal: its lines, author and state")
+    async def get_manual(draft_id: str, principal: Principal = Depends(read)) -> dict:
+        async with db.sessions() as s:
+            mj = await get_owned(s, ManualJournal, draft_id, principal, "manual journal")
+            posted_by = mj.journal_id and (await s.get(Journal, mj.journal_id)).posted_by
+        return manual_json(mj) | {"lines": mj.lines, "posted_by": posted_by}
+
+    @r.post("/manual-journals/{draft_id}/post", tags=["journals"],
+            summary="Post a manual journal draft (by someone other than its author, unless duties are not segregated)")
     async def post_manual_draft(draft_id: str, principal: Principal = Depends(post)) -> dict:
         try:
             async with db.transaction() as s:
                 mj = await get_owned(s, ManualJournal, draft_id, principal, "manual journal")
-                if mj.status != "draft":
-                    raise Conflict(f"manual journal {draft_id} is {mj.status}")
                 c = await company_or_404(s, mj.company_id, principal)
-                body = ManualJournalIn(company_id=mj.company_id, posting_date=mj.posting_date,
-                                       description=mj.description, lines=mj.lines)
-                draft = await _manual_draft(s, c, body)
-                journal = await post_journal(s, replace_doc(draft, mj.id), kind="manual", posted_by=principal.subject)
-                mj.status, mj.journal_id = "posted", journal["id"]
-        except LedgerError as exc:
+                journal = await post_manual_journal(s, c, mj, poster=principal.subject,
+                                                    segregate_duties=segregate_duties)
+        except (LedgerError, PostingRefused) as exc:
             raise refused(exc) from exc
-        return {"id": draft_id, "status": "posted", "journal_id": journal["id"], "number": journal["number"]}
+        return manual_json(mj) | {"number": journal["number"], "posted_by": principal.subject}
 
     # --- source events and rules -----------------------------------------------------
     @r.get("/events/{event_id}", tags=["journals"], summary="A source event as the ledger received it")
@@ -555,18 +518,13 @@ def build_router(db: Database, auth: Authenticator, poster: Poster) -> APIRouter
     return r
 
 
-def replace_doc(draft: JournalDraft, doc: str) -> JournalDraft:
-    from dataclasses import replace
-
-    return replace(draft, source_document=doc)
-
-
 def journal_json(j: Journal, lines: list[JournalLine] | None = None) -> dict:
     q = lambda v: str(money.quantize(v, j.currency))  # noqa: E731
     out = {
         "id": j.id, "company": j.company_id, "number": j.number, "posting_date": j.posting_date.isoformat(),
         "period": j.period, "currency": j.currency, "description": j.description, "kind": j.kind,
         "total_debit": q(j.total_debit), "total_credit": q(j.total_credit), "posted_by": j.posted_by,
+        "drafted_by": j.drafted_by,
         "reverses_journal_id": j.reverses_journal_id,
         "source": {"event_id": j.source_event_id, "event_type": j.source_event_type,
                    "document": j.source_document, "service": j.source_event_type.split(".")[1]
@@ -583,3 +541,15 @@ def journal_json(j: Journal, lines: list[JournalLine] | None = None) -> dict:
                if ln.txn_currency else {}),
         } for ln in sorted(lines, key=lambda x: x.line_no)]
     return out
+
+
+def manual_json(mj: ManualJournal) -> dict:
+    return {"id": mj.id, "company": mj.company_id, "posting_date": mj.posting_date.isoformat(),
+            "description": mj.description, "status": mj.status, "drafted_by": mj.created_by,
+            "created_at": mj.created_at.isoformat(), "journal_id": mj.journal_id}
+
+
+def period_json(company_id: str, state) -> dict:
+    return {"company": company_id, "period": state.period, "status": state.status,
+            "changed_at": state.changed_at and state.changed_at.isoformat(), "changed_by": state.changed_by,
+            "changed": state.changed}

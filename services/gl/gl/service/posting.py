@@ -40,6 +40,7 @@ from gl.adapters.tables import (
 )
 from gl.domain.chart import load_chart
 from gl.domain.journal import DIMENSIONS, DraftLine, JournalDraft, UnbalancedJournal
+from gl.domain.postable import AccountBlocked, blocked_in, check_lines
 from gl.domain.rules import MissingRate, RuleBook
 
 log = logging.getLogger(__name__)
@@ -113,32 +114,50 @@ async def assert_open(session: AsyncSession, company_id: str, period: str) -> No
         raise PeriodClosed(f"period {period} of company {company_id} is closed")
 
 
+@dataclass(frozen=True)
+class PeriodState:
+    period: str
+    status: str  # open | closed
+    changed_at: dt.datetime | None = None  # None: never closed
+    changed_by: str | None = None
+    changed: bool = True  # False: it already was in that state (nothing written, nothing published)
+
+
 async def set_period_status(session: AsyncSession, *, company_id: str, period: str, status: str, actor: str,
-                            reason: str, action: str) -> None:
-    row = await session.get(Period, (company_id, period))
+                            reason: str, action: str) -> PeriodState:
+    """Change a period's status with its audit row; a period already in that status is left
+    alone (no second audit row, no second event)."""
+    row = await session.get(Period, (company_id, period), with_for_update=True)
+    current = row.status if row is not None else "open"
+    if current == status:
+        return PeriodState(period, status, row and row.changed_at, row and row.changed_by, changed=False)
     now = utcnow()
     if row is None:
         session.add(Period(company_id=company_id, period=period, status=status, changed_at=now, changed_by=actor))
     else:
         row.status, row.changed_at, row.changed_by = status, now, actor
     session.add(PeriodAudit(company_id=company_id, period=period, action=action, reason=reason, actor=actor, at=now))
+    return PeriodState(period, status, now, actor)
 
 
-async def close_period(session: AsyncSession, *, company_id: str, period: str, actor: str, reason: str = "") -> None:
-    await set_period_status(session, company_id=company_id, period=period, status="closed", actor=actor,
-                            reason=reason or "period end", action="closed")
-    y, m = (int(x) for x in period.split("-"))
-    last = (dt.date(y + (m == 12), m % 12 + 1, 1) - dt.timedelta(days=1))
-    add_event(session, gl_events.PeriodClosed(company_id=company_id, document_number=f"{company_id}:{period}",
-                                              occurrence_date=dates.to_proto(last), period=period, closed_by=actor),
-              source="gl")
+async def close_period(session: AsyncSession, *, company_id: str, period: str, actor: str,
+                       reason: str = "") -> PeriodState:
+    """Close a month: PeriodClosed is published once; closing a closed period changes nothing."""
+    state = await set_period_status(session, company_id=company_id, period=period, status="closed", actor=actor,
+                                    reason=reason or "period end", action="closed")
+    if state.changed:
+        add_event(session, gl_events.PeriodClosed(
+            company_id=company_id, document_number=f"{company_id}:{period}",
+            occurrence_date=dates.to_proto(dates.period_end(period)), period=period, closed_by=actor), source="gl")
+    return state
 
 
-async def reopen_period(session: AsyncSession, *, company_id: str, period: str, actor: str, reason: str) -> None:
+async def reopen_period(session: AsyncSession, *, company_id: str, period: str, actor: str,
+                        reason: str) -> PeriodState:
     if not reason.strip():
         raise LedgerError("reopening a period needs a reason")
-    await set_period_status(session, company_id=company_id, period=period, status="open", actor=actor,
-                            reason=reason, action="reopened")
+    return await set_period_status(session, company_id=company_id, period=period, status="open", actor=actor,
+                                   reason=reason, action="reopened")
 
 
 # --- posting events --------------------------------------------------------------------
@@ -154,6 +173,7 @@ class Staged:
     kind: str = "event"
     posted_by: str = "gl-posting"
     reverses_journal_id: str | None = None
+    drafted_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -286,8 +306,7 @@ class Poster:
             postable = [s for _, s in staged if isinstance(s, Staged)]
             blocked = await blocked_accounts(session, {s.draft.company_id for s in postable})
             for env, s in list(staged):
-                hit = isinstance(s, Staged) and sorted(
-                    {ln.account_code for ln in s.draft.lines} & blocked.get(s.draft.company_id, set()))
+                hit = isinstance(s, Staged) and blocked_in(s.draft, blocked.get(s.draft.company_id, ()))
                 if hit:
                     staged.remove((env, s))
                     postable.remove(s)
@@ -307,14 +326,19 @@ class Poster:
 
 
 async def post_journal(session: AsyncSession, draft: JournalDraft, *, kind: str = "event",
-                       posted_by: str = "gl-posting", reverses_journal_id: str | None = None) -> dict:
-    """Write one balanced journal now, in the caller's transaction (its period must be open)."""
+                       posted_by: str = "gl-posting", reverses_journal_id: str | None = None,
+                       drafted_by: str | None = None) -> dict:
+    """Write one balanced journal now, in the caller's transaction: its period must be open,
+    and its lines pass the check every journal passes (gl.domain.postable), control
+    accounts excepted for the sub-ledgers' journals and the ledger's own procedures."""
     await assert_open(session, draft.company_id, draft.period)
-    hit = {ln.account_code for ln in draft.lines} & (await blocked_accounts(session, {draft.company_id})).get(
-        draft.company_id, set())
+    company = await session.get(Company, draft.company_id)
+    check_lines(draft, load_chart(company.chart_template), sub_ledger=kind != "manual")
+    hit = blocked_in(draft, (await blocked_accounts(session, {draft.company_id})).get(draft.company_id, ()))
     if hit:
-        raise LedgerError(f"account {', '.join(sorted(hit))} is blocked")
-    staged = Staged(draft, current_trace_id(), otel_context.get_current(), kind, posted_by, reverses_journal_id)
+        raise AccountBlocked(hit)
+    staged = Staged(draft, current_trace_id(), otel_context.get_current(), kind, posted_by, reverses_journal_id,
+                    drafted_by)
     return (await write_journals(session, [staged]))[0]
 
 
@@ -344,7 +368,7 @@ async def write_journals(session: AsyncSession, staged: list[Staged]) -> list[di
             "source_event_id": d.source_event_id or None, "source_event_type": d.source_event_type,
             "source_document": d.source_document, "rule_id": d.rule_id, "rule_version": d.rule_version,
             "trace_id": s.trace_id, "posted_at": now, "kind": s.kind, "posted_by": s.posted_by,
-            "reverses_journal_id": s.reverses_journal_id,
+            "reverses_journal_id": s.reverses_journal_id, "drafted_by": s.drafted_by,
         })
         event = gl_events.JournalPosted(
             company_id=d.company_id, document_number=numbers[id(s)], occurrence_date=dates.to_proto(d.posting_date),
@@ -457,21 +481,22 @@ async def year_end_close(session: AsyncSession, company: Company, year: int, *, 
     chart = load_chart(company.chart_template)
     jl = JournalLine.__table__
     acct = Account.__table__
+    dims = [jl.c[d] for d in DIMENSIONS]
     rows = (await session.execute(
-        sa.select(jl.c.account_code, sa.func.sum(jl.c.debit - jl.c.credit))
+        sa.select(jl.c.account_code, *dims, sa.func.sum(jl.c.debit - jl.c.credit))
         .join(acct, sa.and_(acct.c.company_id == jl.c.company_id, acct.c.code == jl.c.account_code))
         .where(jl.c.company_id == company.id, acct.c.type.in_(("revenue", "expense")),
                jl.c.posting_date >= dt.date(year, 1, 1), jl.c.posting_date <= dt.date(year, 12, 31))
-        .group_by(jl.c.account_code).order_by(jl.c.account_code))).all()
+        .group_by(jl.c.account_code, *dims).order_by(jl.c.account_code, *dims))).all()
     cur = company.functional_currency
     lines, profit = [], Decimal(0)
-    for code, net in rows:
+    for code, *values, net in rows:
         net = money.quantize(Decimal(net or 0), cur)
         if net == 0:
             continue
         profit -= net
         lines.append(DraftLine(code, -net if net < 0 else Decimal(0), net if net > 0 else Decimal(0), cur,
-                               f"year-end close {year}"))
+                               f"year-end close {year}", {d: v for d, v in zip(DIMENSIONS, values, strict=True) if v}))
     if not lines:
         raise LedgerError(f"nothing to close for {year}")
     re_code = chart.account_for("retained_earnings")

@@ -15,7 +15,7 @@ from fincore import dates, money
 from fincore.events.registry import registry
 from gl.bootstrap import rulebook
 from gl.domain.chart import load_chart
-from gl.domain.rules import MissingDimension
+from gl.domain.postable import MissingDimension
 
 CAS = load_chart("cas")
 D = dates.to_proto(dt.date(2026, 11, 15))
