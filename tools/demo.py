@@ -92,7 +92,7 @@ def procure_to_pay(c: httpx.Client, month: dt.date) -> int:
                                                      "currency": "CNY"}))
     day = lambda d: month.replace(day=d).isoformat()  # noqa: E731
     req = ok(c.post(f"{AP}/v1/requisitions", headers={"Idempotency-Key": f"demo-{tag}-pr1"}, json={
-        "company_id": "DEMO", "requested_by": "buyer@demo", "request_date": day(3), "currency": "CNY",
+        "company_id": "DEMO", "request_date": day(3), "currency": "CNY",
         "lines": [{"item_code": "P-200", "description": "Valve kit", "quantity": "150", "unit_price": "50.00",
                    "cost_centre": "PROD", "budget_item": "MATERIALS"}]}))
     po = ok(c.post(f"{AP}/v1/purchase-orders", json={"requisition_id": req["id"], "supplier_code": "S-VALVE",
@@ -123,7 +123,9 @@ def procure_to_pay(c: httpx.Client, month: dt.date) -> int:
     ok(c.post(f"{AP}/v1/expense-claims/{claim['id']}/approve"))
     run = ok(c.post(f"{AP}/v1/payment-runs", json={"company_id": "DEMO", "payment_date": day(15),
                                                     "due_by": day(15), "bank_account": "BANK-1"}))
-    ok(c.post(f"{AP}/v1/payment-runs/{run['id']}/approve"))
+    # duties are segregated: the treasurer approves what the AP clerk (the loader) proposed
+    treasurer = mint_token(ServiceSettings(), subject="demo-treasurer", scopes=["ap:write"], companies=["DEMO"])
+    ok(c.post(f"{AP}/v1/payment-runs/{run['id']}/approve", headers={"Authorization": f"Bearer {treasurer}"}))
     done = ok(c.post(f"{AP}/v1/payment-runs/{run['id']}/execute"))
     return 1 + 3 + len(done["payments"])
 

@@ -10,10 +10,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import grpc
+import httpx
 import pytest
 from finance.budget.v1 import budget_service_pb2 as pb
 from finance.budget.v1 import budget_service_pb2_grpc as pb_grpc
 from fincore import money
+from fincore.auth import mint_token
+from fincore.settings import ServiceSettings
 from schwifty import IBAN
 
 pytestmark = pytest.mark.e2e
@@ -77,6 +80,13 @@ def setup_ap(suite, company: str) -> None:
                                                   "iban": OUR_IBAN, "currency": "EUR"}))
 
 
+def client_as(subject: str, company: str) -> httpx.Client:
+    """Another AP user with their own token (the suite's token is the subject "e2e"): the
+    proposer of a payment run cannot approve it (AP_SEGREGATE_DUTIES)."""
+    token = mint_token(ServiceSettings(), subject=subject, scopes=["ap:read", "ap:write"], companies=[company])
+    return httpx.Client(headers={"Authorization": f"Bearer {token}"}, timeout=30)
+
+
 def report(suite, company: str, **params) -> dict:
     r = ok(suite.http.get(f"{suite.budget_url}/v1/reports/budget-vs-actual", params={"company": company, **params}))
     return {(row["cost_centre"], row["budget_item"]): row for row in r["rows"]}
@@ -111,7 +121,7 @@ def test_procure_to_pay_with_budget_control_ends_in_books_that_agree(suite):
 
     def requisition(qty: str):
         return h.post(f"{suite.ap_url}/v1/requisitions", json={
-            "company_id": company, "requested_by": "buyer@demo", "request_date": "2026-11-02", "currency": "EUR",
+            "company_id": company, "request_date": "2026-11-02", "currency": "EUR",
             "lines": [{"item_code": "BOLT", "description": "Bolt M8", "quantity": qty, "unit_price": "100.00",
                        "tax_code": "VAT13", "cost_centre": "PROD", "budget_item": "MATERIALS"}]})
 
@@ -135,14 +145,14 @@ def test_procure_to_pay_with_budget_control_ends_in_books_that_agree(suite):
     assert [x["code"] for x in ok(h.get(f"{suite.ap_url}/v1/suppliers", params={"company": company}))] == \
         ["ACME", "E-LI"]
     bad_tax = h.post(f"{suite.ap_url}/v1/requisitions", json={
-        "company_id": company, "requested_by": "buyer@demo", "request_date": "2026-11-02", "currency": "EUR",
+        "company_id": company, "request_date": "2026-11-02", "currency": "EUR",
         "lines": [{"item_code": "BOLT", "description": "Bolt", "quantity": "1", "unit_price": "1", "tax_code": "GST",
                    "cost_centre": "PROD", "budget_item": "MATERIALS"}]})
     assert bad_tax.status_code == 422 and bad_tax.headers["content-type"].startswith("application/problem+json")
     assert ok(h.get(f"{suite.budget_url}/v1/reservations", params={"company": company})) == []
     # A spend with no cost centre cannot be mapped to a budget line: refused, never waved through.
     r = h.post(f"{suite.ap_url}/v1/requisitions", json={
-        "company_id": company, "requested_by": "buyer@demo", "request_date": "2026-11-02", "currency": "EUR",
+        "company_id": company, "request_date": "2026-11-02", "currency": "EUR",
         "lines": [{"item_code": "BOLT", "description": "Bolt", "quantity": "1", "unit_price": "1",
                    "budget_item": "MATERIALS"}]})
     assert r.status_code == 422 and r.json()["type"].endswith("/unmapped-spend"), r.text
@@ -201,7 +211,8 @@ def test_procure_to_pay_with_budget_control_ends_in_books_that_agree(suite):
     assert [(i["invoice"], i["amount"], i["discount"]) for i in run["items"]] == \
         [(inv["number"], "4473.90", "91.30")]
     assert h.get(f"{suite.ap_url}/v1/payment-runs/{run['id']}/pain.001").status_code == 422  # not approved yet
-    ok(h.post(f"{suite.ap_url}/v1/payment-runs/{run['id']}/approve"))
+    with client_as("treasurer@e2e", company) as treasurer:  # duties segregated: not the proposer
+        ok(treasurer.post(f"{suite.ap_url}/v1/payment-runs/{run['id']}/approve"))
     xml = h.get(f"{suite.ap_url}/v1/payment-runs/{run['id']}/pain.001")
     assert xml.status_code == 200 and xml.headers["content-type"].startswith("application/xml")
     assert_valid_pain001(xml.content, amount="4473.90", creditor_iban=SUPPLIER_IBAN, debtor_iban=OUR_IBAN)
@@ -401,7 +412,7 @@ def test_a_requisition_is_one_trace_across_ap_and_the_budget_service(suite, otlp
     trace_id = os.urandom(16).hex()
     r = suite.http.post(f"{suite.ap_url}/v1/requisitions", headers={
         "traceparent": f"00-{trace_id}-{os.urandom(8).hex()}-01"}, json={
-        "company_id": company, "requested_by": "it@demo", "request_date": "2026-11-03", "currency": "EUR",
+        "company_id": company, "request_date": "2026-11-03", "currency": "EUR",
         "lines": [{"description": "Laptop", "quantity": "1", "unit_price": "900.00", "tax_code": "VAT13",
                    "cost_centre": "IT", "budget_item": "IT"}]})
     assert r.status_code == 201, r.text
@@ -427,3 +438,44 @@ def test_a_requisition_is_one_trace_across_ap_and_the_budget_service(suite, otlp
     res = ok(suite.http.get(f"{suite.budget_url}/v1/reservations", params={"company": company}))
     assert [(x["status"], x["reserved"]) for x in res] == [("released", "0.0000")]
     assert suite.http.post(f"{suite.ap_url}/v1/requisitions/{r.json()['id']}/cancel").status_code == 422
+
+
+def expense_invoice(suite, company: str, number: str, amount: str, date: str, supplier: str = "ACME") -> dict:
+    """An approved expense invoice (VAT0: gross = net)."""
+    inv = ok(suite.http.post(f"{suite.ap_url}/v1/supplier-invoices", json={
+        "company_id": company, "kind": "expense", "supplier_code": supplier, "supplier_invoice_number": number,
+        "invoice_date": date, "expense_lines": [{"description": "Services", "amount": amount, "tax_code": "VAT0",
+                                                 "cost_centre": "ADMIN", "budget_item": "OFFICE"}]}), 201)
+    return ok(suite.http.post(f"{suite.ap_url}/v1/supplier-invoices/{inv['id']}/approve"))
+
+
+def test_who_requested_and_who_approved_come_from_the_token(suite):
+    company = suite.new_company("SOD", currency="EUR")
+    h, ap = suite.http, suite.ap_url
+    setup_budget(suite, company, {"OFFICE": ["6602"]}, [("ADMIN", "OFFICE", PERIOD, "5000.00", "block", "0")])
+    setup_ap(suite, company)
+    line = {"description": "Paper", "quantity": "1", "unit_price": "10.00", "cost_centre": "ADMIN",
+            "budget_item": "OFFICE"}
+    with client_as("clerk@demo", company) as clerk, client_as("treasurer@demo", company) as treasurer:
+        # The requester is the token's subject; a body that names someone else is refused.
+        req = ok(clerk.post(f"{ap}/v1/requisitions", json={
+            "company_id": company, "request_date": "2026-11-02", "currency": "EUR", "lines": [line]}), 201)
+        assert req["requested_by"] == "clerk@demo"
+        forged = clerk.post(f"{ap}/v1/requisitions", json={
+            "company_id": company, "requested_by": "ceo@demo", "request_date": "2026-11-02", "currency": "EUR",
+            "lines": [line]})
+        assert forged.status_code == 422 and forged.json()["errors"][0]["loc"][-1] == "requested_by", forged.text
+        assert len(ok(h.get(f"{suite.budget_url}/v1/reservations", params={"company": company}))) == 1
+
+        inv = expense_invoice(suite, company, "ACME-1", "100.00", "2026-11-03")
+        run = ok(clerk.post(f"{ap}/v1/payment-runs", json={
+            "company_id": company, "payment_date": "2026-12-03", "bank_account": "MAIN"}), 201)
+        assert run["proposed_by"] == "clerk@demo" and [i["invoice"] for i in run["items"]] == [inv["number"]]
+        # The proposer cannot approve their own run: 403, and the run stays proposed.
+        own = clerk.post(f"{ap}/v1/payment-runs/{run['id']}/approve")
+        assert own.status_code == 403 and own.headers["content-type"].startswith("application/problem+json")
+        assert own.json()["type"].endswith("/segregation-of-duties")
+        assert "proposed by clerk@demo: another person approves it" in own.json()["detail"]
+        assert ok(h.get(f"{ap}/v1/payment-runs/{run['id']}"))["status"] == "proposed"
+        approved = ok(treasurer.post(f"{ap}/v1/payment-runs/{run['id']}/approve"))
+        assert (approved["status"], approved["approved_by"]) == ("approved", "treasurer@demo")

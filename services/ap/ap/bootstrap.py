@@ -33,5 +33,6 @@ def create_app(settings: APSettings) -> FastAPI:
         routers=[], consumers=build_consumers(settings, db),
     )
     app.include_router(build_router(db, app.state.auth, budget,
-                                    Tolerances(settings.price_tolerance_pct, settings.quantity_tolerance_pct)))
+                                    Tolerances(settings.price_tolerance_pct, settings.quantity_tolerance_pct),
+                                    segregate_duties=settings.segregate_duties))
     return app

@@ -20,3 +20,6 @@ class APSettings(ServiceSettings):
     # Three-way match tolerances, in percent of the order's price and of the received quantity.
     price_tolerance_pct: Decimal = Decimal(2)
     quantity_tolerance_pct: Decimal = Decimal(0)
+    # The proposer of a payment run may not approve it (four eyes); false only where one
+    # person must do both (a one-person company) and the auditors agree.
+    segregate_duties: bool = True

@@ -94,9 +94,11 @@ class RequisitionLineIn(BaseModel):
 
 
 class RequisitionIn(BaseModel):
+    """The requester is whoever the bearer token names (its subject): a `requested_by` in the
+    body is refused as an unknown field (422), never believed."""
+
     model_config = ConfigDict(extra="forbid")
     company_id: Code
-    requested_by: str = Field(min_length=1, max_length=100)
     request_date: dt.date
     currency: Currency
     lines: list[RequisitionLineIn] = Field(min_length=1, max_length=500)
@@ -166,7 +168,8 @@ def bearer(request: Request) -> str:
     return request.headers.get("authorization", "").split(" ", 1)[-1]
 
 
-def build_router(db: Database, auth: Authenticator, budget: BudgetClient, tol: Tolerances) -> APIRouter:
+def build_router(db: Database, auth: Authenticator, budget: BudgetClient, tol: Tolerances, *,
+                 segregate_duties: bool = True) -> APIRouter:
     r = APIRouter(prefix="/v1")
     read, write = auth.require("ap:read"), auth.require("ap:write")
 
@@ -225,7 +228,7 @@ def build_router(db: Database, auth: Authenticator, budget: BudgetClient, tol: T
                 return req_json(found)
         lines = [RequestedLine(**ln.model_dump()) for ln in body.lines]
         try:
-            q = await raise_requisition(db, budget, company=body.company_id, requested_by=body.requested_by,
+            q = await raise_requisition(db, budget, company=body.company_id, requested_by=principal.subject,
                                         request_date=body.request_date, currency=body.currency, lines=lines,
                                         idempotency_key=idempotency_key, token=bearer(request))
         except IntegrityError:
@@ -487,9 +490,11 @@ def build_router(db: Database, auth: Authenticator, budget: BudgetClient, tol: T
             raise Unprocessable(str(exc)) from exc
         return await run_json(run_id)
 
-    @r.post("/payment-runs/{run_id}/approve", tags=["payments"], summary="Approve a proposed run")
+    @r.post("/payment-runs/{run_id}/approve", tags=["payments"],
+            summary="Approve a proposed run (by someone other than its proposer unless AP_SEGREGATE_DUTIES=false)")
     async def post_run_approve(run_id: str, principal: Principal = Depends(write)) -> dict:
-        return await _transition(run_id, principal, lambda s, run: pay_svc.approve_run(s, run, principal.subject))
+        return await _transition(run_id, principal, lambda s, run: pay_svc.approve_run(
+            s, run, principal.subject, segregate_duties=segregate_duties))
 
     @r.post("/payment-runs/{run_id}/execute", tags=["payments"],
             summary="Execute an approved run: one payment per supplier, each published as PaymentMade")

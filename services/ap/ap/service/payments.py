@@ -10,6 +10,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from finance.ap.v1 import events_pb2 as ap_events
 from fincore import dates, money
+from fincore.errors import ProblemError
 from fincore.outbox import add_event
 from fincore.sequences import allocate
 from fincore.tables import utcnow
@@ -33,6 +34,10 @@ PAIN_SCHEMA = "pain.001.001.09"
 
 class PaymentError(ValueError):
     pass
+
+
+class DutiesNotSegregated(ProblemError):
+    status, type_, title = 403, "segregation-of-duties", "Segregation of duties"
 
 
 async def propose(session: AsyncSession, *, company: str, payment_date: dt.date, due_by: dt.date,
@@ -67,9 +72,14 @@ async def propose(session: AsyncSession, *, company: str, payment_date: dt.date,
     return run
 
 
-async def approve_run(session: AsyncSession, run: PaymentRun, approved_by: str) -> PaymentRun:
+async def approve_run(session: AsyncSession, run: PaymentRun, approved_by: str, *,
+                      segregate_duties: bool = True) -> PaymentRun:
+    """Four eyes: with duties segregated (the default) the proposer of a run cannot approve it."""
     if run.status != "proposed":
         raise PaymentError(f"payment run {run.number} is {run.status}")
+    if segregate_duties and approved_by == run.proposed_by:
+        raise DutiesNotSegregated(f"payment run {run.number} was proposed by {run.proposed_by}: another person "
+                                  "approves it (AP_SEGREGATE_DUTIES)")
     run.status, run.approved_by = "approved", approved_by
     return run
 
