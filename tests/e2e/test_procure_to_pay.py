@@ -235,12 +235,22 @@ def test_procure_to_pay_with_budget_control_ends_in_books_that_agree(suite):
     # Inventory valuation equals the GL's inventory account.
     val = ok(h.get(f"{suite.inv_url}/v1/valuation", params={"company": company, "as_of": "2026-11-30"}))
     assert val["total_value"] == "4000.00"
-    # Budget: the invoice's 4,040.00 consumed the 4,000.00 reservation (and 40.00 more).
+    # Budget: the invoice's 4,040.00 (40 x 101.00: received cost 4,000.00 + price variance 40.00)
+    # consumed the 4,000.00 reservation and 40.00 more. A stock purchase is actual at invoice
+    # approval: once the GL has posted the invoice, the commitment is actual and nothing stays
+    # committed.
+    eventually(lambda: report(suite, company)[("PROD", "MATERIALS")]["committed"] == "0.00",
+               what="the stock invoice's commitment turning actual", suite=suite)
     row = report(suite, company)[("PROD", "MATERIALS")]
     assert {k: row[k] for k in ("budget", "actual", "committed", "consumed", "reserved", "available", "variance",
                                 "pct_consumed")} == {
-        "budget": "5000.00", "actual": "0.00", "committed": "4040.00", "consumed": "4040.00", "reserved": "0.00",
+        "budget": "5000.00", "actual": "4040.00", "committed": "0.00", "consumed": "4040.00", "reserved": "0.00",
         "available": "960.00", "variance": "960.00", "pct_consumed": "80.80"}
+    assert_totals_equal_rows(suite, company)
+    # the actual names the invoice and the GL journal that posted it
+    ((source, amount, journal),) = suite.sql("budget", "SELECT source_document, amount, journal_number "
+                                                       "FROM budget_actual WHERE company_id = %s", (company,))
+    assert (source, amount) == (inv["number"], D("4040.00")) and journal
     hits = budget_events(suite, company, "finance.budget.BudgetThresholdReached.v1")
     assert [(e.cost_centre, e.threshold_percent) for e in hits] == [("PROD", 80)]
 

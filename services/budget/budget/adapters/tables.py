@@ -132,10 +132,13 @@ class Commitment(SQLModel, table=True):
 
 
 class Actual(SQLModel, table=True):
-    """A GL journal line charged to a budget line (from JournalPosted)."""
+    """A GL journal line charged to a budget line (from JournalPosted); or, for an invoice whose
+    journal touches no budgeted account (a stock purchase), its commitment made actual by that
+    journal (journal_line_no 0, document_ref = the commitment's)."""
 
     __tablename__ = "budget_actual"
-    __table_args__ = (sa.UniqueConstraint("journal_id", "journal_line_no", name="uq_actual_journal_line"),
+    __table_args__ = (sa.UniqueConstraint("journal_id", "journal_line_no", "document_ref",
+                                          name="uq_actual_journal_line"),
                       sa.Index("ix_actual_line", "line_id"))
 
     id: int | None = Field(default=None, sa_column=sa.Column(BigId, primary_key=True, autoincrement=True))
@@ -143,6 +146,7 @@ class Actual(SQLModel, table=True):
     line_id: str = Field(sa_column=_s(36))
     journal_id: str = Field(sa_column=_s(36))
     journal_line_no: int = Field(sa_column=sa.Column(sa.Integer, nullable=False))
+    document_ref: str = Field(default="", sa_column=sa.Column(sa.String(120), nullable=False, server_default=""))
     journal_number: str = Field(sa_column=_s(40))
     source_document: str = Field(sa_column=_s(80))
     account_code: str = Field(sa_column=_s(20))

@@ -3,11 +3,19 @@
 A journal line counts against a budget line when its account is mapped to a budget item and
 it carries a cost centre that has a budget for the journal's period. When the journal is the
 one of an AP invoice the budget had already committed (JournalPosted.source_document = the
-commit's invoice_ref), the commitment turns into actual as it arrives, and once the journal
-is counted anywhere in the budget, what is left of the invoice's commitments is cleared:
-consumption is never counted twice, and where the ledger put the spend is what counts. A
-journal the budget does not track (stock: GRNI, no cost centre) leaves the commitment as the
-consumption.
+commit's invoice_ref), the commitment turns into actual as it arrives:
+
+- where the journal's lines reach budget lines, that is the actual (where the ledger put the
+  spend is what counts), and what is left of the invoice's commitments is cleared;
+- where they reach none, the invoice's commitments become actual where they were committed,
+  at the committed amount. This is the stock purchase: its journal debits GRNI (and price
+  variance, input VAT) against payables, with no cost centre, so the ledger cannot say which
+  budget line it spent. A stock purchase is actual spend at invoice approval, as the GL posts
+  it: the invoice net (received cost plus price variance) on the requisition's budget line.
+  Goods received but not yet invoiced stay committed against the order's reservation, and
+  issuing the goods later changes nothing in the budget (it would count them twice).
+
+Consumption is never counted twice, and the rule has this one home.
 
 Why a plain inbox consumer and not a faust-streaming table: the consumption view is read, with
 a row lock, by every Reserve/Commit in the same database transaction that changes it; a faust
@@ -29,7 +37,7 @@ from budget.adapters.tables import Actual, BudgetLine, Commitment, ItemAccount
 from budget.service.control import add_actual, figures_by_id, threshold_events
 
 ZERO = Decimal(0)
-AP_EVENTS = "finance.ap."  # journals of AP documents clear the commitments made for them
+AP_INVOICE = "finance.ap.InvoiceApproved."  # journals of AP invoices settle the commitments made for them
 
 
 class ActualsFromLedger:
@@ -60,10 +68,12 @@ class ActualsFromLedger:
                 actualised = await self._actualise(session, msg.company_id, msg.source_document, line.id, amount)
             await add_actual(await session.connection(), line.id, amount, actualised)
             touched[line.id] = line
-        if touched and msg.source_document and msg.source_event_type.startswith(AP_EVENTS):
-            # the ledger counted the invoice's spend somewhere in the budget: what is left of its
-            # commitments (on lines the journal did not reach) has done its work
-            for line_id in await self._clear_commitments(session, msg.company_id, msg.source_document):
+        if msg.source_document and msg.source_event_type.startswith(AP_INVOICE):
+            # touched: the ledger counted the invoice's spend somewhere in the budget, what is left
+            # of its commitments (on lines the journal did not reach) has done its work; untouched
+            # (a stock purchase): its commitments are the actual
+            settle = self._clear_commitments if touched else self._commitments_to_actual
+            for line_id in await settle(session, msg):
                 touched.setdefault(line_id, await session.get(BudgetLine, line_id))
         await session.flush()
         for line in touched.values():
@@ -85,17 +95,34 @@ class ActualsFromLedger:
         return done
 
     @staticmethod
-    async def _clear_commitments(session: AsyncSession, company: str, invoice_ref: str) -> set[str]:
+    async def _open_commitments(session: AsyncSession, msg: gl_events.JournalPosted) -> list[Commitment]:
+        return list((await session.execute(sa.select(Commitment).where(
+            Commitment.company_id == msg.company_id, Commitment.invoice_ref == msg.source_document,
+            Commitment.amount > Commitment.actualised).order_by(Commitment.document_ref))).scalars().all())
+
+    async def _clear_commitments(self, session: AsyncSession, msg: gl_events.JournalPosted) -> set[str]:
         """The rest of the invoice's commitments, once its journal was counted: the ledger
         says where the spend went (account and cost centre), even where that is not the
-        budget line the invoice committed against. A journal the budget does not track at all
-        (a stock invoice: GRNI, no cost centre) leaves its commitments standing."""
-        commitments = (await session.execute(sa.select(Commitment).where(
-            Commitment.company_id == company, Commitment.invoice_ref == invoice_ref,
-            Commitment.amount > Commitment.actualised))).scalars().all()
+        budget line the invoice committed against."""
+        commitments = await self._open_commitments(session, msg)
         conn = await session.connection()
         for c in commitments:
             rest = c.amount - c.actualised
             c.actualised = c.amount
             await add_actual(conn, c.line_id, ZERO, rest)
+        return {c.line_id for c in commitments}
+
+    async def _commitments_to_actual(self, session: AsyncSession, msg: gl_events.JournalPosted) -> set[str]:
+        """The invoice's journal reached no budget line (a stock purchase): each open
+        commitment becomes an actual of its own line, recorded against the journal."""
+        commitments = await self._open_commitments(session, msg)
+        conn = await session.connection()
+        for c in commitments:
+            rest = c.amount - c.actualised
+            c.actualised = c.amount
+            session.add(Actual(company_id=msg.company_id, line_id=c.line_id, journal_id=msg.journal_id,
+                               journal_line_no=0, document_ref=c.document_ref, journal_number=msg.document_number,
+                               source_document=msg.source_document, account_code="", amount=rest,
+                               posted_on=dates.from_proto(msg.occurrence_date)))
+            await add_actual(conn, c.line_id, rest, rest)
         return {c.line_id for c in commitments}

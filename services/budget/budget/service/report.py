@@ -13,6 +13,19 @@ from budget.adapters.tables import BudgetLine, Reservation
 
 GROUPS = ("cost_centre", "budget_item", "period")
 ZERO = Decimal(0)
+# What the figures mean, served with every report (the rules live in service/actuals.py and
+# service/control.py).
+DEFINITIONS = {
+    "actual": "spend the ledger has posted: journal lines on the item's accounts carrying the line's cost centre; "
+              "and an approved invoice whose journal reaches no budgeted account, on the line it was committed "
+              "against - a stock purchase is actual at invoice approval, at the invoice net (received cost plus "
+              "price variance), once the GL has posted the invoice",
+    "committed": "approved invoices whose journal has not arrived yet",
+    "reserved": "open, unexpired reservations of requisitions, orders and claims not yet invoiced",
+    "consumed": "actual + committed",
+    "available": "budget - consumed - reserved",
+    "variance": "budget - consumed",
+}
 
 
 _q = cents
@@ -57,7 +70,7 @@ async def budget_report(session: AsyncSession, company: str, *, period_from: str
         rows.append({**dict(zip(group_by, key, strict=True)), **_figures(g), "lines": g["lines"],
                      "control_modes": sorted(g["control_modes"]), "versions": sorted(g["versions"])})
     return {"company": company, "currency": ",".join(sorted(currencies)), "group_by": list(group_by), "rows": rows,
-            "total": _figures(total)}
+            "total": _figures(total), "definitions": DEFINITIONS}
 
 
 def _figures(g: dict) -> dict:
