@@ -83,7 +83,8 @@ def setup_ap(suite, company: str) -> None:
 def client_as(subject: str, company: str) -> httpx.Client:
     """Another AP user with their own token (the suite's token is the subject "e2e"): the
     proposer of a payment run cannot approve it (AP_SEGREGATE_DUTIES)."""
-    token = mint_token(ServiceSettings(), subject=subject, scopes=["ap:read", "ap:write"], companies=[company])
+    token = mint_token(ServiceSettings(), subject=subject, companies=[company],
+                       scopes=["ap:read", "ap:write", "budget:read", "budget:write"])  # AP relays it to the budget
     return httpx.Client(headers={"Authorization": f"Bearer {token}"}, timeout=30)
 
 
