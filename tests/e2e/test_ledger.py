@@ -347,20 +347,110 @@ def test_statements_equal_a_hand_computed_scenario_and_hledger_agrees(suite):
               for r in bsh.splitlines() if r.lower().startswith(('"total', '"net'))]
     assert totals == [assets, liabilities, 300000 + net_income]  # assets, liabilities, net assets
 
-    # Year-end close: P&L moves to retained earnings; the year's income statement is unchanged.
-    r = h.post(f"{suite.gl_url}/v1/companies/{company}/year-end-close", json={"year": 2026})
+
+def test_year_end_close_is_a_procedure_that_carries_late_adjustments(suite):
+    company = suite.new_company("YE")
+    h = suite.http
+    gl = suite.gl_url
+    suite.manual_journal({"company_id": company, "posting_date": "2025-01-10", "description": "Capital",
+                          "lines": [{"account": "1002", "debit": "10000.00", "cash_flow_item": "capital_contributed"},
+                                    {"account": "4001", "credit": "10000.00"}]})
+    cc = types_pb2.Dimensions(cost_centre="ADMIN")
+    suite.publish(
+        ar.InvoiceIssued(company_id=company, document_number="YE-INV-1", occurrence_date=D("2025-03-15"),
+                         invoice_id="ye1", customer_code="K1", gross_total=M(1130),
+                         lines=[ar.InvoiceLine(item_code="P", net=M(1000), tax=M(130))]),
+        ap.InvoiceApproved(company_id=company, document_number="YE-EXP-1", occurrence_date=D("2025-06-10"),
+                           invoice_id="yex1", supplier_code="S1", kind=ap.INVOICE_KIND_EXPENSE, gross_total=M(318),
+                           lines=[ap.PayableLine(net=M(300), tax=M(18), dimensions=cc)]))
+    suite.wait_journals(company, 3)
+    close = f"{gl}/v1/companies/{company}/year-end-close"
+
+    def income(year: int) -> Decimal:
+        r = h.get(f"{gl}/v1/statements/income-statement", params={"company": company, "from": f"{year}-01-01",
+                                                                   "to": f"{year}-12-31"})
+        return Decimal(r.json()["net_income"])
+
+    def balance_sheet(as_of: str) -> dict:
+        bs = h.get(f"{gl}/v1/statements/balance-sheet", params={"company": company, "as_of": as_of}).json()
+        assert bs["balanced"]
+        return bs
+
+    # Refused before the year has ended (today is in 2026), and nothing is closed.
+    for year in (2026, 2027):
+        r = h.post(close, json={"year": year})
+        assert r.status_code == 422 and "has not ended" in r.json()["detail"]
+    assert h.get(f"{gl}/v1/companies/{company}/periods").json()["periods"] == []
+
+    # Run 1: profit 2025 = revenue 1,000 - admin expenses 300 = 700 to retained earnings; the
+    # twelve months are closed by the procedure.
+    r = h.post(close, json={"year": 2025})
     assert r.status_code == 200, r.text
-    assert h.post(f"{suite.gl_url}/v1/companies/{company}/year-end-close", json={"year": 2026}).status_code == 422
-    tb2 = suite.trial_balance(company, "2026-12-31")
-    bal2 = {ln["account"]: Decimal(ln["debit_balance"]) - Decimal(ln["credit_balance"]) for ln in tb2["lines"]}
-    assert all(bal2.get(a, 0) == 0 for a in ("6001", "6401", "6602", "6603", "6702", "6115"))
-    assert bal2["4104"] == -net_income
-    is2 = h.get(f"{suite.gl_url}/v1/statements/income-statement",
-                params={"company": company, "from": "2026-01-01", "to": "2026-12-31"}).json()
-    assert Decimal(is2["net_income"]) == net_income
-    bs2 = h.get(f"{suite.gl_url}/v1/statements/balance-sheet",
-                params={"company": company, "as_of": "2026-12-31"}).json()
-    assert bs2["balanced"] and Decimal(bs2["equity"]["total"]) == 300000 + net_income
+    run1 = r.json()
+    assert (run1["run"], run1["carried"], run1["retained_earnings"]) == (1, "700.00", "4104")
+    assert run1["periods_closed"] == [f"2025-{m:02d}" for m in range(1, 13)]
+    j1 = h.get(f"{gl}/v1/journals/{run1['journal_id']}").json()
+    assert (j1["kind"], j1["posting_date"]) == ("closing", "2025-12-31")
+    # Closed per dimension set, so dimension-filtered reports of later years start from zero too.
+    assert [(x["account"], x["debit"], x["credit"], x["dimensions"]) for x in j1["lines"]] == [
+        ("6001", "1000.00", "0.00", {"customer": "K1", "product": "P"}),
+        ("6602", "0.00", "300.00", {"cost_centre": "ADMIN", "supplier": "S1"}),
+        ("4104", "0.00", "700.00", {})]
+    periods = h.get(f"{gl}/v1/companies/{company}/periods").json()
+    assert {p["period"]: p["status"] for p in periods["periods"]} == {f"2025-{m:02d}": "closed" for m in range(1, 13)}
+    # Nothing new: a second run carries nothing, posts nothing, audits nothing.
+    again = h.post(close, json={"year": 2025}).json()
+    assert (again["journal_id"], again["carried"], again["periods_closed"], again["run"]) == (None, "0.00", [], 1)
+    assert income(2025) == 700
+    tb = {x["account"]: x for x in suite.trial_balance(company, "2025-12-31")["lines"]}
+    assert tb["6001"]["credit_balance"] == tb["6602"]["debit_balance"] == "0.00"
+    assert tb["4104"]["credit_balance"] == "700.00"
+    bs = balance_sheet("2025-12-31")
+    assert Decimal(bs["equity"]["total"]) == 10000 + 700 and all(x["account"] for x in bs["equity"]["lines"])
+
+    # The closing journal is not undone by a plain reversal.
+    r = h.post(f"{gl}/v1/journals/{run1['journal_id']}/reverse", json={"posting_date": "2026-01-05", "reason": "x"})
+    assert r.status_code == 422 and "year-end closing journal" in r.json()["detail"]
+    # A reversal is dated on or after its journal, in an open period.
+    capital = next(j for j in suite.journals(company) if j["kind"] == "manual")
+    r = h.post(f"{gl}/v1/journals/{capital['id']}/reverse", json={"posting_date": "2025-01-09", "reason": "x"})
+    assert r.status_code == 422 and "on or after its journal" in r.json()["detail"]
+    r = h.post(f"{gl}/v1/journals/{capital['id']}/reverse", json={"posting_date": "2025-02-01", "reason": "x"})
+    assert r.status_code == 409  # February 2025 is closed
+
+    # A late invoice for December 2025 (net 500, VAT 65) is parked; December is reopened with
+    # a reason and it posts in place. The year now has 500 of profit not yet closed.
+    suite.publish(ar.InvoiceIssued(company_id=company, document_number="YE-INV-2", occurrence_date=D("2025-12-20"),
+                                   invoice_id="ye2", customer_code="K2", gross_total=M(565),
+                                   lines=[ar.InvoiceLine(item_code="P", net=M(500), tax=M(65))]))
+    parked = wait_for(lambda: h.get(f"{gl}/v1/parked-events", params={"company": company}).json(), "the late invoice")
+    assert h.post(f"{gl}/v1/companies/{company}/periods/2025-12/reopen",
+                  json={"reason": "late invoice YE-INV-2"}).status_code == 200
+    assert h.post(f"{gl}/v1/parked-events/{parked[0]['event_id']}/post", json={}).status_code == 200
+    assert income(2025) == 700 + 500
+    bs = balance_sheet("2025-12-31")
+    unclosed = next(x for x in bs["equity"]["lines"] if not x["account"])
+    assert Decimal(unclosed["amount"]) == 500
+    # Its drill-down resolves to an income statement that adds up to exactly that figure.
+    drill = h.get(f"{gl}{unclosed['drill_down']}")
+    assert drill.status_code == 200 and Decimal(drill.json()["net_income"]) == 500
+
+    # Run 2 carries exactly the late 500 and closes December again.
+    run2 = h.post(close, json={"year": 2025}).json()
+    assert (run2["run"], run2["carried"], run2["periods_closed"]) == (2, "500.00", ["2025-12"])
+    assert h.get(f"{gl}/v1/journals/{run2['journal_id']}").json()["description"] == "Year-end close 2025 (run 2)"
+    # No double count anywhere: the year's income statement is 1,200, retained earnings hold
+    # 1,200, and the balance sheet (no profit left unclosed) agrees with both.
+    assert income(2025) == 1200
+    tb = {x["account"]: x for x in suite.trial_balance(company, "2025-12-31")["lines"]}
+    assert tb["4104"]["credit_balance"] == "1200.00" and tb["6001"]["credit_balance"] == "0.00"
+    bs = balance_sheet("2025-12-31")
+    assert {x["account"]: Decimal(x["amount"]) for x in bs["equity"]["lines"]} == {"4001": 10000, "4104": 1200}
+    # 2026 starts from zero profit.
+    assert income(2026) == 0
+    audit = h.get(f"{gl}/v1/companies/{company}/periods").json()["audit"]
+    assert [a["reason"].split(";")[0] for a in audit if a["action"] == "year_end_closed"] == [
+        "run 1: profit 700.00 to 4104", "run 2: profit 500.00 to 4104"]
 
 
 def test_rules_are_listed_dry_run_and_shadow_reposted_without_posting(suite):
@@ -377,6 +467,19 @@ def test_rules_are_listed_dry_run_and_shadow_reposted_without_posting(suite):
     dry = h.post(f"{suite.gl_url}/v1/rules/dry-run", json={"event_type": "finance.ar.InvoiceIssued.v1",
                                                             "payload": payload})
     assert dry.status_code == 200, dry.text
+    assert dry.json()["rule"] == {"id": "ar.invoice_issued", "version": 1, "effective_from": "2000-01-01",
+                                  "effective_to": None}
+    # Versions of a rule cover consecutive dates; the dry run names the one in force.
+    by_key = {(x["id"], x["version"]): x for x in rules}
+    for rid in ("ap.payment_made", "ap.invoice_approved.expense"):
+        assert (by_key[(rid, 1)]["effective_to"], by_key[(rid, 2)]["effective_from"]) == ("2026-10-31", "2026-11-01")
+    pay = {"company_id": company, "document_number": "PAY-1", "supplier_code": "S",
+           "amount": {"currency_code": "CNY", "units": 50}}
+    for day, version in ((31, 1), (1, 2)):
+        month = 10 if version == 1 else 11
+        r = h.post(f"{suite.gl_url}/v1/rules/dry-run", json={"event_type": "finance.ap.PaymentMade.v1", "payload": pay | {
+            "occurrence_date": {"year": 2026, "month": month, "day": day}}})
+        assert (r.json()["rule"]["id"], r.json()["rule"]["version"]) == ("ap.payment_made", version)
     assert [(x["account"], x["debit"], x["credit"]) for x in dry.json()["lines"]] == [
         ("1122", "113.00", "0"), ("6001", "0", "100.00"), ("22210102", "0", "13.00")]
     bad = h.post(f"{suite.gl_url}/v1/rules/dry-run", json={"event_type": "finance.ar.Nope.v1", "payload": {}})

@@ -5,6 +5,7 @@ A rule file (gl/data/rules/*.yaml) holds rules like::
     - id: ar.invoice_issued
       version: 1
       effective_from: 2000-01-01
+      effective_to: 2026-10-31               # optional: the last day this version is in force
       event: finance.ar.InvoiceIssued.v1
       when: {customer_group: [INTERCO]}      # optional: field -> value or list of values
       lines:
@@ -21,9 +22,12 @@ A negative amount posts on the other side; a zero amount posts no line. The `dim
 message of the event and of each element are carried to the lines automatically.
 
 Rules are validated when loaded (start-up): known event type, known roles in every chart,
-paths that exist on the message. For one event the rule applied is the matching one with
-the latest `effective_from` not after the event's date, so a rule change applies to events
-from its effective date and every journal records the rule id and version that made it.
+paths that exist on the message. The versions of one rule id cover consecutive date ranges:
+version n+1 starts the day after version n ends, so exactly one version is in force on any
+date from the first one's `effective_from` (only the last may be open-ended or end, retiring
+the rule); overlapping or gapped versions refuse to load. For one event the rule applied is
+the matching rule whose version is in force on the event's date, so a rule change applies to
+events from its effective date, and every journal records the rule id and version that made it.
 """
 
 from __future__ import annotations
@@ -94,6 +98,10 @@ class Rule:
     lines: tuple[LineSpec, ...]
     description: str = ""
     when: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    effective_to: dt.date | None = None  # None: open-ended
+
+    def in_force(self, on: dt.date) -> bool:
+        return self.effective_from <= on and (self.effective_to is None or on <= self.effective_to)
 
     def matches(self, msg: Message) -> bool:
         return all(_str(resolve(msg, msg, path)) in values for path, values in self.when.items())
@@ -101,12 +109,17 @@ class Rule:
 
 class RuleBook:
     def __init__(self, rules: list[Rule]) -> None:
+        check_versions(rules)
         self.rules = rules
         self._by_event: dict[str, list[Rule]] = {}
+        self._by_key = {(r.id, r.version): r for r in rules}
         for r in rules:
             self._by_event.setdefault(r.event, []).append(r)
         for lst in self._by_event.values():
             lst.sort(key=lambda r: (r.effective_from, r.version), reverse=True)
+
+    def version(self, rule_id: str, version: int) -> Rule | None:
+        return self._by_key.get((rule_id, version))
 
     @property
     def event_types(self) -> list[str]:
@@ -114,7 +127,7 @@ class RuleBook:
 
     def select(self, ce_type: str, msg: Message, on: dt.date) -> Rule:
         for rule in self._by_event.get(ce_type, []):
-            if rule.effective_from <= on and rule.matches(msg):
+            if rule.in_force(on) and rule.matches(msg):
                 return rule
         raise NoRule(f"no posting rule for {ce_type} on {on}")
 
@@ -290,11 +303,13 @@ def _field_of(desc: Descriptor, path: str, root: Descriptor) -> FieldDescriptor:
 def _parse(raw: dict, source: str, charts: list[Chart]) -> Rule:
     try:
         rid, version, event = raw["id"], int(raw["version"]), raw["event"]
-        eff = raw.get("effective_from", dt.date(1900, 1, 1))
-        eff = eff if isinstance(eff, dt.date) else dt.date.fromisoformat(str(eff))
-    except (KeyError, ValueError) as exc:
+        eff = _date(raw.get("effective_from", dt.date(1900, 1, 1)))
+        eff_to = _date(raw["effective_to"]) if raw.get("effective_to") is not None else None
+    except (KeyError, ValueError, TypeError) as exc:
         raise RuleError(f"{source}: rule {raw.get('id', '?')}: {exc}") from exc
     where = f"{source}: rule {rid} v{version}"
+    if eff_to is not None and eff_to < eff:
+        raise RuleError(f"{where}: effective_to {eff_to} is before effective_from {eff}")
     try:
         spec = registry.by_type(event)
     except KeyError as exc:
@@ -366,7 +381,39 @@ def _parse(raw: dict, source: str, charts: list[Chart]) -> Rule:
         raise RuleError(f"{where}: at most one {BALANCE} line")
     if len(lines) < 2:
         raise RuleError(f"{where}: a rule needs at least two lines")
-    return Rule(rid, version, eff, event, tuple(lines), raw.get("description", ""), when)
+    return Rule(rid, version, eff, event, tuple(lines), raw.get("description", ""), when, eff_to)
+
+
+def _date(value: Any) -> dt.date:
+    if isinstance(value, dt.datetime) or not isinstance(value, (dt.date, str)):
+        raise ValueError(f"not a date: {value!r}")
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(value)
+
+
+def check_versions(rules: list[Rule]) -> None:
+    """The versions of each rule id, in version order, cover consecutive date ranges: exactly
+    one version in force on any date from the first one's start (the last may be open-ended)."""
+    by_id: dict[str, list[Rule]] = {}
+    for r in rules:
+        by_id.setdefault(r.id, []).append(r)
+    for rid, versions in by_id.items():
+        versions.sort(key=lambda r: r.version)
+        for prev, nxt in zip(versions, versions[1:], strict=False):
+            where = f"rule {rid}: v{prev.version} and v{nxt.version}"
+            if prev.version == nxt.version:
+                raise RuleError(f"rule {rid} v{prev.version} defined twice")
+            if nxt.event != prev.event:
+                raise RuleError(f"{where} post different events")
+            if prev.effective_to is None:
+                raise RuleError(f"{where} overlap: v{prev.version} has no effective_to "
+                                f"(it should end on {nxt.effective_from - dt.timedelta(days=1)})")
+            gap = (nxt.effective_from - prev.effective_to).days
+            if gap < 1:
+                raise RuleError(f"{where} overlap: v{prev.version} ends {prev.effective_to}, "
+                                f"v{nxt.version} starts {nxt.effective_from}")
+            if gap > 1:
+                raise RuleError(f"{where} leave a gap: v{prev.version} ends {prev.effective_to}, "
+                                f"v{nxt.version} starts {nxt.effective_from}")
 
 
 def parse_rules(text: str, charts: list[Chart], source: str = "<candidate>") -> list[Rule]:
@@ -392,7 +439,17 @@ def load_rules(charts: list[Chart], directory: Path = RULES_DIR) -> RuleBook:
 
 
 def with_candidates(book: RuleBook, candidates: list[Rule]) -> RuleBook:
-    """The book as it would be with candidate rules added (a candidate replaces the rule of
-    the same id and version; a higher version or later effective date wins as usual)."""
+    """The book as it would be with candidate rules added, as if the files were edited: a
+    candidate replaces the rule of the same id and version, and a candidate that is a new
+    latest version ends the open-ended version before it the day before it starts. The result
+    is validated like the files (RuleError if versions overlap or leave a gap)."""
     keys = {(r.id, r.version) for r in candidates}
-    return RuleBook([r for r in book.rules if (r.id, r.version) not in keys] + list(candidates))
+    kept = [r for r in book.rules if (r.id, r.version) not in keys]
+    for cand in candidates:
+        older = [r for r in kept if r.id == cand.id and r.version < cand.version]
+        newer = [r for r in kept + candidates if r.id == cand.id and r.version > cand.version]
+        if older and not newer:
+            prev = max(older, key=lambda r: r.version)
+            if prev.effective_to is None and prev.effective_from < cand.effective_from:
+                kept[kept.index(prev)] = replace(prev, effective_to=cand.effective_from - dt.timedelta(days=1))
+    return RuleBook(kept + list(candidates))

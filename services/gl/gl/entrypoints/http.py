@@ -19,6 +19,7 @@ from fincore.errors import Conflict, NotFound, Unprocessable
 from fincore.events.registry import registry
 from fincore.inbox import PermanentError
 from fincore.money import MoneyError
+from fincore.tables import utcnow
 from google.protobuf import json_format
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
@@ -52,9 +53,9 @@ from gl.service.posting import (
     resolve_parked,
     revalue,
     reverse_journal,
-    year_end_close,
 )
 from gl.service.shadow import shadow_repost
+from gl.service.year_end import year_end_close
 
 PERIOD = r"^\d{4}-(0[1-9]|1[0-2])$"
 
@@ -238,16 +239,16 @@ def build_router(db: Database, auth: Authenticator, poster: Poster, *, segregate
         return period_json(company_id, state)
 
     @r.post("/companies/{company_id}/year-end-close", tags=["periods"],
-            summary="Close the year's profit or loss into retained earnings (journal on 31 Dec)")
-    async def post_year_end(company_id: str, year: int = Body(embed=True, ge=1900, le=2999),
+            summary="After the year has ended: carry what remains of its profit or loss to retained earnings "
+                    "(closing journal on 31 Dec) and close its months; run again to carry late adjustments")
+    async def post_year_end(company_id: str, year: int = Body(embed=True, ge=1900, le=2199),
                             principal: Principal = Depends(admin)) -> dict:
         try:
             async with db.transaction() as s:
                 c = await company_or_404(s, company_id, principal)
-                j = await year_end_close(s, c, year, actor=principal.subject)
+                return await year_end_close(s, c, year, actor=principal.subject, today=utcnow().date())
         except (LedgerError, PostingRefused) as exc:
             raise refused(exc) from exc
-        return {"journal_id": j["id"], "number": j["number"]}
 
     @r.put("/companies/{company_id}/exchange-rates", tags=["currencies"], summary="Enter or correct exchange rates")
     async def put_rates(company_id: str, body: list[RateIn], principal: Principal = Depends(admin)) -> dict:
@@ -417,9 +418,11 @@ def build_router(db: Database, auth: Authenticator, poster: Poster, *, segregate
                 "parked": bool(parked and parked.resolved_at is None),
                 "payload": json_format.MessageToDict(msg, preserving_proto_field_name=True)}
 
-    @r.get("/rules", tags=["rules"], summary="The posting rules in force (all versions)")
+    @r.get("/rules", tags=["rules"],
+            summary="The posting rules, every version with the dates it is in force (effective_to null: open-ended)")
     async def get_rules(principal: Principal = Depends(read)) -> list[dict]:
-        return [{"id": x.id, "version": x.version, "effective_from": x.effective_from.isoformat(), "event": x.event,
+        return [{"id": x.id, "version": x.version, "effective_from": x.effective_from.isoformat(),
+                 "effective_to": x.effective_to and x.effective_to.isoformat(), "event": x.event,
                  "description": x.description, "when": {k: list(v) for k, v in x.when.items()},
                  "lines": [{"side": ln.side, "account": ln.account, "amount": ln.amount, "each": ln.each or None,
                             "subtract": ln.subtract or None, "cash_flow": ln.cash_flow or None,
@@ -441,8 +444,11 @@ def build_router(db: Database, auth: Authenticator, poster: Poster, *, segregate
                 d = await poster.draft(s, books, body.event_type, msg, "")
             except (LookupError, ValueError, PermanentError) as exc:
                 raise Unprocessable(str(exc)) from exc
+        used = poster.rules.version(d.rule_id, d.rule_version)
         return {"posting_date": d.posting_date.isoformat(), "period": d.period, "currency": d.currency,
-                "description": d.description, "rule": {"id": d.rule_id, "version": d.rule_version},
+                "description": d.description,
+                "rule": {"id": d.rule_id, "version": d.rule_version, "effective_from": used.effective_from.isoformat(),
+                         "effective_to": used.effective_to and used.effective_to.isoformat()},
                 "total_debit": str(d.total_debit), "total_credit": str(d.total_credit),
                 "lines": [{"account": ln.account_code, "debit": str(ln.debit), "credit": str(ln.credit), "memo": ln.memo,
                            "dimensions": ln.dimensions, "cash_flow_item": ln.cash_flow_item} for ln in d.lines]}
@@ -475,11 +481,13 @@ def build_router(db: Database, auth: Authenticator, poster: Poster, *, segregate
     async def get_ledger(company: str, account: str, date_to: dt.date = Query(alias="to"),
                          date_from: dt.date | None = Query(None, alias="from"), dims: dict = Depends(dimension_filters),
                          limit: int = Query(500, ge=1, le=5000), offset: int = Query(0, ge=0),
+                         exclude_kind: Annotated[str | None, Query(pattern="^closing$", description=(
+                             "leave out year-end closing journals (as the income statement does)"))] = None,
                          principal: Principal = Depends(read)) -> dict:
         async with db.sessions() as s:
             c = await company_or_404(s, company, principal)
             return await reports.ledger_detail(s, c, account=account, start=date_from, end=date_to, dims=dims,
-                                               limit=limit, offset=offset)
+                                               limit=limit, offset=offset, exclude_kind=exclude_kind)
 
     @r.get("/statements/balance-sheet", tags=["reports"], summary="Balance sheet as of a date")
     async def get_bs(company: str, as_of: dt.date, dims: dict = Depends(dimension_filters),
@@ -490,10 +498,13 @@ def build_router(db: Database, auth: Authenticator, poster: Poster, *, segregate
 
     @r.get("/statements/income-statement", tags=["reports"], summary="Income statement for a date range")
     async def get_is(company: str, date_from: dt.date = Query(alias="from"), date_to: dt.date = Query(alias="to"),
+                     include_closing: bool = Query(False, description=(
+                         "include year-end closing journals: what is not yet closed to retained earnings")),
                      dims: dict = Depends(dimension_filters), principal: Principal = Depends(read)) -> dict:
         async with db.sessions() as s:
             c = await company_or_404(s, company, principal)
-            return await reports.income_statement(s, c, start=date_from, end=date_to, dims=dims)
+            return await reports.income_statement(s, c, start=date_from, end=date_to, dims=dims,
+                                                  include_closing=include_closing)
 
     @r.get("/statements/cash-flow", tags=["reports"], summary="Cash-flow statement (direct method)")
     async def get_cf(company: str, date_from: dt.date = Query(alias="from"), date_to: dt.date = Query(alias="to"),

@@ -327,11 +327,13 @@ class Poster:
 
 async def post_journal(session: AsyncSession, draft: JournalDraft, *, kind: str = "event",
                        posted_by: str = "gl-posting", reverses_journal_id: str | None = None,
-                       drafted_by: str | None = None) -> dict:
-    """Write one balanced journal now, in the caller's transaction: its period must be open,
+                       drafted_by: str | None = None, into_closed_period: bool = False) -> dict:
+    """Write one balanced journal now, in the caller's transaction: its period must be open
+    (`into_closed_period`: the year-end close only, which closes the year's last period),
     and its lines pass the check every journal passes (gl.domain.postable), control
     accounts excepted for the sub-ledgers' journals and the ledger's own procedures."""
-    await assert_open(session, draft.company_id, draft.period)
+    if not into_closed_period:
+        await assert_open(session, draft.company_id, draft.period)
     company = await session.get(Company, draft.company_id)
     check_lines(draft, load_chart(company.chart_template), sub_ledger=kind != "manual")
     hit = blocked_in(draft, (await blocked_accounts(session, {draft.company_id})).get(draft.company_id, ()))
@@ -448,7 +450,7 @@ async def resolve_parked(session: AsyncSession, poster: Poster, event_id: str, *
     return journal
 
 
-# --- manual journals, reversals, year-end ----------------------------------------------
+# --- reversals, revaluation -------------------------------------------------------------
 
 async def reverse_journal(session: AsyncSession, journal_id: str, *, on: dt.date, actor: str, reason: str) -> dict:
     original = await session.get(Journal, journal_id)
@@ -456,6 +458,12 @@ async def reverse_journal(session: AsyncSession, journal_id: str, *, on: dt.date
         raise LedgerError(f"no journal {journal_id}")
     if original.kind == "reversal":
         raise LedgerError("a reversal is not reversed; post a new journal instead")
+    if original.kind == "closing":
+        raise LedgerError(f"journal {original.number} is a year-end closing journal and is not reversed: post the "
+                          "adjustment in its year (reopen the month) and run the year-end close again, which "
+                          "carries the difference")
+    if on < original.posting_date:
+        raise LedgerError(f"a reversal is dated on or after its journal ({original.posting_date.isoformat()})")
     done = (await session.execute(sa.select(Journal.id).where(Journal.reverses_journal_id == journal_id))).first()
     if done:
         raise LedgerError(f"journal {original.number} is already reversed")
@@ -470,46 +478,6 @@ async def reverse_journal(session: AsyncSession, journal_id: str, *, on: dt.date
                     for ln in lines),
         source_event_type="gl.reversal", source_document=original.number, rule_id="reversal", rule_version=1)
     return await post_journal(session, draft, kind="reversal", posted_by=actor, reverses_journal_id=original.id)
-
-
-async def year_end_close(session: AsyncSession, company: Company, year: int, *, actor: str) -> dict:
-    """Move the year's profit or loss to retained earnings with a closing journal on 31 Dec."""
-    exists = (await session.execute(sa.select(Journal.id).where(
-        Journal.company_id == company.id, Journal.kind == "closing", Journal.period == f"{year}-12"))).first()
-    if exists:
-        raise LedgerError(f"{year} is already closed into retained earnings")
-    chart = load_chart(company.chart_template)
-    jl = JournalLine.__table__
-    acct = Account.__table__
-    dims = [jl.c[d] for d in DIMENSIONS]
-    rows = (await session.execute(
-        sa.select(jl.c.account_code, *dims, sa.func.sum(jl.c.debit - jl.c.credit))
-        .join(acct, sa.and_(acct.c.company_id == jl.c.company_id, acct.c.code == jl.c.account_code))
-        .where(jl.c.company_id == company.id, acct.c.type.in_(("revenue", "expense")),
-               jl.c.posting_date >= dt.date(year, 1, 1), jl.c.posting_date <= dt.date(year, 12, 31))
-        .group_by(jl.c.account_code, *dims).order_by(jl.c.account_code, *dims))).all()
-    cur = company.functional_currency
-    lines, profit = [], Decimal(0)
-    for code, *values, net in rows:
-        net = money.quantize(Decimal(net or 0), cur)
-        if net == 0:
-            continue
-        profit -= net
-        lines.append(DraftLine(code, -net if net < 0 else Decimal(0), net if net > 0 else Decimal(0), cur,
-                               f"year-end close {year}", {d: v for d, v in zip(DIMENSIONS, values, strict=True) if v}))
-    if not lines:
-        raise LedgerError(f"nothing to close for {year}")
-    re_code = chart.account_for("retained_earnings")
-    lines.append(DraftLine(re_code, -profit if profit < 0 else Decimal(0), profit if profit > 0 else Decimal(0), cur,
-                           f"profit of {year}"))
-    draft = JournalDraft(company_id=company.id, posting_date=dt.date(year, 12, 31), currency=cur,
-                         description=f"Year-end close {year}", lines=tuple(lines),
-                         source_event_type="gl.year_end_close",
-                         source_document=f"YE{year}", rule_id="year_end_close", rule_version=1)
-    journal = await post_journal(session, draft, kind="closing", posted_by=actor)
-    session.add(PeriodAudit(company_id=company.id, period=f"{year}-12", action="year_end_closed",
-                            reason=f"profit {profit} to {re_code}", actor=actor, at=utcnow()))
-    return journal
 
 
 async def revalue(session: AsyncSession, company: Company, period: str, *, actor: str) -> dict:

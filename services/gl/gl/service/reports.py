@@ -201,9 +201,20 @@ async def balance_sheet(session: AsyncSession, company: Company, *, as_of: dt.da
     equity, te = _section(accts, s, ("equity",), -1, cur, drill)
     _, pnl = _section(accts, s, ("revenue", "expense"), -1, cur, drill)  # profit not yet closed to equity
     if pnl:
+        # Its drill-down: the income statement from the first revenue or expense posting,
+        # closing journals included, which adds up to exactly this figure.
+        jl, acct = JournalLine.__table__, Account.__table__
+        q = (sa.select(sa.func.min(jl.c.posting_date))
+             .join(acct, sa.and_(acct.c.company_id == jl.c.company_id, acct.c.code == jl.c.account_code))
+             .where(jl.c.company_id == company.id, acct.c.type.in_(("revenue", "expense")), jl.c.posting_date <= as_of))
+        for dim, value in (dims or {}).items():
+            q = q.where(jl.c[dim] == value) if value else q
+        first = (await session.execute(q)).scalar_one()
+        link = "/v1/statements/income-statement?" + urlencode({
+            "company": company.id, "from": first.isoformat(), "to": as_of.isoformat(), "include_closing": "true",
+            **{k: v for k, v in (dims or {}).items() if v}})
         equity.append({"account": "", "name_zh": "未结转利润", "name_en": "Profit not yet closed to retained earnings",
-                       "amount": _q(pnl, cur), "drill_down": f"/v1/statements/income-statement?company={company.id}"
-                                                              f"&to={as_of.isoformat()}"})
+                       "amount": _q(pnl, cur), "drill_down": link})
     return {
         "company": company.id, "as_of": as_of.isoformat(), "currency": cur, "filters": dims or {},
         "assets": {"lines": assets, "total": _q(ta, cur)},
@@ -215,11 +226,14 @@ async def balance_sheet(session: AsyncSession, company: Company, *, as_of: dt.da
 
 
 async def income_statement(session: AsyncSession, company: Company, *, start: dt.date, end: dt.date,
-                           dims: dict[str, str] | None = None) -> dict:
-    """Revenue and expenses of [start, end]; year-end closing journals are not part of it."""
+                           dims: dict[str, str] | None = None, include_closing: bool = False) -> dict:
+    """Revenue and expenses of [start, end]; year-end closing journals are not part of it
+    unless `include_closing` (then it is what is not yet closed to retained earnings)."""
     cur = company.functional_currency
     dims = {k: v for k, v in (dims or {}).items() if v}
-    if dims:
+    if include_closing:
+        s = await sums(session, company.id, start, end, dims)
+    elif dims:
         s = await _line_sums(session, company.id, start, end, dims, exclude_kinds=("closing",))
     else:
         s = await sums(session, company.id, start, end)
@@ -229,10 +243,12 @@ async def income_statement(session: AsyncSession, company: Company, *, start: dt
             s[code][1] -= cr
     accts = await accounts_of(session, company.id)
     drill = lambda code: _drill(company.id, code, start, end, dims)  # noqa: E731
+    if not include_closing:  # the account ledgers show every line: say which to leave out
+        drill = lambda code: _drill(company.id, code, start, end, dims) + "&exclude_kind=closing"  # noqa: E731
     revenue, tr = _section(accts, s, ("revenue",), -1, cur, drill)
     expenses, tx = _section(accts, s, ("expense",), 1, cur, drill)
     return {"company": company.id, "from": start.isoformat(), "to": end.isoformat(), "currency": cur,
-            "filters": dims, "revenue": {"lines": revenue, "total": _q(tr, cur)},
+            "filters": dims, "include_closing": include_closing, "revenue": {"lines": revenue, "total": _q(tr, cur)},
             "expenses": {"lines": expenses, "total": _q(tx, cur)}, "net_income": _q(tr - tx, cur)}
 
 
@@ -283,8 +299,11 @@ async def cash_flow(session: AsyncSession, company: Company, *, start: dt.date, 
 
 
 async def ledger_detail(session: AsyncSession, company: Company, *, account: str, start: dt.date | None,
-                        end: dt.date, dims: dict[str, str], limit: int, offset: int) -> dict:
-    """General-ledger detail of one account: opening balance, lines with their journal, running balance."""
+                        end: dt.date, dims: dict[str, str], limit: int, offset: int,
+                        exclude_kind: str | None = None) -> dict:
+    """General-ledger detail of one account: opening balance, lines with their journal, running
+    balance. `exclude_kind`: leave out journals of one kind (the income statement's drill-down
+    leaves out year-end closing journals, as the statement does)."""
     cur = company.functional_currency
     dims = {k: v for k, v in dims.items() if v}
     before = (await sums(session, company.id, None, start - dt.timedelta(days=1), dims)).get(account) if start else None
@@ -297,6 +316,8 @@ async def ledger_detail(session: AsyncSession, company: Company, *, account: str
         q = q.where(jl.c.posting_date >= start)
     for dim, value in dims.items():
         q = q.where(jl.c[dim] == value)
+    if exclude_kind:
+        q = q.where(j.c.kind != exclude_kind)
     total = (await session.execute(sa.select(sa.func.count()).select_from(q.subquery()))).scalar_one()
     rows = (await session.execute(q.order_by(jl.c.posting_date, jl.c.id).limit(limit).offset(offset))).mappings().all()
     running = opening
@@ -316,7 +337,8 @@ async def ledger_detail(session: AsyncSession, company: Company, *, account: str
                     "dimensions": {d: r[d] for d in DIMENSIONS if r[d]}, "cash_flow_item": r["cash_flow_item"],
                     "drill_down": f"/v1/journals/{r['journal_id']}"})
     return {"company": company.id, "account": account, "from": start.isoformat() if start else None,
-            "to": end.isoformat(), "currency": cur, "opening_balance": _q(opening, cur), "total": total, "lines": out}
+            "to": end.isoformat(), "currency": cur, "excluded_kind": exclude_kind, "opening_balance": _q(opening, cur),
+            "total": total, "lines": out}
 
 
 HLEDGER_TYPE = {"asset": "assets", "liability": "liabilities", "equity": "equity", "revenue": "revenues",

@@ -8,7 +8,7 @@ from finance.common.v1 import types_pb2
 from fincore import dates, money
 from gl.domain.chart import available_charts, load_chart
 from gl.domain.journal import DraftLine, JournalDraft, UnbalancedJournal
-from gl.domain.rules import MissingRate, NoRule, RuleError, load_rules
+from gl.domain.rules import MissingRate, NoRule, RuleError, load_rules, parse_rules, with_candidates
 
 CAS = load_chart("cas")
 M = lambda v, c="CNY": money.to_proto(Decimal(v), c)  # noqa: E731
@@ -95,6 +95,7 @@ BASE = """
 - id: x
   version: {v}
   effective_from: {eff}
+  effective_to: {to}
   event: finance.ar.PaymentReceived.v1
   lines:
     - {{debit: {dr}, amount: amount, cash_flow: sales_receipts}}
@@ -102,9 +103,15 @@ BASE = """
 """
 
 
+def rule(v=1, eff="2000-01-01", dr="bank", to="null") -> str:
+    return BASE.format(v=v, eff=eff, dr=dr, to=to)
+
+
 def test_effective_dating_picks_the_rule_in_force(tmp_path):
-    text = BASE.format(v=1, eff="2000-01-01", dr="bank") + BASE.format(v=2, eff="2026-07-01", dr="cash")
+    text = rule(1, "2000-01-01", "bank", to="2026-06-30") + rule(2, "2026-07-01", "cash")
     book = load_rules([CAS], write(tmp_path, text))
+    assert [(r.version, r.effective_from, r.effective_to) for r in book.rules] == [
+        (1, dt.date(2000, 1, 1), dt.date(2026, 6, 30)), (2, dt.date(2026, 7, 1), None)]
     pay = ar.PaymentReceived(company_id="C1", document_number="R1", amount=M("10.00"),
                              occurrence_date=dates.to_proto(dt.date(2026, 6, 30)))
     assert book.draft(ce_type="finance.ar.PaymentReceived.v1", msg=pay, chart=CAS,
@@ -118,22 +125,54 @@ def test_effective_dating_picks_the_rule_in_force(tmp_path):
 
 
 @pytest.mark.parametrize("text, message", [
-    (BASE.format(v=1, eff="2000-01-01", dr="no_such_role"), "no role or account"),
-    (BASE.format(v=1, eff="2000-01-01", dr="bank").replace("PaymentReceived", "Nope"), "unknown event type"),
-    (BASE.format(v=1, eff="2000-01-01", dr="bank").replace("amount: amount,", "amount: amout,", 1), "no field"),
-    (BASE.format(v=1, eff="2000-01-01", dr="bank").replace("amount: amount,", "amount: customer_code,", 1),
+    (rule(dr="no_such_role"), "no role or account"),
+    (rule().replace("PaymentReceived", "Nope"), "unknown event type"),
+    (rule().replace("amount: amount,", "amount: amout,", 1), "no field"),
+    (rule().replace("amount: amount,", "amount: customer_code,", 1),
      "not a Money field"),
-    (BASE.format(v=1, eff="2000-01-01", dr="bank") * 2, "defined twice"),
-    (BASE.format(v=1, eff="2000-01-01", dr="bank").replace(", cash_flow: sales_receipts", ""), "without a cash_flow"),
-    (BASE.format(v=1, eff="2000-01-01", dr="bank").replace("sales_receipts", "nope"), "unknown cash_flow"),
-    (BASE.format(v=1, eff="2000-01-01", dr="bank").replace("amount: amount}", "amount: amount, memo: 'R {nope}'}"),
+    (rule() * 2, "defined twice"),
+    (rule().replace(", cash_flow: sales_receipts", ""), "without a cash_flow"),
+    (rule().replace("sales_receipts", "nope"), "unknown cash_flow"),
+    (rule().replace("amount: amount}", "amount: amount, memo: 'R {nope}'}"),
      "no field 'nope'"),
-    (BASE.format(v=1, eff="2000-01-01", dr="bank").replace("amount: amount}", "amount: amount, memo: 'R {x'}"),
+    (rule().replace("amount: amount}", "amount: amount, memo: 'R {x'}"),
      "memo"),
+    # Versions of one rule: exactly one in force on any date.
+    (rule(1) + rule(2, "2026-07-01", "cash"), "v1 and v2 overlap: v1 has no effective_to"),
+    (rule(1, to="2026-07-01") + rule(2, "2026-07-01", "cash"), "v1 and v2 overlap: v1 ends 2026-07-01"),
+    (rule(1, to="2026-06-29") + rule(2, "2026-07-01", "cash"), "v1 and v2 leave a gap"),
+    (rule(1, to="2026-08-31") + rule(2, "2026-07-01", "cash", to="2026-07-31"), "overlap"),
+    (rule(1, "2026-07-01", to="2026-06-30"), "effective_to 2026-06-30 is before effective_from"),
+    (rule(1, "2026-07-01", to="2026-07"), "Invalid isoformat string"),
 ])
 def test_invalid_rules_fail_at_load(tmp_path, text, message):
     with pytest.raises(RuleError, match=message):
         load_rules([CAS], write(tmp_path, text))
+
+
+def test_a_retired_rule_posts_nothing_after_its_end(tmp_path):
+    book = load_rules([CAS], write(tmp_path, rule(1, to="2026-06-30")))
+    pay = ar.PaymentReceived(company_id="C1", document_number="R1", amount=M("10.00"),
+                             occurrence_date=dates.to_proto(dt.date(2026, 7, 1)))
+    with pytest.raises(NoRule):
+        book.draft(ce_type="finance.ar.PaymentReceived.v1", msg=pay, chart=CAS, functional_currency="CNY")
+
+
+def test_a_candidate_version_ends_the_open_version_before_it(tmp_path):
+    book = load_rules([CAS], write(tmp_path, rule(1)))
+    cand = parse_rules(rule(2, "2026-07-01", "cash"), [CAS])
+    shadow = with_candidates(book, cand)
+    assert [(r.version, r.effective_to) for r in sorted(shadow.rules, key=lambda r: r.version)] == [
+        (1, dt.date(2026, 6, 30)), (2, None)]
+    assert book.version("x", 1).effective_to is None  # the book in force is not changed
+    with pytest.raises(RuleError, match="overlap"):  # a candidate older than what it would end
+        with_candidates(load_rules([CAS], write(tmp_path, rule(1, "2026-08-01"))), cand)
+
+
+def test_the_default_rules_have_one_version_in_force_per_date():
+    book = load_rules([load_chart(c) for c in available_charts()])
+    pay = book.version("ap.payment_made", 1), book.version("ap.payment_made", 2)
+    assert (pay[0].effective_to, pay[1].effective_from) == (dt.date(2026, 10, 31), dt.date(2026, 11, 1))
 
 
 def test_journal_draft_invariants():
