@@ -160,6 +160,7 @@ def test_procure_to_pay_with_budget_control_ends_in_books_that_agree(suite):
 
     # Within budget: reserved.
     req = ok(requisition("40"), 201)  # 4,000.00
+    assert req["number"] == "REQ-2026-000001"  # payment runs are PAYRUN-: each document its own prefix
     assert req["status"] == "approved" and req["budget"][0]["reserved"] == "4000.00"
     assert report(suite, company)[("PROD", "MATERIALS")]["available"] == "1000.00"
 
@@ -451,12 +452,14 @@ def test_a_requisition_is_one_trace_across_ap_and_the_budget_service(suite, otlp
     assert suite.http.post(f"{suite.ap_url}/v1/requisitions/{r.json()['id']}/cancel").status_code == 422
 
 
-def expense_invoice(suite, company: str, number: str, amount: str, date: str, supplier: str = "ACME") -> dict:
-    """An approved expense invoice (VAT0: gross = net)."""
+def expense_invoice(suite, company: str, number: str, amount: str, date: str, supplier: str = "ACME",
+                    terms: str | None = None) -> dict:
+    """An approved expense invoice (VAT0: gross = net), on its own terms if given."""
     inv = ok(suite.http.post(f"{suite.ap_url}/v1/supplier-invoices", json={
         "company_id": company, "kind": "expense", "supplier_code": supplier, "supplier_invoice_number": number,
-        "invoice_date": date, "expense_lines": [{"description": "Services", "amount": amount, "tax_code": "VAT0",
-                                                 "cost_centre": "ADMIN", "budget_item": "OFFICE"}]}), 201)
+        "invoice_date": date, **({"payment_terms": terms} if terms else {}),
+        "expense_lines": [{"description": "Services", "amount": amount, "tax_code": "VAT0",
+                           "cost_centre": "ADMIN", "budget_item": "OFFICE"}]}), 201)
     return ok(suite.http.post(f"{suite.ap_url}/v1/supplier-invoices/{inv['id']}/approve"))
 
 
@@ -490,3 +493,141 @@ def test_who_requested_and_who_approved_come_from_the_token(suite):
         assert ok(h.get(f"{ap}/v1/payment-runs/{run['id']}"))["status"] == "proposed"
         approved = ok(treasurer.post(f"{ap}/v1/payment-runs/{run['id']}/approve"))
         assert (approved["status"], approved["approved_by"]) == ("approved", "treasurer@demo")
+
+
+NON_SEPA_IBAN = "TR330006100519786457841326"  # Turkey: IBAN country outside the SEPA zone
+
+
+def pain(suite, run_id: str):
+    """The run's pain.001, validated against the XSD; (document, namespaces)."""
+    import sepaxml
+    from lxml import etree
+
+    r = suite.http.get(f"{suite.ap_url}/v1/payment-runs/{run_id}/pain.001")
+    assert r.status_code == 200, r.text
+    xsd = etree.XMLSchema(etree.parse(str(Path(sepaxml.__file__).parent / "schemas" / "pain.001.001.09.xsd")))
+    doc = etree.fromstring(r.content)
+    assert xsd.validate(doc), xsd.error_log
+    return doc, {"p": "urn:iso:std:iso:20022:tech:xsd:pain.001.001.09"}, r.text
+
+
+def test_a_payment_run_the_clerk_steers(suite):
+    """The issue's scenario: an expense invoice nobody meant to pay yet is put on hold and not
+    paid, and a discount the supplier's terms give is not taken on an invoice whose own terms
+    give none; then proposal filters, items added and removed, a cancelled run, a released
+    hold, transfers per supplier and per invoice, SEPA only where it applies."""
+    company = suite.new_company("RUN", currency="EUR")
+    h, ap = suite.http, suite.ap_url
+    setup_budget(suite, company, {"OFFICE": ["6602"]}, [("ADMIN", "OFFICE", PERIOD, "5000.00", "block", "0")])
+    setup_ap(suite, company)  # ACME: 2/10 NET30, German IBAN; our account MAIN in EUR
+    ok(h.put(f"{ap}/v1/suppliers/BETA", json={"company_id": company, "name": "Beta Tekstil AS", "currency": "EUR",
+                                              "payment_terms": "NET30", "iban": NON_SEPA_IBAN}))
+    a = expense_invoice(suite, company, "SI-1", "1000.00", "2026-11-06", terms="NET30")  # its own terms: no discount
+    b = expense_invoice(suite, company, "SI-2", "500.00", "2026-11-06")  # ACME's terms: 2 % until 11-16
+    c = expense_invoice(suite, company, "SI-3", "300.00", "2026-11-08")  # 2 % until 11-18, not meant to be paid yet
+    d = expense_invoice(suite, company, "B-77", "200.00", "2026-11-02", supplier="BETA", terms="NET7")  # due 11-09
+    assert (a["payment_terms"], a["discount_date"], a["due_date"]) == ("NET30", None, "2026-12-06")
+    assert (b["payment_terms"], b["discount_date"], b["discount_pct"]) == ("2/10 NET30", "2026-11-16", "2")
+    assert (d["payment_terms"], d["due_date"]) == ("NET7", "2026-11-09")
+
+    # Payment hold, with a reason (none: refused).
+    assert h.post(f"{ap}/v1/supplier-invoices/{c['id']}/payment-hold", json={"reason": ""}).status_code == 422
+    held = ok(h.post(f"{ap}/v1/supplier-invoices/{c['id']}/payment-hold",
+                     json={"reason": "not ordered by us: purchasing to confirm"}))
+    assert held["payment_hold"]["reason"] == "not ordered by us: purchasing to confirm"
+    assert held["payment_hold"]["by"] == "e2e"
+
+    # Run 1, ACME only, on 11-16. Before: A (its supplier's 2 % = 20.00) and C were proposed too.
+    # Now A is not due (12-06) and its own terms give no discount; C is on hold; BETA is filtered
+    # out. B: 2 % of 500.00 = 10.00 off, 490.00 paid.
+    run1 = ok(h.post(f"{ap}/v1/payment-runs", json={
+        "company_id": company, "payment_date": "2026-11-16", "bank_account": "MAIN", "suppliers": ["ACME"]}), 201)
+    assert run1["number"] == "PAYRUN-20261116-0001" and run1["filters"]["suppliers"] == ["ACME"]
+    items = lambda run: [(i["invoice"], i["amount"], i["discount"]) for i in run["items"]]  # noqa: E731
+    assert items(run1) == [(b["number"], "490.00", "10.00")] and run1["total"] == "490.00"
+    # The clerk adds A (paid early, without discount: 1,000.00), and C is refused while held.
+    run1 = ok(h.post(f"{ap}/v1/payment-runs/{run1['id']}/items", json={"invoice_id": a["id"]}))
+    assert items(run1) == [(a["number"], "1000.00", "0.00"), (b["number"], "490.00", "10.00")]
+    assert run1["total"] == "1490.00"
+    refused = h.post(f"{ap}/v1/payment-runs/{run1['id']}/items", json={"invoice_id": c["id"]})
+    assert refused.status_code == 422 and "on payment hold" in refused.json()["detail"], refused.text
+    # Added and removed again: 1,490.00 + 200.00 = 1,690.00, then 1,490.00.
+    assert ok(h.post(f"{ap}/v1/payment-runs/{run1['id']}/items", json={"invoice_id": d["id"]}))["total"] == "1690.00"
+    assert ok(h.delete(f"{ap}/v1/payment-runs/{run1['id']}/items/{d['id']}"))["total"] == "1490.00"
+    with client_as("treasurer@e2e", company) as treasurer:
+        ok(treasurer.post(f"{ap}/v1/payment-runs/{run1['id']}/approve"))
+    assert h.delete(f"{ap}/v1/payment-runs/{run1['id']}/items/{a['id']}").status_code == 422  # approved: fixed
+    # One transfer for ACME, SEPA (euro, German IBANs), naming both supplier invoice numbers.
+    doc, ns, text = pain(suite, run1["id"])
+    assert_valid_pain001(text.encode(), amount="1490.00", creditor_iban=SUPPLIER_IBAN, debtor_iban=OUR_IBAN)
+    assert [t.findtext("p:RmtInf/p:Ustrd", namespaces=ns) for t in doc.iterfind(".//p:CdtTrfTxInf", ns)] == \
+        ["Invoices SI-1, SI-2"]
+    assert doc.findtext(".//p:CdtTrfTxInf/p:PmtId/p:EndToEndId", namespaces=ns) == "PAYRUN-20261116-0001-ACME"
+    assert doc.findtext(".//p:PmtInf/p:PmtTpInf/p:SvcLvl/p:Cd", namespaces=ns) == "SEPA"
+    done = ok(h.post(f"{ap}/v1/payment-runs/{run1['id']}/execute"))
+    assert [p["amount"] for p in done["payments"]] == ["1490.00"]
+    # The held invoice was not paid.
+    c_now = ok(h.get(f"{ap}/v1/supplier-invoices/{c['id']}"))
+    assert (c_now["status"], c_now["settled"], c_now["payment_hold"]["reason"]) == \
+        ("approved", "0.00", "not ordered by us: purchasing to confirm")
+
+    # Run 2 by currency (the only EUR account is chosen) and supplier, cancelled: D is free again.
+    run2 = ok(h.post(f"{ap}/v1/payment-runs", json={
+        "company_id": company, "payment_date": "2026-11-16", "currency": "EUR", "suppliers": ["BETA"]}), 201)
+    assert (run2["bank_account"], items(run2)) == ("MAIN", [(d["number"], "200.00", "0.00")])
+    cancelled = ok(h.post(f"{ap}/v1/payment-runs/{run2['id']}/cancel"))
+    assert (cancelled["status"], cancelled["cancelled_by"]) == ("cancelled", "e2e")
+    assert h.post(f"{ap}/v1/payment-runs/{run2['id']}/approve").status_code == 422
+    # Run 3, one transfer per invoice: D again, and C once its hold is released (2 % of 300.00
+    # = 6.00 off until 11-18: 294.00 paid).
+    run3 = ok(h.post(f"{ap}/v1/payment-runs", json={
+        "company_id": company, "payment_date": "2026-11-16", "currency": "EUR", "suppliers": ["BETA"],
+        "transfers": "invoice"}), 201)
+    assert items(run3) == [(d["number"], "200.00", "0.00")] and run3["transfers"] == "invoice"
+    assert ok(h.delete(f"{ap}/v1/supplier-invoices/{c['id']}/payment-hold"))["payment_hold"] is None
+    run3 = ok(h.post(f"{ap}/v1/payment-runs/{run3['id']}/items", json={"invoice_id": c["id"]}))
+    assert items(run3) == [(c["number"], "294.00", "6.00"), (d["number"], "200.00", "0.00")]
+    assert run3["total"] == "494.00" and run3["number"] == "PAYRUN-20261116-0003"
+    with client_as("treasurer@e2e", company) as treasurer:
+        ok(treasurer.post(f"{ap}/v1/payment-runs/{run3['id']}/approve"))
+    # Two transactions: C to a German IBAN in a SEPA block, D to a Turkish IBAN in a block
+    # without the SEPA service level; 294.00 + 200.00 = 494.00.
+    doc, ns, text = pain(suite, run3["id"])
+    header = doc.find(".//p:GrpHdr", ns)
+    assert (header.findtext("p:NbOfTxs", namespaces=ns), header.findtext("p:CtrlSum", namespaces=ns)) == ("2", "494.00")
+    blocks = [(b.findtext("p:PmtTpInf/p:SvcLvl/p:Cd", namespaces=ns),
+               [(t.findtext("p:PmtId/p:EndToEndId", namespaces=ns), t.findtext("p:Amt/p:InstdAmt", namespaces=ns),
+                 t.findtext("p:CdtrAcct/p:Id/p:IBAN", namespaces=ns), t.findtext("p:RmtInf/p:Ustrd", namespaces=ns))
+                for t in b.iterfind("p:CdtTrfTxInf", ns)]) for b in doc.iterfind(".//p:PmtInf", ns)]
+    assert blocks == [
+        ("SEPA", [(c["number"], "294.00", SUPPLIER_IBAN, f"Invoice SI-3 (our ref {c['number']})")]),
+        (None, [(d["number"], "200.00", NON_SEPA_IBAN, f"Invoice B-77 (our ref {d['number']})")])]
+    for doc_id in (a["id"], b["id"], c["id"], d["id"], run1["id"], run3["id"]):
+        assert doc_id not in text  # business documents, never internal ids
+    done3 = ok(h.post(f"{ap}/v1/payment-runs/{run3['id']}/execute"))
+    assert [p["amount"] for p in done3["payments"]] == ["294.00", "200.00"]
+    assert h.post(f"{ap}/v1/payment-runs/{run3['id']}/cancel").status_code == 422  # executed: too late
+
+    # The ledger: 4 invoices and 3 payments. Expense 1,000 + 500 + 300 + 200 = 2,000.00; bank
+    # 1,490.00 + 294.00 + 200.00 = 1,984.00 paid; discounts 10.00 + 6.00 = 16.00 to finance costs.
+    suite.wait_journals(company, 7)
+    assert tb(suite, company) == {"6602": D("2000.00"), "6603": D("-16.00"), "1002": D("-1984.00")}
+    pay1 = done["payments"][0]["number"]
+    (j,) = ok(h.get(f"{suite.gl_url}/v1/journals", params={"company": company, "source_document": pay1}))["items"]
+    memos = [ln["memo"] for ln in ok(h.get(f"{suite.gl_url}/v1/journals/{j['id']}"))["lines"] if ln["memo"]]
+    assert f"Early-payment discount {pay1} on {b['number']} (SI-2)" in memos, memos
+    assert f"Payment {pay1} to ACME" in memos and not any(x in m for m in memos for x in (a["id"], b["id"]))
+    # PaymentMade names the documents: the run, the remittance, each invoice's numbers.
+    from finance.ap.v1 import events_pb2 as ap_ev
+
+    made = [m for m in (ap_ev.PaymentMade.FromString(bytes(r[0])) for r in suite.sql(
+        "ap", "SELECT payload FROM outbox WHERE ce_type = 'finance.ap.PaymentMade.v1' ORDER BY id"))
+        if m.company_id == company]
+    assert [(m.payment_run_number, m.supplier_code, m.payment_method, m.remittance_information,
+             [(x.invoice_number, x.supplier_invoice_number) for x in m.applications]) for m in made] == [
+        ("PAYRUN-20261116-0001", "ACME", "SEPA_CREDIT_TRANSFER", "Invoices SI-1, SI-2",
+         [(a["number"], "SI-1"), (b["number"], "SI-2")]),
+        ("PAYRUN-20261116-0003", "ACME", "SEPA_CREDIT_TRANSFER", f"Invoice SI-3 (our ref {c['number']})",
+         [(c["number"], "SI-3")]),
+        ("PAYRUN-20261116-0003", "BETA", "CREDIT_TRANSFER", f"Invoice B-77 (our ref {d['number']})",
+         [(d["number"], "B-77")])]

@@ -134,6 +134,9 @@ class SupplierInvoice(SQLModel, table=True):
     due_date: dt.date = Field(sa_column=sa.Column(sa.Date, nullable=False))
     discount_date: dt.date | None = Field(default=None, sa_column=sa.Column(sa.Date, nullable=True))
     discount_pct: Decimal = Field(sa_column=sa.Column(sa.Numeric(7, 3), nullable=False))
+    # the invoice's own terms (the supplier's unless the invoice says otherwise): due date and
+    # discount above come from these, and a payment run takes the discount they give
+    payment_terms: str = Field(default="", sa_column=sa.Column(sa.String(30), nullable=False, server_default=""))
     currency: str = Field(sa_column=_s(3))
     po_id: str | None = Field(default=None, sa_column=sa.Column(sa.String(36), nullable=True))
     net_total: Decimal = Field(sa_column=sa.Column(Amount, nullable=False))
@@ -146,6 +149,10 @@ class SupplierInvoice(SQLModel, table=True):
     settled: Decimal = Field(sa_column=sa.Column(Amount, nullable=False))  # paid + discounts taken
     approved_by: str | None = Field(default=None, sa_column=sa.Column(sa.String(100), nullable=True))
     approved_at: dt.datetime | None = Field(default=None, sa_column=sa.Column(sa.DateTime(timezone=True)))
+    # on payment hold (no payment run proposes or pays it) while a reason is set
+    payment_hold_reason: str | None = Field(default=None, sa_column=sa.Column(sa.String(300), nullable=True))
+    payment_hold_by: str | None = Field(default=None, sa_column=sa.Column(sa.String(100), nullable=True))
+    payment_hold_at: dt.datetime | None = Field(default=None, sa_column=sa.Column(sa.DateTime(timezone=True)))
     created_at: dt.datetime = Field(sa_column=_ts())
 
 
@@ -184,9 +191,16 @@ class PaymentRun(SQLModel, table=True):
     currency: str = Field(sa_column=_s(3))
     status: str = Field(sa_column=_s(10))  # proposed | approved | executed | cancelled
     total: Decimal = Field(sa_column=sa.Column(Amount, nullable=False))
+    # what the proposal selected by: suppliers, due_by, take_discounts (items may be changed after)
+    filters: dict | None = Field(default=None, sa_column=sa.Column(sa.JSON, nullable=True))
+    # one bank transfer (and PaymentMade) per "supplier" or per "invoice"
+    transfers: str = Field(default="supplier", sa_column=sa.Column(sa.String(10), nullable=False,
+                                                                    server_default="supplier"))
     proposed_by: str = Field(sa_column=_s(100))
     approved_by: str | None = Field(default=None, sa_column=sa.Column(sa.String(100), nullable=True))
     executed_at: dt.datetime | None = Field(default=None, sa_column=sa.Column(sa.DateTime(timezone=True)))
+    cancelled_by: str | None = Field(default=None, sa_column=sa.Column(sa.String(100), nullable=True))
+    cancelled_at: dt.datetime | None = Field(default=None, sa_column=sa.Column(sa.DateTime(timezone=True)))
     created_at: dt.datetime = Field(sa_column=_ts())
 
 

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Header, Request, Response
 from fincore.auth import Authenticator, Principal, get_owned
 from fincore.db import Database
-from fincore.errors import Conflict, Unprocessable
+from fincore.errors import Conflict, NotFound, Unprocessable
 from fincore.money import MINOR_UNITS, MoneyError, cents
 from fincore.tax import TAX_RATES
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -142,6 +142,9 @@ class SupplierInvoiceIn(BaseModel):
     expense_lines: list[ExpenseLineIn] = Field([], max_length=500)
     stated_gross: Decimal | None = Field(None, max_digits=20, decimal_places=2,
                                          description="the invoice's total as printed; checked against ours")
+    payment_terms: str | None = Field(None, max_length=30,
+                                      description="the invoice's own terms (NET<days> or <pct>/<days> NET<days>); "
+                                                  "default: the supplier's. A payment run takes the discount these give")
 
 
 class ExpenseClaimIn(BaseModel):
@@ -158,7 +161,25 @@ class PaymentRunIn(BaseModel):
     company_id: Code
     payment_date: dt.date
     due_by: dt.date | None = Field(None, description="pay what is due by this date (default: the payment date)")
-    bank_account: Code
+    bank_account: Code | None = Field(None, description="account to pay from (default: the company's only account "
+                                                        "in `currency`)")
+    currency: Currency | None = Field(None, description="the run's currency (that of its bank account)")
+    suppliers: list[Code] = Field([], max_length=500, description="only these suppliers (default: all)")
+    take_discounts: bool = Field(True, description="also propose invoices not yet due whose early-payment discount "
+                                                   "is still open on the payment date")
+    transfers: Literal["supplier", "invoice"] = Field(
+        "supplier", description="one bank transfer per supplier (every invoice number in its remittance "
+                                "information) or per invoice")
+
+
+class RunItemIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    invoice_id: str = Field(min_length=1, max_length=36)
+
+
+class HoldIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=1, max_length=300, description="why the invoice must not be paid yet")
 
 
 _q = cents
@@ -314,6 +335,9 @@ def build_router(db: Database, auth: Authenticator, budget: BudgetClient, tol: T
                 "supplier_code": inv.supplier_code, "supplier_invoice_number": inv.supplier_invoice_number,
                 "invoice_date": inv.invoice_date.isoformat(), "due_date": inv.due_date.isoformat(),
                 "discount_date": inv.discount_date.isoformat() if inv.discount_date else None,
+                "payment_terms": inv.payment_terms, "discount_pct": format(Decimal(inv.discount_pct).normalize(), "f"),
+                "payment_hold": {"reason": inv.payment_hold_reason, "by": inv.payment_hold_by,
+                                 "at": inv.payment_hold_at.isoformat()} if inv.payment_hold_reason else None,
                 "currency": inv.currency, "status": inv.status, "reasons": inv.reasons, "budget": inv.budget,
                 "warnings": [d["reason"] for d in inv.budget if d.get("warning")],
                 "net_total": _q(inv.net_total), "tax_total": _q(inv.tax_total), "gross_total": _q(inv.gross_total),
@@ -343,7 +367,7 @@ def build_router(db: Database, auth: Authenticator, budget: BudgetClient, tol: T
                         s, company=body.company_id, supplier_code=body.supplier_code,
                         supplier_invoice_number=body.supplier_invoice_number, invoice_date=body.invoice_date,
                         purchase_order=body.purchase_order, tol=tol, stated_gross=body.stated_gross,
-                        lines=[InvoiceLine(ln.item_code, ln.quantity, ln.unit_price, ln.tax_code)
+                        payment_terms=body.payment_terms, lines=[InvoiceLine(ln.item_code, ln.quantity, ln.unit_price, ln.tax_code)
                                for ln in body.stock_lines])
             else:
                 if not body.expense_lines or body.stock_lines or body.purchase_order:
@@ -352,7 +376,7 @@ def build_router(db: Database, auth: Authenticator, budget: BudgetClient, tol: T
                     db, budget, kind="expense", company=body.company_id, supplier_code=body.supplier_code,
                     supplier_invoice_number=body.supplier_invoice_number, invoice_date=body.invoice_date,
                     lines=[inv_svc.ExpenseLine(**ln.model_dump()) for ln in body.expense_lines],
-                    token=bearer(request))
+                    token=bearer(request), payment_terms=body.payment_terms)
         except inv_svc.DuplicateInvoice as exc:
             raise Conflict(str(exc), type_="duplicate-supplier-invoice") from exc
         except IntegrityError:
@@ -414,6 +438,31 @@ def build_router(db: Database, auth: Authenticator, budget: BudgetClient, tol: T
             raise Unprocessable(str(exc)) from exc
         return await invoice_json(inv_id)
 
+    @r.post("/supplier-invoices/{inv_id}/payment-hold", tags=["invoices"],
+            summary="Put an invoice on payment hold, with a reason: no payment run proposes or pays it (it leaves a proposed run)")
+    async def post_hold(inv_id: str, body: HoldIn, principal: Principal = Depends(write)) -> dict:
+        await _inv(inv_id, principal)
+        try:
+            async with db.transaction() as s:
+                inv = await s.get(SupplierInvoice, inv_id)
+                if s.bind.dialect.name == "postgresql":
+                    await s.refresh(inv, with_for_update=True)
+                await pay_svc.hold(s, inv, reason=body.reason, by=principal.subject)
+        except pay_svc.PaymentError as exc:
+            raise Unprocessable(str(exc)) from exc
+        return await invoice_json(inv_id)
+
+    @r.delete("/supplier-invoices/{inv_id}/payment-hold", tags=["invoices"],
+              summary="Release an invoice's payment hold: payment runs may propose it again")
+    async def delete_hold(inv_id: str, principal: Principal = Depends(write)) -> dict:
+        await _inv(inv_id, principal)
+        try:
+            async with db.transaction() as s:
+                await pay_svc.release_hold(s, await s.get(SupplierInvoice, inv_id))
+        except pay_svc.PaymentError as exc:
+            raise Unprocessable(str(exc)) from exc
+        return await invoice_json(inv_id)
+
     @r.post("/expense-claims", status_code=201, tags=["expense claims"],
             summary="An employee's expense claim: budget checked per cost centre and item (refused over a block line, warned over a warn line)")
     async def post_claim(body: ExpenseClaimIn, request: Request, response: Response,
@@ -440,7 +489,8 @@ def build_router(db: Database, auth: Authenticator, budget: BudgetClient, tol: T
     async def run_json(run_id: str) -> dict:
         async with db.sessions() as s:
             run = await s.get(PaymentRun, run_id)
-            items = (await s.execute(sa.select(PaymentRunItem, SupplierInvoice.number, SupplierInvoice.due_date)
+            items = (await s.execute(sa.select(PaymentRunItem, SupplierInvoice.number, SupplierInvoice.due_date,
+                                               SupplierInvoice.supplier_invoice_number)
                                      .join(SupplierInvoice, SupplierInvoice.id == PaymentRunItem.invoice_id)
                                      .where(PaymentRunItem.run_id == run_id)
                                      .order_by(PaymentRunItem.supplier_code, SupplierInvoice.number))).all()
@@ -449,10 +499,11 @@ def build_router(db: Database, auth: Authenticator, budget: BudgetClient, tol: T
         return {"id": run.id, "number": run.number, "company_id": run.company_id, "status": run.status,
                 "payment_date": run.payment_date.isoformat(), "due_by": run.due_by.isoformat(),
                 "bank_account": run.bank_account, "currency": run.currency, "total": _q(run.total),
-                "proposed_by": run.proposed_by, "approved_by": run.approved_by,
-                "items": [{"invoice_id": i.invoice_id, "invoice": n, "due_date": d.isoformat(),
-                           "supplier_code": i.supplier_code, "amount": _q(i.amount), "discount": _q(i.discount)}
-                          for i, n, d in items],
+                "transfers": run.transfers, "filters": run.filters,
+                "proposed_by": run.proposed_by, "approved_by": run.approved_by, "cancelled_by": run.cancelled_by,
+                "items": [{"invoice_id": i.invoice_id, "invoice": n, "supplier_invoice_number": si,
+                           "due_date": d.isoformat(), "supplier_code": i.supplier_code, "amount": _q(i.amount),
+                           "discount": _q(i.discount)} for i, n, d, si in items],
                 "payments": [{"id": p.id, "number": p.number, "supplier_code": p.supplier_code,
                               "amount": _q(p.amount)} for p in pays]}
 
@@ -461,14 +512,17 @@ def build_router(db: Database, auth: Authenticator, budget: BudgetClient, tol: T
             return await get_owned(s, PaymentRun, run_id, principal, "payment run")
 
     @r.post("/payment-runs", status_code=201, tags=["payments"],
-            summary="Propose a payment run: approved invoices due by the date, or earlier where an early-payment discount is still open")
+            summary="Propose a payment run: approved invoices not on hold, due by the date (or earlier where an early-payment discount is still open), of the suppliers and currency asked for")
     async def post_run(body: PaymentRunIn, principal: Principal = Depends(write)) -> dict:
         principal.require_company(body.company_id)
+        selection = pay_svc.Selection(
+            payment_date=body.payment_date, due_by=body.due_by or body.payment_date, bank_account=body.bank_account or "",
+            currency=body.currency or "", suppliers=tuple(dict.fromkeys(body.suppliers)),
+            take_discounts=body.take_discounts)
         try:
             async with db.transaction() as s:
-                run = await pay_svc.propose(s, company=body.company_id, payment_date=body.payment_date,
-                                            due_by=body.due_by or body.payment_date, bank_account=body.bank_account,
-                                            proposed_by=principal.subject)
+                run = await pay_svc.propose(s, company=body.company_id, selection=selection,
+                                            proposed_by=principal.subject, transfers=body.transfers)
         except pay_svc.PaymentError as exc:
             raise Unprocessable(str(exc)) from exc
         return await run_json(run.id)
@@ -488,6 +542,8 @@ def build_router(db: Database, auth: Authenticator, budget: BudgetClient, tol: T
                 await fn(s, run)
         except pay_svc.PaymentError as exc:
             raise Unprocessable(str(exc)) from exc
+        except LookupError as exc:
+            raise NotFound(str(exc)) from exc
         return await run_json(run_id)
 
     @r.post("/payment-runs/{run_id}/approve", tags=["payments"],
@@ -496,8 +552,28 @@ def build_router(db: Database, auth: Authenticator, budget: BudgetClient, tol: T
         return await _transition(run_id, principal, lambda s, run: pay_svc.approve_run(
             s, run, principal.subject, segregate_duties=segregate_duties))
 
+    @r.post("/payment-runs/{run_id}/items", tags=["payments"],
+            summary="Add an approved, unpaid invoice (not on hold, in no other open run) to a proposed run")
+    async def post_run_item(run_id: str, body: RunItemIn, principal: Principal = Depends(write)) -> dict:
+        await _inv(body.invoice_id, principal)
+
+        async def add(s, run):
+            return await pay_svc.add_item(s, run, await s.get(SupplierInvoice, body.invoice_id))
+
+        return await _transition(run_id, principal, add)
+
+    @r.delete("/payment-runs/{run_id}/items/{invoice_id}", tags=["payments"],
+              summary="Take an invoice out of a proposed run (it can be proposed again)")
+    async def delete_run_item(run_id: str, invoice_id: str, principal: Principal = Depends(write)) -> dict:
+        return await _transition(run_id, principal, lambda s, run: pay_svc.remove_item(s, run, invoice_id))
+
+    @r.post("/payment-runs/{run_id}/cancel", tags=["payments"],
+            summary="Cancel a proposed or approved run before execution: its invoices can be proposed again")
+    async def post_run_cancel(run_id: str, principal: Principal = Depends(write)) -> dict:
+        return await _transition(run_id, principal, lambda s, run: pay_svc.cancel_run(s, run, principal.subject))
+
     @r.post("/payment-runs/{run_id}/execute", tags=["payments"],
-            summary="Execute an approved run: one payment per supplier, each published as PaymentMade")
+            summary="Execute an approved run: one payment per transfer (supplier or invoice, as the run says), each published as PaymentMade")
     async def post_run_execute(run_id: str, principal: Principal = Depends(write)) -> dict:
         return await _transition(run_id, principal, pay_svc.execute)
 

@@ -66,13 +66,16 @@ async def _duplicate(session: AsyncSession, company: str, supplier: str, number:
 
 
 def _header(sup: Supplier, *, kind: str, number: str, supplier_invoice_number: str, invoice_date: dt.date,
-            currency: str, po_id: str | None) -> SupplierInvoice:
-    terms = parse_terms(sup.payment_terms)
+            currency: str, po_id: str | None, payment_terms: str | None = None) -> SupplierInvoice:
+    """The invoice's terms are its own (payment_terms) or, when it states none, the supplier's."""
+    text = (payment_terms or sup.payment_terms).strip().upper()
+    terms = parse_terms(text)
     return SupplierInvoice(
         id=str(uuid7()), company_id=sup.company_id, number=number, kind=kind, supplier_code=sup.code,
         supplier_invoice_number=supplier_invoice_number, invoice_date=invoice_date,
         due_date=terms.due_date(invoice_date), discount_date=terms.discount_date(invoice_date),
-        discount_pct=terms.discount_pct, currency=currency, po_id=po_id, net_total=ZERO, tax_total=ZERO,
+        discount_pct=terms.discount_pct, payment_terms=text, currency=currency, po_id=po_id, net_total=ZERO,
+        tax_total=ZERO,
         gross_total=ZERO, status="held", reasons=[], budget=[], settled=ZERO, created_at=utcnow())
 
 
@@ -128,7 +131,8 @@ async def _apply_match(session: AsyncSession, inv: SupplierInvoice, po: Purchase
 async def record_stock_invoice(session: AsyncSession, *, company: str, supplier_code: str,
                                supplier_invoice_number: str, invoice_date: dt.date, purchase_order: str,
                                lines: list[matching.InvoiceLine], tol: matching.Tolerances,
-                               stated_gross: Decimal | None = None) -> SupplierInvoice:
+                               stated_gross: Decimal | None = None, payment_terms: str | None = None
+                               ) -> SupplierInvoice:
     sup = await _supplier(session, company, supplier_code)
     await _duplicate(session, company, supplier_code, supplier_invoice_number)
     po = (await session.execute(sa.select(PurchaseOrder).where(
@@ -141,7 +145,7 @@ async def record_stock_invoice(session: AsyncSession, *, company: str, supplier_
         raise InvoiceError(f"order {purchase_order} is {po.status}: it takes no more invoices")
     number = f"PI-{invoice_date.year}-{await allocate(session, f'pi:{company}:{invoice_date.year}'):06d}"
     inv = _header(sup, kind="stock", number=number, supplier_invoice_number=supplier_invoice_number,
-                  invoice_date=invoice_date, currency=po.currency, po_id=po.id)
+                  invoice_date=invoice_date, currency=po.currency, po_id=po.id, payment_terms=payment_terms)
     session.add(inv)
     await session.flush()
     await _apply_match(session, inv, po, lines, tol, stated_gross)
@@ -177,7 +181,7 @@ def _expense_rows(inv: SupplierInvoice, lines: list[ExpenseLine], document: str)
 
 async def record_expense(db, budget: BudgetClient, *, kind: str, company: str, supplier_code: str,
                          supplier_invoice_number: str, invoice_date: dt.date, lines: list[ExpenseLine],
-                         token: str) -> SupplierInvoice:
+                         token: str, payment_terms: str | None = None) -> SupplierInvoice:
     """An expense invoice (or an employee's claim): the budget is reserved per cost centre and
     item first. A claim over a BLOCK line is refused (BudgetRefused, nothing recorded); a
     supplier's invoice is a fact, so it is recorded and held with the budget's reasons."""
@@ -186,6 +190,8 @@ async def record_expense(db, budget: BudgetClient, *, kind: str, company: str, s
         await _duplicate(s, company, supplier_code, supplier_invoice_number)
     if kind == "expense_claim" and sup.supplier_group != "EMPLOYEE":
         raise InvoiceError(f"{supplier_code} is not an employee (supplier group EMPLOYEE)")
+    if payment_terms:
+        parse_terms(payment_terms)  # bad terms are refused before any budget is reserved
     groups = group_spend([SpendLine(ln.cost_centre, ln.budget_item, money.quantize(ln.amount, sup.currency))
                           for ln in lines], invoice_date)
     inv_id = str(uuid7())
@@ -204,7 +210,7 @@ async def record_expense(db, budget: BudgetClient, *, kind: str, company: str, s
             seq = await allocate(s, f"{prefix.lower()}:{company}:{invoice_date.year}")
             inv = _header(sup, kind=kind, number=f"{prefix}-{invoice_date.year}-{seq:06d}",
                           supplier_invoice_number=supplier_invoice_number, invoice_date=invoice_date,
-                          currency=sup.currency, po_id=None)
+                          currency=sup.currency, po_id=None, payment_terms=payment_terms)
             inv.id = inv_id
             rows = _expense_rows(inv, lines, document)
             inv.net_total = sum((r.net for r in rows), ZERO)

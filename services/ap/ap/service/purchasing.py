@@ -52,7 +52,8 @@ async def raise_requisition(db, budget: BudgetClient, *, company: str, requested
                                   groups=groups, token=token)
     try:
         async with db.transaction() as s:
-            number = f"PR-{request_date.year}-{await allocate(s, f'requisition:{company}:{request_date.year}'):06d}"
+            # REQ-: payment runs number PAYRUN-; requisitions recorded before keep their PR- numbers
+            number = f"REQ-{request_date.year}-{await allocate(s, f'requisition:{company}:{request_date.year}'):06d}"
             req = Requisition(
                 id=req_id, company_id=company, number=number, requested_by=requested_by, request_date=request_date,
                 currency=currency, status="approved", net_total=sum(nets, Decimal(0)), budget=decisions,

@@ -80,17 +80,21 @@ class InvoiceApproved(_message.Message):
     def __init__(self, company_id: _Optional[str] = ..., document_number: _Optional[str] = ..., occurrence_date: _Optional[_Union[_types_pb2.Date, _Mapping]] = ..., invoice_id: _Optional[str] = ..., supplier_code: _Optional[str] = ..., supplier_group: _Optional[str] = ..., intercompany_partner: _Optional[str] = ..., kind: _Optional[_Union[InvoiceKind, str]] = ..., currency: _Optional[str] = ..., purchase_order_ref: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[PayableLine, _Mapping]]] = ..., net_total: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., tax_total: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., gross_total: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., due_date: _Optional[_Union[_types_pb2.Date, _Mapping]] = ..., supplier_invoice_number: _Optional[str] = ..., discount_date: _Optional[_Union[_types_pb2.Date, _Mapping]] = ...) -> None: ...
 
 class PaymentApplication(_message.Message):
-    __slots__ = ("invoice_id", "amount", "discount")
+    __slots__ = ("invoice_id", "amount", "discount", "invoice_number", "supplier_invoice_number")
     INVOICE_ID_FIELD_NUMBER: _ClassVar[int]
     AMOUNT_FIELD_NUMBER: _ClassVar[int]
     DISCOUNT_FIELD_NUMBER: _ClassVar[int]
+    INVOICE_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    SUPPLIER_INVOICE_NUMBER_FIELD_NUMBER: _ClassVar[int]
     invoice_id: str
     amount: _types_pb2.Money
     discount: _types_pb2.Money
-    def __init__(self, invoice_id: _Optional[str] = ..., amount: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., discount: _Optional[_Union[_types_pb2.Money, _Mapping]] = ...) -> None: ...
+    invoice_number: str
+    supplier_invoice_number: str
+    def __init__(self, invoice_id: _Optional[str] = ..., amount: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., discount: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., invoice_number: _Optional[str] = ..., supplier_invoice_number: _Optional[str] = ...) -> None: ...
 
 class PaymentMade(_message.Message):
-    __slots__ = ("company_id", "document_number", "occurrence_date", "payment_id", "supplier_code", "supplier_group", "bank_account", "payment_method", "amount", "applications", "payment_run_id")
+    __slots__ = ("company_id", "document_number", "occurrence_date", "payment_id", "supplier_code", "supplier_group", "bank_account", "payment_method", "amount", "applications", "payment_run_id", "payment_run_number", "remittance_information")
     COMPANY_ID_FIELD_NUMBER: _ClassVar[int]
     DOCUMENT_NUMBER_FIELD_NUMBER: _ClassVar[int]
     OCCURRENCE_DATE_FIELD_NUMBER: _ClassVar[int]
@@ -102,6 +106,8 @@ class PaymentMade(_message.Message):
     AMOUNT_FIELD_NUMBER: _ClassVar[int]
     APPLICATIONS_FIELD_NUMBER: _ClassVar[int]
     PAYMENT_RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    PAYMENT_RUN_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    REMITTANCE_INFORMATION_FIELD_NUMBER: _ClassVar[int]
     company_id: str
     document_number: str
     occurrence_date: _types_pb2.Date
@@ -113,7 +119,9 @@ class PaymentMade(_message.Message):
     amount: _types_pb2.Money
     applications: _containers.RepeatedCompositeFieldContainer[PaymentApplication]
     payment_run_id: str
-    def __init__(self, company_id: _Optional[str] = ..., document_number: _Optional[str] = ..., occurrence_date: _Optional[_Union[_types_pb2.Date, _Mapping]] = ..., payment_id: _Optional[str] = ..., supplier_code: _Optional[str] = ..., supplier_group: _Optional[str] = ..., bank_account: _Optional[str] = ..., payment_method: _Optional[str] = ..., amount: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., applications: _Optional[_Iterable[_Union[PaymentApplication, _Mapping]]] = ..., payment_run_id: _Optional[str] = ...) -> None: ...
+    payment_run_number: str
+    remittance_information: str
+    def __init__(self, company_id: _Optional[str] = ..., document_number: _Optional[str] = ..., occurrence_date: _Optional[_Union[_types_pb2.Date, _Mapping]] = ..., payment_id: _Optional[str] = ..., supplier_code: _Optional[str] = ..., supplier_group: _Optional[str] = ..., bank_account: _Optional[str] = ..., payment_method: _Optional[str] = ..., amount: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., applications: _Optional[_Iterable[_Union[PaymentApplication, _Mapping]]] = ..., payment_run_id: _Optional[str] = ..., payment_run_number: _Optional[str] = ..., remittance_information: _Optional[str] = ...) -> None: ...
 
 class SupplierUpserted(_message.Message):
     __slots__ = ("company_id", "document_number", "occurrence_date", "supplier_code", "name", "supplier_group", "currency", "payment_terms", "iban", "bic")
