@@ -320,6 +320,9 @@ def test_statements_equal_a_hand_computed_scenario_and_hledger_agrees(suite):
     ev = h.get(f"{suite.gl_url}{jr['source']['event']}").json()
     assert ev["type"].startswith("finance.ar.") and jr["source"]["service"] == "ar"
 
+    # Every figure of every report links somewhere, and every link resolves.
+    assert walk_drill_downs(suite, company, "2026-11-01", "2026-11-30") > 100
+
     # hledger, an independent implementation, reads our export and must agree account by account.
     if shutil.which("hledger") is None:
         if shutil.which("apt-get"):
@@ -346,6 +349,101 @@ def test_statements_equal_a_hand_computed_scenario_and_hledger_agrees(suite):
     totals = [Decimal(r.split('","')[-1].strip('"').replace(" CNY", "").replace(",", ""))
               for r in bsh.splitlines() if r.lower().startswith(('"total', '"net'))]
     assert totals == [assets, liabilities, 300000 + net_income]  # assets, liabilities, net assets
+
+
+REPORTS = ("/v1/trial-balance", "/v1/statements/", "/v1/ledger")
+
+
+def drill_links(doc, report: bool):
+    """Every link a response offers; in a report, every line must carry one."""
+    if isinstance(doc, dict):
+        for k, v in doc.items():
+            if k == "drill_down" or (k == "event" and isinstance(v, str)):
+                yield v
+            elif k == "drill_downs":
+                yield from v.values()
+            elif k in ("lines", "sources") and report and isinstance(v, list):
+                for line in v:
+                    assert "drill_down" in line, f"a figure without a drill-down: {line}"
+                    yield from drill_links(line, report)
+            else:
+                yield from drill_links(v, report)
+    elif isinstance(doc, list):
+        for x in doc:
+            yield from drill_links(x, report)
+
+
+def walk_drill_downs(suite, company: str, start: str, end: str) -> int:
+    """Follow every drill-down of the TB, BS, IS, CF of [start, end] down to the source
+    events (statement line -> ledger -> journal -> event); every link must answer 200."""
+    todo = [f"/v1/trial-balance?company={company}&as_of={end}", f"/v1/trial-balance?company={company}&from={start}&as_of={end}",
+            f"/v1/statements/balance-sheet?company={company}&as_of={end}",
+            f"/v1/statements/income-statement?company={company}&from={start}&to={end}",
+            f"/v1/statements/cash-flow?company={company}&from={start}&to={end}"]
+    seen: set[str] = set()
+    while todo:
+        url = todo.pop()
+        if url in seen:
+            continue
+        seen.add(url)
+        r = suite.http.get(f"{suite.gl_url}{url}")
+        assert r.status_code == 200, f"{url}: {r.status_code} {r.text[:300]}"
+        todo += [u for u in drill_links(r.json(), url.startswith(REPORTS)) if u not in seen]
+    return len(seen)
+
+
+def test_balances_on_the_wrong_side_are_presented_where_they_belong(suite):
+    company = suite.new_company("WRONG")
+    h = suite.http
+    cc = types_pb2.Dimensions(cost_centre="ADMIN")
+    suite.publish(
+        ar.InvoiceIssued(company_id=company, document_number="W-INV-1", occurrence_date=D("2026-11-02"),
+                         invoice_id="w1", customer_code="K1", gross_total=M(1130),
+                         lines=[ar.InvoiceLine(net=M(1000), tax=M(130))]),
+        ar.InvoiceIssued(company_id=company, document_number="W-INV-2", occurrence_date=D("2026-11-03"),
+                         invoice_id="w2", customer_code="K2", gross_total=M(565),
+                         lines=[ar.InvoiceLine(net=M(500), tax=M(65))]),
+        ar.PaymentReceived(company_id=company, document_number="W-RC-1", occurrence_date=D("2026-11-04"),
+                           receipt_id="wr1", customer_code="K2", amount=M(1130)),
+        ap.InvoiceApproved(company_id=company, document_number="W-EXP-1", occurrence_date=D("2026-11-05"),
+                           invoice_id="wx1", supplier_code="S1", kind=ap.INVOICE_KIND_EXPENSE, gross_total=M(2260),
+                           lines=[ap.PayableLine(net=M(2000), tax=M(260), dimensions=cc)]),
+        ap.PaymentMade(company_id=company, document_number="W-PAY-1", occurrence_date=D("2026-11-06"),
+                       payment_id="wp1", supplier_code="S2", amount=M(300)),
+        ap.PaymentMade(company_id=company, document_number="W-PAY-2", occurrence_date=D("2026-11-07"),
+                       payment_id="wp2", supplier_code="S1", amount=M(2260)))
+    suite.wait_journals(company, 6)
+    # By hand:
+    #   receivables 1122: K1 owes 1,130.00; K2 invoiced 565.00, paid 1,130.00 -> 565.00 credit
+    #   payables 220201: S1 invoiced 2,260.00 and paid 2,260.00 -> 0; S2 paid 300.00 with no invoice -> debit
+    #   VAT: input 260.00 - output (130.00 + 65.00) = 65.00 debit
+    #   bank 1002: 1,130.00 - 300.00 - 2,260.00 = -1,430.00 (overdrawn)
+    #   profit: revenue 1,500.00 - admin expenses 2,000.00 = -500.00
+    tb = {x["account"]: x for x in suite.trial_balance(company, "2026-11-30")["lines"]}
+    assert tb["1122"]["debit_balance"] == "565.00" and tb["1002"]["credit_balance"] == "1430.00"  # the ledger as kept
+    bs = h.get(f"{suite.gl_url}/v1/statements/balance-sheet", params={"company": company, "as_of": "2026-11-30"}).json()
+    lines = {sec: {x["line"]: Decimal(x["amount"]) for x in bs[sec]["lines"]} for sec in ("assets", "liabilities", "equity")}
+    assert lines["assets"] == {"1122": Decimal("1130.00"), "1123": Decimal("300.00"),
+                               "other_current_assets": Decimal("65.00")}
+    assert lines["liabilities"] == {"2001": Decimal("1430.00"), "2203": Decimal("565.00")}
+    assert lines["equity"] == {"profit_not_yet_closed": Decimal("-500.00")}
+    assert bs["balanced"] and bs["assets"]["total"] == "1495.00" and bs["liabilities"]["total"] == "1995.00"
+    by_line = {x["line"]: x for sec in ("assets", "liabilities") for x in bs[sec]["lines"]}
+    assert by_line["2203"]["name_en"] == "Advances from customers"
+    assert by_line["2203"]["sources"] == [{"account": "1122", "customer": "K2", "amount": "565.00", "drill_down": (
+        f"/v1/ledger?company={company}&account=1122&to=2026-11-30&customer=K2")}]
+    assert [(x["account"], x["amount"]) for x in by_line["other_current_assets"]["sources"]] == [
+        ("22210101", "260.00"), ("22210102", "-195.00")]
+    # A customer's drill-down adds up to its figure.
+    k2 = h.get(f"{suite.gl_url}{by_line['2203']['sources'][0]['drill_down']}").json()
+    assert sum(Decimal(x["credit"]) - Decimal(x["debit"]) for x in k2["lines"]) == 565
+    # The cash-flow lines drill down to the cash lines of their item.
+    cf = h.get(f"{suite.gl_url}/v1/statements/cash-flow",
+               params={"company": company, "from": "2026-11-01", "to": "2026-11-30"}).json()
+    paid = next(x for x in cf["operating"]["lines"] if x["item"] == "supplier_payments")
+    ledger = h.get(f"{suite.gl_url}{paid['drill_down']}").json()
+    assert paid["amount"] == "-2560.00" and sum(Decimal(x["debit"]) - Decimal(x["credit"]) for x in ledger["lines"]) == -2560
+    assert walk_drill_downs(suite, company, "2026-11-01", "2026-11-30") > 10
 
 
 def test_year_end_close_is_a_procedure_that_carries_late_adjustments(suite):
@@ -448,6 +546,7 @@ def test_year_end_close_is_a_procedure_that_carries_late_adjustments(suite):
     assert {x["account"]: Decimal(x["amount"]) for x in bs["equity"]["lines"]} == {"4001": 10000, "4104": 1200}
     # 2026 starts from zero profit.
     assert income(2026) == 0
+    assert walk_drill_downs(suite, company, "2025-01-01", "2025-12-31") > 10
     audit = h.get(f"{gl}/v1/companies/{company}/periods").json()["audit"]
     assert [a["reason"].split(";")[0] for a in audit if a["action"] == "year_end_closed"] == [
         "run 1: profit 700.00 to 4104", "run 2: profit 500.00 to 4104"]

@@ -83,11 +83,12 @@ def test_order_to_cash_posts_itself(suite):
     assert Decimal(inc["expenses"]["total"]) == cogs
     assert Decimal(inc["net_income"]) == revenue - cogs == Decimal("2980.00")
     bs = h.get(f"{suite.gl_url}/v1/statements/balance-sheet", params={"company": company, "as_of": "2026-11-30"}).json()
-    assets = {x["account"]: Decimal(x["amount"]) for x in bs["assets"]["lines"]}
+    assets = {x["line"]: Decimal(x["amount"]) for x in bs["assets"]["lines"]}
     inventory = Decimal(1000 + 2000 + 1300 + 2600 - 575 - 800 - 345 - 400 + 200)
-    assert assets == {"1002": Decimal("6102.00"), "1405": inventory, "1122": Decimal("-565.00")}
-    liabilities = {x["account"]: Decimal(x["amount"]) for x in bs["liabilities"]["lines"]}
-    assert liabilities == {"220202": Decimal("6900.00"), "22210102": Decimal("637.00")}
+    assert assets == {"1002": Decimal("6102.00"), "1405": inventory}
+    # The customer's 565.00 of credit is an advance from the customer (2203), not a negative receivable.
+    liabilities = {x["line"]: Decimal(x["amount"]) for x in bs["liabilities"]["lines"]}
+    assert liabilities == {"220202": Decimal("6900.00"), "vat_payable": Decimal("637.00"), "2203": Decimal("565.00")}
     assert bs["balanced"]
     val = h.get(f"{suite.inv_url}/v1/valuation", params={"company": company, "as_of": "2026-11-30"}).json()
     assert Decimal(val["total_value"]) == inventory

@@ -477,16 +477,22 @@ def build_router(db: Database, auth: Authenticator, poster: Poster, *, segregate
             c = await company_or_404(s, company, principal)
             return await reports.trial_balance(s, c, start=date_from, end=as_of, dims=dims, group_by=group_by)
 
-    @r.get("/ledger", tags=["reports"], summary="General-ledger detail of one account, with running balance")
-    async def get_ledger(company: str, account: str, date_to: dt.date = Query(alias="to"),
+    @r.get("/ledger", tags=["reports"], summary="General-ledger detail of an account (or several), with running balance")
+    async def get_ledger(company: str,
+                         account: Annotated[str, Query(pattern=r"^[0-9A-Za-z]{1,20}(,[0-9A-Za-z]{1,20}){0,49}$",
+                                                       description="an account code, or several separated by commas")],
+                         date_to: dt.date = Query(alias="to"),
                          date_from: dt.date | None = Query(None, alias="from"), dims: dict = Depends(dimension_filters),
+                         cash_flow_item: Annotated[str, Query(max_length=40, description=(
+                             "only lines of this cash-flow item (the cash-flow statement's drill-down)"))] = "",
                          limit: int = Query(500, ge=1, le=5000), offset: int = Query(0, ge=0),
                          exclude_kind: Annotated[str | None, Query(pattern="^closing$", description=(
                              "leave out year-end closing journals (as the income statement does)"))] = None,
                          principal: Principal = Depends(read)) -> dict:
         async with db.sessions() as s:
             c = await company_or_404(s, company, principal)
-            return await reports.ledger_detail(s, c, account=account, start=date_from, end=date_to, dims=dims,
+            return await reports.ledger_detail(s, c, account=account, start=date_from, end=date_to,
+                                               dims=dims | ({"cash_flow_item": cash_flow_item} if cash_flow_item else {}),
                                                limit=limit, offset=offset, exclude_kind=exclude_kind)
 
     @r.get("/statements/balance-sheet", tags=["reports"], summary="Balance sheet as of a date")

@@ -21,7 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gl.adapters.tables import Account, Company, Journal, JournalLine, PeriodBalance
 from gl.domain.cashflow import ITEMS as CF_ITEMS
 from gl.domain.cashflow import SECTIONS as CF_SECTIONS
+from gl.domain.chart import load_chart
 from gl.domain.journal import DIMENSIONS
+from gl.domain.presentation import present
 
 ZERO = Decimal(0)
 Sums = dict[str, list[Decimal]]  # account -> [debit, credit]
@@ -192,13 +194,64 @@ def _section(accounts: dict[str, Account], sums_: Sums, types: tuple[str, ...], 
 
 async def balance_sheet(session: AsyncSession, company: Company, *, as_of: dt.date,
                         dims: dict[str, str] | None = None) -> dict:
+    """Assets, liabilities and equity as of a date. Balances on the wrong side are presented
+    where they belong, per counterparty (gl.domain.presentation; nothing is posted): a line fed
+    by such a reclassification lists its `sources`, each with its own drill-down."""
     cur = company.functional_currency
+    dims = {k: v for k, v in (dims or {}).items() if v}
     s = await sums(session, company.id, None, as_of, dims)
     accts = await accounts_of(session, company.id)
-    drill = lambda code: _drill(company.id, code, None, as_of, dims or {})  # noqa: E731
-    assets, ta = _section(accts, s, ("asset",), 1, cur, drill)
-    liabilities, tl = _section(accts, s, ("liability",), -1, cur, drill)
-    equity, te = _section(accts, s, ("equity",), -1, cur, drill)
+    chart = load_chart(company.chart_template)
+    drill = lambda code: _drill(company.id, code, None, as_of, dims)  # noqa: E731
+    balances: dict[tuple[str, str], Decimal] = {}
+    for code, (dr, cr) in s.items():
+        a = accts.get(code)
+        if a is not None and a.type in ("asset", "liability", "equity"):
+            balances[(code, "")] = dr - cr
+    jl = JournalLine.__table__
+    for rule in chart.reclassify:
+        if not rule.by:
+            continue
+        for code in rule.accounts:
+            balances.pop((code, ""), None)
+        q = (sa.select(jl.c.account_code, jl.c[rule.by], sa.func.sum(jl.c.debit - jl.c.credit))
+             .where(jl.c.company_id == company.id, jl.c.account_code.in_(rule.accounts), jl.c.posting_date <= as_of)
+             .group_by(jl.c.account_code, jl.c[rule.by]))
+        for dim, value in dims.items():
+            q = q.where(jl.c[dim] == value)
+        for code, who, net in (await session.execute(q)).all():
+            balances[(code, who)] = Decimal(net or 0)
+    reclassified = {code for rule in chart.reclassify for code in rule.accounts}
+    by_of = {code: rule.by for rule in chart.reclassify for code in rule.accounts}
+    sections: dict[str, list[dict]] = {"asset": [], "liability": [], "equity": []}
+    totals = {"asset": ZERO, "liability": ZERO, "equity": ZERO}
+    for line, parts in sorted(present(balances, chart.reclassify).items()):
+        kind = accts[line].type if line in accts else chart.line_type(line)
+        sign = 1 if kind == "asset" else -1
+        amount = sign * sum((p.balance for p in parts), ZERO)
+        if not amount:
+            continue
+        spec = accts.get(line) or chart.accounts.get(line) or chart.lines[line]
+        row = {"line": line, "account": line if line in chart.accounts else "", "name_zh": spec.name_zh,
+               "name_en": spec.name_en, "amount": _q(amount, cur)}
+        sources = [p for p in parts if p.account in reclassified]
+        if sources:
+            row["sources"] = [{"account": p.account, **({by_of[p.account]: p.counterparty} if by_of[p.account] else {}),
+                               "amount": _q(sign * p.balance, cur),
+                               "drill_down": _drill(company.id, p.account, None, as_of, {
+                                   **dims, **({by_of[p.account]: p.counterparty} if by_of[p.account] else {})})}
+                              for p in sources]
+            accounts = sorted({p.account for p in sources})
+            by = {by_of[a] for a in accounts} - {None}
+            row["drill_down"] = (drill(accounts[0]) if len(accounts) == 1 and not by else
+                                 "/v1/trial-balance?" + urlencode({"company": company.id, "as_of": as_of.isoformat(),
+                                                                   **({"group_by": by.pop()} if by else {}), **dims}))
+        else:
+            row["drill_down"] = drill(line)
+        sections[kind].append(row)
+        totals[kind] += amount
+    assets, liabilities, equity = sections["asset"], sections["liability"], sections["equity"]
+    ta, tl, te = totals["asset"], totals["liability"], totals["equity"]
     _, pnl = _section(accts, s, ("revenue", "expense"), -1, cur, drill)  # profit not yet closed to equity
     if pnl:
         # Its drill-down: the income statement from the first revenue or expense posting,
@@ -213,10 +266,11 @@ async def balance_sheet(session: AsyncSession, company: Company, *, as_of: dt.da
         link = "/v1/statements/income-statement?" + urlencode({
             "company": company.id, "from": first.isoformat(), "to": as_of.isoformat(), "include_closing": "true",
             **{k: v for k, v in (dims or {}).items() if v}})
-        equity.append({"account": "", "name_zh": "未结转利润", "name_en": "Profit not yet closed to retained earnings",
+        equity.append({"line": "profit_not_yet_closed", "account": "", "name_zh": "未结转利润",
+                       "name_en": "Profit not yet closed to retained earnings",
                        "amount": _q(pnl, cur), "drill_down": link})
     return {
-        "company": company.id, "as_of": as_of.isoformat(), "currency": cur, "filters": dims or {},
+        "company": company.id, "as_of": as_of.isoformat(), "currency": cur, "filters": dims,
         "assets": {"lines": assets, "total": _q(ta, cur)},
         "liabilities": {"lines": liabilities, "total": _q(tl, cur)},
         "equity": {"lines": equity, "total": _q(te + pnl, cur)},
@@ -280,10 +334,19 @@ async def cash_flow(session: AsyncSession, company: Company, *, start: dt.date, 
         return sum((s[c][0] - s[c][1] for c in cash_codes if c in s), ZERO)
 
     opening, closing = cash_of(opening_sums), cash_of(closing_sums)
+    cash_accounts = ",".join(sorted(cash_codes))
+
+    def drill(item: str | None, lo: dt.date | None = start, hi: dt.date = end) -> str:
+        """The cash accounts' ledger lines of one cash-flow item: they add up to the figure."""
+        return "/v1/ledger?" + urlencode({"company": company.id, "account": cash_accounts, "to": hi.isoformat(),
+                                          **({"from": lo.isoformat()} if lo else {}),
+                                          **({"cash_flow_item": item} if item else {})})
+
     sections = {}
     net = ZERO
     for section in CF_SECTIONS:
-        items = [{"item": k, "name_en": CF_ITEMS[k][1], "name_zh": CF_ITEMS[k][2], "amount": _q(by_item[k], cur)}
+        items = [{"item": k, "name_en": CF_ITEMS[k][1], "name_zh": CF_ITEMS[k][2], "amount": _q(by_item[k], cur),
+                  "drill_down": drill(k)}
                  for k in CF_ITEMS if CF_ITEMS[k][0] == section and by_item.get(k)]
         total = sum((by_item.get(k, ZERO) for k in CF_ITEMS if CF_ITEMS[k][0] == section), ZERO)
         sections[section] = {"lines": items, "net": _q(total, cur)}
@@ -295,7 +358,10 @@ async def cash_flow(session: AsyncSession, company: Company, *, start: dt.date, 
             **sections, "unclassified": _q(unclassified, cur), "internal_transfers": _q(internal, cur),
             "fx_effect": _q(fx, cur), "net_change": _q(net + unclassified + internal + fx, cur),
             "opening_cash": _q(opening, cur), "closing_cash": _q(closing, cur),
-            "reconciles": opening + net + unclassified + internal + fx == closing}
+            "reconciles": opening + net + unclassified + internal + fx == closing,
+            "drill_downs": {"internal_transfers": drill("internal_transfer"), "fx_effect": drill("fx_effect"),
+                            "opening_cash": drill(None, None, start - dt.timedelta(days=1)),
+                            "closing_cash": drill(None, None, end)}}
 
 
 async def ledger_detail(session: AsyncSession, company: Company, *, account: str, start: dt.date | None,
@@ -306,12 +372,13 @@ async def ledger_detail(session: AsyncSession, company: Company, *, account: str
     leaves out year-end closing journals, as the statement does)."""
     cur = company.functional_currency
     dims = {k: v for k, v in dims.items() if v}
-    before = (await sums(session, company.id, None, start - dt.timedelta(days=1), dims)).get(account) if start else None
-    opening = (before[0] - before[1]) if before else ZERO
+    codes = account.split(",")
+    before = await sums(session, company.id, None, start - dt.timedelta(days=1), dims) if start else {}
+    opening = sum((before[c][0] - before[c][1] for c in codes if c in before), ZERO)
     jl, j = JournalLine.__table__, Journal.__table__
     q = (sa.select(jl, j.c.number, j.c.description, j.c.source_event_type, j.c.source_document, j.c.kind)
          .join(j, j.c.id == jl.c.journal_id)
-         .where(jl.c.company_id == company.id, jl.c.account_code == account, jl.c.posting_date <= end))
+         .where(jl.c.company_id == company.id, jl.c.account_code.in_(codes), jl.c.posting_date <= end))
     if start:
         q = q.where(jl.c.posting_date >= start)
     for dim, value in dims.items():
@@ -329,7 +396,8 @@ async def ledger_detail(session: AsyncSession, company: Company, *, account: str
     out = []
     for r in rows:
         running += r["debit"] - r["credit"]
-        out.append({"date": r["posting_date"].isoformat(), "journal_id": r["journal_id"], "journal": r["number"],
+        out.append({"date": r["posting_date"].isoformat(), "account": r["account_code"],
+                    "journal_id": r["journal_id"], "journal": r["number"],
                     "line_no": r["line_no"], "description": r["description"], "memo": r["memo"],
                     "debit": _q(r["debit"], cur), "credit": _q(r["credit"], cur), "balance": _q(running, cur),
                     "source": {"event_type": r["source_event_type"], "document": r["source_document"],
