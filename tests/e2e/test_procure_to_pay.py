@@ -535,7 +535,7 @@ def test_a_payment_run_the_clerk_steers(suite):
     held = ok(h.post(f"{ap}/v1/supplier-invoices/{c['id']}/payment-hold",
                      json={"reason": "not ordered by us: purchasing to confirm"}))
     assert held["payment_hold"]["reason"] == "not ordered by us: purchasing to confirm"
-    assert held["payment_hold"]["by"] == "e2e"
+    assert (held["payment_hold"]["by"], held["removed_from_runs"]) == ("e2e", [])
 
     # Run 1, ACME only, on 11-16. Before: A (its supplier's 2 % = 20.00) and C were proposed too.
     # Now A is not due (12-06) and its own terms give no discount; C is on hold; BETA is filtered
@@ -570,6 +570,10 @@ def test_a_payment_run_the_clerk_steers(suite):
     c_now = ok(h.get(f"{ap}/v1/supplier-invoices/{c['id']}"))
     assert (c_now["status"], c_now["settled"], c_now["payment_hold"]["reason"]) == \
         ("approved", "0.00", "not ordered by us: purchasing to confirm")
+    # Sub-ledger = control account: 4 invoices and run 1's payment posted; open C 300.00 + D 200.00.
+    suite.wait_journals(company, 5)
+    open_items = ok(h.get(f"{ap}/v1/ageing", params={"company": company, "as_of": "2026-11-30"}))["total"]["total"]
+    assert open_items == "500.00" and tb(suite, company)["220201"] == D("-500.00")
 
     # Run 2 by currency (the only EUR account is chosen) and supplier, cancelled: D is free again.
     run2 = ok(h.post(f"{ap}/v1/payment-runs", json={

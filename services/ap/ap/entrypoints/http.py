@@ -447,10 +447,10 @@ def build_router(db: Database, auth: Authenticator, budget: BudgetClient, tol: T
                 inv = await s.get(SupplierInvoice, inv_id)
                 if s.bind.dialect.name == "postgresql":
                     await s.refresh(inv, with_for_update=True)
-                await pay_svc.hold(s, inv, reason=body.reason, by=principal.subject)
+                left = await pay_svc.hold(s, inv, reason=body.reason, by=principal.subject)
         except pay_svc.PaymentError as exc:
             raise Unprocessable(str(exc)) from exc
-        return await invoice_json(inv_id)
+        return {**await invoice_json(inv_id), "removed_from_runs": left}
 
     @r.delete("/supplier-invoices/{inv_id}/payment-hold", tags=["invoices"],
               summary="Release an invoice's payment hold: payment runs may propose it again")
