@@ -1,8 +1,16 @@
 # ruff: noqa: E501
-"""Property: for any sequence of valid events, every journal balances, the trial balance
-sums to zero, and handling the whole sequence again (redelivery) changes nothing.
+"""Property: for any sequence of valid events over several months and currencies, with some
+months closed and one currency without a rate,
+- every journal balances, and the events that cannot post yet are parked, never lost;
+- the trial balance the API serves (whole months from the period_balance table, partial
+  months from the lines) equals, account by account, the journal lines it summarises, at
+  every month end, mid-month and over a from/to range;
+- handling the whole sequence again (redelivery, in any order) changes nothing;
+- after the decisions (months reopened, the missing rate entered) every parked event posts
+  once, and the trial balance still equals the lines.
 
-Runs the real posting path (inbox consumer + Poster + migrations) on the embedded SQLite."""
+Runs the real posting path (inbox consumer + Poster + migrations) and the real report
+service on the embedded SQLite."""
 
 import asyncio
 import datetime as dt
@@ -21,40 +29,48 @@ from fincore import dates, money
 from fincore.db import Database, migrate
 from fincore.events import new_envelope
 from fincore.inbox import InboxConsumer
-from gl.adapters.tables import Journal, JournalLine
+from gl.adapters.tables import Company, ExchangeRate, Journal, JournalLine, ParkedEvent
 from gl.bootstrap import MIGRATIONS, rulebook
-from gl.service.posting import Poster, create_company
+from gl.service import reports
+from gl.service.posting import Poster, close_period, create_company, reopen_period, resolve_parked
 from gl.settings import GLSettings
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+MONTHS = ("2026-09", "2026-10", "2026-11", "2026-12")
+RATES = {"USD": Decimal("7.1234"), "EUR": Decimal("7.8"), "JPY": Decimal("0.0482")}  # JPY: entered later
 cents = st.integers(min_value=1, max_value=10_000_000).map(lambda c: Decimal(c).scaleb(-2))
-days = st.integers(min_value=1, max_value=30).map(lambda d: dates.to_proto(dt.date(2026, 11, d)))
+days = st.builds(lambda m, d: dt.date(2026, m, d), st.integers(9, 12), st.integers(1, 30))
 CC = types_pb2.Dimensions(cost_centre="CC1")
 
 
-def M(v: Decimal) -> types_pb2.Money:  # noqa: N802
-    return money.to_proto(v, "CNY")
+def M(v: Decimal, cur: str = "CNY") -> types_pb2.Money:  # noqa: N802
+    return money.to_proto(money.quantize(v, cur), cur)
 
 
 @st.composite
 def event(draw, company: str):
     n = str(uuid.uuid4())[:8]
     kind = draw(st.sampled_from(["invoice", "receipt", "payment", "received", "issued", "adjust", "charge", "expense"]))
-    h = dict(company_id=company, document_number=f"{kind}-{n}", occurrence_date=draw(days))
+    day = draw(days)
+    h = dict(company_id=company, document_number=f"{kind}-{n}", occurrence_date=dates.to_proto(day))
+    # Sales and purchases may be in a foreign currency; stock and bank charges are in CNY.
+    cur = draw(st.sampled_from(["CNY", "CNY", "USD", "EUR", "JPY"])) if kind in (
+        "invoice", "receipt", "payment", "expense") else "CNY"
+    q = lambda v: money.quantize(v, cur)  # noqa: E731
     if kind == "invoice":
         lines = draw(st.lists(st.tuples(cents, st.sampled_from(["0.13", "0.09", "0.06", "0"])), min_size=1, max_size=4))
-        msg = ar.InvoiceIssued(**h, invoice_id=n, customer_code="K")
+        msg = ar.InvoiceIssued(**h, invoice_id=n, customer_code="K", currency=cur)
         for net, rate in lines:
-            msg.lines.append(ar.InvoiceLine(net=M(net), tax=M(money.quantize(net * Decimal(rate), "CNY"))))
+            msg.lines.append(ar.InvoiceLine(net=M(net, cur), tax=M(q(net) * Decimal(rate), cur)))
         gross = sum((money.from_proto(x.net) + money.from_proto(x.tax) for x in msg.lines), Decimal(0))
-        msg.gross_total.CopyFrom(M(gross))
+        msg.gross_total.CopyFrom(M(gross, cur))
         return msg
-    amount = draw(cents)
+    amount = q(draw(cents))
     if kind == "receipt":
-        return ar.PaymentReceived(**h, receipt_id=n, customer_code="K", amount=M(amount))
+        return ar.PaymentReceived(**h, receipt_id=n, customer_code="K", amount=M(amount, cur))
     if kind == "payment":
-        return ap.PaymentMade(**h, payment_id=n, supplier_code="S", amount=M(amount))
+        return ap.PaymentMade(**h, payment_id=n, supplier_code="S", amount=M(amount, cur))
     if kind == "received":
         return inv.GoodsReceived(**h, movement_id=n, total_cost=M(amount), lines=[inv.MovementLine(total_cost=M(amount))])
     if kind == "issued":
@@ -63,9 +79,14 @@ def event(draw, company: str):
         return inv.StockAdjusted(**h, movement_id=n, value_change=M(amount * draw(st.sampled_from([1, -1]))))
     if kind == "charge":
         return cm.BankChargeRecorded(**h, bank_account="B", amount=M(amount))
-    tax = money.quantize(amount * Decimal("0.06"), "CNY")
+    tax = q(amount * Decimal("0.06"))
     return ap.InvoiceApproved(**h, invoice_id=n, supplier_code="S", kind=ap.INVOICE_KIND_EXPENSE,
-                              gross_total=M(amount + tax), lines=[ap.PayableLine(net=M(amount), tax=M(tax), dimensions=CC)])
+                              gross_total=M(amount + tax, cur), lines=[ap.PayableLine(net=M(amount, cur), tax=M(tax, cur), dimensions=CC)])
+
+
+def currency_of(msg) -> str:
+    return {m.currency_code for m in (getattr(msg, f, None) for f in ("gross_total", "amount", "total_cost", "value_change"))
+            if m is not None and m.currency_code}.pop()
 
 
 @pytest.fixture(scope="module")
@@ -79,20 +100,56 @@ def record(env) -> ConsumerRecord:
     return ConsumerRecord(env.topic, 0, 0, 0, 0, None, b"", None, 0, 0, [])
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+async def trial_balance_equals_the_lines(s, company: str) -> None:
+    """The served trial balance against the journal lines, account by account."""
+    c = await s.get(Company, company)
+    jl = JournalLine.__table__
+
+    async def lines(lo: dt.date | None, hi: dt.date) -> dict[str, tuple[Decimal, Decimal]]:
+        q = sa.select(jl.c.account_code, sa.func.sum(jl.c.debit), sa.func.sum(jl.c.credit)).where(
+            jl.c.company_id == company, jl.c.posting_date <= hi)
+        if lo:
+            q = q.where(jl.c.posting_date >= lo)
+        return {a: (Decimal(d), Decimal(cr)) for a, d, cr in (await s.execute(q.group_by(jl.c.account_code))).all()}
+
+    for as_of in (dt.date(2026, 9, 30), dt.date(2026, 10, 15), dt.date(2026, 11, 30), dt.date(2026, 12, 31)):
+        tb = await reports.trial_balance(s, c, start=None, end=as_of)
+        assert tb["balanced"], tb["totals"]
+        served = {x["account"]: Decimal(x["debit_balance"]) - Decimal(x["credit_balance"]) for x in tb["lines"]}
+        expected = {a: d - cr for a, (d, cr) in (await lines(None, as_of)).items() if d != cr}
+        assert {a: v for a, v in served.items() if v} == expected, as_of
+        turnover = {x["account"]: (Decimal(x["debit_turnover"]), Decimal(x["credit_turnover"])) for x in tb["lines"]}
+        assert {a: v for a, v in turnover.items() if any(v)} == {a: v for a, v in (await lines(None, as_of)).items() if any(v)}
+    lo, hi = dt.date(2026, 10, 10), dt.date(2026, 12, 20)  # partial first and last month, whole months between
+    tb = await reports.trial_balance(s, c, start=lo, end=hi)
+    served = {x["account"]: (Decimal(x["debit_turnover"]), Decimal(x["credit_turnover"])) for x in tb["lines"]}
+    assert {a: v for a, v in served.items() if any(v)} == {a: v for a, v in (await lines(lo, hi)).items() if any(v)}
+    assert tb["totals"]["debit_turnover"] == tb["totals"]["credit_turnover"]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
-def test_any_valid_sequence_balances_and_replaying_it_changes_nothing(ledger, data):
+def test_any_valid_sequence_balances_parks_what_it_must_and_replaying_it_changes_nothing(ledger, data):
     company = f"P{uuid.uuid4().hex[:8]}"
     events = data.draw(st.lists(event(company), min_size=1, max_size=25))
+    closed = data.draw(st.sets(st.sampled_from(MONTHS), max_size=2))
     envs = [new_envelope(m, source="prop") for m in events]
+    # By hand: an event parks when its month is closed or its currency (JPY) has no rate yet.
+    must_park = {e.id for e, m in zip(envs, events, strict=True)
+                 if dates.period_of(dates.from_proto(m.occurrence_date)) in closed or currency_of(m) == "JPY"}
 
     async def run() -> tuple:
         db = Database(ledger)
         try:
             async with db.transaction() as s:
                 await create_company(s, company_id=company, name="P", functional_currency="CNY", chart_template="cas")
-            consumer = InboxConsumer(db, GLSettings(database_url=ledger), name="gl-posting", topics=[],
-                                     handler=Poster(rulebook()))
+                s.add_all([ExchangeRate(company_id=company, currency=cur, rate_date=dt.date(2026, 9, 1), rate=rate)
+                           for cur, rate in RATES.items() if cur != "JPY"])
+            async with db.transaction() as s:
+                for period in sorted(closed):
+                    await close_period(s, company_id=company, period=period, actor="prop")
+            poster = Poster(rulebook())
+            consumer = InboxConsumer(db, GLSettings(database_url=ledger), name="gl-posting", topics=[], handler=poster)
             batch = [(record(e), e) for e in envs]
             await consumer._apply(batch)
 
@@ -103,21 +160,34 @@ def test_any_valid_sequence_balances_and_replaying_it_changes_nothing(ledger, da
                     per_journal = (await s.execute(
                         sa.select(JournalLine.journal_id, sa.func.sum(JournalLine.debit), sa.func.sum(JournalLine.credit))
                         .where(JournalLine.company_id == company).group_by(JournalLine.journal_id))).all()
-                    totals = (await s.execute(sa.select(sa.func.sum(JournalLine.debit), sa.func.sum(JournalLine.credit))
-                                              .where(JournalLine.company_id == company))).one()
-                return sorted(journals), sorted(per_journal), totals
+                    parked = (await s.execute(sa.select(ParkedEvent.event_id).where(
+                        ParkedEvent.company_id == company, ParkedEvent.resolved_at.is_(None)))).scalars().all()
+                    await trial_balance_equals_the_lines(s, company)
+                return sorted(journals), sorted(per_journal), sorted(parked)
 
             first = await snapshot()
             await consumer._apply(batch)  # the whole sequence redelivered
             await consumer._apply(list(reversed(batch)))  # and again, in another order
-            return first, await snapshot()
+            again = await snapshot()
+            # The decisions: reopen the closed months, enter the missing rate, post what was parked.
+            async with db.transaction() as s:
+                for period in sorted(closed):
+                    await reopen_period(s, company_id=company, period=period, actor="prop", reason="late events")
+                s.add(ExchangeRate(company_id=company, currency="JPY", rate_date=dt.date(2026, 9, 1), rate=RATES["JPY"]))
+            for event_id in first[2]:
+                async with db.transaction() as s:
+                    await resolve_parked(s, poster, event_id, actor="prop")
+            return first, again, await snapshot()
         finally:
             await db.dispose()
 
-    first, again = asyncio.run(run())
-    journals, per_journal, (dr, cr) = first
-    assert len(journals) == len(events)
+    first, again, resolved = asyncio.run(run())
+    journals, per_journal, parked = first
+    assert set(parked) == must_park
+    assert len(journals) == len(events) - len(must_park)
     assert all(d == c for _, d, c in journals)
     assert all(d == c for _, d, c in per_journal)
-    assert dr == cr  # the trial balance sums to zero
     assert again == first
+    journals, per_journal, parked = resolved
+    assert parked == [] and len(journals) == len(events)  # every event posted exactly once
+    assert all(d == c for _, d, c in per_journal)
