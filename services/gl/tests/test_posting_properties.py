@@ -39,7 +39,7 @@ from hypothesis import strategies as st
 
 MONTHS = ("2026-09", "2026-10", "2026-11", "2026-12")
 RATES = {"USD": Decimal("7.1234"), "EUR": Decimal("7.8"), "JPY": Decimal("0.0482")}  # JPY: entered later
-cents = st.integers(min_value=1, max_value=10_000_000).map(lambda c: Decimal(c).scaleb(-2))
+minor = st.integers(min_value=1, max_value=10_000_000)  # an amount in minor units of its currency
 days = st.builds(lambda m, d: dt.date(2026, m, d), st.integers(9, 12), st.integers(1, 30))
 CC = types_pb2.Dimensions(cost_centre="CC1")
 
@@ -58,15 +58,16 @@ def event(draw, company: str):
     cur = draw(st.sampled_from(["CNY", "CNY", "USD", "EUR", "JPY"])) if kind in (
         "invoice", "receipt", "payment", "expense") else "CNY"
     q = lambda v: money.quantize(v, cur)  # noqa: E731
+    amounts = minor.map(lambda n: Decimal(n).scaleb(-money.minor_units(cur)))  # 0.01 CNY, 1 JPY at least
     if kind == "invoice":
-        lines = draw(st.lists(st.tuples(cents, st.sampled_from(["0.13", "0.09", "0.06", "0"])), min_size=1, max_size=4))
+        lines = draw(st.lists(st.tuples(amounts, st.sampled_from(["0.13", "0.09", "0.06", "0"])), min_size=1, max_size=4))
         msg = ar.InvoiceIssued(**h, invoice_id=n, customer_code="K", currency=cur)
         for net, rate in lines:
             msg.lines.append(ar.InvoiceLine(net=M(net, cur), tax=M(q(net) * Decimal(rate), cur)))
         gross = sum((money.from_proto(x.net) + money.from_proto(x.tax) for x in msg.lines), Decimal(0))
         msg.gross_total.CopyFrom(M(gross, cur))
         return msg
-    amount = q(draw(cents))
+    amount = draw(amounts)
     if kind == "receipt":
         return ar.PaymentReceived(**h, receipt_id=n, customer_code="K", amount=M(amount, cur))
     if kind == "payment":
