@@ -1,34 +1,71 @@
-"""Money as Decimal, quantised to the currency's minor unit at the edges; Money proto on the wire."""
+"""Money as Decimal, quantised to the currency's minor unit at the edges; Money proto on the wire.
+
+The rule every service follows (README, "Amounts and currencies"):
+
+- **Money** (a total, a balance, a limit, a reservation, an exposure, a tax, a payment) is
+  quantised to its currency's ISO 4217 minor unit when it is computed for storage and printed
+  with exactly that many decimals by `format_amount`: JPY "1000", CNY "1000.00", KWD "1000.000".
+  Columns are NUMERIC(20, 4), wide enough for every minor unit in use (KWD, BHD: 3).
+- **Prices and rates** (a unit price, a unit cost, an exchange rate) are not money: they keep
+  their own precision (unit prices 6 decimals, rates 10) and print canonically, without
+  trailing zeros and never in exponent form. A unit price prints at least its currency's minor
+  unit ("100.00", "12.345", JPY "100"; `format_price`); an exchange rate prints its significant
+  digits ("7.1", "0.0482"; `format_rate`).
+- Currency codes are ISO 4217 codes with a minor unit, checked against the `iso4217` package
+  (not a hand-kept table); "ZZZ", "cny" and the fund/metal codes (XAU, XXX) are refused.
+"""
 
 from __future__ import annotations
 
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
+from typing import Annotated
 
 from finance.common.v1 import types_pb2
+from iso4217 import Currency
+from pydantic import AfterValidator
 
-# ISO 4217 minor units of the currencies we expect; anything else defaults to 2.
-MINOR_UNITS: dict[str, int] = {
-    "CNY": 2, "USD": 2, "EUR": 2, "GBP": 2, "HKD": 2, "SGD": 2, "AUD": 2, "CAD": 2,
-    "CHF": 2, "TWD": 2, "INR": 2, "JPY": 0, "KRW": 0, "VND": 0, "CLP": 0, "ISK": 0,
-    "BHD": 3, "KWD": 3, "OMR": 3, "JOD": 3, "TND": 3,
-}
 NANOS = Decimal(1_000_000_000)
 ZERO = Decimal(0)
+PRICE_PLACES = 6  # unit prices and unit costs: NUMERIC(20, 6)
 
 
 class MoneyError(ValueError):
     pass
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=512)
 def minor_units(currency: str) -> int:
-    if len(currency) != 3 or not currency.isalpha() or not currency.isupper():
+    """ISO 4217 minor unit (exponent) of `currency`; MoneyError if it is not an ISO 4217 currency."""
+    if not isinstance(currency, str) or len(currency) != 3 or not currency.isalpha() or not currency.isupper():
         raise MoneyError(f"invalid ISO 4217 currency code: {currency!r}")
-    return MINOR_UNITS.get(currency, 2)
+    try:
+        exponent = Currency(currency).exponent
+    except ValueError:
+        raise MoneyError(f"unknown ISO 4217 currency code: {currency!r}") from None
+    if exponent is None:  # funds, metals, XXX/XTS: no minor unit, not money we book
+        raise MoneyError(f"{currency!r} is not a currency with a minor unit")
+    return exponent
 
 
-@lru_cache(maxsize=256)
+def is_currency(code: str) -> bool:
+    try:
+        minor_units(code)
+    except MoneyError:
+        return False
+    return True
+
+
+def _check_currency(code: str) -> str:
+    minor_units(code)  # MoneyError is a ValueError: pydantic reports it as a validation error (422)
+    return code
+
+
+# A request field holding a currency code: `currency: CurrencyCode`.
+CurrencyCode = Annotated[str, AfterValidator(_check_currency)]
+
+
+@lru_cache(maxsize=512)
 def quantum(currency: str) -> Decimal:
     return Decimal(1).scaleb(-minor_units(currency))
 
@@ -49,6 +86,15 @@ def quantize(amount: Decimal | int | str, currency: str, *, rounding: str = ROUN
 
 def is_quantized(amount: Decimal, currency: str) -> bool:
     return amount == amount.quantize(quantum(currency))
+
+
+def exact(amount: Decimal, currency: str) -> Decimal:
+    """An amount someone entered, at its currency's minor unit: JPY 100.5 or CNY 1.005 is refused
+    (MoneyError), never rounded behind the user's back."""
+    value = quantize(amount, currency)
+    if value != amount:
+        raise MoneyError(f"{currency} amounts have {minor_units(currency)} decimals, not {amount}")
+    return value
 
 
 def to_proto(amount: Decimal, currency: str) -> types_pb2.Money:
@@ -74,9 +120,28 @@ def from_proto(money: types_pb2.Money) -> Decimal:
     return value
 
 
-_CENT = Decimal("0.01")
+def format_amount(amount: Decimal | int | str, currency: str) -> str:
+    """Money as its JSON string: rounded half up to the currency's minor unit, exactly that many
+    decimals (CNY "8000.00", JPY "8000", KWD "8000.000")."""
+    value = quantize(amount, currency)
+    return f"{abs(value) if value.is_zero() else value:f}"  # never "-0.00"
 
 
-def cents(amount: Decimal | int | str) -> str:
-    """An amount as a JSON string with two decimals (how reports show amounts stored at 4)."""
-    return str(Decimal(amount).quantize(_CENT))
+def _plain(value: Decimal) -> str:
+    """Significant digits only, never exponent form: 7.1000000000 -> "7.1", 1E+2 -> "100"."""
+    text = f"{value.normalize():f}"
+    return "0" if text in ("-0", "0") else text
+
+
+def format_price(price: Decimal | int | str, currency: str) -> str:
+    """A unit price or unit cost: its own precision (up to 6 decimals), at least the currency's
+    minor unit, no trailing zeros beyond it ("100.00", "12.345", "0.123457"; JPY "100", "0.5")."""
+    value = Decimal(price).quantize(Decimal(1).scaleb(-PRICE_PLACES), rounding=ROUND_HALF_UP)
+    shortest = _plain(value)
+    places = len(shortest.partition(".")[2])
+    return f"{value.quantize(Decimal(1).scaleb(-max(places, minor_units(currency)))):f}"
+
+
+def format_rate(rate: Decimal | int | str) -> str:
+    """An exchange rate: its significant digits ("7.1", "0.0482", "100")."""
+    return _plain(Decimal(rate))

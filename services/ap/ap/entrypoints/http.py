@@ -10,10 +10,11 @@ from typing import Annotated, Literal
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Header, Request, Response
+from fincore import money
 from fincore.auth import Authenticator, Principal, get_owned
 from fincore.db import Database
 from fincore.errors import Conflict, NotFound, Unprocessable
-from fincore.money import MINOR_UNITS, MoneyError, cents
+from fincore.money import CurrencyCode, MoneyError
 from fincore.tax import TAX_RATES
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from sqlalchemy.exc import IntegrityError
@@ -47,7 +48,6 @@ from ap.service.purchasing import (
 from ap.service.suppliers import SupplierError, upsert_bank_account, upsert_supplier
 
 Code = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.\-]+$")]
-Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
 def _known_tax_code(v: str) -> str:
     if v not in TAX_RATES:
         raise ValueError(f"unknown tax code (one of {', '.join(TAX_RATES)})")
@@ -57,7 +57,7 @@ def _known_tax_code(v: str) -> str:
 TaxCode = Annotated[str, Field(description=f"one of {', '.join(TAX_RATES)}"), AfterValidator(_known_tax_code)]
 Qty = Annotated[Decimal, Field(gt=0, max_digits=20, decimal_places=6)]
 Price = Annotated[Decimal, Field(ge=0, max_digits=20, decimal_places=6)]
-Amt = Annotated[Decimal, Field(gt=0, max_digits=20, decimal_places=2)]
+Amt = Annotated[Decimal, Field(gt=0, max_digits=20, decimal_places=4)]
 
 
 class SupplierIn(BaseModel):
@@ -65,7 +65,7 @@ class SupplierIn(BaseModel):
     company_id: Code
     name: str = Field(min_length=1, max_length=200)
     supplier_group: str = Field("", max_length=40, description="EMPLOYEE for people who claim expenses")
-    currency: Currency = "CNY"
+    currency: CurrencyCode = "CNY"
     payment_terms: str = Field("NET30", max_length=30, description="NET<days> or <pct>/<days> NET<days>")
     iban: str = Field("", max_length=42)
     bic: str = Field("", max_length=11)
@@ -78,7 +78,7 @@ class BankAccountIn(BaseModel):
     name: str = Field(min_length=1, max_length=200, description="account holder (the debtor of payment files)")
     iban: str = Field("", max_length=42, description="needed for pain.001 bank files")
     bic: str = Field("", max_length=11)
-    currency: Currency
+    currency: CurrencyCode
 
 
 class RequisitionLineIn(BaseModel):
@@ -100,7 +100,7 @@ class RequisitionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     company_id: Code
     request_date: dt.date
-    currency: Currency
+    currency: CurrencyCode
     lines: list[RequisitionLineIn] = Field(min_length=1, max_length=500)
 
 
@@ -140,7 +140,7 @@ class SupplierInvoiceIn(BaseModel):
     purchase_order: str = Field("", max_length=40, description="stock invoices: the order number")
     stock_lines: list[StockLineIn] = Field([], max_length=20000)
     expense_lines: list[ExpenseLineIn] = Field([], max_length=500)
-    stated_gross: Decimal | None = Field(None, max_digits=20, decimal_places=2,
+    stated_gross: Decimal | None = Field(None, max_digits=20, decimal_places=4,
                                          description="the invoice's total as printed; checked against ours")
     payment_terms: str | None = Field(None, max_length=30,
                                       description="the invoice's own terms (NET<days> or <pct>/<days> NET<days>); "
@@ -163,7 +163,7 @@ class PaymentRunIn(BaseModel):
     due_by: dt.date | None = Field(None, description="pay what is due by this date (default: the payment date)")
     bank_account: Code | None = Field(None, description="account to pay from (default: the company's only account "
                                                         "in `currency`)")
-    currency: Currency | None = Field(None, description="the run's currency (that of its bank account)")
+    currency: CurrencyCode | None = Field(None, description="the run's currency (that of its bank account)")
     suppliers: list[Code] = Field([], max_length=500, description="only these suppliers (default: all)")
     take_discounts: bool = Field(True, description="also propose invoices not yet due whose early-payment discount "
                                                    "is still open on the payment date")
@@ -181,8 +181,6 @@ class HoldIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     reason: str = Field(min_length=1, max_length=300, description="why the invoice must not be paid yet")
 
-
-_q = cents
 
 
 def bearer(request: Request) -> str:
@@ -231,7 +229,7 @@ def build_router(db: Database, auth: Authenticator, budget: BudgetClient, tol: T
         warnings = [d["reason"] for d in q.budget if d.get("warning")]
         return {"id": q.id, "number": q.number, "company_id": q.company_id, "status": q.status,
                 "requested_by": q.requested_by, "request_date": q.request_date.isoformat(), "currency": q.currency,
-                "net_total": _q(q.net_total), "budget": q.budget, "warnings": warnings, "lines": q.lines}
+                "net_total": money.format_amount(q.net_total, q.currency), "budget": q.budget, "warnings": warnings, "lines": q.lines}
 
     @r.post("/requisitions", status_code=201, tags=["purchasing"],
             summary="Request a purchase: the budget is checked and reserved per cost centre and item, or the request is refused with its numbers")
@@ -239,8 +237,6 @@ def build_router(db: Database, auth: Authenticator, budget: BudgetClient, tol: T
                                idempotency_key: Annotated[str | None, Header(max_length=100)] = None,
                                principal: Principal = Depends(write)) -> dict:
         principal.require_company(body.company_id)
-        if body.currency not in MINOR_UNITS:
-            raise Unprocessable(f"unsupported currency {body.currency}")
         if idempotency_key:
             async with db.sessions() as s:
                 found = await find_requisition(s, body.company_id, idempotency_key)
@@ -287,10 +283,10 @@ def build_router(db: Database, auth: Authenticator, budget: BudgetClient, tol: T
                 "requisition_id": po.requisition_id, "order_date": po.order_date.isoformat(),
                 "currency": po.currency, "status": po.status,
                 "lines": [{"line_no": ln.line_no, "item_code": ln.item_code, "description": ln.description,
-                           "quantity": format(Decimal(ln.quantity).normalize(), "f"), "unit_price": format(Decimal(ln.unit_price).normalize(), "f"),
+                           "quantity": format(Decimal(ln.quantity).normalize(), "f"), "unit_price": money.format_price(ln.unit_price, po.currency),
                            "tax_code": ln.tax_code, "cost_centre": ln.cost_centre, "budget_item": ln.budget_item,
                            "received_qty": format(Decimal(Decimal(ln.received_qty)).normalize(), "f"),
-                           "received_value": _q(ln.received_value)} for ln in lines],
+                           "received_value": money.format_amount(ln.received_value, po.currency)} for ln in lines],
                 "receipts": [{"movement_id": g.movement_id, "document_number": g.document_number,
                               "received_on": g.received_on.isoformat(), "lines": g.lines} for g in receipts]}
 
@@ -340,13 +336,13 @@ def build_router(db: Database, auth: Authenticator, budget: BudgetClient, tol: T
                                  "at": inv.payment_hold_at.isoformat()} if inv.payment_hold_reason else None,
                 "currency": inv.currency, "status": inv.status, "reasons": inv.reasons, "budget": inv.budget,
                 "warnings": [d["reason"] for d in inv.budget if d.get("warning")],
-                "net_total": _q(inv.net_total), "tax_total": _q(inv.tax_total), "gross_total": _q(inv.gross_total),
-                "settled": _q(inv.settled), "approved_by": inv.approved_by,
+                "net_total": money.format_amount(inv.net_total, inv.currency), "tax_total": money.format_amount(inv.tax_total, inv.currency), "gross_total": money.format_amount(inv.gross_total, inv.currency),
+                "settled": money.format_amount(inv.settled, inv.currency), "approved_by": inv.approved_by,
                 "lines": [{"line_no": ln.line_no, "po_line_no": ln.po_line_no, "item_code": ln.item_code,
                            "description": ln.description, "quantity": format(Decimal(Decimal(ln.quantity)).normalize(), "f"),
-                           "unit_price": format(Decimal(Decimal(ln.unit_price)).normalize(), "f"), "tax_code": ln.tax_code,
-                           "net": _q(ln.net), "tax": _q(ln.tax), "grni_cleared": _q(ln.grni_cleared),
-                           "price_variance": _q(ln.price_variance), "cost_centre": ln.cost_centre,
+                           "unit_price": money.format_price(ln.unit_price, inv.currency), "tax_code": ln.tax_code,
+                           "net": money.format_amount(ln.net, inv.currency), "tax": money.format_amount(ln.tax, inv.currency), "grni_cleared": money.format_amount(ln.grni_cleared, inv.currency),
+                           "price_variance": money.format_amount(ln.price_variance, inv.currency), "cost_centre": ln.cost_centre,
                            "budget_item": ln.budget_item, "expense_category": ln.expense_category} for ln in lines]}
 
     async def _inv(inv_id: str, principal: Principal) -> SupplierInvoice:
@@ -498,14 +494,14 @@ def build_router(db: Database, auth: Authenticator, budget: BudgetClient, tol: T
                                     .order_by(Payment.number))).scalars().all()
         return {"id": run.id, "number": run.number, "company_id": run.company_id, "status": run.status,
                 "payment_date": run.payment_date.isoformat(), "due_by": run.due_by.isoformat(),
-                "bank_account": run.bank_account, "currency": run.currency, "total": _q(run.total),
+                "bank_account": run.bank_account, "currency": run.currency, "total": money.format_amount(run.total, run.currency),
                 "transfers": run.transfers, "filters": run.filters,
                 "proposed_by": run.proposed_by, "approved_by": run.approved_by, "cancelled_by": run.cancelled_by,
                 "items": [{"invoice_id": i.invoice_id, "invoice": n, "supplier_invoice_number": si,
-                           "due_date": d.isoformat(), "supplier_code": i.supplier_code, "amount": _q(i.amount),
-                           "discount": _q(i.discount)} for i, n, d, si in items],
+                           "due_date": d.isoformat(), "supplier_code": i.supplier_code, "amount": money.format_amount(i.amount, run.currency),
+                           "discount": money.format_amount(i.discount, run.currency)} for i, n, d, si in items],
                 "payments": [{"id": p.id, "number": p.number, "supplier_code": p.supplier_code,
-                              "amount": _q(p.amount)} for p in pays]}
+                              "amount": money.format_amount(p.amount, run.currency)} for p in pays]}
 
     async def _run(run_id: str, principal: Principal) -> PaymentRun:
         async with db.sessions() as s:

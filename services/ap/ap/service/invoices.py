@@ -192,6 +192,11 @@ async def record_expense(db, budget: BudgetClient, *, kind: str, company: str, s
         raise InvoiceError(f"{supplier_code} is not an employee (supplier group EMPLOYEE)")
     if payment_terms:
         parse_terms(payment_terms)  # bad terms are refused before any budget is reserved
+    for ln in lines:
+        try:
+            money.exact(ln.amount, sup.currency)
+        except money.MoneyError as exc:
+            raise InvoiceError(str(exc)) from None
     groups = group_spend([SpendLine(ln.cost_centre, ln.budget_item, money.quantize(ln.amount, sup.currency))
                           for ln in lines], invoice_date)
     inv_id = str(uuid7())
@@ -268,7 +273,7 @@ async def approve(db, budget: BudgetClient, inv: SupplierInvoice, *, approved_by
             continue
         d = await budget.commit(company=inv.company_id, document_ref=ref, amount=amount, currency=inv.currency,
                                 invoice_ref=inv.number, token=token)
-        commits.append(decision_json(d, document_ref=ref, committed=str(amount)))
+        commits.append(decision_json(d, document_ref=ref, committed=money.format_amount(amount, inv.currency)))
         if not d.allowed:
             raise BudgetRefused(f"{ref}: {d.reason}", budget=commits)
     async with db.transaction() as s:

@@ -414,8 +414,8 @@ async def ageing(session: AsyncSession, company: str, as_of: dt.date, buckets: t
         .where(PaymentApplication.paid_on <= as_of).group_by(PaymentApplication.invoice_id))).all())
     labels = ["current", *[f"{lo + 1}-{hi}" for lo, hi in zip((0, *buckets), buckets, strict=False)],
               f"{buckets[-1]}+"]
-    rows: dict[str, dict] = {}
-    total = dict.fromkeys(labels, ZERO)
+    rows: dict[tuple[str, str], dict] = {}
+    totals: dict[str, dict] = {}  # per currency: amounts in different currencies are never added
     for inv in invs:
         open_ = Decimal(inv.gross_total) - Decimal(settled.get(inv.id, 0))
         if open_ == 0:
@@ -423,11 +423,18 @@ async def ageing(session: AsyncSession, company: str, as_of: dt.date, buckets: t
         late = (as_of - inv.due_date).days
         label = "current" if late <= 0 else next(
             (lab for lab, hi in zip(labels[1:], buckets, strict=False) if late <= hi), labels[-1])
-        r = rows.setdefault(inv.supplier_code, {"supplier": inv.supplier_code, **dict.fromkeys(labels, ZERO)})
+        r = rows.setdefault((inv.supplier_code, inv.currency), dict.fromkeys(labels, ZERO))
         r[label] += open_
-        total[label] += open_
-    q = money.cents
-    out = [{"supplier": r["supplier"], **{k: q(r[k]) for k in labels}, "total": q(sum(r[k] for k in labels))}
-           for r in sorted(rows.values(), key=lambda r: r["supplier"])]
+        totals.setdefault(inv.currency, dict.fromkeys(labels, ZERO))[label] += open_
+
+    def figures(buckets: dict, cur: str) -> dict:
+        return {**{k: money.format_amount(buckets[k], cur) for k in labels},
+                "total": money.format_amount(sum(buckets.values(), ZERO), cur)}
+
+    out = [{"supplier": sup, "currency": cur, **figures(r, cur)} for (sup, cur), r in sorted(rows.items())]
+    by_currency = {cur: figures(t, cur) for cur, t in sorted(totals.items())}
+    total = next(iter(by_currency.values())) if len(by_currency) == 1 else None
+    if not by_currency:
+        total = {**dict.fromkeys(labels, "0.00"), "total": "0.00"}
     return {"company": company, "as_of": as_of.isoformat(), "buckets": labels, "suppliers": out,
-            "total": {**{k: q(v) for k, v in total.items()}, "total": q(sum(total.values()))}}
+            "total": total, "totals_by_currency": by_currency}

@@ -59,9 +59,10 @@ async def raise_requisition(db, budget: BudgetClient, *, company: str, requested
                 currency=currency, status="approved", net_total=sum(nets, Decimal(0)), budget=decisions,
                 idempotency_key=idempotency_key, created_at=utcnow(),
                 lines=[{"line_no": i, "item_code": ln.item_code, "description": ln.description,
-                        "quantity": str(ln.quantity), "unit_price": str(ln.unit_price), "tax_code": ln.tax_code,
+                        "quantity": str(ln.quantity), "unit_price": money.format_price(ln.unit_price, currency),
+                        "tax_code": ln.tax_code,
                         "cost_centre": ln.cost_centre, "budget_item": ln.budget_item,
-                        "expense_category": ln.expense_category, "net": str(n),
+                        "expense_category": ln.expense_category, "net": money.format_amount(n, currency),
                         "budget_ref": budget_ref(f"PR:{req_id}", ln.cost_centre, ln.budget_item)}
                        for i, (ln, n) in enumerate(zip(lines, nets, strict=True), start=1)])
             s.add(req)

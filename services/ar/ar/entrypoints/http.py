@@ -9,12 +9,13 @@ from typing import Annotated, Literal
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Header, Query, Response
+from fincore import money
 from fincore.auth import Authenticator, Principal, get_owned
 from fincore.db import Database
 from fincore.errors import Conflict, NotFound, Unprocessable
 from fincore.idempotency import request_hash
-from fincore.money import MINOR_UNITS, cents
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from fincore.money import CurrencyCode, MoneyError
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import IntegrityError
 
 from ar.adapters.tables import Customer, Invoice, InvoiceLine, Receipt, ReceiptApplication
@@ -66,19 +67,12 @@ class InvoiceIn(BaseModel):
     company_id: Code
     customer_code: Code
     customer_group: str = Field("", max_length=40)
-    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    currency: CurrencyCode
     issue_date: dt.date
     due_date: dt.date | None = None
     sales_order_ref: str = Field("", max_length=80)
     lines: list[LineIn] = Field(min_length=1, max_length=500)
     dimensions: Dimensions = Dimensions()
-
-    @field_validator("currency")
-    @classmethod
-    def _known_currency(cls, v: str) -> str:
-        if v not in MINOR_UNITS:
-            raise ValueError("unsupported currency")
-        return v
 
 
 class CustomerIn(BaseModel):
@@ -87,9 +81,10 @@ class CustomerIn(BaseModel):
     code: Code
     name: str = Field(min_length=1, max_length=200)
     customer_group: str = Field("", max_length=40)
-    currency: str = Field("CNY", pattern=r"^[A-Z]{3}$")
+    currency: CurrencyCode = "CNY"
     payment_terms_days: int = Field(30, ge=0, le=365)
-    credit_limit: Decimal = Field(Decimal(0), ge=0, max_digits=20, decimal_places=2)
+    credit_limit: Decimal = Field(Decimal(0), ge=0, max_digits=20, decimal_places=4,
+                                  description="in the customer's currency, at its minor unit")
     credit_policy: Literal["block", "warn"] = "block"
     intercompany_partner: str = Field("", max_length=40)
 
@@ -115,7 +110,7 @@ class SalesOrderIn(BaseModel):
 class ApplicationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     invoice_id: str
-    amount: Decimal = Field(gt=0, max_digits=20, decimal_places=2)
+    amount: Decimal = Field(gt=0, max_digits=20, decimal_places=4)
 
 
 class ReceiptIn(BaseModel):
@@ -123,7 +118,7 @@ class ReceiptIn(BaseModel):
     company_id: Code
     customer_code: Code
     receipt_date: dt.date
-    amount: Decimal = Field(gt=0, max_digits=20, decimal_places=2)
+    amount: Decimal = Field(gt=0, max_digits=20, decimal_places=4)
     bank_account: str = Field("BANK-1", max_length=40)
     payment_method: str = Field("BANK_TRANSFER", max_length=20)
     applications: list[ApplicationIn] | None = Field(None, description="the customer's instruction; default oldest first")
@@ -150,7 +145,7 @@ class RefundIn(BaseModel):
     company_id: Code
     customer_code: Code
     refund_date: dt.date
-    amount: Decimal = Field(gt=0, max_digits=20, decimal_places=2)
+    amount: Decimal = Field(gt=0, max_digits=20, decimal_places=4)
     bank_account: str = Field("BANK-1", max_length=40)
 
 
@@ -160,8 +155,6 @@ class WriteOffIn(BaseModel):
     write_off_date: dt.date
     reason: str = Field(min_length=1, max_length=300)
 
-
-_q2 = cents
 
 
 def build_router(db: Database, auth: Authenticator) -> APIRouter:
@@ -198,10 +191,11 @@ def build_router(db: Database, auth: Authenticator) -> APIRouter:
                 Invoice, Invoice.id == ReceiptApplication.invoice_id).where(
                 ReceiptApplication.receipt_id == receipt_id).order_by(ReceiptApplication.id))).all()
         return {"id": rec.id, "number": rec.number, "customer_code": rec.customer_code,
-                "receipt_date": rec.receipt_date.isoformat(), "amount": str(rec.amount.quantize(Decimal("0.01"))),
-                "unapplied": str(rec.unapplied.quantize(Decimal("0.01"))),
+                "receipt_date": rec.receipt_date.isoformat(), "currency": rec.currency,
+                "amount": money.format_amount(rec.amount, rec.currency),
+                "unapplied": money.format_amount(rec.unapplied, rec.currency),
                 "applications": [{"invoice_id": a.invoice_id, "invoice": n,
-                                  "amount": str(a.amount.quantize(Decimal("0.01")))} for a, n in apps]}
+                                  "amount": money.format_amount(a.amount, rec.currency)} for a, n in apps]}
 
     @r.post("/credit-memos", status_code=201, tags=["invoices"],
             summary="Credit memo against an invoice: PRICE_ADJUSTMENT (lines) or CANCELLATION (the whole invoice)")
@@ -216,9 +210,11 @@ def build_router(db: Database, auth: Authenticator) -> APIRouter:
                                                lines=lines or None)
         except InvoiceError as exc:
             raise Unprocessable(str(exc)) from exc
+        cur = memo.currency
         return {"id": memo.id, "number": memo.number, "invoice_id": memo.invoice_id, "reason": memo.reason,
-                "net_total": _q2(memo.net_total), "tax_total": _q2(memo.tax_total),
-                "gross_total": _q2(memo.gross_total), "applied": _q2(memo.applied)}
+                "currency": cur, "net_total": money.format_amount(memo.net_total, cur),
+                "tax_total": money.format_amount(memo.tax_total, cur),
+                "gross_total": money.format_amount(memo.gross_total, cur), "applied": money.format_amount(memo.applied, cur)}
 
     @r.post("/bad-debt-provisions", tags=["bad debts"],
             summary="Set the allowance from the ageing by rates per bucket (posts the change)")
@@ -234,19 +230,21 @@ def build_router(db: Database, auth: Authenticator) -> APIRouter:
                 total = await allowance(s, body.company_id)
         except BadDebtError as exc:
             raise Unprocessable(str(exc)) from exc
-        return {"allowance": _q2(total), "change": _q2(entry.amount) if entry else "0.00",
+        # provisions are kept in CNY, the currency bad_debts.provide books them in
+        return {"allowance": money.format_amount(total, "CNY"),
+                "change": money.format_amount(entry.amount if entry else 0, "CNY"),
                 "number": entry.number if entry else None}
 
     @r.post("/write-offs", status_code=201, tags=["bad debts"], summary="Write an invoice's outstanding amount off")
     async def post_write_off(body: WriteOffIn, principal: Principal = Depends(auth.require("ar:write"))) -> dict:
         async with db.sessions() as s:
-            await get_owned(s, Invoice, body.invoice_id, principal, "invoice")
+            inv = await get_owned(s, Invoice, body.invoice_id, principal, "invoice")
         try:
             async with db.transaction() as s:
                 entry = await write_off(s, body.invoice_id, body.write_off_date, body.reason)
         except BadDebtError as exc:
             raise Unprocessable(str(exc)) from exc
-        return {"number": entry.number, "invoice_id": body.invoice_id, "amount": _q2(entry.amount)}
+        return {"number": entry.number, "invoice_id": body.invoice_id, "amount": money.format_amount(entry.amount, inv.currency)}
 
     @r.post("/refunds", status_code=201, tags=["receipts"],
             summary="Pay back the customer's credit (unapplied cash, unapplied credit memos)")
@@ -257,9 +255,11 @@ def build_router(db: Database, auth: Authenticator) -> APIRouter:
                 number, refund_id = await pay_refund(s, company=body.company_id, customer=body.customer_code,
                                                      amount=body.amount, on=body.refund_date,
                                                      bank_account=body.bank_account)
+                c = await s.get(Customer, (body.company_id, body.customer_code))
         except RefundError as exc:
             raise Unprocessable(str(exc)) from exc
-        return {"id": refund_id, "number": number, "amount": _q2(body.amount)}
+        return {"id": refund_id, "number": number, "currency": c.currency,
+                "amount": money.format_amount(body.amount, c.currency)}
 
     @r.get("/reconciliation", tags=["receipts"],
            summary="Order / shipment / invoice / receipt reconciliation with every mismatch")
@@ -285,9 +285,12 @@ def build_router(db: Database, auth: Authenticator) -> APIRouter:
         principal.require_company(body.company_id)
         if code != body.code:
             raise Unprocessable("the path's code and the body's code differ")
-        async with db.transaction() as s:
-            await upsert_customer(s, **body.model_dump())
-        return body.model_dump(mode="json")
+        try:
+            async with db.transaction() as s:
+                await upsert_customer(s, **body.model_dump())
+        except MoneyError as exc:
+            raise Unprocessable(str(exc)) from exc
+        return {**body.model_dump(mode="json"), "credit_limit": money.format_amount(body.credit_limit, body.currency)}
 
     @r.get("/customers/{code}", tags=["customers"], summary="A customer with its credit position")
     async def get_customer(code: str, company: str, principal: Principal = Depends(auth.require("ar:read"))) -> dict:
@@ -299,10 +302,10 @@ def build_router(db: Database, auth: Authenticator) -> APIRouter:
             exp = await exposure(s, company, code)
         return {"company_id": company, "code": c.code, "name": c.name, "customer_group": c.customer_group,
                 "currency": c.currency, "payment_terms_days": c.payment_terms_days,
-                "credit_limit": str(c.credit_limit.quantize(Decimal("0.01"))), "credit_policy": c.credit_policy,
+                "credit_limit": money.format_amount(c.credit_limit, c.currency), "credit_policy": c.credit_policy,
                 "intercompany_partner": c.intercompany_partner,
-                "exposure": str(exp.quantize(Decimal("0.01"))),
-                "available": str((c.credit_limit - exp).quantize(Decimal("0.01")))}
+                "exposure": money.format_amount(exp, c.currency),
+                "available": money.format_amount(c.credit_limit - exp, c.currency)}
 
     @r.post("/sales-orders", status_code=201, tags=["sales orders"],
             summary="Receive a CRM sales order: reserves credit, or is refused with the numbers")
@@ -327,9 +330,10 @@ def build_router(db: Database, auth: Authenticator) -> APIRouter:
             raise Unprocessable(f"credit check refused order {order.crm_order_id}: {order.decision['reason']}",
                                 type_="credit-refused", title="Credit limit exceeded", **{
                                     k: order.decision[k] for k in ("limit", "exposure", "available")},
-                                order_amount=str(order.amount))
+                                order_amount=money.format_amount(order.amount, order.currency))
         return {"id": order.id, "crm_order_id": order.crm_order_id, "status": order.status,
-                "amount": str(order.amount), "credit": order.decision}
+                "currency": order.currency, "amount": money.format_amount(order.amount, order.currency),
+                "credit": order.decision}
 
     @r.post("/invoices", status_code=201, summary="Issue a sales invoice (emits InvoiceIssued)")
     async def post_invoice(

@@ -36,10 +36,11 @@ class Decision:
     currency: str
 
     def as_dict(self) -> dict:
-        q = lambda v: str(money.quantize(v, self.currency))  # noqa: E731
-        return {"approved": self.approved, "limit": q(self.limit), "exposure": q(self.exposure),
-                "available": q(self.available), "reason": self.reason, "policy": self.policy,
-                "currency": self.currency}
+        cur = self.currency
+        return {"approved": self.approved, "limit": money.format_amount(self.limit, cur),
+                "exposure": money.format_amount(self.exposure, cur),
+                "available": money.format_amount(self.available, cur),
+                "reason": self.reason, "policy": self.policy, "currency": cur}
 
 
 async def _customer(session: AsyncSession, company: str, code: str, *, lock: bool) -> Customer:

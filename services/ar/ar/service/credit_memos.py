@@ -60,8 +60,10 @@ async def issue_credit_memo(session: AsyncSession, *, invoice_id: str, reason: s
                       currency=inv.currency, net_total=priced.net_total, tax_total=priced.tax_total,
                       gross_total=priced.gross_total, applied=applied,
                       lines=[{"item_code": p.source.item_code, "description": p.source.description,
-                              "quantity": str(p.source.quantity), "unit_price": str(p.source.unit_price),
-                              "tax_code": p.source.tax_code, "net": str(p.net), "tax": str(p.tax)}
+                              "quantity": str(p.source.quantity),
+                              "unit_price": money.format_price(p.source.unit_price, inv.currency),
+                              "tax_code": p.source.tax_code, "net": money.format_amount(p.net, inv.currency),
+                              "tax": money.format_amount(p.tax, inv.currency)}
                              for p in priced.lines],
                       source_ref=source_ref, created_at=utcnow())
     session.add(memo)

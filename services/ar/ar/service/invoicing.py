@@ -79,13 +79,14 @@ async def issue_invoice(session: AsyncSession, *, company_id: str, customer_code
 
 
 def invoice_json(inv: Invoice, lines: list[InvoiceLine] | None = None) -> dict:
-    q = lambda v: str(money.quantize(v, inv.currency))  # noqa: E731
+    cur = inv.currency
     out = {
         "id": inv.id, "company_id": inv.company_id, "number": inv.number, "customer_code": inv.customer_code,
         "customer_group": inv.customer_group, "currency": inv.currency, "issue_date": inv.issue_date.isoformat(),
-        "due_date": inv.due_date.isoformat(), "net_total": q(inv.net_total), "tax_total": q(inv.tax_total),
-        "gross_total": q(inv.gross_total), "paid_amount": q(inv.paid_amount),
-        "outstanding": q(inv.gross_total - inv.paid_amount), "status": inv.status,
+        "due_date": inv.due_date.isoformat(), "net_total": money.format_amount(inv.net_total, cur),
+        "tax_total": money.format_amount(inv.tax_total, cur), "gross_total": money.format_amount(inv.gross_total, cur),
+        "paid_amount": money.format_amount(inv.paid_amount, cur),
+        "outstanding": money.format_amount(inv.gross_total - inv.paid_amount, cur), "status": inv.status,
         "sales_order_ref": inv.sales_order_ref,
         "dimensions": inv.dimensions,
     }
@@ -93,7 +94,8 @@ def invoice_json(inv: Invoice, lines: list[InvoiceLine] | None = None) -> dict:
         out["lines"] = [{
             "line_no": ln.line_no, "item_code": ln.item_code, "item_category": ln.item_category,
             "description": ln.description, "quantity": format(ln.quantity.normalize(), "f"),
-            "unit_price": format(ln.unit_price.normalize(), "f"), "discount": q(ln.discount), "net": q(ln.net),
-            "tax_code": ln.tax_code, "tax": q(ln.tax), "dimensions": ln.dimensions,
+            "unit_price": money.format_price(ln.unit_price, cur), "discount": money.format_amount(ln.discount, cur),
+            "net": money.format_amount(ln.net, cur),
+            "tax_code": ln.tax_code, "tax": money.format_amount(ln.tax, cur), "dimensions": ln.dimensions,
         } for ln in sorted(lines, key=lambda x: x.line_no)]
     return out

@@ -21,7 +21,7 @@ from ar.service.credit import reserve_credit
 async def upsert_customer(session: AsyncSession, *, company_id: str, code: str, name: str, customer_group: str,
                           currency: str, payment_terms_days: int, credit_limit: Decimal, credit_policy: str,
                           intercompany_partner: str) -> Customer:
-    money.minor_units(currency)
+    credit_limit = money.exact(credit_limit, currency)
     c = await session.get(Customer, (company_id, code))
     values = dict(name=name, customer_group=customer_group, currency=currency, payment_terms_days=payment_terms_days,
                   credit_limit=credit_limit, credit_policy=credit_policy, intercompany_partner=intercompany_partner,

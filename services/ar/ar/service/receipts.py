@@ -37,7 +37,10 @@ async def receive_payment(session: AsyncSession, *, company: str, customer: str,
                           idempotency_key: str | None = None) -> tuple[Receipt, list[ReceiptApplication]]:
     c = await session.get(Customer, (company, customer))
     currency = c.currency if c else "CNY"
-    amount = money.quantize(amount, currency)
+    try:
+        amount = money.exact(amount, currency)
+    except money.MoneyError as exc:
+        raise ReceiptError(str(exc)) from None
     if amount <= 0:
         raise ReceiptError("a receipt is for a positive amount (refunds are their own document)")
     q = (sa.select(Invoice).where(Invoice.company_id == company, Invoice.customer_code == customer,

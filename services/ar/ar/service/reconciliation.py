@@ -8,15 +8,13 @@ from __future__ import annotations
 from decimal import Decimal
 
 import sqlalchemy as sa
-from fincore.money import cents
+from fincore import money
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ar.adapters.tables import CreditMemo, Invoice, Receipt, ReceiptApplication, SalesOrder, Shipment
 
 ZERO = Decimal(0)
 
-
-_s = cents
 
 
 async def reconciliation(session: AsyncSession, company: str, customer: str | None = None) -> dict:
@@ -40,22 +38,25 @@ async def reconciliation(session: AsyncSession, company: str, customer: str | No
         mismatches = [f"shipped not invoiced: {s.document_number}" for s in ships if s.kind == "issue" and not s.invoice_id]
         mismatches += [f"returned not credited: {s.document_number}" for s in ships
                        if s.kind == "return" and not s.credit_memo_id]
-        mismatches += [f"invoiced not paid: {i.number} ({_s(i.gross_total - i.paid_amount)})" for i in invs
+        mismatches += [f"invoiced not paid: {i.number} ({money.format_amount(i.gross_total - i.paid_amount, i.currency)})" for i in invs
                        if i.gross_total > i.paid_amount]
-        out.append({"order": o.crm_order_id, "customer": o.customer_code, "ordered": _s(o.amount),
-                    "shipments": len([s for s in ships if s.kind == "issue"]),
-                    "returns": len([s for s in ships if s.kind == "return"]), "invoiced": _s(invoiced),
-                    "credited": _s(credited), "paid": _s(paid), "outstanding": _s(outstanding),
-                    "mismatches": mismatches})
-        customers.setdefault(o.customer_code, {"outstanding": ZERO})["outstanding"] += outstanding
-    rq = sa.select(Receipt.customer_code, sa.func.sum(Receipt.unapplied)).where(Receipt.company_id == company)
+        cur = o.currency
+        out.append({"order": o.crm_order_id, "customer": o.customer_code, "currency": cur,
+                    "ordered": money.format_amount(o.amount, cur), "shipments": len([s for s in ships if s.kind == "issue"]),
+                    "returns": len([s for s in ships if s.kind == "return"]), "invoiced": money.format_amount(invoiced, cur),
+                    "credited": money.format_amount(credited, cur), "paid": money.format_amount(paid, cur),
+                    "outstanding": money.format_amount(outstanding, cur), "mismatches": mismatches})
+        customers.setdefault(o.customer_code, {"outstanding": ZERO, "currency": o.currency})["outstanding"] += outstanding
+    rq = sa.select(Receipt.customer_code, Receipt.currency, sa.func.sum(Receipt.unapplied)).where(Receipt.company_id == company)
     if customer:
         rq = rq.where(Receipt.customer_code == customer)
-    for cust, unapplied in (await session.execute(rq.group_by(Receipt.customer_code))).all():
-        customers.setdefault(cust, {"outstanding": ZERO})["unapplied_cash"] = Decimal(unapplied)
+    for cust, cur, unapplied in (await session.execute(rq.group_by(Receipt.customer_code, Receipt.currency))).all():
+        customers.setdefault(cust, {"outstanding": ZERO, "currency": cur})["unapplied_cash"] = Decimal(unapplied)
     per_customer = []
     for cust, v in sorted(customers.items()):
-        unapplied = v.get("unapplied_cash", ZERO)
-        per_customer.append({"customer": cust, "outstanding": _s(v["outstanding"]), "unapplied_cash": _s(unapplied),
-                             "mismatches": [f"paid not invoiced: {_s(unapplied)} unapplied cash"] if unapplied else []})
+        unapplied, cur = v.get("unapplied_cash", ZERO), v["currency"]
+        per_customer.append({"customer": cust, "currency": cur, "outstanding": money.format_amount(v["outstanding"], cur),
+                             "unapplied_cash": money.format_amount(unapplied, cur),
+                             "mismatches": [f"paid not invoiced: {money.format_amount(unapplied, cur)} unapplied cash"]
+                             if unapplied else []})
     return {"company": company, "orders": out, "customers": per_customer}

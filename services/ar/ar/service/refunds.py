@@ -41,7 +41,10 @@ async def pay_refund(session: AsyncSession, *, company: str, customer: str, amou
                      bank_account: str) -> tuple[str, str]:
     c = await session.get(Customer, (company, customer))
     currency = c.currency if c else "CNY"
-    amount = money.quantize(amount, currency)
+    try:
+        amount = money.exact(amount, currency)
+    except money.MoneyError as exc:
+        raise RefundError(str(exc)) from None
     sources, credit = await customer_credit(session, company, customer)
     if amount <= 0 or amount > credit:
         raise RefundError(f"a refund must be between 0 and the customer's credit of {money.quantize(credit, currency)}")

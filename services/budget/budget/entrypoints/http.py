@@ -10,10 +10,11 @@ from typing import Annotated, Literal
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Body, Depends, Query
+from fincore import money
 from fincore.auth import Authenticator, Principal, get_owned
 from fincore.db import Database
 from fincore.errors import Conflict, Unprocessable
-from fincore.money import MoneyError
+from fincore.money import CurrencyCode, MoneyError
 from pydantic import BaseModel, ConfigDict, Field
 
 from budget.adapters.tables import BudgetItem, BudgetLine, BudgetVersion, ItemAccount, Reservation, VersionLine
@@ -38,7 +39,7 @@ class VersionIn(BaseModel):
     company_id: Code
     code: Code
     kind: Literal["original", "revised"] = "original"
-    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    currency: CurrencyCode
     description: str = Field("", max_length=300)
 
 
@@ -47,7 +48,7 @@ class BudgetLineIn(BaseModel):
     cost_centre: Code
     budget_item: Code
     period: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
-    amount: Decimal = Field(ge=0, max_digits=20, decimal_places=2)
+    amount: Decimal = Field(ge=0, max_digits=20, decimal_places=4, description="at the version currency's minor unit")
     control_mode: Literal["block", "warn", "none"] = "block"
     tolerance_pct: Decimal = Field(Decimal(0), ge=0, le=100, max_digits=7, decimal_places=3)
 
@@ -193,7 +194,9 @@ def build_router(db: Database, auth: Authenticator) -> APIRouter:
                 q = q.where(Reservation.document_ref.startswith(document_ref, autoescape=True))
             rows = (await s.execute(q.order_by(Reservation.created_at).limit(1000))).all()
         return [{"document_ref": res.document_ref, "cost_centre": ln.cost_centre, "budget_item": ln.budget_item,
-                 "period": ln.period, "requested": str(res.requested), "reserved": str(res.amount),
+                 "period": ln.period, "currency": ln.currency,
+                 "requested": money.format_amount(res.requested, ln.currency),
+                 "reserved": money.format_amount(res.amount, ln.currency),
                  "status": res.status, "warning": res.warning, "expires_at": res.expires_at.isoformat()}
                 for res, ln in rows]
 

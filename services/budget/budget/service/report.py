@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import sqlalchemy as sa
-from fincore.money import cents
+from fincore import money
 from fincore.tables import utcnow
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,8 +27,6 @@ DEFINITIONS = {
     "variance": "budget - consumed",
 }
 
-
-_q = cents
 
 
 async def budget_report(session: AsyncSession, company: str, *, period_from: str = "", period_to: str = "",
@@ -53,7 +51,8 @@ async def budget_report(session: AsyncSession, company: str, *, period_from: str
     currencies = set()
     for cc, item, period, cur, amount, mode, version, a, c, r in (await session.execute(q)).all():
         currencies.add(cur)
-        key = tuple({"cost_centre": cc, "budget_item": item, "period": period}[g] for g in group_by)
+        # amounts in different currencies are never added: the currency is part of every group
+        key = (*({"cost_centre": cc, "budget_item": item, "period": period}[g] for g in group_by), cur)
         g = groups.setdefault(key, {"budget": ZERO, "actual": ZERO, "committed": ZERO, "reserved": ZERO, "lines": 0,
                                     "control_modes": set(), "versions": set()})
         g["budget"] += Decimal(amount)
@@ -63,20 +62,25 @@ async def budget_report(session: AsyncSession, company: str, *, period_from: str
         g["lines"] += 1
         g["control_modes"].add(mode)
         g["versions"].add(version)
-    rows, total = [], {"budget": ZERO, "actual": ZERO, "committed": ZERO, "reserved": ZERO}
-    for key, g in groups.items():
+    rows, totals = [], {}
+    for (*key, cur), g in groups.items():
+        total = totals.setdefault(cur, {"budget": ZERO, "actual": ZERO, "committed": ZERO, "reserved": ZERO})
         for k in total:
             total[k] += g[k]
-        rows.append({**dict(zip(group_by, key, strict=True)), **_figures(g), "lines": g["lines"],
+        rows.append({**dict(zip(group_by, key, strict=True)), "currency": cur, **_figures(g, cur), "lines": g["lines"],
                      "control_modes": sorted(g["control_modes"]), "versions": sorted(g["versions"])})
+    # one total per currency; `total` is the company's when it budgets in one currency (the usual case)
+    by_currency = {cur: _figures(t, cur) for cur, t in sorted(totals.items())}
     return {"company": company, "currency": ",".join(sorted(currencies)), "group_by": list(group_by), "rows": rows,
-            "total": _figures(total), "definitions": DEFINITIONS}
+            "total": next(iter(by_currency.values())) if len(by_currency) == 1 else None,
+            "totals_by_currency": by_currency, "definitions": DEFINITIONS}
 
 
-def _figures(g: dict) -> dict:
+def _figures(g: dict, currency: str) -> dict:
     consumed = g["actual"] + g["committed"]
     pct = (consumed * 100 / g["budget"]).quantize(Decimal("0.01")) if g["budget"] else None
-    return {"budget": _q(g["budget"]), "actual": _q(g["actual"]), "committed": _q(g["committed"]),
-            "consumed": _q(consumed), "reserved": _q(g["reserved"]),
-            "available": _q(g["budget"] - consumed - g["reserved"]), "variance": _q(g["budget"] - consumed),
+    figures = {"budget": g["budget"], "actual": g["actual"], "committed": g["committed"], "consumed": consumed,
+               "reserved": g["reserved"], "available": g["budget"] - consumed - g["reserved"],
+               "variance": g["budget"] - consumed}
+    return {**{k: money.format_amount(v, currency) for k, v in figures.items()},
             "pct_consumed": str(pct) if pct is not None else None}

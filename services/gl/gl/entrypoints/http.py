@@ -18,7 +18,7 @@ from fincore.db import Database
 from fincore.errors import Conflict, NotFound, Unprocessable
 from fincore.events.registry import registry
 from fincore.inbox import PermanentError
-from fincore.money import MoneyError
+from fincore.money import CurrencyCode, MoneyError
 from fincore.tables import utcnow
 from google.protobuf import json_format
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
@@ -64,7 +64,7 @@ class CompanyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")
     name: str = Field(min_length=1, max_length=200)
-    functional_currency: str = Field(pattern=r"^[A-Z]{3}$")
+    functional_currency: CurrencyCode
     chart_template: str = "cas"
 
     @field_validator("chart_template")
@@ -121,7 +121,7 @@ class ShadowIn(BaseModel):
 
 class RateIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    currency: CurrencyCode
     rate_date: dt.date
     rate: Decimal = Field(gt=0, max_digits=20, decimal_places=10,
                           description="functional-currency units per 1 unit of `currency`")
@@ -272,7 +272,7 @@ def build_router(db: Database, auth: Authenticator, poster: Poster, *, segregate
             if currency:
                 q = q.where(ExchangeRate.currency == currency)
             rows = (await s.execute(q.order_by(ExchangeRate.currency, ExchangeRate.rate_date))).scalars().all()
-        return [{"currency": x.currency, "rate_date": x.rate_date.isoformat(), "rate": str(x.rate.normalize())}
+        return [{"currency": x.currency, "rate_date": x.rate_date.isoformat(), "rate": money.format_rate(x.rate)}
                 for x in rows]
 
     @r.post("/companies/{company_id}/periods/{period}/revalue", tags=["currencies"],
@@ -449,8 +449,10 @@ def build_router(db: Database, auth: Authenticator, poster: Poster, *, segregate
                 "description": d.description,
                 "rule": {"id": d.rule_id, "version": d.rule_version, "effective_from": used.effective_from.isoformat(),
                          "effective_to": used.effective_to and used.effective_to.isoformat()},
-                "total_debit": str(d.total_debit), "total_credit": str(d.total_credit),
-                "lines": [{"account": ln.account_code, "debit": str(ln.debit), "credit": str(ln.credit), "memo": ln.memo,
+                "total_debit": money.format_amount(d.total_debit, d.currency),
+                "total_credit": money.format_amount(d.total_credit, d.currency),
+                "lines": [{"account": ln.account_code, "debit": money.format_amount(ln.debit, d.currency),
+                           "credit": money.format_amount(ln.credit, d.currency), "memo": ln.memo,
                            "dimensions": ln.dimensions, "cash_flow_item": ln.cash_flow_item} for ln in d.lines]}
 
     @r.post("/rules/shadow-repost", tags=["rules"],
@@ -536,12 +538,12 @@ def build_router(db: Database, auth: Authenticator, poster: Poster, *, segregate
 
 
 def journal_json(j: Journal, lines: list[JournalLine] | None = None) -> dict:
-    q = lambda v: str(money.quantize(v, j.currency))  # noqa: E731
+    cur = j.currency
     out = {
         "id": j.id, "company": j.company_id, "number": j.number, "posting_date": j.posting_date.isoformat(),
         "period": j.period, "currency": j.currency, "description": j.description, "kind": j.kind,
-        "total_debit": q(j.total_debit), "total_credit": q(j.total_credit), "posted_by": j.posted_by,
-        "drafted_by": j.drafted_by,
+        "total_debit": money.format_amount(j.total_debit, cur), "total_credit": money.format_amount(j.total_credit, cur),
+        "posted_by": j.posted_by, "drafted_by": j.drafted_by,
         "reverses_journal_id": j.reverses_journal_id,
         "source": {"event_id": j.source_event_id, "event_type": j.source_event_type,
                    "document": j.source_document, "service": j.source_event_type.split(".")[1]
@@ -551,10 +553,10 @@ def journal_json(j: Journal, lines: list[JournalLine] | None = None) -> dict:
     }
     if lines is not None:
         out["lines"] = [{
-            "line_no": ln.line_no, "account": ln.account_code, "debit": q(ln.debit), "credit": q(ln.credit),
+            "line_no": ln.line_no, "account": ln.account_code, "debit": money.format_amount(ln.debit, cur), "credit": money.format_amount(ln.credit, cur),
             "memo": ln.memo, "cash_flow_item": ln.cash_flow_item,
             "dimensions": {d: getattr(ln, d) for d in DIMENSIONS if getattr(ln, d)},
-            **({"txn_currency": ln.txn_currency, "txn_amount": str(money.quantize(ln.txn_amount, ln.txn_currency))}
+            **({"txn_currency": ln.txn_currency, "txn_amount": money.format_amount(ln.txn_amount, ln.txn_currency)}
                if ln.txn_currency else {}),
         } for ln in sorted(lines, key=lambda x: x.line_no)]
     return out

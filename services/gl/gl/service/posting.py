@@ -522,4 +522,4 @@ async def revalue(session: AsyncSession, company: Company, period: str, *, actor
     reversal = await reverse_journal(session, journal["id"], on=end + dt.timedelta(days=1), actor=actor,
                                      reason=f"automatic reversal of the {period} revaluation")
     return {"period": period, "journal": journal["id"], "number": journal["number"], "reversal": reversal["id"],
-            "lines": len(lines), "gain_or_loss": str(total)}
+            "lines": len(lines), "gain_or_loss": money.format_amount(total, cur)}

@@ -1,3 +1,4 @@
+# ruff: noqa: E501
 """Reading the ledger: trial balance, general-ledger detail, balance sheet, income statement,
 cash-flow statement (direct method), hledger export. All per company, in functional
 currency, with dimension filters; every figure names the accounts it came from, and every
@@ -106,10 +107,6 @@ async def accounts_of(session: AsyncSession, company: str) -> dict[str, Account]
     return {a.code: a for a in rows}
 
 
-def _q(v: Decimal, cur: str) -> str:
-    return str(money.quantize(v, cur))
-
-
 def _drill(company: str, account: str, start: dt.date | None, end: dt.date, dims: dict[str, str]) -> str:
     params = {"company": company, "account": account, "to": end.isoformat(), **{k: v for k, v in dims.items() if v}}
     if start:
@@ -143,7 +140,7 @@ async def trial_balance(session: AsyncSession, company: Company, *, start: dt.da
         for k in ("opening_debit", "opening_credit", "debit_turnover", "credit_turnover", "debit_balance",
                   "credit_balance"):
             tot[k] += row[k]
-            row[k] = _q(row[k], cur)
+            row[k] = money.format_amount(row[k], cur)
         row["drill_down"] = _drill(company.id, code, start, end, dims)
         lines.append(row)
     j = Journal.__table__
@@ -163,13 +160,13 @@ async def trial_balance(session: AsyncSession, company: Company, *, start: dt.da
         split: dict[str, list] = {}
         for code, value, net in (await session.execute(q)).all():
             if net:
-                split.setdefault(code, []).append({group_by: value, "balance": _q(Decimal(net), cur)})
+                split.setdefault(code, []).append({group_by: value, "balance": money.format_amount(Decimal(net), cur)})
         for row in lines:
             row["by_" + group_by] = sorted(split.get(row["account"], []), key=lambda x: x[group_by])
     return {
         "company": company.id, "from": start.isoformat() if start else None, "as_of": end.isoformat(),
         "currency": cur, "filters": dims, "journals": n_journals, "lines": lines,
-        "totals": {k: _q(v, cur) for k, v in tot.items()} or {k: _q(ZERO, cur) for k in (
+        "totals": {k: money.format_amount(v, cur) for k, v in tot.items()} or {k: money.format_amount(ZERO, cur) for k in (
             "opening_debit", "opening_credit", "debit_turnover", "credit_turnover", "debit_balance",
             "credit_balance")},
         "balanced": balanced,
@@ -186,7 +183,7 @@ def _section(accounts: dict[str, Account], sums_: Sums, types: tuple[str, ...], 
         amount = sign * (sums_[code][0] - sums_[code][1])
         if amount == 0:
             continue
-        out.append({"account": code, "name_zh": a.name_zh, "name_en": a.name_en, "amount": _q(amount, cur),
+        out.append({"account": code, "name_zh": a.name_zh, "name_en": a.name_en, "amount": money.format_amount(amount, cur),
                     "drill_down": drill(code)})
         total += amount
     return out, total
@@ -268,13 +265,13 @@ async def balance_sheet(session: AsyncSession, company: Company, *, as_of: dt.da
             **{k: v for k, v in (dims or {}).items() if v}})
         equity.append({"line": "profit_not_yet_closed", "account": "", "name_zh": "未结转利润",
                        "name_en": "Profit not yet closed to retained earnings",
-                       "amount": _q(pnl, cur), "drill_down": link})
+                       "amount": money.format_amount(pnl, cur), "drill_down": link})
     return {
         "company": company.id, "as_of": as_of.isoformat(), "currency": cur, "filters": dims,
-        "assets": {"lines": assets, "total": _q(ta, cur)},
-        "liabilities": {"lines": liabilities, "total": _q(tl, cur)},
-        "equity": {"lines": equity, "total": _q(te + pnl, cur)},
-        "liabilities_and_equity": _q(tl + te + pnl, cur),
+        "assets": {"lines": assets, "total": money.format_amount(ta, cur)},
+        "liabilities": {"lines": liabilities, "total": money.format_amount(tl, cur)},
+        "equity": {"lines": equity, "total": money.format_amount(te + pnl, cur)},
+        "liabilities_and_equity": money.format_amount(tl + te + pnl, cur),
         "balanced": ta == tl + te + pnl,
     }
 
@@ -302,8 +299,8 @@ async def income_statement(session: AsyncSession, company: Company, *, start: dt
     revenue, tr = _section(accts, s, ("revenue",), -1, cur, drill)
     expenses, tx = _section(accts, s, ("expense",), 1, cur, drill)
     return {"company": company.id, "from": start.isoformat(), "to": end.isoformat(), "currency": cur,
-            "filters": dims, "include_closing": include_closing, "revenue": {"lines": revenue, "total": _q(tr, cur)},
-            "expenses": {"lines": expenses, "total": _q(tx, cur)}, "net_income": _q(tr - tx, cur)}
+            "filters": dims, "include_closing": include_closing, "revenue": {"lines": revenue, "total": money.format_amount(tr, cur)},
+            "expenses": {"lines": expenses, "total": money.format_amount(tx, cur)}, "net_income": money.format_amount(tr - tx, cur)}
 
 
 async def _closing_sums(session: AsyncSession, company: str, start: dt.date, end: dt.date) -> Sums:
@@ -345,19 +342,19 @@ async def cash_flow(session: AsyncSession, company: Company, *, start: dt.date, 
     sections = {}
     net = ZERO
     for section in CF_SECTIONS:
-        items = [{"item": k, "name_en": CF_ITEMS[k][1], "name_zh": CF_ITEMS[k][2], "amount": _q(by_item[k], cur),
+        items = [{"item": k, "name_en": CF_ITEMS[k][1], "name_zh": CF_ITEMS[k][2], "amount": money.format_amount(by_item[k], cur),
                   "drill_down": drill(k)}
                  for k in CF_ITEMS if CF_ITEMS[k][0] == section and by_item.get(k)]
         total = sum((by_item.get(k, ZERO) for k in CF_ITEMS if CF_ITEMS[k][0] == section), ZERO)
-        sections[section] = {"lines": items, "net": _q(total, cur)}
+        sections[section] = {"lines": items, "net": money.format_amount(total, cur)}
         net += total
     unclassified = sum((v for k, v in by_item.items() if k not in CF_ITEMS), ZERO)
     internal = by_item.get("internal_transfer", ZERO)
     fx = by_item.get("fx_effect", ZERO)
     return {"company": company.id, "from": start.isoformat(), "to": end.isoformat(), "currency": cur,
-            **sections, "unclassified": _q(unclassified, cur), "internal_transfers": _q(internal, cur),
-            "fx_effect": _q(fx, cur), "net_change": _q(net + unclassified + internal + fx, cur),
-            "opening_cash": _q(opening, cur), "closing_cash": _q(closing, cur),
+            **sections, "unclassified": money.format_amount(unclassified, cur), "internal_transfers": money.format_amount(internal, cur),
+            "fx_effect": money.format_amount(fx, cur), "net_change": money.format_amount(net + unclassified + internal + fx, cur),
+            "opening_cash": money.format_amount(opening, cur), "closing_cash": money.format_amount(closing, cur),
             "reconciles": opening + net + unclassified + internal + fx == closing,
             "drill_downs": {"internal_transfers": drill("internal_transfer"), "fx_effect": drill("fx_effect"),
                             "opening_cash": drill(None, None, start - dt.timedelta(days=1)),
@@ -399,13 +396,13 @@ async def ledger_detail(session: AsyncSession, company: Company, *, account: str
         out.append({"date": r["posting_date"].isoformat(), "account": r["account_code"],
                     "journal_id": r["journal_id"], "journal": r["number"],
                     "line_no": r["line_no"], "description": r["description"], "memo": r["memo"],
-                    "debit": _q(r["debit"], cur), "credit": _q(r["credit"], cur), "balance": _q(running, cur),
+                    "debit": money.format_amount(r["debit"], cur), "credit": money.format_amount(r["credit"], cur), "balance": money.format_amount(running, cur),
                     "source": {"event_type": r["source_event_type"], "document": r["source_document"],
                                "kind": r["kind"]},
                     "dimensions": {d: r[d] for d in DIMENSIONS if r[d]}, "cash_flow_item": r["cash_flow_item"],
                     "drill_down": f"/v1/journals/{r['journal_id']}"})
     return {"company": company.id, "account": account, "from": start.isoformat() if start else None,
-            "to": end.isoformat(), "currency": cur, "excluded_kind": exclude_kind, "opening_balance": _q(opening, cur),
+            "to": end.isoformat(), "currency": cur, "excluded_kind": exclude_kind, "opening_balance": money.format_amount(opening, cur),
             "total": total, "lines": out}
 
 

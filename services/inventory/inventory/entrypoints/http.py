@@ -13,7 +13,7 @@ from fincore.auth import Authenticator, Principal, get_owned
 from fincore.db import Database
 from fincore.errors import Conflict, Unprocessable
 from fincore.idempotency import request_hash
-from fincore.money import MINOR_UNITS
+from fincore.money import CurrencyCode
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import IntegrityError
 
@@ -39,7 +39,7 @@ class ItemIn(BaseModel):
     category: str = Field("GOODS", max_length=40)
     unit: str = Field("pcs", max_length=12)
     costing_method: Literal["moving_average", "fifo"]
-    currency: str = Field("CNY", pattern=r"^[A-Z]{3}$")
+    currency: CurrencyCode = "CNY"
 
 
 class WarehouseIn(BaseModel):
@@ -85,8 +85,6 @@ def build_router(db: Database, auth: Authenticator) -> APIRouter:
     @r.post("/items", status_code=201, summary="Create an item (costing method is fixed once stock moves)")
     async def post_item(body: ItemIn, principal: Principal = Depends(write)) -> dict:
         principal.require_company(body.company_id)
-        if body.currency not in MINOR_UNITS:
-            raise Unprocessable(f"unsupported currency {body.currency}")
         try:
             async with db.transaction() as s:
                 s.add(Item(**body.model_dump()))
@@ -137,13 +135,15 @@ def build_router(db: Database, auth: Authenticator) -> APIRouter:
                                   .order_by(Movement.line_no))).scalars().all()
             cur = {i.code: i.currency for i in (await s.execute(
                 sa.select(Item).where(Item.company_id == doc.company_id))).scalars()}
-        q = lambda m, v: str(money.quantize(v, cur.get(m.item_code, "CNY")))  # noqa: E731
+        item_currency = cur.get(ms[0].item_code, "CNY") if ms else "CNY"  # a document's items share a company
         return {"id": doc.id, "number": doc.number, "kind": doc.kind, "company_id": doc.company_id,
                 "movement_date": doc.movement_date.isoformat(), "warehouse": doc.warehouse, "partner": doc.partner,
                 "reference": doc.reference,
                 "lines": [{"movement_id": m.id, "line_no": m.line_no, "item": m.item_code, "kind": m.kind,
-                           "quantity": format(m.quantity.normalize(), "f"), "cost": q(m, m.cost)} for m in ms],
-                "total_cost": q(ms[0], sum((m.cost for m in ms if m.kind != "transfer_in"), Decimal(0))) if ms else "0"}
+                           "quantity": format(m.quantity.normalize(), "f"),
+                           "cost": money.format_amount(m.cost, item_currency)} for m in ms],
+                "total_cost": money.format_amount(sum((m.cost for m in ms if m.kind != "transfer_in"), Decimal(0)),
+                                                  item_currency)}
 
     Key = Annotated[str | None, Header(alias="Idempotency-Key", max_length=100)]
 

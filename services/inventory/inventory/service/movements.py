@@ -374,6 +374,6 @@ async def valuation(session: AsyncSession, company: str, as_of: dt.date, warehou
     currency = {i.code: i.currency for i in (await session.execute(
         sa.select(Item).where(Item.company_id == company))).scalars()}
     items = [{"item": i, "warehouse": w, "quantity": format(Decimal(qty).normalize(), "f"),
-              "value": str(money.quantize(Decimal(val), currency[i]))} for i, w, qty, val in rows if qty or val]
+              "value": money.format_amount(Decimal(val), currency[i])} for i, w, qty, val in rows if qty or val]
     total = sum((Decimal(x["value"]) for x in items), Decimal(0))
     return {"company": company, "as_of": as_of.isoformat(), "lines": items, "total_value": str(total)}
