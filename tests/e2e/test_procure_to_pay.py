@@ -230,8 +230,9 @@ def test_procure_to_pay_with_budget_control_ends_in_books_that_agree(suite):
     assert suite.trial_balance(company)["balanced"]
     # AP ageing: open before the payment, nothing after.
     before = ok(h.get(f"{suite.ap_url}/v1/ageing", params={"company": company, "as_of": "2026-11-10"}))
-    assert before["suppliers"] == [{"supplier": "ACME", "current": "4565.20", "1-30": "0.00", "31-60": "0.00",
-                                    "61-90": "0.00", "90+": "0.00", "total": "4565.20"}]
+    assert before["suppliers"] == [{"supplier": "ACME", "currency": "EUR", "current": "4565.20", "1-30": "0.00",
+                                    "31-60": "0.00", "61-90": "0.00", "90+": "0.00", "total": "4565.20"}]
+    assert before["totals_by_currency"]["EUR"]["total"] == before["total"]["total"] == "4565.20"
     after = ok(h.get(f"{suite.ap_url}/v1/ageing", params={"company": company, "as_of": "2026-11-30"}))
     assert after["suppliers"] == [] and after["total"]["total"] == "0.00"
     # Inventory valuation equals the GL's inventory account.
