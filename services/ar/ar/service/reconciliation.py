@@ -41,8 +41,7 @@ async def reconciliation(session: AsyncSession, company: str, customer: str | No
         mismatches += [f"invoiced not paid: {i.number} ({money.format_amount(i.gross_total - i.paid_amount, i.currency)})" for i in invs
                        if i.gross_total > i.paid_amount]
         cur = o.currency
-        out.append({"order": o.crm_order_id, "customer": o.customer_code, "currency": cur,
-                    "ordered": money.format_amount(o.amount, cur), "shipments": len([s for s in ships if s.kind == "issue"]),
+        out.append({"order": o.crm_order_id, "customer": o.customer_code, "ordered": money.format_amount(o.amount, cur), "shipments": len([s for s in ships if s.kind == "issue"]),
                     "returns": len([s for s in ships if s.kind == "return"]), "invoiced": money.format_amount(invoiced, cur),
                     "credited": money.format_amount(credited, cur), "paid": money.format_amount(paid, cur),
                     "outstanding": money.format_amount(outstanding, cur), "mismatches": mismatches})
@@ -55,7 +54,7 @@ async def reconciliation(session: AsyncSession, company: str, customer: str | No
     per_customer = []
     for cust, v in sorted(customers.items()):
         unapplied, cur = v.get("unapplied_cash", ZERO), v["currency"]
-        per_customer.append({"customer": cust, "currency": cur, "outstanding": money.format_amount(v["outstanding"], cur),
+        per_customer.append({"customer": cust, "outstanding": money.format_amount(v["outstanding"], cur),
                              "unapplied_cash": money.format_amount(unapplied, cur),
                              "mismatches": [f"paid not invoiced: {money.format_amount(unapplied, cur)} unapplied cash"]
                              if unapplied else []})
