@@ -230,11 +230,11 @@ async def balance_sheet(session: AsyncSession, company: Company, *, as_of: dt.da
             continue
         spec = accts.get(line) or chart.accounts.get(line) or chart.lines[line]
         row = {"line": line, "account": line if line in chart.accounts else "", "name_zh": spec.name_zh,
-               "name_en": spec.name_en, "amount": _q(amount, cur)}
+               "name_en": spec.name_en, "amount": money.format_amount(amount, cur)}
         sources = [p for p in parts if p.account in reclassified]
         if sources:
             row["sources"] = [{"account": p.account, **({by_of[p.account]: p.counterparty} if by_of[p.account] else {}),
-                               "amount": _q(sign * p.balance, cur),
+                               "amount": money.format_amount(sign * p.balance, cur),
                                "drill_down": _drill(company.id, p.account, None, as_of, {
                                    **dims, **({by_of[p.account]: p.counterparty} if by_of[p.account] else {})})}
                               for p in sources]
