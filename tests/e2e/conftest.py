@@ -39,7 +39,15 @@ class Suite:
             "BUDGET_GRPC_PORT": str(self.budget_grpc_port),
         }
         self.env = env
-        mk = lambda name, module, cmd, **kw: ServiceProcess(name, module, cmd, env, log_dir, **kw)  # noqa: E731
+
+        def mk(name: str, module: str, cmd: str, **kw) -> ServiceProcess:
+            # Relays, consumers and gRPC servers serve /metrics and /healthz on a port of their own.
+            metrics_port = free_port() if cmd in ("relay", "consume", "grpc") else None
+            penv = {**env, f"{module.upper()}_METRICS_PORT": str(metrics_port)} if metrics_port else env
+            proc = ServiceProcess(name, module, cmd, penv, log_dir, **kw)
+            proc.metrics_url = f"http://127.0.0.1:{metrics_port}" if metrics_port else None
+            return proc
+
         self.gl_migrate = mk("gl-migrate", "gl", "migrate")
         self.ar_migrate = mk("ar-migrate", "ar", "migrate")
         self.inv_migrate = mk("inventory-migrate", "inventory", "migrate")

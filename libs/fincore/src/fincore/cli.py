@@ -18,6 +18,7 @@ import click
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
 from fincore.db import Database, migrate
+from fincore.metrics import Sampler, run_samplers, serve_metrics, watch_pool
 from fincore.settings import ServiceSettings
 from fincore.telemetry import configure_telemetry, shutdown_telemetry
 
@@ -62,6 +63,28 @@ async def with_start_retries(start: Callable[[], Awaitable[Any]], what: str) -> 
             await start()
 
 
+METRICS_PORT_OFFSET = {"relay": 1000, "consume": 2000, "grpc": 3000}
+
+
+def metrics_port(settings: ServiceSettings, command: str) -> int:
+    return settings.metrics_port or settings.http_port + METRICS_PORT_OFFSET[command]
+
+
+async def with_metrics(settings: ServiceSettings, command: str, stop: asyncio.Event,
+                       samplers: list[Sampler], work: Callable[[], Awaitable[None]]) -> None:
+    """Run `work` beside the metrics/health server and the gauge samplers; stop both after it."""
+    side_stop = asyncio.Event()
+    side = [asyncio.create_task(serve_metrics(host=settings.http_host, port=metrics_port(settings, command),
+                                              stall_after_s=settings.stall_after_s, stop=side_stop))]
+    if samplers:
+        side.append(asyncio.create_task(run_samplers(samplers, side_stop)))
+    try:
+        await work()
+    finally:
+        side_stop.set()
+        await asyncio.gather(*side, return_exceptions=True)
+
+
 def service_cli(
     *,
     settings_factory: Callable[[], ServiceSettings],
@@ -71,7 +94,10 @@ def service_cli(
     build_consumers: Callable[[ServiceSettings, Database], list] | None = None,
     has_outbox: bool = True,
     grpc_register: Callable[[ServiceSettings, Database], Callable] | None = None,
+    samplers: Callable[[ServiceSettings, Database], list[Sampler]] | None = None,
 ) -> click.Group:
+    """`samplers` refresh the service's own database gauges (e.g. the GL's parked events); the
+    relay process runs them, as every service with an outbox runs one."""
     @click.group(help=f"Run the {name} service's processes.")
     def cli() -> None:
         setup_logging()
@@ -92,7 +118,7 @@ def service_cli(
         import uvicorn
 
         settings = settings_factory()
-        configure_telemetry(f"{settings.service_name}")
+        configure_telemetry(settings.service_name, "api")
         app = create_app(settings)
         try:
             uvicorn.run(app, host=host or settings.http_host, port=port or settings.http_port,
@@ -107,15 +133,22 @@ def service_cli(
             from fincore.outbox.relay import OutboxRelay
 
             settings = settings_factory()
-            configure_telemetry(f"{settings.service_name}")
+            configure_telemetry(settings.service_name, "relay")
 
             async def main(stop: asyncio.Event) -> None:
                 db = Database(settings.resolved_database_url())
+                watch_pool(settings.service_name, db.engine)
                 relay = OutboxRelay(db, settings)
-                await with_start_retries(relay.start, "outbox relay")
-                log.info("%s outbox relay publishing to %s", settings.service_name, settings.kafka_bootstrap_servers)
-                try:
+
+                async def work() -> None:
+                    await with_start_retries(relay.start, "outbox relay")
+                    log.info("%s outbox relay publishing to %s", settings.service_name,
+                             settings.kafka_bootstrap_servers)
                     await relay.run(stop)
+
+                extra = samplers(settings, db) if samplers else []
+                try:
+                    await with_metrics(settings, "relay", stop, [relay.sample, *extra], work)
                 finally:
                     await relay.stop()
                     await db.dispose()
@@ -130,16 +163,21 @@ def service_cli(
         @cli.command(help="Consume events (idempotent inbox, DLQ on failure).")
         def consume() -> None:
             settings = settings_factory()
-            configure_telemetry(f"{settings.service_name}")
+            configure_telemetry(settings.service_name, "consume")
 
             async def main(stop: asyncio.Event) -> None:
                 db = Database(settings.resolved_database_url())
+                watch_pool(settings.service_name, db.engine)
                 consumers = build_consumers(settings, db)
-                for c in consumers:
-                    await with_start_retries(c.start, c.name)
-                    log.info("consumer %s reading %s", c.name, c.topics)
-                try:
+
+                async def work() -> None:
+                    for c in consumers:
+                        await with_start_retries(c.start, c.name)
+                        log.info("consumer %s reading %s", c.name, c.topics)
                     await asyncio.gather(*(c.run(stop) for c in consumers))
+
+                try:
+                    await with_metrics(settings, "consume", stop, [], work)
                 finally:
                     for c in consumers:
                         await c.stop()
@@ -158,17 +196,22 @@ def service_cli(
             from fincore.grpc_server import serve
 
             settings = settings_factory()
-            configure_telemetry(f"{settings.service_name}")
+            configure_telemetry(settings.service_name, "grpc")
 
             async def main(stop: asyncio.Event) -> None:
                 db = Database(settings.resolved_database_url())
+                watch_pool(settings.service_name, db.engine)
                 import gc
 
                 gc.collect()
                 gc.freeze()  # what start-up loaded stays out of the collector's walks (shorter pauses)
-                try:
+
+                async def work() -> None:
                     await serve(host=settings.http_host, port=port or settings.grpc_port,
                                 register=grpc_register(settings, db), stop=stop)
+
+                try:
+                    await with_metrics(settings, "grpc", stop, [], work)
                 finally:
                     await db.dispose()
 

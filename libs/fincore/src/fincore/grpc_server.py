@@ -38,13 +38,14 @@ async def authorize(context: grpc.aio.ServicerContext, auth: Authenticator, scop
 async def serve(*, host: str, port: int, register: Callable[[grpc.aio.Server], Sequence[str]],
                 stop: asyncio.Event) -> None:
     """Start a server with the services `register` adds (it returns their full names)."""
-    from fincore.telemetry import recording
+    from opentelemetry.instrumentation.grpc import GrpcAioInstrumentorServer
 
-    if recording():  # spans from gRPC metadata; with nothing exported the interceptor is pure cost
-        from opentelemetry.instrumentation.grpc import GrpcAioInstrumentorServer
+    from fincore.metrics import grpc_metrics_interceptor
 
-        GrpcAioInstrumentorServer().instrument()
-    server = grpc.aio.server()
+    # Always: the call continues the caller's trace from the metadata (or starts one), so what it
+    # writes records a trace id even when no span is exported.
+    GrpcAioInstrumentorServer().instrument()
+    server = grpc.aio.server(interceptors=[grpc_metrics_interceptor()])
     names = list(register(server))
     health = health_aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health, server)

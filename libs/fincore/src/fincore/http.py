@@ -62,6 +62,9 @@ def create_service_app(
     lifespan_hooks: Sequence[Callable[[FastAPI], Awaitable[None]]] = (),
 ) -> FastAPI:
     auth = Authenticator(settings)
+    from fincore.metrics import watch_pool
+
+    watch_pool(settings.service_name, db.engine)
     readiness = Readiness({"database": db.ping, "broker": lambda: broker_reachable(settings)})
 
     @asynccontextmanager

@@ -26,6 +26,12 @@ class ServiceSettings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     grpc_port: int = 0
+    # /metrics, /healthz and /readyz of the relay, consume and grpc processes (the API serves
+    # them on its HTTP port). 0: the HTTP port + 1000 (relay), + 2000 (consume), + 3000 (grpc),
+    # so `make run` has no clashes; Kubernetes sets 9464 (each pod has its own network).
+    metrics_port: int = 0
+    # A relay or consumer loop that has not turned for this long fails /healthz (restart it).
+    stall_after_s: float = 120.0
 
     kafka_bootstrap_servers: str = Field(
         "127.0.0.1:9092", validation_alias=_shared("KAFKA_BOOTSTRAP_SERVERS")

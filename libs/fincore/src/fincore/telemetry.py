@@ -18,24 +18,31 @@ _configured = False
 _recording = False
 
 
-def configure_telemetry(service_name: str) -> None:
-    """Install the SDK tracer provider. Exporter by the standard OTEL_TRACES_EXPORTER
-    (otlp | console | none, default none); the OTLP exporter reads OTEL_EXPORTER_OTLP_*."""
-    global _configured
+def configure_telemetry(service_name: str, process: str = "") -> None:
+    """Install the SDK tracer provider. Exporters by the standard OTEL_TRACES_EXPORTER, a
+    comma-separated list of otlp | console | file | none (default none); the OTLP exporter
+    reads OTEL_EXPORTER_OTLP_*; `file` writes JSON lines under FINANCE_TRACE_DIR (default
+    `<FINANCE_DATA_DIR>/traces`), which `finance-trace ID` prints as a tree.
+
+    With `none` the provider is still installed, with a sampler that records nothing: every
+    edge (HTTP, gRPC, outbox row, Kafka header) still starts or continues a W3C trace context,
+    so every event and journal carries a trace id, at the cost of an id and no span."""
+    global _configured, _recording
     if _configured:
         return
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter
+    from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
 
-    exporters = [n.strip() for n in os.environ.get("OTEL_TRACES_EXPORTER", "none").split(",") if n.strip()]
-    if not exporters or exporters == ["none"]:
-        # No SDK: the API's no-op tracer still carries the incoming trace context (so journals
-        # keep the trace id of their source) without the cost of recording spans nobody exports.
-        _configured = True
-        return
+    exporters = [n.strip() for n in os.environ.get("OTEL_TRACES_EXPORTER", "none").split(",")
+                 if n.strip() and n.strip() != "none"]
     resource = Resource.create({"service.name": os.environ.get("OTEL_SERVICE_NAME", service_name),
                                 "service.namespace": "finance"})
+    if not exporters:
+        trace.set_tracer_provider(TracerProvider(resource=resource, sampler=ALWAYS_OFF))
+        _configured = True
+        return
     provider = TracerProvider(resource=resource)
     for name in exporters:
         if name == "otlp":
@@ -44,8 +51,14 @@ def configure_telemetry(service_name: str) -> None:
             provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
         elif name == "console":
             provider.add_span_processor(BatchSpanProcessor(ConsoleSpanExporter()))
+        elif name == "file":
+            from fincore.tracefile import JsonLinesSpanExporter, trace_dir
+
+            path = trace_dir() / f"{service_name}-{process or 'process'}-{os.getpid()}.jsonl"
+            provider.add_span_processor(BatchSpanProcessor(JsonLinesSpanExporter(path), schedule_delay_millis=500))
+        else:
+            raise ValueError(f"OTEL_TRACES_EXPORTER: unknown exporter {name!r} (otlp, console, file, none)")
     trace.set_tracer_provider(provider)
-    global _recording
     _configured = _recording = True
 
 

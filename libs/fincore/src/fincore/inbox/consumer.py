@@ -26,7 +26,7 @@ from aiokafka.errors import CommitFailedError, KafkaError
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge, Histogram
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,6 +35,7 @@ from tenacity import AsyncRetrying, retry_if_not_exception_type, stop_after_atte
 from fincore.db import Database, bulk_insert
 from fincore.events.envelope import Envelope, EnvelopeError, decode_record
 from fincore.kafka import ensure_topics, make_consumer, make_producer
+from fincore.metrics import Heartbeat
 from fincore.settings import ServiceSettings
 from fincore.tables import DeadLetter, InboxRecord, utcnow
 from fincore.telemetry import extract_context, recording
@@ -48,6 +49,17 @@ CONSUMED = Counter("events_consumed_total", "Events handled by a consumer",
                    ["consumer", "ce_type", "outcome"])
 DEAD_LETTERED = Counter("events_dead_lettered_total", "Records sent to the dead-letter topic",
                         ["consumer", "topic"])
+
+# Lag from the high-water mark each fetch response carries (ListOffsets "latest" is wrong on
+# the development broker for multi-record batches; the fetch's high-water mark is right).
+LAG = Gauge("kafka_consumer_lag_messages", "Records in the partition the consumer has not yet handled",
+            ["consumer", "topic", "partition"])
+EVENT_TO_COMMIT = Histogram(
+    "event_to_commit_latency_seconds",
+    "From the event's time (ce_time) to the commit of its effect; for gl-posting, event to journal",
+    ["consumer", "ce_type"],
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600),
+)
 
 
 _ID_ARRAY = ARRAY(sa.String)
@@ -68,13 +80,15 @@ class InboxConsumer:
         self.group_id = group_id or name
         self.consumer: AIOKafkaConsumer | None = None
         self.dlq_producer: AIOKafkaProducer | None = None
+        self.heartbeat = Heartbeat(f"consumer {name}")
+        self._lag_at = 0.0
 
     async def start(self) -> None:
         await ensure_topics(self.settings, [*self.topics, self.settings.dlq_topic])
         self.dlq_producer = make_producer(self.settings, client_id=f"{self.name}-dlq")
         await self.dlq_producer.start()
         self.consumer = make_consumer(self.settings, group_id=self.group_id)
-        self.consumer.subscribe(self.topics, listener=_LogRebalance(self.name))
+        self.consumer.subscribe(self.topics, listener=_LogRebalance(self.name, self._forget_lag))
         await self.consumer.start()
 
     async def stop(self) -> None:
@@ -85,10 +99,30 @@ class InboxConsumer:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until `stop` is set (after `start`)."""
+        loop = asyncio.get_running_loop()
         while not stop.is_set():
+            self.heartbeat.beat()
             batches = await self.consumer.getmany(timeout_ms=200)
             if batches:
                 await self.process_batches(batches)
+            if loop.time() - self._lag_at >= 1.0:
+                self._lag_at = loop.time()
+                await self._measure_lag()
+
+    async def _measure_lag(self) -> None:
+        for tp in self.consumer.assignment():
+            hw = self.consumer.highwater(tp)
+            if hw is None:  # no fetch answered for it yet: position may not be known either
+                continue
+            position = await self.consumer.position(tp)
+            LAG.labels(self.name, tp.topic, str(tp.partition)).set(max(0, hw - position))
+
+    def _forget_lag(self, revoked) -> None:
+        for tp in revoked:
+            try:
+                LAG.remove(self.name, tp.topic, str(tp.partition))
+            except KeyError:
+                pass
 
     async def process(self, tp: TopicPartition, records: list[ConsumerRecord]) -> None:
         await self.process_batches({tp: records})
@@ -163,8 +197,12 @@ class InboxConsumer:
             before_commit = getattr(self.handler, "before_commit", None)
             if before_commit is not None:
                 await before_commit(session)
+        committed = utcnow()
         for ce_type, outcome in outcomes:
             CONSUMED.labels(self.name, ce_type, outcome).inc()
+        for (_, env), (_, outcome) in zip(items, outcomes, strict=True):
+            if outcome == "handled":
+                EVENT_TO_COMMIT.labels(self.name, env.type).observe(max(0.0, (committed - env.time).total_seconds()))
 
     async def _seen(self, session: AsyncSession, ids: list[str]) -> set[str]:
         """Which of these events this consumer already handled. On PostgreSQL the ids travel
@@ -252,10 +290,12 @@ class InboxConsumer:
 
 
 class _LogRebalance(ConsumerRebalanceListener):
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, on_revoked: Callable[[object], None] = lambda _: None) -> None:
         self.name = name
+        self.on_revoked = on_revoked
 
     async def on_partitions_revoked(self, revoked) -> None:
+        self.on_revoked(revoked)
         if revoked:
             log.info("%s: partitions revoked: %s", self.name, sorted(f"{tp.topic}[{tp.partition}]" for tp in revoked))
 

@@ -28,6 +28,7 @@ from sqlalchemy import delete, func, select, text, update
 
 from fincore.db import Database
 from fincore.kafka import ensure_topics, make_producer
+from fincore.metrics import Heartbeat
 from fincore.settings import ServiceSettings
 from fincore.tables import OutboxRecord, utcnow
 from fincore.telemetry import extract_context, inject_headers
@@ -36,7 +37,9 @@ log = logging.getLogger(__name__)
 tracer = trace.get_tracer("fincore.outbox")
 
 PUBLISHED = Counter("outbox_published_total", "Outbox rows published to Kafka", ["topic"])
-PENDING = Gauge("outbox_pending", "Outbox rows not yet published")
+PENDING = Gauge("outbox_pending", "Outbox rows not yet published (the backlog)")
+OLDEST_AGE = Gauge("outbox_oldest_pending_age_seconds",
+                   "Age of the oldest outbox row not yet published (0 when none is waiting)")
 LOCK_KEY = 0x0F1_0B0C5  # advisory lock id of the relay in this service's database
 
 
@@ -49,6 +52,7 @@ class OutboxRelay:
             lambda: make_producer(settings, client_id=f"{settings.service_name}-outbox-relay")
         )
         self.producer: AIOKafkaProducer | None = None
+        self.heartbeat = Heartbeat(f"{settings.service_name} outbox relay")
 
     async def start(self) -> None:
         await ensure_topics(self.settings, [self.settings.events_topic])
@@ -64,6 +68,7 @@ class OutboxRelay:
         last_purge = 0.0
         loop = asyncio.get_running_loop()
         while not stop.is_set():
+            self.heartbeat.beat()
             n = await self.publish_batch()
             if loop.time() - last_purge > 600:
                 await self.purge()
@@ -140,6 +145,17 @@ class OutboxRelay:
             )).scalar_one()
         PENDING.set(n)
         return n
+
+    async def sample(self) -> None:
+        """Backlog and age of the oldest waiting row, for the gauges (run every few seconds)."""
+        async with self.db.sessions() as session:
+            n, oldest = (await session.execute(
+                select(func.count(), func.min(OutboxRecord.created_at)).where(OutboxRecord.published_at.is_(None))
+            )).one()
+        PENDING.set(n)
+        if oldest is not None and oldest.tzinfo is None:  # SQLite returns naive UTC
+            oldest = oldest.replace(tzinfo=dt.UTC)
+        OLDEST_AGE.set(max(0.0, (utcnow() - oldest).total_seconds()) if oldest is not None else 0.0)
 
     async def purge(self) -> int:
         cutoff = utcnow() - dt.timedelta(days=self.settings.outbox_retention_days)
