@@ -136,6 +136,11 @@ def test_manual_journals_and_reversals(suite):
     assert h.post(url, json=base | {"lines": [{"account": "4001"}, *good]}).json()["detail"] == (
         "line 1: neither a debit nor a credit")
     assert h.post(url, json=base | {"lines": good, "post": "yes"}).status_code == 422  # strict booleans
+    for day in ("0001-01-01", "9999-12-31"):  # outside the supported date range
+        assert h.post(url, json=base | {"lines": good, "posting_date": day}).status_code == 422
+    for period in ("0000-01", "9999-12"):
+        assert h.post(f"{suite.gl_url}/v1/companies/{company}/periods/{period}/close", json={}).status_code == 422
+        assert h.post(f"{suite.gl_url}/v1/companies/{company}/periods/{period}/revalue").status_code == 422
     # Duties are segregated: the author cannot post their own journal, at once or later.
     r = h.post(url, json=base | {"lines": good, "post": True})
     assert r.status_code == 403 and r.json()["type"].endswith("/segregation-of-duties")

@@ -4,6 +4,9 @@ import datetime as dt
 
 from finance.common.v1 import types_pb2
 
+MIN_DATE = dt.date(1900, 1, 1)
+MAX_DATE = dt.date(2199, 12, 31)
+
 
 def to_proto(d: dt.date) -> types_pb2.Date:
     return types_pb2.Date(year=d.year, month=d.month, day=d.day)

@@ -9,7 +9,8 @@ ways into the ledger can never disagree.
 - every dimension the account needs (an expense needs a cost centre) is on the line;
 - a line on a cash account carries a known cash-flow item, and only cash lines carry one
   (the cash-flow statement is a grouping of those lines);
-- a blocked account takes no new postings (events to it are parked, people are refused).
+- a blocked account takes no new postings (events to it are parked, people are refused);
+- the posting date lies in the supported range (fincore.dates: 1900-01-01 .. 2199-12-31).
 
 Balance and minor units are invariants of `JournalDraft` itself (it cannot be built
 otherwise)."""
@@ -20,7 +21,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from fincore import money
+from fincore import dates, money
 
 from gl.domain.cashflow import ITEMS as CASH_FLOW_ITEMS
 from gl.domain.chart import Chart
@@ -57,6 +58,9 @@ def check_lines(draft: JournalDraft, chart: Chart, *, sub_ledger: bool) -> None:
     """Refuse the first line the ledger does not accept (blocked accounts aside: they
     depend on the company's state, see `blocked_in`). `sub_ledger`: the journal comes from a
     sub-ledger's event or a ledger procedure, so it may post to control accounts."""
+    if not dates.MIN_DATE <= draft.posting_date <= dates.MAX_DATE:
+        raise PostingRefused(f"posting date {draft.posting_date.isoformat()} is outside the supported range "
+                             f"{dates.MIN_DATE.isoformat()}..{dates.MAX_DATE.isoformat()}")
     for i, line in enumerate(draft.lines, 1):
         acct = chart.accounts.get(line.account_code)
         if acct is None:

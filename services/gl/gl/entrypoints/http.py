@@ -57,7 +57,7 @@ from gl.service.posting import (
 from gl.service.shadow import shadow_repost
 from gl.service.year_end import year_end_close
 
-PERIOD = r"^\d{4}-(0[1-9]|1[0-2])$"
+PERIOD = r"^(19\d\d|2[01]\d\d)-(0[1-9]|1[0-2])$"  # a month in the supported date range (fincore.dates)
 
 
 class CompanyIn(BaseModel):

@@ -72,3 +72,15 @@ def test_the_same_check_lets_sub_ledger_journals_post_to_control_accounts():
     with pytest.raises(ControlAccount):
         check_lines(d, CAS, sub_ledger=False)
     assert blocked_in(d, {"6001", "1002"}) == ["6001"] and blocked_in(d, ()) == []
+
+
+@pytest.mark.parametrize("day", [dt.date(1, 1, 1), dt.date(1899, 12, 31), dt.date(2200, 1, 1), dt.date(9999, 12, 31)])
+def test_posting_dates_outside_the_supported_range_are_refused(day):
+    lines = (ml("4001", "1"), ml("4104", credit="1"))
+    with pytest.raises(PostingRefused, match="outside the supported range 1900-01-01..2199-12-31"):
+        manual_draft(company_id="C", currency="CNY", chart=CAS, posting_date=day, description="m", lines=lines)
+    # and a journal made by the rules, through the same check
+    d = JournalDraft("C", day, "CNY", "e", (DraftLine("1122", Decimal(1), Decimal(0), "CNY"),
+                                            DraftLine("6001", Decimal(0), Decimal(1), "CNY")))
+    with pytest.raises(PostingRefused):
+        check_lines(d, CAS, sub_ledger=True)
