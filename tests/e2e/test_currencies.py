@@ -1,10 +1,18 @@
 """Currencies end to end: amounts in each currency's ISO 4217 minor unit (JPY 0 decimals,
 KWD 3) from the API through the ledger, and ISO 4217 codes checked at every door."""
 
+import asyncio
 import time
 import uuid
+from decimal import Decimal as D
 
+import grpc
 import pytest
+from finance.budget.v1 import budget_service_pb2 as bpb
+from finance.budget.v1 import budget_service_pb2_grpc as bpb_grpc
+from finance.credit.v1 import credit_service_pb2 as cpb
+from finance.credit.v1 import credit_service_pb2_grpc as cpb_grpc
+from fincore import money
 
 pytestmark = pytest.mark.e2e
 
@@ -106,3 +114,116 @@ def test_unknown_currency_codes_are_refused_at_every_door(suite):
     assert ok(h.get(f"{suite.gl_url}/v1/companies/{company}/exchange-rates")) == []
     assert h.get(f"{suite.ar_url}/v1/customers/Z1", params={"company": company}).status_code == 404
     assert ok(h.get(f"{suite.budget_url}/v1/budget-versions", params={"company": company})) == []
+
+
+def grpc_call(suite, port: int, stub_cls, method: str, request):
+    """One authenticated gRPC call -> (response, None) or (None, (code, details))."""
+
+    async def call():
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as ch:
+            try:
+                return await getattr(stub_cls(ch), method)(
+                    request, metadata=(("authorization", f"Bearer {suite.token}"),), timeout=30), None
+            except grpc.aio.AioRpcError as exc:
+                return None, (exc.code(), exc.details())
+
+    return asyncio.run(call())
+
+
+def test_credit_and_budget_checks_convert_at_the_ledgers_rate_of_the_day(suite):
+    """A CNY company with a USD rate of 7.10 in its ledger: AR and the budget service get the
+    rate from the GL's ExchangeRatesSet event and compare USD amounts with CNY limits in CNY."""
+    h = suite.http
+    company = suite.new_company("FXCHK")
+    ok(h.put(f"{suite.gl_url}/v1/companies/{company}/exchange-rates",
+             json=[{"currency": "USD", "rate_date": "2026-11-01", "rate": "7.10"}]))
+    for service in ("ar", "budget"):  # both keep their copy from the GL's event
+        wait_for(lambda s=service: suite.sql(s, "SELECT rate FROM ledger_rate WHERE company_id = %s", (company,)),
+                 f"the USD rate in {service}", suite)
+    cust = customer(suite, company, "CNY", "100000.00")
+    usd = lambda v: money.to_proto(D(v), "USD")  # noqa: E731
+
+    # USD 99,000 x 7.10 = CNY 702,900.00 against a CNY 100,000.00 limit: refused, nothing reserved.
+    d, err = grpc_call(suite, suite.ar_grpc_port, cpb_grpc.CreditServiceStub, "ReserveCredit", cpb.ReserveCreditRequest(
+        company_id=company, customer_code=cust, amount=usd("99000"), order_ref="CRM-USD-1"))
+    assert err is None and not d.approved, err
+    assert money.from_proto(d.amount) == D("702900.00") and d.amount.currency_code == "CNY"
+    assert (money.from_proto(d.conversion.original), d.conversion.original.currency_code, d.conversion.rate) == \
+        (D("99000.00"), "USD", "7.1")
+    assert (money.from_proto(d.limit), money.from_proto(d.exposure), money.from_proto(d.available)) == \
+        (D("100000.00"), D("0.00"), D("100000.00"))
+    assert "over the credit limit by 602900.00" in d.reason  # 702,900.00 - 100,000.00
+    # USD 10,000 -> CNY 71,000.00: approved, and the exposure rises by the converted amount.
+    d, err = grpc_call(suite, suite.ar_grpc_port, cpb_grpc.CreditServiceStub, "ReserveCredit", cpb.ReserveCreditRequest(
+        company_id=company, customer_code=cust, amount=usd("10000"), order_ref="CRM-USD-2"))
+    assert err is None and d.approved, (err, d)
+    assert (money.from_proto(d.amount), money.from_proto(d.exposure), money.from_proto(d.available)) == \
+        (D("71000.00"), D("71000.00"), D("29000.00"))
+    info = ok(h.get(f"{suite.ar_url}/v1/customers/{cust}", params={"company": company}))
+    assert (info["exposure"], info["available"]) == ("71000.00", "29000.00")
+    assert suite.sql("ar", "SELECT amount, original_amount, original_currency, rate FROM credit_reservation "
+                           "WHERE company_id = %s", (company,)) == [(D("71000.0000"), D("10000.0000"), "USD",
+                                                                     D("7.1000000000"))]
+    # A REST sales order in USD: 2,000.00 + 13 % VAT = USD 2,260.00 = CNY 16,046.00 fits the 29,000.00 left;
+    # a second of USD 4,520.00 = CNY 32,092.00 does not fit the 12,954.00 left after it.
+    so = ok(h.post(f"{suite.ar_url}/v1/sales-orders", json={
+        "company_id": company, "crm_order_id": "CRM-USD-3", "customer_code": cust, "order_date": "2026-11-10",
+        "currency": "USD", "lines": [{"description": "Pump", "quantity": "1", "unit_price": "2000.00",
+                                      "tax_code": "VAT13"}]}), 201)
+    assert (so["currency"], so["amount"], so["credit"]["amount"], so["credit"]["exposure"]) == \
+        ("USD", "2260.00", "16046.00", "87046.00")
+    r = h.post(f"{suite.ar_url}/v1/sales-orders", json={
+        "company_id": company, "crm_order_id": "CRM-USD-4", "customer_code": cust, "order_date": "2026-11-10",
+        "currency": "USD", "lines": [{"description": "Pump", "quantity": "2", "unit_price": "2000.00",
+                                      "tax_code": "VAT13"}]})
+    assert r.status_code == 422 and r.json()["type"].endswith("/credit-refused"), r.text
+    assert (r.json()["available"], r.json()["order_amount"]) == ("12954.00", "4520.00")
+    # A currency the ledger has no rate for: refused with the pair and the day, nothing reserved.
+    d, err = grpc_call(suite, suite.ar_grpc_port, cpb_grpc.CreditServiceStub, "CheckCredit", cpb.CheckCreditRequest(
+        company_id=company, customer_code=cust, amount=money.to_proto(D("10.00"), "EUR")))
+    assert err[0] == grpc.StatusCode.FAILED_PRECONDITION and "EUR/CNY" in err[1], err
+    r = h.post(f"{suite.ar_url}/v1/sales-orders", json={
+        "company_id": company, "crm_order_id": "CRM-EUR-1", "customer_code": cust, "order_date": "2026-11-10",
+        "currency": "EUR", "lines": [{"description": "Pump", "quantity": "1", "unit_price": "1.00",
+                                      "tax_code": "VAT13"}]})
+    assert r.status_code == 422 and r.json()["type"].endswith("/rate-unavailable"), r.text
+    assert (r.json()["from_currency"], r.json()["to_currency"]) == ("EUR", "CNY")
+    assert ok(h.get(f"{suite.ar_url}/v1/customers/{cust}", params={"company": company}))["exposure"] == "87046.00"
+
+    # The budget: a CNY 100,000.00 block line; USD requisitions through AP.
+    b = suite.budget_url
+    ok(h.put(f"{b}/v1/budget-items/IT", json={"company_id": company, "name": "IT", "accounts": ["6602"]}))
+    v = ok(h.post(f"{b}/v1/budget-versions", json={"company_id": company, "code": "FY", "currency": "CNY"}), 201)
+    ok(h.post(f"{b}/v1/budget-versions/{v['id']}/lines", json={"lines": [
+        {"cost_centre": "IT", "budget_item": "IT", "period": "2026-11", "amount": "100000.00"}]}))
+    ok(h.post(f"{b}/v1/budget-versions/{v['id']}/approve"))
+
+    def requisition(currency: str, price: str):
+        return h.post(f"{suite.ap_url}/v1/requisitions", json={
+            "company_id": company, "request_date": "2026-11-02", "currency": currency,
+            "lines": [{"description": "Laptops", "quantity": "1", "unit_price": price, "cost_centre": "IT",
+                       "budget_item": "IT"}]})
+
+    # USD 15,000.00 x 7.10 = CNY 106,500.00 > 100,000.00: refused with the converted numbers.
+    r = requisition("USD", "15000.00")
+    assert r.status_code == 422 and r.json()["type"].endswith("/budget-refused"), r.text
+    (d,) = r.json()["budget"]
+    assert (d["requested"], d["budget"], d["available"]) == ("106500.00", "100000.00", "100000.00")
+    assert d["conversion"] == {"original_amount": "15000.00", "original_currency": "USD", "rate": "7.1",
+                               "rate_date": "2026-11-01"}
+    assert "over budget by 6500.00" in d["reason"]
+    # USD 10,000.00 -> CNY 71,000.00 reserved, with the original amount and the rate.
+    req = ok(requisition("USD", "10000.00"), 201)
+    assert req["budget"][0]["reserved"] == "71000.00" and req["budget"][0]["available"] == "29000.00"
+    (res,) = ok(h.get(f"{b}/v1/reservations", params={"company": company}))
+    assert (res["currency"], res["reserved"], res["conversion"]) == ("CNY", "71000.00", {
+        "original_amount": "10000.00", "original_currency": "USD", "rate": "7.1", "rate_date": "2026-11-01"})
+    # gRPC CheckBudget in EUR (no rate): FAILED_PRECONDITION naming the pair.
+    d, err = grpc_call(suite, suite.budget_grpc_port, bpb_grpc.BudgetServiceStub, "CheckBudget", bpb.CheckBudgetRequest(
+        company_id=company, cost_centre="IT", budget_item="IT", period="2026-11",
+        amount=money.to_proto(D("10.00"), "EUR")))
+    assert err[0] == grpc.StatusCode.FAILED_PRECONDITION and "EUR/CNY" in err[1], err
+    r = requisition("EUR", "10.00")
+    assert r.status_code == 422 and r.json()["type"].endswith("/rate-unavailable"), r.text
+    assert ok(h.get(f"{b}/v1/reports/budget-vs-actual", params={"company": company}))["total"]["reserved"] == \
+        "71000.00"

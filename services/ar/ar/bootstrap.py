@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from fincore.db import Database
 from fincore.http import create_service_app
 from fincore.inbox import InboxConsumer
+from fincore.rates import LedgerRatesConsumer
 
 from ar.entrypoints.http import build_router
 from ar.service.shipments import ShipmentInvoicer
@@ -18,7 +19,10 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 def build_consumers(settings: ARSettings, db: Database) -> list[InboxConsumer]:
     return [InboxConsumer(db, settings, name="ar-shipments", topics=["finance.inventory.events.v1"],
-                          handler=ShipmentInvoicer())]
+                          handler=ShipmentInvoicer()),
+            # the ledger's exchange rates, for credit checks of orders in another currency than the limit's
+            InboxConsumer(db, settings, name="ar-rates", topics=["finance.gl.events.v1"],
+                          handler=LedgerRatesConsumer())]
 
 
 def create_app(settings: ARSettings) -> FastAPI:

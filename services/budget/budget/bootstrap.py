@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from fincore.db import Database
 from fincore.http import create_service_app
 from fincore.inbox import InboxConsumer
+from fincore.rates import LedgerRatesConsumer
 
 from budget.entrypoints.http import build_router
 from budget.service.actuals import ActualsFromLedger
@@ -18,7 +19,10 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 def build_consumers(settings: BudgetSettings, db: Database) -> list[InboxConsumer]:
     return [InboxConsumer(db, settings, name="budget-actuals", topics=["finance.gl.events.v1"],
-                          handler=ActualsFromLedger())]
+                          handler=ActualsFromLedger()),
+            # the ledger's exchange rates, for checks of spend in another currency than the budget's
+            InboxConsumer(db, settings, name="budget-rates", topics=["finance.gl.events.v1"],
+                          handler=LedgerRatesConsumer())]
 
 
 def create_app(settings: BudgetSettings) -> FastAPI:

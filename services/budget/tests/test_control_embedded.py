@@ -184,3 +184,39 @@ def test_versions(db):
 
     d = run(go())
     assert d.allowed and d.warning and d.figures.budget == D("2000.00")
+
+
+def test_a_spend_in_another_currency_is_converted_at_the_ledgers_rate(db):
+    """The EUR budget line ADM/OFFICE (1,000.00) of company C; the ledger (functional CNY) has
+    EUR 7.80 and USD 7.10 from 1 Nov. USD -> EUR = 7.10 / 7.80 = 0.9102564103."""
+    from fincore import rates
+
+    async def scenario():
+        async with db.transaction() as s:
+            await rates.LedgerRatesConsumer()(s, new_envelope(gl.ExchangeRatesSet(
+                company_id="C", functional_currency="CNY", occurrence_date=dates.to_proto(dt.date(2026, 11, 1)),
+                rates=[gl.ExchangeRate(currency=c, rate_date=dates.to_proto(dt.date(2026, 11, 1)), rate=r)
+                       for c, r in (("EUR", "7.80"), ("USD", "7.10"))]), source="gl"))
+        async with db.engine.begin() as conn:
+            # USD 1,200.00 x 0.9102564103 = EUR 1,092.31 > 1,000.00: refused, nothing reserved.
+            over = await reserve(conn, "C", "ADM", "OFFICE", "2026-11", D("1200.00"), "PR:1", ttl=TTL, currency="USD")
+            # USD 500.00 -> EUR 455.13 (455.12820515): reserved in EUR, the USD amount and rate beside it.
+            fits = await reserve(conn, "C", "ADM", "OFFICE", "2026-11", D("500.00"), "PR:2", ttl=TTL, currency="USD")
+            with pytest.raises(rates.RateUnavailable, match="GBP/EUR"):
+                await check_budget(conn, "C", "ADM", "OFFICE", "2026-11", D("1.00"), "GBP")
+        async with db.sessions() as s:
+            r = await s.get(Reservation, ("C", "PR:2"))
+            res = (r.amount, r.original_amount, r.original_currency, r.rate, r.rate_date)
+            # the invoice in USD 520.00 -> EUR 473.33: 455.13 reserved, 18.20 more checked and committed
+            done = await commit(s, "C", "PR:2", D("520.00"), "PI-1", currency="USD")
+            await s.commit()
+            com = await s.get(Commitment, ("C", "PR:2", "PI-1"))
+        return over, fits, res, done, com
+
+    over, fits, res, done, com = run(scenario())
+    assert not over.allowed and over.requested == D("1092.31") and "asked as USD 1200.00 at 0.9102564103" in over.reason
+    assert fits.allowed and fits.requested == D("455.13") and fits.figures.reserved == D("455.13")
+    assert res == (D("455.13"), D("500.00"), "USD", D("0.9102564103"), dt.date(2026, 11, 1))
+    assert done.allowed and done.requested == D("473.33") and done.figures.committed == D("473.33")
+    assert (com.amount, com.original_amount, com.original_currency) == (D("473.33"), D("520.00"), "USD")
+    run(_totals_match(db))

@@ -8,9 +8,10 @@ from decimal import Decimal
 import grpc
 from finance.budget.v1 import budget_service_pb2 as pb
 from finance.budget.v1 import budget_service_pb2_grpc as pb_grpc
-from fincore import money
+from fincore import dates, money, rates
 from fincore.errors import ProblemError
 from fincore.grpc_client import GrpcClient
+from fincore.rates import converted_from_json
 
 MODES = {pb.CONTROL_MODE_BLOCK: "block", pb.CONTROL_MODE_WARN: "warn", pb.CONTROL_MODE_NONE: "none"}
 
@@ -22,10 +23,14 @@ class BudgetUnavailable(ProblemError):
 
 def decision_json(d: pb.BudgetDecision, **key) -> dict:
     q = lambda m: str(money.from_proto(m)) if m.currency_code else None  # noqa: E731
+    c = d.conversion  # a spend in another currency than the budget line's, converted by the budget service
     return {**key, "allowed": d.allowed, "warning": d.warning, "reason": d.reason,
             "control_mode": MODES.get(d.control_mode, ""), "requested": q(d.requested), "budget": q(d.budget),
             "consumed": q(d.consumed), "reserved": q(d.reserved), "available": q(d.available),
-            "budget_line_id": d.budget_line_id}
+            "budget_line_id": d.budget_line_id,
+            "conversion": converted_from_json(money.from_proto(c.original), c.original.currency_code,
+                                              Decimal(c.rate), dates.from_proto(c.rate_date))
+            if d.HasField("conversion") else None}
 
 
 class BudgetClient:
@@ -42,6 +47,9 @@ class BudgetClient:
             return await self.grpc.call(getattr(self.stub, method), f"finance.budget.v1.BudgetService/{method}",
                                         request, token=self.service_token or token)
         except grpc.aio.AioRpcError as exc:
+            if rates.GRPC_PROBLEM in tuple(exc.trailing_metadata() or ()):
+                raise ProblemError(f"budget {method}: {exc.details()}", status=422, type_="rate-unavailable",
+                                   title="Exchange rate unavailable") from exc
             if exc.code() in (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.FAILED_PRECONDITION,
                               grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.UNAUTHENTICATED):
                 raise ProblemError(f"budget {method}: {exc.details()}", status=422,

@@ -4,6 +4,7 @@ import datetime as dt
 from decimal import Decimal
 
 import sqlalchemy as sa
+from fincore.rates import ConvertedFrom
 from fincore.tables import BigId
 from sqlmodel import Field, SQLModel
 
@@ -71,7 +72,9 @@ class Customer(SQLModel, table=True):
     updated_at: dt.datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
 
 
-class CreditReservation(SQLModel, table=True):
+class CreditReservation(ConvertedFrom, table=True):
+    """Credit held for an order, in the customer's limit currency (converted when the order was not)."""
+
     __tablename__ = "credit_reservation"
 
     company_id: str = Field(sa_column=sa.Column(sa.String(40), primary_key=True))

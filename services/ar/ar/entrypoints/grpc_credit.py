@@ -10,7 +10,7 @@ from decimal import Decimal
 import grpc
 from finance.credit.v1 import credit_service_pb2 as pb
 from finance.credit.v1 import credit_service_pb2_grpc as pb_grpc
-from fincore import money
+from fincore import money, rates
 from fincore.auth import Authenticator
 from fincore.db import Database
 from fincore.grpc_server import authorize
@@ -20,8 +20,17 @@ from ar.service.credit import Decision, UnknownCustomer, check_credit, release_c
 
 def _decision(d: Decision) -> pb.CreditDecision:
     m = lambda v: money.to_proto(money.quantize(v, d.currency), d.currency)  # noqa: E731
-    return pb.CreditDecision(approved=d.approved, limit=m(d.limit), exposure=m(d.exposure), available=m(d.available),
-                             reason=d.reason, policy=d.policy)
+    out = pb.CreditDecision(approved=d.approved, limit=m(d.limit), exposure=m(d.exposure), available=m(d.available),
+                            reason=d.reason, policy=d.policy)
+    if d.conversion is not None:
+        out.amount.CopyFrom(m(d.conversion.amount))
+        if d.conversion.converted:
+            out.conversion.CopyFrom(rates.conversion_pb(d.conversion))
+    return out
+
+
+async def _no_rate(context, exc: rates.RateUnavailable) -> None:
+    await context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(exc), trailing_metadata=(rates.GRPC_PROBLEM,))
 
 
 class CreditService(pb_grpc.CreditServiceServicer):
@@ -44,7 +53,9 @@ class CreditService(pb_grpc.CreditServiceServicer):
         try:
             async with self.db.autocommit.connect() as conn:
                 return _decision(await check_credit(conn, request.company_id, request.customer_code, amount,
-                                                    request.order_ref))
+                                                    request.order_ref, request.amount.currency_code))
+        except rates.RateUnavailable as exc:
+            await _no_rate(context, exc)
         except UnknownCustomer as exc:
             await context.abort(grpc.StatusCode.NOT_FOUND, str(exc))
 
@@ -56,7 +67,10 @@ class CreditService(pb_grpc.CreditServiceServicer):
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "order_ref (or idempotency_key) is required")
         try:
             async with self.db.transaction() as s:
-                return _decision(await reserve_credit(s, request.company_id, request.customer_code, amount, ref))
+                return _decision(await reserve_credit(s, request.company_id, request.customer_code, amount, ref,
+                                                      request.amount.currency_code))
+        except rates.RateUnavailable as exc:
+            await _no_rate(context, exc)
         except UnknownCustomer as exc:
             await context.abort(grpc.StatusCode.NOT_FOUND, str(exc))
 

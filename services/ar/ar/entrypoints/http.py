@@ -15,6 +15,7 @@ from fincore.db import Database
 from fincore.errors import Conflict, NotFound, Unprocessable
 from fincore.idempotency import request_hash
 from fincore.money import CurrencyCode, MoneyError
+from fincore.rates import RateUnavailable
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import IntegrityError
 
@@ -104,6 +105,8 @@ class SalesOrderIn(BaseModel):
     crm_order_id: str = Field(min_length=1, max_length=80)
     customer_code: Code
     order_date: dt.date
+    currency: CurrencyCode | None = Field(None, description="the order's currency (default: the customer's); "
+                                          "checked against the credit limit at the ledger's rate of the day")
     lines: list[OrderLineIn] = Field(min_length=1, max_length=500)
 
 
@@ -155,6 +158,10 @@ class WriteOffIn(BaseModel):
     write_off_date: dt.date
     reason: str = Field(min_length=1, max_length=300)
 
+
+
+def rate_unavailable(exc: RateUnavailable) -> Unprocessable:
+    return Unprocessable(str(exc), type_="rate-unavailable", title="Exchange rate unavailable", **exc.problem())
 
 
 def build_router(db: Database, auth: Authenticator) -> APIRouter:
@@ -299,7 +306,10 @@ def build_router(db: Database, auth: Authenticator) -> APIRouter:
             c = await s.get(Customer, (company, code))
             if c is None:
                 raise NotFound(f"no customer {code}")
-            exp = await exposure(s, company, code)
+            try:
+                exp = await exposure(s, company, code, c.currency)
+            except RateUnavailable as exc:
+                raise rate_unavailable(exc) from exc
         return {"company_id": company, "code": c.code, "name": c.name, "customer_group": c.customer_group,
                 "currency": c.currency, "payment_terms_days": c.payment_terms_days,
                 "credit_limit": money.format_amount(c.credit_limit, c.currency), "credit_policy": c.credit_policy,
@@ -318,7 +328,10 @@ def build_router(db: Database, auth: Authenticator) -> APIRouter:
             async with db.transaction() as s:
                 order, replayed = await receive_sales_order(
                     s, company=body.company_id, crm_order_id=body.crm_order_id, customer=body.customer_code,
-                    order_date=body.order_date, lines=lines, raw_lines=[ln.model_dump(mode="json") for ln in body.lines])
+                    order_date=body.order_date, lines=lines, raw_lines=[ln.model_dump(mode="json") for ln in body.lines],
+                    currency=body.currency or "")
+        except RateUnavailable as exc:
+            raise rate_unavailable(exc) from exc
         except (InvoiceError, ValueError) as exc:
             raise Unprocessable(str(exc)) from exc
         except UnknownCustomer as exc:

@@ -74,7 +74,7 @@ async def issue_invoice(session: AsyncSession, *, company_id: str, customer_code
         ))
     add_event(session, event, source="ar")
     if sales_order_ref:  # the order's credit reservation becomes an open receivable
-        await consume_for_invoice(session, company_id, f"SO:{sales_order_ref}", inv.gross_total)
+        await consume_for_invoice(session, company_id, f"SO:{sales_order_ref}", inv.gross_total, inv.currency)
     return inv, rows
 
 

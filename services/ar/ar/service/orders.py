@@ -41,17 +41,20 @@ async def upsert_customer(session: AsyncSession, *, company_id: str, code: str, 
 
 
 async def receive_sales_order(session: AsyncSession, *, company: str, crm_order_id: str, customer: str,
-                              order_date: dt.date, lines: list[LineInput], raw_lines: list) -> tuple[SalesOrder, bool]:
+                              order_date: dt.date, lines: list[LineInput], raw_lines: list,
+                              currency: str = "") -> tuple[SalesOrder, bool]:
     """Idempotent by the CRM's order id. The order's gross amount is reserved against the
-    customer's credit; a refused order is recorded as refused (asking again gives the same answer)."""
+    customer's credit; a refused order is recorded as refused (asking again gives the same answer).
+    An order in another currency than the customer's limit (`currency`, default the customer's)
+    is reserved at the ledger's rate of the day; with no rate it is refused and not recorded."""
     existing = (await session.execute(sa.select(SalesOrder).where(
         SalesOrder.company_id == company, SalesOrder.crm_order_id == crm_order_id))).scalar_one_or_none()
     if existing is not None:
         return existing, True
     c = await session.get(Customer, (company, customer))
-    currency = c.currency if c else "CNY"
+    currency = currency or (c.currency if c else "CNY")
     gross = price_invoice(currency, lines).gross_total
-    decision = await reserve_credit(session, company, customer, gross, f"SO:{crm_order_id}")
+    decision = await reserve_credit(session, company, customer, gross, f"SO:{crm_order_id}", currency)
     order = SalesOrder(id=str(uuid7()), company_id=company, crm_order_id=crm_order_id, customer_code=customer,
                        currency=currency, order_date=order_date, amount=gross,
                        status="accepted" if decision.approved else "refused", decision=decision.as_dict(),

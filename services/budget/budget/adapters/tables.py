@@ -9,6 +9,7 @@ import datetime as dt
 from decimal import Decimal
 
 import sqlalchemy as sa
+from fincore.rates import ConvertedFrom
 from fincore.tables import BigId
 from sqlmodel import Field, SQLModel
 
@@ -97,9 +98,10 @@ class BudgetLine(SQLModel, table=True):
     updated_at: dt.datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
 
 
-class Reservation(SQLModel, table=True):
+class Reservation(ConvertedFrom, table=True):
     """An encumbrance: budget held for a requisition, order or claim until it is invoiced,
-    released or lapses (`expires_at`)."""
+    released or lapses (`expires_at`). In the line's currency; a request in another currency
+    is converted at the ledger's rate of the day (ConvertedFrom records from what)."""
 
     __tablename__ = "budget_reservation"
     __table_args__ = (sa.Index("ix_reservation_line", "line_id", "status", "expires_at"),)
@@ -115,7 +117,7 @@ class Reservation(SQLModel, table=True):
     created_at: dt.datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
 
 
-class Commitment(SQLModel, table=True):
+class Commitment(ConvertedFrom, table=True):
     """Spend made firm by an approved invoice; `actualised` grows as its journal arrives."""
 
     __tablename__ = "budget_commitment"

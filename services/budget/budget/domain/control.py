@@ -8,6 +8,9 @@ Figures of a line (all in the budget's currency):
 - reserved: open encumbrances (requisitions, orders, claims) that have not lapsed;
 - available = budget - consumed - reserved.
 
+A spend is compared in the line's currency: one asked in another currency is converted first
+(at the ledger's rate of the day, by the service layer) and the decision carries the conversion.
+
 A spend of `amount` fits when amount <= budget x (1 + tolerance %) - consumed - reserved.
 BLOCK refuses a spend that does not fit, WARN lets it through with a warning, NONE only
 tracks. Thresholds (80 %, 100 %) are on (consumed + reserved) / budget."""
@@ -16,8 +19,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from fincore.money import quantize
+
+if TYPE_CHECKING:
+    from fincore.rates import Conversion
 
 ZERO = Decimal(0)
 THRESHOLDS = (80, 100)
@@ -61,7 +68,8 @@ class Decision:
     warning: bool
     reason: str
     figures: LineFigures | None
-    requested: Decimal = ZERO
+    requested: Decimal = ZERO  # in the line's currency
+    conversion: Conversion | None = None  # set when the spend was asked in another currency
 
     @property
     def control_mode(self) -> str:

@@ -11,7 +11,7 @@ from decimal import Decimal
 import grpc
 from finance.budget.v1 import budget_service_pb2 as pb
 from finance.budget.v1 import budget_service_pb2_grpc as pb_grpc
-from fincore import money
+from fincore import money, rates
 from fincore.auth import Authenticator
 from fincore.db import Database
 from fincore.grpc_server import authorize
@@ -36,7 +36,13 @@ def decision_pb(d: Decision, currency: str = "") -> pb.BudgetDecision:
         out.available.CopyFrom(m(f.available))
         out.control_mode = MODES.get(f.control_mode, pb.CONTROL_MODE_UNSPECIFIED)
         out.budget_line_id = f.line_id
+    if d.conversion is not None and d.conversion.converted:
+        out.conversion.CopyFrom(rates.conversion_pb(d.conversion))
     return out
+
+
+async def _no_rate(context, exc: rates.RateUnavailable) -> None:
+    await context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(exc), trailing_metadata=(rates.GRPC_PROBLEM,))
 
 
 class BudgetService(pb_grpc.BudgetServiceServicer):
@@ -61,9 +67,12 @@ class BudgetService(pb_grpc.BudgetServiceServicer):
     async def CheckBudget(self, request, context):  # noqa: N802 - gRPC method name
         await authorize(context, self.auth, "budget:read", request.company_id)
         amount = await self._check_args(request, context)
-        async with self.db.autocommit.connect() as conn:
-            d = await check_budget(conn, request.company_id, request.cost_centre, request.budget_item,
-                                   request.period, amount)
+        try:
+            async with self.db.autocommit.connect() as conn:
+                d = await check_budget(conn, request.company_id, request.cost_centre, request.budget_item,
+                                       request.period, amount, request.amount.currency_code)
+        except rates.RateUnavailable as exc:
+            await _no_rate(context, exc)
         return decision_pb(d, request.amount.currency_code)
 
     async def Reserve(self, request, context):  # noqa: N802
@@ -79,11 +88,13 @@ class BudgetService(pb_grpc.BudgetServiceServicer):
             if not self.db.is_sqlite:
                 async with self.db.autocommit.connect() as conn:
                     d = await reserve_quick(conn, c.company_id, c.cost_centre, c.budget_item, c.period, amount, ref,
-                                            ttl=ttl)
+                                            ttl=ttl, currency=c.amount.currency_code)
             if d is None:
                 async with self.db.engine.begin() as conn:
                     d = await reserve(conn, c.company_id, c.cost_centre, c.budget_item, c.period, amount, ref,
-                                      ttl=ttl)
+                                      ttl=ttl, currency=c.amount.currency_code)
+        except rates.RateUnavailable as exc:
+            await _no_rate(context, exc)
         except BudgetError as exc:
             await context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(exc))
         return decision_pb(d, c.amount.currency_code)
@@ -93,7 +104,10 @@ class BudgetService(pb_grpc.BudgetServiceServicer):
         amount = await self._amount(request.amount, context)
         try:
             async with self.db.transaction() as s:
-                d = await commit(s, request.company_id, request.document_ref, amount, request.invoice_ref)
+                d = await commit(s, request.company_id, request.document_ref, amount, request.invoice_ref,
+                                 request.amount.currency_code)
+        except rates.RateUnavailable as exc:
+            await _no_rate(context, exc)
         except BudgetError as exc:
             await context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(exc))
         return decision_pb(d, request.amount.currency_code)

@@ -15,6 +15,7 @@ from fincore.auth import Authenticator, Principal, get_owned
 from fincore.db import Database
 from fincore.errors import Conflict, Unprocessable
 from fincore.money import CurrencyCode, MoneyError
+from fincore.rates import converted_from_json
 from pydantic import BaseModel, ConfigDict, Field
 
 from budget.adapters.tables import BudgetItem, BudgetLine, BudgetVersion, ItemAccount, Reservation, VersionLine
@@ -197,6 +198,8 @@ def build_router(db: Database, auth: Authenticator) -> APIRouter:
                  "period": ln.period, "currency": ln.currency,
                  "requested": money.format_amount(res.requested, ln.currency),
                  "reserved": money.format_amount(res.amount, ln.currency),
+                 "conversion": converted_from_json(res.original_amount, res.original_currency, res.rate,
+                                                   res.rate_date),
                  "status": res.status, "warning": res.warning, "expires_at": res.expires_at.isoformat()}
                 for res, ln in rows]
 

@@ -4,18 +4,23 @@ A reservation or commit locks the budget line (SELECT ... FOR UPDATE on PostgreS
 its running totals in the same statement, so two concurrent requests that together exceed a
 BLOCK line cannot both pass: the second waits for the first and then sees its reservation.
 The totals are O(1) to read however many documents a line has; every change to them happens
-in the transaction that writes the reservation, commitment or actual it sums."""
+in the transaction that writes the reservation, commitment or actual it sums.
+
+Amounts are compared in the budget line's currency. A spend asked in another currency (a USD
+requisition against a CNY budget) is converted at the ledger's rate of the day (fincore.rates:
+the budget's copy of the GL's rates) and reserved or committed as the converted amount, with
+the original amount and the rate recorded. No rate, no answer: RateUnavailable."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 import sqlalchemy as sa
 from finance.budget.v1 import events_pb2 as budget_events
-from fincore import dates, money
+from fincore import dates, money, rates
 from fincore.db import HotStatement
 from fincore.outbox.writer import event_row
 from fincore.tables import OutboxRecord, utcnow
@@ -75,7 +80,7 @@ _ADD_ACTUAL_COMMITTED = _adjust(actual=1, committed=1)
 def _insert_and_add():
     """PostgreSQL: the reservation and the line's new total in one statement (a CTE)."""
     cols = ("company_id", "document_ref", "line_id", "requested", "amount", "status", "warning", "expires_at",
-            "created_at")
+            "created_at", "original_amount", "original_currency", "rate", "rate_date")
     ins = sa.insert(RES).values({c: sa.bindparam(f"v_{c}") for c in cols}) \
         .returning(RES.c.line_id, RES.c.amount).cte("ins")
     return sa.update(LINES).where(LINES.c.id == ins.c.line_id).values(
@@ -156,15 +161,30 @@ async def _lookup(s, company: str, cost_centre: str, item: str, period: str, amo
     return line, None
 
 
+async def _in_line_currency(conn: AsyncConnection, company: str, f: LineFigures, amount: Decimal,
+                            currency: str) -> rates.Conversion:
+    return await rates.convert(conn, company, amount, currency or f.currency, f.currency, rates.today())
+
+
+def _decide(f: LineFigures, conversion: rates.Conversion) -> Decision:
+    """`decide` on the amount in the line's currency; a converted amount says from what in the reason."""
+    d = decide(f, conversion.amount)
+    if not conversion.converted:
+        return d
+    return replace(d, reason=f"{d.reason}; asked as {conversion.describe()}", conversion=conversion)
+
+
 async def check_budget(s: AsyncSession | AsyncConnection, company: str, cost_centre: str, item: str, period: str,
-                       amount: Decimal) -> Decision:
-    """Read-only; one round trip."""
+                       amount: Decimal, currency: str = "") -> Decision:
+    """Read-only; one round trip (two with a conversion). `currency` is the amount's (default: the line's)."""
     line, refusal = await _lookup(s, company, cost_centre, item, period, amount)
-    return refusal or decide(line.figures, amount)
+    if refusal:
+        return refusal
+    return _decide(line.figures, await _in_line_currency(await _conn(s), company, line.figures, amount, currency))
 
 
 def _after(d: Decision, f: LineFigures) -> Decision:
-    return Decision(d.allowed, d.warning, d.reason, f, d.requested)
+    return Decision(d.allowed, d.warning, d.reason, f, d.requested, d.conversion)
 
 
 def _with(f: LineFigures, *, actual=ZERO, committed=ZERO, reserved=ZERO) -> LineFigures:
@@ -173,7 +193,7 @@ def _with(f: LineFigures, *, actual=ZERO, committed=ZERO, reserved=ZERO) -> Line
 
 
 async def reserve(conn: AsyncConnection, company: str, cost_centre: str, item: str, period: str, amount: Decimal,
-                  document_ref: str, *, ttl: dt.timedelta) -> Decision:
+                  document_ref: str, *, ttl: dt.timedelta, currency: str = "") -> Decision:
     """Encumber `amount` for a document if it fits (or the line only warns). Idempotent by
     document. Runs in the caller's transaction on a bare connection: the line locked with its
     totals and this document's reservation in one statement, then the reservation and the
@@ -188,13 +208,15 @@ async def reserve(conn: AsyncConnection, company: str, cost_centre: str, item: s
         if line.mine[1] != f.line_id:
             raise BudgetError(f"document {document_ref} already holds budget on another line")
         return Decision(True, line.mine[3], f"already reserved for {document_ref}", f, line.mine[2])
-    d = decide(f, amount)
+    conversion = await _in_line_currency(conn, company, f, amount, currency)
+    amount = conversion.amount
+    d = _decide(f, conversion)
     if not d.allowed:
         return d
     now = utcnow()
     values = {"company_id": company, "document_ref": document_ref, "line_id": f.line_id, "requested": amount,
               "amount": amount, "status": "reserved", "warning": d.warning, "expires_at": now + ttl,
-              "created_at": now}
+              "created_at": now, **conversion.columns()}
     after = _with(f, reserved=amount)
     if line.mine:  # released or lapsed, asked for again
         await conn.execute(sa.update(RES).where(RES.c.company_id == company, RES.c.document_ref == document_ref)
@@ -233,6 +255,7 @@ WITH line AS (
 ), fits AS (
   SELECT line.id FROM line
   WHERE line.mapped > 0 AND NOT line.mine AND line.lapsed = 0 AND line.amount > 0
+    AND CAST(:ccy AS varchar) IN ('', line.currency)
     AND CAST(:amount AS numeric) <= line.amount * (1 + line.tolerance_pct / 100) - line.used
     AND NOT (line.used * 100 < 80 * line.amount AND (line.used + CAST(:amount AS numeric)) * 100 >= 80 * line.amount)
     AND NOT (line.used * 100 < 100 * line.amount AND (line.used + CAST(:amount AS numeric)) * 100 >= 100 * line.amount)
@@ -252,16 +275,18 @@ SELECT line.id, line.currency, line.amount, line.tolerance_pct, line.control_mod
 
 
 async def reserve_quick(conn: AsyncConnection, company: str, cost_centre: str, item: str, period: str,
-                        amount: Decimal, document_ref: str, *, ttl: dt.timedelta) -> Decision | None:
+                        amount: Decimal, document_ref: str, *, ttl: dt.timedelta,
+                        currency: str = "") -> Decision | None:
     """The reservation in one round trip when it is the plain case (see _QUICK_RESERVE), on an
-    autocommit connection; None when `reserve` must decide."""
+    autocommit connection; None when `reserve` must decide (also for an amount in another
+    currency than the line's: `reserve` converts it)."""
     if conn.dialect.name != "postgresql" or amount <= 0 or not cost_centre or not item:
         return None
     now = utcnow()
     try:
         rows = await _QUICK_RESERVE.rows(conn, {"co": company, "cc": cost_centre, "item": item, "period": period,
                                                 "ref": document_ref, "amount": amount, "now": now,
-                                                "expires": now + ttl})
+                                                "expires": now + ttl, "ccy": currency})
     except (sa.exc.IntegrityError, UniqueViolation):  # the same document reserved concurrently: `reserve` answers
         return None
     if not rows or not rows[0][8]:
@@ -275,10 +300,11 @@ async def reserve_quick(conn: AsyncConnection, company: str, cost_centre: str, i
     return _after(d, after)
 
 
-async def commit(session: AsyncSession, company: str, document_ref: str, amount: Decimal, invoice_ref: str) -> Decision:
+async def commit(session: AsyncSession, company: str, document_ref: str, amount: Decimal, invoice_ref: str,
+                 currency: str = "") -> Decision:
     """Reserved -> consumed: an invoice for the document was approved. The part of `amount` the
-    reservation does not cover (a price increase, a lapsed reservation) is checked like a new
-    spend. Idempotent by (document_ref, invoice_ref)."""
+    reservation does not cover (a price increase, a lapsed reservation, a rate that moved since
+    the reservation) is checked like a new spend. Idempotent by (document_ref, invoice_ref)."""
     if amount <= 0:
         raise BudgetError("amount must be positive")
     res = await session.get(Reservation, (company, document_ref))
@@ -291,15 +317,18 @@ async def commit(session: AsyncSession, company: str, document_ref: str, amount:
     invoice_ref = invoice_ref or document_ref
     if await session.get(Commitment, (company, document_ref, invoice_ref)) is not None:
         return Decision(True, False, f"already committed for {invoice_ref}", f, amount)
+    conversion = await _in_line_currency(conn, company, f, amount, currency)
+    amount = conversion.amount
     live = res.amount if res.status == "reserved" else ZERO
     d = Decision(True, False, "within the reservation", f, amount)
     if amount > live:
         d = decide(f, amount - live)
         if not d.allowed:
-            return Decision(False, False, d.reason, f, amount)
+            return Decision(False, False, d.reason, f, amount, conversion if conversion.converted else None)
     left = max(ZERO, live - amount)
     session.add(Commitment(company_id=company, document_ref=document_ref, invoice_ref=invoice_ref,
-                           line_id=res.line_id, amount=amount, actualised=ZERO, created_at=utcnow()))
+                           line_id=res.line_id, amount=amount, actualised=ZERO, created_at=utcnow(),
+                           **conversion.columns()))
     if res.status == "reserved":
         res.amount, res.status = left, ("reserved" if left else "committed")
     await session.flush()
@@ -310,7 +339,7 @@ async def commit(session: AsyncSession, company: str, document_ref: str, amount:
     events += await _threshold_rows(conn, line, f, after)
     if events:
         await conn.execute(sa.insert(OutboxRecord.__table__), events)
-    return _after(Decision(True, d.warning, d.reason, f, amount), after)
+    return _after(Decision(True, d.warning, d.reason, f, amount, conversion if conversion.converted else None), after)
 
 
 async def release(session: AsyncSession, company: str, document_ref: str) -> Decision:

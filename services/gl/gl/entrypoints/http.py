@@ -54,6 +54,7 @@ from gl.service.posting import (
     revalue,
     reverse_journal,
 )
+from gl.service.rates import RateError, RateInput, set_exchange_rates
 from gl.service.shadow import shadow_repost
 from gl.service.year_end import year_end_close
 
@@ -252,16 +253,12 @@ def build_router(db: Database, auth: Authenticator, poster: Poster, *, segregate
 
     @r.put("/companies/{company_id}/exchange-rates", tags=["currencies"], summary="Enter or correct exchange rates")
     async def put_rates(company_id: str, body: list[RateIn], principal: Principal = Depends(admin)) -> dict:
-        async with db.transaction() as s:
-            c = await company_or_404(s, company_id, principal)
-            for rate in body:
-                if rate.currency == c.functional_currency:
-                    raise Unprocessable(f"{rate.currency} is the functional currency")
-                row = await s.get(ExchangeRate, (c.id, rate.currency, rate.rate_date))
-                if row is None:
-                    s.add(ExchangeRate(company_id=c.id, currency=rate.currency, rate_date=rate.rate_date, rate=rate.rate))
-                else:
-                    row.rate = rate.rate
+        try:
+            async with db.transaction() as s:
+                c = await company_or_404(s, company_id, principal)
+                await set_exchange_rates(s, c, [RateInput(r.currency, r.rate_date, r.rate) for r in body])
+        except (RateError, MoneyError) as exc:
+            raise Unprocessable(str(exc)) from exc
         return {"company": company_id, "rates": len(body)}
 
     @r.get("/companies/{company_id}/exchange-rates", tags=["currencies"], summary="Exchange rates")

@@ -65,7 +65,7 @@ class ReleaseBudgetRequest(_message.Message):
     def __init__(self, company_id: _Optional[str] = ..., document_ref: _Optional[str] = ...) -> None: ...
 
 class BudgetDecision(_message.Message):
-    __slots__ = ("allowed", "budget", "consumed", "reserved", "available", "control_mode", "reason", "warning", "budget_line_id", "requested")
+    __slots__ = ("allowed", "budget", "consumed", "reserved", "available", "control_mode", "reason", "warning", "budget_line_id", "requested", "conversion")
     ALLOWED_FIELD_NUMBER: _ClassVar[int]
     BUDGET_FIELD_NUMBER: _ClassVar[int]
     CONSUMED_FIELD_NUMBER: _ClassVar[int]
@@ -76,6 +76,7 @@ class BudgetDecision(_message.Message):
     WARNING_FIELD_NUMBER: _ClassVar[int]
     BUDGET_LINE_ID_FIELD_NUMBER: _ClassVar[int]
     REQUESTED_FIELD_NUMBER: _ClassVar[int]
+    CONVERSION_FIELD_NUMBER: _ClassVar[int]
     allowed: bool
     budget: _types_pb2.Money
     consumed: _types_pb2.Money
@@ -86,4 +87,5 @@ class BudgetDecision(_message.Message):
     warning: bool
     budget_line_id: str
     requested: _types_pb2.Money
-    def __init__(self, allowed: _Optional[bool] = ..., budget: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., consumed: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., reserved: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., available: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., control_mode: _Optional[_Union[ControlMode, str]] = ..., reason: _Optional[str] = ..., warning: _Optional[bool] = ..., budget_line_id: _Optional[str] = ..., requested: _Optional[_Union[_types_pb2.Money, _Mapping]] = ...) -> None: ...
+    conversion: _types_pb2.Conversion
+    def __init__(self, allowed: _Optional[bool] = ..., budget: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., consumed: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., reserved: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., available: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., control_mode: _Optional[_Union[ControlMode, str]] = ..., reason: _Optional[str] = ..., warning: _Optional[bool] = ..., budget_line_id: _Optional[str] = ..., requested: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., conversion: _Optional[_Union[_types_pb2.Conversion, _Mapping]] = ...) -> None: ...

@@ -1,7 +1,8 @@
 from google.protobuf import descriptor_pb2 as _descriptor_pb2
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
-from typing import ClassVar as _ClassVar, Optional as _Optional
+from collections.abc import Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 EVENT_FIELD_NUMBER: _ClassVar[int]
@@ -16,6 +17,16 @@ class Money(_message.Message):
     units: int
     nanos: int
     def __init__(self, currency_code: _Optional[str] = ..., units: _Optional[int] = ..., nanos: _Optional[int] = ...) -> None: ...
+
+class Conversion(_message.Message):
+    __slots__ = ("original", "rate", "rate_date")
+    ORIGINAL_FIELD_NUMBER: _ClassVar[int]
+    RATE_FIELD_NUMBER: _ClassVar[int]
+    RATE_DATE_FIELD_NUMBER: _ClassVar[int]
+    original: Money
+    rate: str
+    rate_date: Date
+    def __init__(self, original: _Optional[_Union[Money, _Mapping]] = ..., rate: _Optional[str] = ..., rate_date: _Optional[_Union[Date, _Mapping]] = ...) -> None: ...
 
 class Date(_message.Message):
     __slots__ = ("year", "month", "day")

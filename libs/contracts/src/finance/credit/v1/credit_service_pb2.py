@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from finance.common.v1 import types_pb2 as finance_dot_common_dot_v1_dot_types__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&finance/credit/v1/credit_service.proto\x12\x11\x66inance.credit.v1\x1a\x1d\x66inance/common/v1/types.proto\"|\n\x12\x43heckCreditRequest\x12\x12\n\ncompany_id\x18\x01 \x01(\t\x12\x15\n\rcustomer_code\x18\x02 \x01(\t\x12(\n\x06\x61mount\x18\x03 \x01(\x0b\x32\x18.finance.common.v1.Money\x12\x11\n\torder_ref\x18\x04 \x01(\t\"\x97\x01\n\x14ReserveCreditRequest\x12\x12\n\ncompany_id\x18\x01 \x01(\t\x12\x15\n\rcustomer_code\x18\x02 \x01(\t\x12(\n\x06\x61mount\x18\x03 \x01(\x0b\x32\x18.finance.common.v1.Money\x12\x11\n\torder_ref\x18\x04 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x05 \x01(\t\"\xc4\x01\n\x0e\x43reditDecision\x12\x10\n\x08\x61pproved\x18\x01 \x01(\x08\x12\'\n\x05limit\x18\x02 \x01(\x0b\x32\x18.finance.common.v1.Money\x12*\n\x08\x65xposure\x18\x03 \x01(\x0b\x32\x18.finance.common.v1.Money\x12+\n\tavailable\x18\x04 \x01(\x0b\x32\x18.finance.common.v1.Money\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12\x0e\n\x06policy\x18\x06 \x01(\t\"T\n\x14ReleaseCreditRequest\x12\x12\n\ncompany_id\x18\x01 \x01(\t\x12\x15\n\rcustomer_code\x18\x02 \x01(\t\x12\x11\n\torder_ref\x18\x03 \x01(\t\"\\\n\x15ReleaseCreditResponse\x12\x10\n\x08released\x18\x01 \x01(\x08\x12\x31\n\x0freleased_amount\x18\x02 \x01(\x0b\x32\x18.finance.common.v1.Money2\xa9\x02\n\rCreditService\x12W\n\x0b\x43heckCredit\x12%.finance.credit.v1.CheckCreditRequest\x1a!.finance.credit.v1.CreditDecision\x12[\n\rReserveCredit\x12\'.finance.credit.v1.ReserveCreditRequest\x1a!.finance.credit.v1.CreditDecision\x12\x62\n\rReleaseCredit\x12\'.finance.credit.v1.ReleaseCreditRequest\x1a(.finance.credit.v1.ReleaseCreditResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&finance/credit/v1/credit_service.proto\x12\x11\x66inance.credit.v1\x1a\x1d\x66inance/common/v1/types.proto\"|\n\x12\x43heckCreditRequest\x12\x12\n\ncompany_id\x18\x01 \x01(\t\x12\x15\n\rcustomer_code\x18\x02 \x01(\t\x12(\n\x06\x61mount\x18\x03 \x01(\x0b\x32\x18.finance.common.v1.Money\x12\x11\n\torder_ref\x18\x04 \x01(\t\"\x97\x01\n\x14ReserveCreditRequest\x12\x12\n\ncompany_id\x18\x01 \x01(\t\x12\x15\n\rcustomer_code\x18\x02 \x01(\t\x12(\n\x06\x61mount\x18\x03 \x01(\x0b\x32\x18.finance.common.v1.Money\x12\x11\n\torder_ref\x18\x04 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x05 \x01(\t\"\xa1\x02\n\x0e\x43reditDecision\x12\x10\n\x08\x61pproved\x18\x01 \x01(\x08\x12\'\n\x05limit\x18\x02 \x01(\x0b\x32\x18.finance.common.v1.Money\x12*\n\x08\x65xposure\x18\x03 \x01(\x0b\x32\x18.finance.common.v1.Money\x12+\n\tavailable\x18\x04 \x01(\x0b\x32\x18.finance.common.v1.Money\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12\x0e\n\x06policy\x18\x06 \x01(\t\x12(\n\x06\x61mount\x18\x07 \x01(\x0b\x32\x18.finance.common.v1.Money\x12\x31\n\nconversion\x18\x08 \x01(\x0b\x32\x1d.finance.common.v1.Conversion\"T\n\x14ReleaseCreditRequest\x12\x12\n\ncompany_id\x18\x01 \x01(\t\x12\x15\n\rcustomer_code\x18\x02 \x01(\t\x12\x11\n\torder_ref\x18\x03 \x01(\t\"\\\n\x15ReleaseCreditResponse\x12\x10\n\x08released\x18\x01 \x01(\x08\x12\x31\n\x0freleased_amount\x18\x02 \x01(\x0b\x32\x18.finance.common.v1.Money2\xa9\x02\n\rCreditService\x12W\n\x0b\x43heckCredit\x12%.finance.credit.v1.CheckCreditRequest\x1a!.finance.credit.v1.CreditDecision\x12[\n\rReserveCredit\x12\'.finance.credit.v1.ReserveCreditRequest\x1a!.finance.credit.v1.CreditDecision\x12\x62\n\rReleaseCredit\x12\'.finance.credit.v1.ReleaseCreditRequest\x1a(.finance.credit.v1.ReleaseCreditResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -37,11 +37,11 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_RESERVECREDITREQUEST']._serialized_start=219
   _globals['_RESERVECREDITREQUEST']._serialized_end=370
   _globals['_CREDITDECISION']._serialized_start=373
-  _globals['_CREDITDECISION']._serialized_end=569
-  _globals['_RELEASECREDITREQUEST']._serialized_start=571
-  _globals['_RELEASECREDITREQUEST']._serialized_end=655
-  _globals['_RELEASECREDITRESPONSE']._serialized_start=657
-  _globals['_RELEASECREDITRESPONSE']._serialized_end=749
-  _globals['_CREDITSERVICE']._serialized_start=752
-  _globals['_CREDITSERVICE']._serialized_end=1049
+  _globals['_CREDITDECISION']._serialized_end=662
+  _globals['_RELEASECREDITREQUEST']._serialized_start=664
+  _globals['_RELEASECREDITREQUEST']._serialized_end=748
+  _globals['_RELEASECREDITRESPONSE']._serialized_start=750
+  _globals['_RELEASECREDITRESPONSE']._serialized_end=842
+  _globals['_CREDITSERVICE']._serialized_start=845
+  _globals['_CREDITSERVICE']._serialized_end=1142
 # @@protoc_insertion_point(module_scope)

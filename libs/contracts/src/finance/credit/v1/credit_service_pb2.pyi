@@ -33,20 +33,24 @@ class ReserveCreditRequest(_message.Message):
     def __init__(self, company_id: _Optional[str] = ..., customer_code: _Optional[str] = ..., amount: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., order_ref: _Optional[str] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
 
 class CreditDecision(_message.Message):
-    __slots__ = ("approved", "limit", "exposure", "available", "reason", "policy")
+    __slots__ = ("approved", "limit", "exposure", "available", "reason", "policy", "amount", "conversion")
     APPROVED_FIELD_NUMBER: _ClassVar[int]
     LIMIT_FIELD_NUMBER: _ClassVar[int]
     EXPOSURE_FIELD_NUMBER: _ClassVar[int]
     AVAILABLE_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
     POLICY_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    CONVERSION_FIELD_NUMBER: _ClassVar[int]
     approved: bool
     limit: _types_pb2.Money
     exposure: _types_pb2.Money
     available: _types_pb2.Money
     reason: str
     policy: str
-    def __init__(self, approved: _Optional[bool] = ..., limit: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., exposure: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., available: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., reason: _Optional[str] = ..., policy: _Optional[str] = ...) -> None: ...
+    amount: _types_pb2.Money
+    conversion: _types_pb2.Conversion
+    def __init__(self, approved: _Optional[bool] = ..., limit: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., exposure: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., available: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., reason: _Optional[str] = ..., policy: _Optional[str] = ..., amount: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., conversion: _Optional[_Union[_types_pb2.Conversion, _Mapping]] = ...) -> None: ...
 
 class ReleaseCreditRequest(_message.Message):
     __slots__ = ("company_id", "customer_code", "order_ref")

@@ -64,3 +64,27 @@ class PeriodClosed(_message.Message):
     period: str
     closed_by: str
     def __init__(self, company_id: _Optional[str] = ..., document_number: _Optional[str] = ..., occurrence_date: _Optional[_Union[_types_pb2.Date, _Mapping]] = ..., period: _Optional[str] = ..., closed_by: _Optional[str] = ...) -> None: ...
+
+class ExchangeRate(_message.Message):
+    __slots__ = ("currency", "rate_date", "rate")
+    CURRENCY_FIELD_NUMBER: _ClassVar[int]
+    RATE_DATE_FIELD_NUMBER: _ClassVar[int]
+    RATE_FIELD_NUMBER: _ClassVar[int]
+    currency: str
+    rate_date: _types_pb2.Date
+    rate: str
+    def __init__(self, currency: _Optional[str] = ..., rate_date: _Optional[_Union[_types_pb2.Date, _Mapping]] = ..., rate: _Optional[str] = ...) -> None: ...
+
+class ExchangeRatesSet(_message.Message):
+    __slots__ = ("company_id", "document_number", "occurrence_date", "functional_currency", "rates")
+    COMPANY_ID_FIELD_NUMBER: _ClassVar[int]
+    DOCUMENT_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    OCCURRENCE_DATE_FIELD_NUMBER: _ClassVar[int]
+    FUNCTIONAL_CURRENCY_FIELD_NUMBER: _ClassVar[int]
+    RATES_FIELD_NUMBER: _ClassVar[int]
+    company_id: str
+    document_number: str
+    occurrence_date: _types_pb2.Date
+    functional_currency: str
+    rates: _containers.RepeatedCompositeFieldContainer[ExchangeRate]
+    def __init__(self, company_id: _Optional[str] = ..., document_number: _Optional[str] = ..., occurrence_date: _Optional[_Union[_types_pb2.Date, _Mapping]] = ..., functional_currency: _Optional[str] = ..., rates: _Optional[_Iterable[_Union[ExchangeRate, _Mapping]]] = ...) -> None: ...
