@@ -585,7 +585,7 @@ def test_rules_are_listed_dry_run_and_shadow_reposted_without_posting(suite):
             "occurrence_date": {"year": 2026, "month": month, "day": day}}})
         assert (r.json()["rule"]["id"], r.json()["rule"]["version"]) == ("ap.payment_made", version)
     assert [(x["account"], x["debit"], x["credit"]) for x in dry.json()["lines"]] == [
-        ("1122", "113.00", "0"), ("6001", "0", "100.00"), ("22210102", "0", "13.00")]
+        ("1122", "113.00", "0.00"), ("6001", "0.00", "100.00"), ("22210102", "0.00", "13.00")]  # CNY minor units
     bad = h.post(f"{suite.gl_url}/v1/rules/dry-run", json={"event_type": "finance.ar.Nope.v1", "payload": {}})
     assert bad.status_code == 422
 
