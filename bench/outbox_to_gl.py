@@ -27,6 +27,7 @@ import psycopg
 from ar.bootstrap import MIGRATIONS as AR_MIGRATIONS
 from ar.domain.invoice import LineInput
 from ar.service.invoicing import issue_invoice
+from ar.service.orders import upsert_customer
 from fincore.db import Database, migrate
 from fincore.testing import ServiceProcess, start_infra
 from gl.bootstrap import MIGRATIONS as GL_MIGRATIONS
@@ -41,6 +42,11 @@ async def seed(ar_url: str, gl_url: str, company: str, n: int) -> None:
         await create_company(s, company_id=company, name="Bench", functional_currency="CNY", chart_template="cas")
     await gl.dispose()
     ar = Database(ar_url)
+    async with ar.transaction() as s:
+        for c in range(50):
+            await upsert_customer(s, company_id=company, code=f"C{c}", name=f"C{c}", customer_group="",
+                                  currency="CNY", payment_terms_days=30, credit_limit=Decimal(0),
+                                  credit_policy="block", intercompany_partner="")
     for start in range(0, n, 200):
         async with ar.transaction() as s:
             for i in range(start, min(n, start + 200)):

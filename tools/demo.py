@@ -152,6 +152,10 @@ def main() -> None:
             c.post(f"{INV}/v1/items", json={"company_id": "DEMO", "code": code, "name": name,
                                             "costing_method": "fifo" if code == "P-100" else "moving_average"})
         c.post(f"{INV}/v1/warehouses", json={"company_id": "DEMO", "code": "WH-SH", "name": "Shanghai"})
+        for code in CUSTOMERS:  # AR invoices only customers it knows (credit control)
+            c.put(f"{AR}/v1/customers/{code}", json={"company_id": "DEMO", "code": code, "name": code[2:].title(),
+                                                     "customer_group": "DOMESTIC", "credit_limit": "1000000.00"}
+                  ).raise_for_status()
         for k, (day, idx) in enumerate(((1, 0), (2, 1))):  # two purchase receipts at different prices
             lines = [{"item": code, "quantity": "200", "unit_cost": costs[idx]} for code, costs in UNIT_COST.items()]
             c.post(f"{INV}/v1/receipts", headers={"Idempotency-Key": f"demo-{month:%Y%m}-gr{k}"},

@@ -53,6 +53,8 @@ class Suite:
         self.inv_migrate = mk("inventory-migrate", "inventory", "migrate")
         self.inv_api = mk("inventory-api", "inventory", "api", ready_url=f"{self.inv_url}/readyz")
         self.inv_relay = mk("inventory-relay", "inventory", "relay", ready_log="outbox relay publishing")
+        self.inv_consumer = mk("inventory-consume", "inventory", "consume",
+                               ready_log="consumer inventory-price-differences reading")
         self.gl_api = mk("gl-api", "gl", "api", ready_url=f"{self.gl_url}/readyz")
         self.ar_api = mk("ar-api", "ar", "api", ready_url=f"{self.ar_url}/readyz")
         self.gl_consumer = mk("gl-consume", "gl", "consume", ready_log="consumer gl-posting reading")
@@ -71,7 +73,8 @@ class Suite:
         self.budget_consumer = mk("budget-consume", "budget", "consume", ready_log="consumer budget-actuals reading")
         self.processes = [self.gl_api, self.ar_api, self.gl_consumer, self.gl_relay, self.ar_relay, self.inv_api,
                           self.inv_relay, self.ar_grpc, self.ar_consumer, self.ap_api, self.ap_relay, self.ap_consumer,
-                          self.budget_api, self.budget_grpc, self.budget_relay, self.budget_consumer]
+                          self.budget_api, self.budget_grpc, self.budget_relay, self.budget_consumer,
+                          self.inv_consumer]
         self.token = mint_token(ServiceSettings(), subject="e2e", scopes=ALL_SCOPES, companies=["*"])
         self.http = self.client()
 
@@ -120,11 +123,19 @@ class Suite:
         return "\n".join(f"--- {p.name} ---\n{p.tail(15)}" for p in self.processes)
 
     # --- client side ---------------------------------------------------------------
+    STANDARD_CUSTOMERS = (*(f"C{i:03d}" for i in range(7)), "C999")
+
     def new_company(self, prefix: str = "E2E", currency: str = "CNY") -> str:
+        """A company in the ledger, with the AR customers `invoice_body` bills (AR refuses
+        invoices for customers it does not know)."""
         cid = f"{prefix}-{uuid.uuid4().hex[:8]}"
         r = self.http.post(f"{self.gl_url}/v1/companies",
                            json={"id": cid, "name": f"Company {cid}", "functional_currency": currency})
         assert r.status_code == 201, r.text
+        for code in self.STANDARD_CUSTOMERS:
+            r = self.http.put(f"{self.ar_url}/v1/customers/{code}",
+                              json={"company_id": cid, "code": code, "name": f"Customer {code}"})
+            assert r.status_code == 200, r.text
         return cid
 
     @staticmethod

@@ -92,20 +92,39 @@ def test_order_to_cash_posts_itself(suite):
     assert bs["balanced"]
     val = h.get(f"{suite.inv_url}/v1/valuation", params={"company": company, "as_of": "2026-11-30"}).json()
     assert Decimal(val["total_value"]) == inventory
+    # The customer's 565.00 of credit shows wherever its position does: the ageing (nothing
+    # open, 565.00 credit, net -565.00 = the receivables account), the credit position
+    # (exposure = 0 open + 0 reserved - 565 credit = -565; available = 20,000 + 565) and the
+    # reconciliation.
     ageing = h.get(f"{suite.ar_url}/v1/ageing", params={"company": company, "as_of": "2026-11-30"}).json()
-    assert ageing["total"]["total"] == "0.00"
+    assert (ageing["total"]["total"], ageing["total"]["credit"], ageing["total"]["net"]) == ("0.00", "565.00", "-565.00")
+    assert ageing["customers"] == [{"customer": "K1", "current": "0.00", "1-30": "0.00", "31-60": "0.00",
+                                    "61-90": "0.00", "90+": "0.00", "total": "0.00", "credit": "565.00",
+                                    "net": "-565.00"}]
     info = h.get(f"{suite.ar_url}/v1/customers/K1", params={"company": company}).json()
-    assert info["exposure"] == "0.00" and info["available"] == "20000.00"
+    assert (info["open_invoices"], info["reserved"], info["credit"]) == ("0.00", "0.00", "565.00")
+    assert info["exposure"] == "-565.00" and info["available"] == "20565.00"
     rec = h.get(f"{suite.ar_url}/v1/reconciliation", params={"company": company}).json()
+    # Per order line: MA 8 ordered, 5 + 3 shipped and invoiced; FF 6 ordered, 4 + 2 shipped
+    # and invoiced, 1 returned.
     assert rec["orders"] == [{"order": "CRM-A", "customer": "K1", "ordered": "6102.00", "shipments": 2, "returns": 1,
                               "invoiced": "6102.00", "credited": "565.00", "paid": "6102.00", "outstanding": "0.00",
+                              "lines": [{"line_no": 1, "item": "MA", "ordered": "8", "shipped": "8", "invoiced": "8",
+                                         "returned": "0"},
+                                        {"line_no": 2, "item": "FF", "ordered": "6", "shipped": "6", "invoiced": "6",
+                                         "returned": "1"}],
                               "mismatches": []}]
+    assert rec["customers"] == [{"customer": "K1", "outstanding": "0.00", "unapplied_cash": "0.00",
+                                 "unapplied_credit_memos": "565.00", "credit": "565.00", "exposure": "-565.00",
+                                 "mismatches": ["credit held: 565.00 of credit memos not applied (refund or apply it)"]}]
     # An overpayment is held as unapplied cash and shows as "paid not invoiced".
     over = h.post(f"{suite.ar_url}/v1/receipts", json={"company_id": company, "customer_code": "K1",
                                                         "receipt_date": "2026-11-27", "amount": "100.00"}).json()
     assert over["unapplied"] == "100.00" and over["applications"] == []
     rec = h.get(f"{suite.ar_url}/v1/reconciliation", params={"company": company, "customer": "K1"}).json()
-    assert rec["customers"][0]["mismatches"] == ["paid not invoiced: 100.00 unapplied cash"]
+    assert rec["customers"][0]["mismatches"] == [
+        "paid not invoiced: 100.00 unapplied cash", "credit held: 565.00 of credit memos not applied (refund or apply it)"]
+    assert rec["customers"][0]["credit"] == "665.00"
     # The customer's credit (100.00 unapplied cash + 565.00 of the return's credit memo) is refunded.
     refund = {"company_id": company, "customer_code": "K1", "refund_date": "2026-11-28"}
     assert h.post(f"{suite.ar_url}/v1/refunds", json=refund | {"amount": "665.01"}).status_code == 422
@@ -117,6 +136,16 @@ def test_order_to_cash_posts_itself(suite):
     assert tb["1002"]["debit_balance"] == str(Decimal("6102.00") + 100 - 665)
     rec = h.get(f"{suite.ar_url}/v1/reconciliation", params={"company": company, "customer": "K1"}).json()
     assert rec["customers"][0]["mismatches"] == []
+
+    # Each sub-ledger equals its control account (issue 9): AR's open items net of the
+    # customer's credit = receivables; inventory's valuation = the inventory account.
+    ageing = h.get(f"{suite.ar_url}/v1/ageing", params={"company": company, "as_of": "2026-11-30"}).json()
+    tb = {x["account"]: x for x in suite.trial_balance(company, "2026-11-30")["lines"]}
+    receivables = Decimal(tb["1122"]["debit_balance"]) - Decimal(tb["1122"]["credit_balance"])
+    assert Decimal(ageing["total"]["net"]) == receivables == 0
+    val = h.get(f"{suite.inv_url}/v1/valuation", params={"company": company, "as_of": "2026-11-30"}).json()
+    stock = Decimal(tb["1405"]["debit_balance"]) - Decimal(tb["1405"]["credit_balance"])
+    assert Decimal(val["total_value"]) == stock == inventory
 
 
 def test_credit_memos_price_adjustment_and_cancellation(suite):

@@ -222,10 +222,10 @@ def test_procure_to_pay_with_budget_control_ends_in_books_that_agree(suite):
     assert done["status"] == "executed" and [p["amount"] for p in done["payments"]] == ["4473.90"]
     assert ok(h.get(f"{suite.ap_url}/v1/supplier-invoices/{inv['id']}"))["status"] == "paid"
 
-    # The books: receipt, invoice and payment journals.
-    suite.wait_journals(company, 3)
-    expected = {"1405": D("4000.00"), "1404": D("40.00"), "22210101": D("525.20"), "6603": D("-91.30"),
-                "1002": D("-4473.90")}
+    # The books: receipt, invoice, price difference and payment journals. The 40.00 price
+    # difference went through the clearing account (1401) to the 40 bolts still on hand.
+    suite.wait_journals(company, 4)
+    expected = {"1405": D("4040.00"), "22210101": D("525.20"), "6603": D("-91.30"), "1002": D("-4473.90")}
     assert tb(suite, company) == expected  # GRNI (220202) and payables (220201) are zero
     assert suite.trial_balance(company)["balanced"]
     # AP ageing: open before the payment, nothing after.
@@ -237,7 +237,7 @@ def test_procure_to_pay_with_budget_control_ends_in_books_that_agree(suite):
     assert after["suppliers"] == [] and after["total"]["total"] == "0.00"
     # Inventory valuation equals the GL's inventory account.
     val = ok(h.get(f"{suite.inv_url}/v1/valuation", params={"company": company, "as_of": "2026-11-30"}))
-    assert val["total_value"] == "4000.00"
+    assert val["total_value"] == "4040.00"  # the 40.00 price difference re-costed the 40 bolts on hand
     # Budget: the invoice's 4,040.00 (40 x 101.00: received cost 4,000.00 + price variance 40.00)
     # consumed the 4,000.00 reservation and 40.00 more. A stock purchase is actual at invoice
     # approval: once the GL has posted the invoice, the commitment is actual and nothing stays

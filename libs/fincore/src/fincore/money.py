@@ -28,6 +28,10 @@ from pydantic import AfterValidator
 NANOS = Decimal(1_000_000_000)
 ZERO = Decimal(0)
 PRICE_PLACES = 6  # unit prices and unit costs: NUMERIC(20, 6)
+# The largest amount one document may carry (exclusive). Every service stores amounts as
+# NUMERIC(20, 4) (16 integer digits) and the ledger sums documents into balances, so a
+# source refuses a document at or above this rather than publish one the ledger cannot store.
+MAX_DOCUMENT_AMOUNT = Decimal(10) ** 15
 
 
 class MoneyError(ValueError):

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from fincore.money import quantize
+from fincore.money import MAX_DOCUMENT_AMOUNT, quantize
 from fincore.tax import TAX_RATES, line_tax
 
 __all__ = ["TAX_RATES", "InvoiceError", "LineInput", "PricedInvoice", "PricedLine", "price_invoice"]
@@ -79,4 +79,6 @@ def price_invoice(currency: str, lines: list[LineInput]) -> PricedInvoice:
     invoice = PricedInvoice(currency, tuple(priced))
     if invoice.gross_total <= 0:
         raise InvoiceError("an invoice must be for a positive amount (use a credit memo to reduce one)")
+    if invoice.gross_total >= MAX_DOCUMENT_AMOUNT:
+        raise InvoiceError(f"an invoice is for less than {MAX_DOCUMENT_AMOUNT:,} {currency} (the ledger's limit)")
     return invoice

@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from ar.adapters.tables import Customer, Invoice, InvoiceLine, Receipt, ReceiptApplication
 from ar.domain.invoice import TAX_RATES, InvoiceError, LineInput
 from ar.service.bad_debts import BadDebtError, allowance, provide, write_off
-from ar.service.credit import UnknownCustomer, exposure
+from ar.service.credit import UnknownCustomer, position
 from ar.service.credit_memos import issue_credit_memo
 from ar.service.invoicing import IdempotencyConflict, find_by_key, invoice_json, issue_invoice
 from ar.service.orders import receive_sales_order, upsert_customer
@@ -307,15 +307,17 @@ def build_router(db: Database, auth: Authenticator) -> APIRouter:
             if c is None:
                 raise NotFound(f"no customer {code}")
             try:
-                exp = await exposure(s, company, code, c.currency)
+                pos = await position(s, company, code, c.currency)
             except RateUnavailable as exc:
                 raise rate_unavailable(exc) from exc
+        q = lambda v: money.format_amount(v, c.currency)  # noqa: E731
         return {"company_id": company, "code": c.code, "name": c.name, "customer_group": c.customer_group,
                 "currency": c.currency, "payment_terms_days": c.payment_terms_days,
-                "credit_limit": money.format_amount(c.credit_limit, c.currency), "credit_policy": c.credit_policy,
+                "credit_limit": q(c.credit_limit), "credit_policy": c.credit_policy,
                 "intercompany_partner": c.intercompany_partner,
-                "exposure": money.format_amount(exp, c.currency),
-                "available": money.format_amount(c.credit_limit - exp, c.currency)}
+                "open_invoices": q(pos.open_invoices), "reserved": q(pos.reserved),
+                "unapplied_cash": q(pos.unapplied_cash), "unapplied_credit_memos": q(pos.credit_memos),
+                "credit": q(pos.credit), "exposure": q(pos.exposure), "available": q(c.credit_limit - pos.exposure)}
 
     @r.post("/sales-orders", status_code=201, tags=["sales orders"],
             summary="Receive a CRM sales order: reserves credit, or is refused with the numbers")

@@ -1,5 +1,11 @@
 """Credit control: exposure = open receivables (invoiced, not yet paid) + open reservations
-(orders not yet invoiced).
+(orders not yet invoiced) - the customer's credit (unapplied cash and the unapplied part of
+credit memos: money the customer has with us, which a refund pays back).
+
+The credit is subtracted in full and exposure is not floored at zero: a customer who has
+paid in advance more than it owes has a negative exposure, and `available` (limit -
+exposure) exceeds the limit by that prepayment, because an order it has already paid for
+carries no credit risk. Without credit, the formula is the one before credit was tracked.
 
 A reservation locks the customer's row (SELECT ... FOR UPDATE on PostgreSQL) before it
 reads the exposure, so two concurrent orders that together exceed the limit cannot both
@@ -23,7 +29,7 @@ from fincore.rates import Conversion
 from fincore.tables import utcnow
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from ar.adapters.tables import CreditReservation, Customer, Invoice
+from ar.adapters.tables import CreditMemo, CreditReservation, Customer, Invoice, Receipt
 
 ZERO = Decimal(0)
 
@@ -66,7 +72,7 @@ async def _customer(session: AsyncSession, company: str, code: str, *, lock: boo
     return c
 
 
-def _position_statement(with_customer: bool):
+def _position_statement(with_customer: bool | None):
     """Exposure and this order's reservation status in one statement, built once with bind
     parameters (a credit check is a hot path: building the statement per call costs as much as
     running it)."""
@@ -83,14 +89,53 @@ def _position_statement(with_customer: bool):
         CreditReservation.status == "reserved").scalar_subquery()
     mine = sa.select(CreditReservation.status).where(
         CreditReservation.company_id == co, CreditReservation.order_ref == ref).scalar_subquery()
+    # The customer's credit in the limit's currency (receipts are in the customer's currency).
+    cash = sa.select(sa.func.coalesce(sa.func.sum(Receipt.unapplied), 0)).where(
+        Receipt.company_id == co, Receipt.customer_code == cu, Receipt.unapplied > 0,
+        Receipt.currency == ccy).scalar_subquery()
+    memos = sa.select(sa.func.coalesce(sa.func.sum(CreditMemo.gross_total - CreditMemo.applied), 0)).where(
+        CreditMemo.company_id == co, CreditMemo.customer_code == cu, CreditMemo.gross_total > CreditMemo.applied,
+        CreditMemo.currency == ccy).scalar_subquery()
+    owed = open_invoices + reserved - cash - memos
+    if with_customer is None:  # the breakdown, for reports
+        return sa.select(open_invoices, reserved, cash, memos, foreign)
     if not with_customer:
-        return sa.select(open_invoices, reserved, mine, foreign)
-    return sa.select(t.c.credit_limit, t.c.credit_policy, t.c.currency, open_invoices, reserved, mine, foreign).where(
+        return sa.select(owed, mine, foreign)
+    return sa.select(t.c.credit_limit, t.c.credit_policy, t.c.currency, owed, mine, foreign).where(
         t.c.company_id == co, t.c.code == cu)
 
 
 _POSITION = _position_statement(with_customer=False)
 _CUSTOMER_POSITION = _position_statement(with_customer=True)
+_BREAKDOWN = _position_statement(with_customer=None)
+
+
+@dataclass(frozen=True)
+class Position:
+    """A customer's credit position, as every report shows it."""
+
+    open_invoices: Decimal
+    reserved: Decimal
+    unapplied_cash: Decimal
+    credit_memos: Decimal  # the unapplied part of credit memos
+
+    @property
+    def credit(self) -> Decimal:
+        return self.unapplied_cash + self.credit_memos
+
+    @property
+    def exposure(self) -> Decimal:
+        return self.open_invoices + self.reserved - self.credit
+
+
+async def position(session: AsyncSession, company: str, customer: str, currency: str) -> Position:
+    """In the limit's `currency`: open invoices in other currencies at the ledger's rate of the day."""
+    conn = await session.connection()
+    row = (await conn.execute(_BREAKDOWN, {"co": company, "cu": customer, "ccy": currency, "ref": ""})).one()
+    open_invoices, reserved, cash, memos, foreign = (Decimal(v) for v in row)
+    if foreign:
+        open_invoices += await _foreign_exposure(conn, company, customer, currency)
+    return Position(open_invoices, reserved, cash, memos)
 
 
 _FOREIGN_OPEN = sa.select(Invoice.currency, sa.func.sum(Invoice.gross_total - Invoice.paid_amount)).where(
@@ -112,10 +157,10 @@ async def _position(session: AsyncSession, company: str, customer: str, currency
     open invoices in other currencies."""
     conn = await session.connection()
     row = (await conn.execute(_POSITION, {"co": company, "cu": customer, "ccy": currency, "ref": order_ref})).one()
-    exp = Decimal(row[0]) + Decimal(row[1])
-    if row[3]:
+    exp = Decimal(row[0])
+    if row[2]:
         exp += await _foreign_exposure(conn, company, customer, currency)
-    return exp, row[2]
+    return exp, row[1]
 
 
 async def exposure(session: AsyncSession, company: str, customer: str, currency: str) -> Decimal:
@@ -155,8 +200,8 @@ async def check_credit(session: AsyncSession | AsyncConnection, company: str, cu
     if row is None:
         raise UnknownCustomer(f"no customer {customer!r} in company {company!r}")
     c = _Limits(Decimal(row[0]), row[1], row[2])
-    exp, status = Decimal(row[3]) + Decimal(row[4]), row[5]
-    if row[6]:
+    exp, status = Decimal(row[3]), row[4]
+    if row[5]:
         exp += await _foreign_exposure(conn, company, customer, c.currency)
     if order_ref and status == "reserved":
         return Decision(True, c.credit_limit, exp, c.credit_limit - exp, "already reserved for this order",

@@ -2,7 +2,13 @@
 """Credit memos: an invoice is never edited or deleted; returns, price adjustments and
 cancellations are credit memos against it (CreditMemoIssued: the GL reverses revenue, VAT
 and the receivable). The memo first reduces what the invoice still owes; anything beyond
-that (the invoice was already paid) is credit the customer holds."""
+that (the invoice was already paid) is credit the customer holds.
+
+A memo names an invoice of its company (the API checks the token's company), never a
+written-off one (its receivable is gone: a memo would make credit out of nothing); its items
+are the invoice's, a RETURN takes back no more of an item than the invoice billed less what
+earlier returns and cancellations took, and all memos together never exceed the invoice.
+The invoice row is locked while this is read, so concurrent memos cannot together exceed it."""
 
 from __future__ import annotations
 
@@ -21,6 +27,7 @@ from uuid_utils import uuid7
 
 from ar.adapters.tables import CreditMemo, Invoice, InvoiceLine
 from ar.domain.invoice import InvoiceError, LineInput, price_invoice
+from ar.service import quantities
 
 REASONS = {"RETURN": ar_events.CREDIT_MEMO_REASON_RETURN,
            "PRICE_ADJUSTMENT": ar_events.CREDIT_MEMO_REASON_PRICE_ADJUSTMENT,
@@ -31,9 +38,14 @@ async def issue_credit_memo(session: AsyncSession, *, invoice_id: str, reason: s
                             lines: list[LineInput] | None = None, source_ref: str | None = None) -> CreditMemo:
     if reason not in REASONS:
         raise InvoiceError(f"reason must be one of {', '.join(REASONS)}")
-    inv = await session.get(Invoice, invoice_id)
+    q = sa.select(Invoice).where(Invoice.id == invoice_id)
+    if session.bind.dialect.name == "postgresql":
+        q = q.with_for_update()
+    inv = (await session.execute(q)).scalar_one_or_none()
     if inv is None:
         raise InvoiceError(f"no invoice {invoice_id}")
+    if inv.status == "written_off":
+        raise InvoiceError(f"invoice {inv.number} was written off: there is no receivable left to credit")
     credited = (await session.execute(sa.select(sa.func.coalesce(sa.func.sum(CreditMemo.gross_total), 0)).where(
         CreditMemo.invoice_id == invoice_id))).scalar_one()
     if reason == "CANCELLATION":
@@ -45,6 +57,17 @@ async def issue_credit_memo(session: AsyncSession, *, invoice_id: str, reason: s
                            r.item_category) for r in rows]
     if not lines:
         raise InvoiceError("a credit memo needs lines")
+    if reason != "CANCELLATION":
+        left = (await quantities.billed(session, [inv.id]))[inv.id]
+        for i, ln in enumerate(lines, 1):
+            if ln.item_code and ln.item_code not in left:
+                raise InvoiceError(f"line {i}: invoice {inv.number} did not bill item {ln.item_code}")
+            if reason == "RETURN":
+                if ln.quantity > left.get(ln.item_code, Decimal(0)):
+                    raise InvoiceError(f"line {i}: returning {format(ln.quantity.normalize(), 'f')} of "
+                                       f"{ln.item_code or '(no item)'} against invoice {inv.number}, which has "
+                                       f"{format(left.get(ln.item_code, Decimal(0)).normalize(), 'f')} left to return")
+                left[ln.item_code] -= ln.quantity
     priced = price_invoice(inv.currency, lines)
     if priced.gross_total + Decimal(credited) > inv.gross_total:
         raise InvoiceError(f"credit memos would exceed invoice {inv.number} ({inv.gross_total})")

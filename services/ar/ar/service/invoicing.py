@@ -1,8 +1,18 @@
-"""Issue an invoice: the invoice, its lines and the InvoiceIssued event commit together."""
+"""Issue an invoice: the invoice, its lines and the InvoiceIssued event commit together.
+
+An invoice is for a customer of its company (unknown customers are refused: they would
+escape credit control); the customer's group and payment terms fill what the request leaves
+out. An invoice that names a sales order (`sales_order_ref`, checked when the client sends
+it) must be for that order's customer and currency and its items, for no more than the
+order has left to invoice; the order row is locked while that is read, so two concurrent
+invoices cannot together exceed it. Invoices issued from the warehouse's shipments bill what
+was shipped (the reconciliation report names shipments beyond the order)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
 
 import sqlalchemy as sa
 from finance.ar.v1 import events_pb2 as ar_events
@@ -14,14 +24,45 @@ from fincore.tables import utcnow
 from sqlalchemy.ext.asyncio import AsyncSession
 from uuid_utils import uuid7
 
-from ar.adapters.tables import Invoice, InvoiceLine
-from ar.domain.invoice import LineInput, PricedInvoice, price_invoice
+from ar.adapters.tables import Customer, Invoice, InvoiceLine, SalesOrder
+from ar.domain.invoice import InvoiceError, LineInput, PricedInvoice, price_invoice
+from ar.service import quantities
 from ar.service.credit import consume_for_invoice
 
 
 class IdempotencyConflict(Exception):
     pass
 
+
+def _n(v: Decimal) -> str:
+    return format(v.normalize(), "f")
+
+
+async def _check_against_order(session: AsyncSession, *, company_id: str, customer_code: str, currency: str,
+                               order_ref: str, lines: list[LineInput]) -> None:
+    q = sa.select(SalesOrder).where(SalesOrder.company_id == company_id, SalesOrder.crm_order_id == order_ref)
+    if session.bind.dialect.name == "postgresql":
+        q = q.with_for_update()
+    order = (await session.execute(q)).scalar_one_or_none()
+    if order is None or order.status != "accepted":
+        raise InvoiceError(f"no accepted sales order {order_ref!r} in company {company_id!r}")
+    if order.customer_code != customer_code:
+        raise InvoiceError(f"sales order {order_ref} is for customer {order.customer_code}, not {customer_code}")
+    if order.currency != currency:
+        raise InvoiceError(f"sales order {order_ref} is in {order.currency}, not {currency}")
+    ordered = quantities.ordered(order)
+    done = await quantities.invoiced_for_order(session, company_id, order_ref)
+    asked: dict[str, Decimal] = defaultdict(Decimal)
+    for ln in lines:
+        asked[ln.item_code] += ln.quantity
+    for item, qty in asked.items():
+        if item not in ordered:
+            raise InvoiceError(f"sales order {order_ref} has no line for item {item or '(none)'}")
+        left = ordered[item] - done.get(item, Decimal(0))
+        if qty > left:
+            raise InvoiceError(f"sales order {order_ref}: invoicing {_n(qty)} of item {item or '(none)'}, but "
+                               f"{_n(left)} of the {_n(ordered[item])} ordered {'is' if left == 1 else 'are'} "
+                               "left to invoice")
 
 
 
@@ -36,13 +77,24 @@ async def find_by_key(session: AsyncSession, company_id: str, key: str, digest: 
 async def issue_invoice(session: AsyncSession, *, company_id: str, customer_code: str, customer_group: str,
                         currency: str, issue_date: dt.date, due_date: dt.date | None, lines: list[LineInput],
                         sales_order_ref: str = "", dimensions: dict[str, str] | None = None,
-                        idempotency_key: str | None = None, digest: str = "") -> tuple[Invoice, list[InvoiceLine]]:
+                        idempotency_key: str | None = None, digest: str = "",
+                        check_order: bool = True) -> tuple[Invoice, list[InvoiceLine]]:
+    """`check_order=False`: the invoice bills a shipment of the order (AR's own consumer)."""
     priced: PricedInvoice = price_invoice(currency, lines)
+    customer = await session.get(Customer, (company_id, customer_code))
+    if customer is None:
+        raise InvoiceError(f"no customer {customer_code!r} in company {company_id!r}: create it first "
+                           f"(PUT /v1/customers/{customer_code}), so its credit is controlled")
+    customer_group = customer_group or customer.customer_group
+    due_date = due_date or issue_date + dt.timedelta(days=customer.payment_terms_days)
+    if sales_order_ref and check_order:
+        await _check_against_order(session, company_id=company_id, customer_code=customer_code, currency=currency,
+                                   order_ref=sales_order_ref, lines=lines)
     seq = await allocate(session, f"invoice:{company_id}:{issue_date.year}")
     inv = Invoice(
         id=str(uuid7()), company_id=company_id, number=f"INV-{issue_date.year}-{seq:06d}",
         customer_code=customer_code, customer_group=customer_group, currency=currency,
-        issue_date=issue_date, due_date=due_date or issue_date + dt.timedelta(days=30),
+        issue_date=issue_date, due_date=due_date,
         net_total=priced.net_total, tax_total=priced.tax_total, gross_total=priced.gross_total,
         status="open", sales_order_ref=sales_order_ref, idempotency_key=idempotency_key,
         request_hash=digest, dimensions=dimensions or {}, created_at=utcnow(),

@@ -17,7 +17,7 @@ from fincore.tables import utcnow
 from sqlalchemy.ext.asyncio import AsyncSession
 from uuid_utils import uuid7
 
-from ar.adapters.tables import Customer, Invoice, Receipt, ReceiptApplication
+from ar.adapters.tables import CreditMemo, Customer, Invoice, Receipt, ReceiptApplication
 
 ZERO = Decimal(0)
 
@@ -36,13 +36,17 @@ async def receive_payment(session: AsyncSession, *, company: str, customer: str,
                           bank_account: str, method: str, instructions: list[Instruction] | None = None,
                           idempotency_key: str | None = None) -> tuple[Receipt, list[ReceiptApplication]]:
     c = await session.get(Customer, (company, customer))
-    currency = c.currency if c else "CNY"
+    if c is None:
+        raise ReceiptError(f"no customer {customer!r} in company {company!r}")
+    currency = c.currency
     try:
         amount = money.exact(amount, currency)
     except money.MoneyError as exc:
         raise ReceiptError(str(exc)) from None
     if amount <= 0:
         raise ReceiptError("a receipt is for a positive amount (refunds are their own document)")
+    if amount >= money.MAX_DOCUMENT_AMOUNT:
+        raise ReceiptError(f"a receipt is for less than {money.MAX_DOCUMENT_AMOUNT:,} {currency} (the ledger's limit)")
     q = (sa.select(Invoice).where(Invoice.company_id == company, Invoice.customer_code == customer,
                                   Invoice.status == "open")
          .order_by(Invoice.due_date, Invoice.issue_date, Invoice.number))
@@ -55,6 +59,8 @@ async def receive_payment(session: AsyncSession, *, company: str, customer: str,
             inv = open_invoices.get(ins.invoice_id)
             if inv is None:
                 raise ReceiptError(f"invoice {ins.invoice_id} is not an open invoice of {customer}")
+            if any(p[0] is inv for p in plan):
+                raise ReceiptError(f"invoice {inv.number} is named twice in the instructions")
             due = inv.gross_total - inv.paid_amount
             if ins.amount <= 0 or ins.amount > due:
                 raise ReceiptError(f"invoice {inv.number}: {ins.amount} is not between 0 and the {due} outstanding")
@@ -86,7 +92,7 @@ async def receive_payment(session: AsyncSession, *, company: str, customer: str,
     m = lambda v: money.to_proto(v, currency)  # noqa: E731
     add_event(session, ar_events.PaymentReceived(
         company_id=company, document_number=rec.number, occurrence_date=dates.to_proto(on), receipt_id=rec.id,
-        customer_code=customer, customer_group=c.customer_group if c else "", bank_account=bank_account,
+        customer_code=customer, customer_group=c.customer_group, bank_account=bank_account,
         payment_method=method, amount=m(amount),
         applications=[ar_events.ReceiptApplication(invoice_id=inv.id, amount=m(take)) for inv, take in plan],
         unapplied=m(left), dimensions=types_pb2.Dimensions(customer=customer)), source="ar")
@@ -98,7 +104,9 @@ DEFAULT_BUCKETS = (30, 60, 90)
 
 async def ageing(session: AsyncSession, company: str, as_of: dt.date, buckets: tuple[int, ...] = DEFAULT_BUCKETS,
                  customer: str | None = None) -> dict:
-    """Open amounts as of a date by days past due: current, 1-30, 31-60, 61-90, 90+ (configurable)."""
+    """Open amounts as of a date by days past due: current, 1-30, 31-60, 61-90, 90+ (configurable),
+    and beside them the customer's credit (unapplied cash and unapplied credit memos dated on or
+    before the date, at what is unapplied today) and the net position (total - credit)."""
     paid = (sa.select(ReceiptApplication.invoice_id, sa.func.sum(ReceiptApplication.amount).label("paid"))
             .where(ReceiptApplication.applied_on <= as_of).group_by(ReceiptApplication.invoice_id).subquery())
     q = (sa.select(Invoice, sa.func.coalesce(paid.c.paid, 0)).outerjoin(paid, paid.c.invoice_id == Invoice.id)
@@ -119,14 +127,34 @@ async def ageing(session: AsyncSession, company: str, as_of: dt.date, buckets: t
             label = next((lab for lab, hi in zip(labels[1:-1], buckets, strict=True) if late <= hi), labels[-1])
         row = per_customer.setdefault(inv.customer_code, dict.fromkeys(labels, ZERO))
         row[label] += open_amount
+    credit = await _credit_as_of(session, company, as_of, customer)
     total = dict.fromkeys(labels, ZERO)
+    q = lambda v: str(money.quantize(v, "CNY"))  # noqa: E731
     out = []
-    for cust in sorted(per_customer):
-        row = per_customer[cust]
+    for cust in sorted(set(per_customer) | set(credit)):
+        row = per_customer.get(cust, dict.fromkeys(labels, ZERO))
         for k, v in row.items():
             total[k] += v
-        out.append({"customer": cust, **{k: str(money.quantize(v, "CNY")) for k, v in row.items()},
-                    "total": str(money.quantize(sum(row.values(), ZERO), "CNY"))})
+        owed, held = sum(row.values(), ZERO), credit.get(cust, ZERO)
+        out.append({"customer": cust, **{k: q(v) for k, v in row.items()}, "total": q(owed), "credit": q(held),
+                    "net": q(owed - held)})
+    owed, held = sum(total.values(), ZERO), sum(credit.values(), ZERO)
     return {"company": company, "as_of": as_of.isoformat(), "buckets": labels, "customers": out,
-            "total": {**{k: str(money.quantize(v, "CNY")) for k, v in total.items()},
-                      "total": str(money.quantize(sum(total.values(), ZERO), "CNY"))}}
+            "total": {**{k: q(v) for k, v in total.items()}, "total": q(owed), "credit": q(held),
+                      "net": q(owed - held)}}
+
+
+async def _credit_as_of(session: AsyncSession, company: str, as_of: dt.date, customer: str | None) -> dict:
+    rq = (sa.select(Receipt.customer_code, sa.func.sum(Receipt.unapplied))
+          .where(Receipt.company_id == company, Receipt.receipt_date <= as_of, Receipt.unapplied > 0)
+          .group_by(Receipt.customer_code))
+    mq = (sa.select(CreditMemo.customer_code, sa.func.sum(CreditMemo.gross_total - CreditMemo.applied))
+          .where(CreditMemo.company_id == company, CreditMemo.memo_date <= as_of,
+                 CreditMemo.gross_total > CreditMemo.applied).group_by(CreditMemo.customer_code))
+    if customer:
+        rq, mq = rq.where(Receipt.customer_code == customer), mq.where(CreditMemo.customer_code == customer)
+    out: dict[str, Decimal] = {}
+    for q in (rq, mq):
+        for cust, v in (await session.execute(q)).all():
+            out[cust] = out.get(cust, ZERO) + Decimal(v)
+    return out

@@ -40,7 +40,9 @@ async def customer_credit(session: AsyncSession, company: str, customer: str) ->
 async def pay_refund(session: AsyncSession, *, company: str, customer: str, amount: Decimal, on: dt.date,
                      bank_account: str) -> tuple[str, str]:
     c = await session.get(Customer, (company, customer))
-    currency = c.currency if c else "CNY"
+    if c is None:
+        raise RefundError(f"no customer {customer!r} in company {company!r}")
+    currency = c.currency
     try:
         amount = money.exact(amount, currency)
     except money.MoneyError as exc:
@@ -63,6 +65,6 @@ async def pay_refund(session: AsyncSession, *, company: str, customer: str, amou
     number, refund_id = f"RF-{on.year}-{seq:06d}", str(uuid7())
     add_event(session, ar_events.RefundPaid(
         company_id=company, document_number=number, occurrence_date=dates.to_proto(on), refund_id=refund_id,
-        customer_code=customer, customer_group=c.customer_group if c else "", bank_account=bank_account,
+        customer_code=customer, customer_group=c.customer_group, bank_account=bank_account,
         amount=money.to_proto(amount, currency), dimensions=types_pb2.Dimensions(customer=customer)), source="ar")
     return number, refund_id

@@ -15,8 +15,9 @@ from fincore.events.envelope import Envelope
 from fincore.inbox import PermanentError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ar.adapters.tables import Customer, Invoice, InvoiceLine, SalesOrder, Shipment
+from ar.adapters.tables import Customer, SalesOrder, Shipment
 from ar.domain.invoice import InvoiceError, LineInput
+from ar.service import quantities
 from ar.service.credit_memos import issue_credit_memo
 from ar.service.invoicing import issue_invoice
 
@@ -53,26 +54,28 @@ class ShipmentInvoicer:
                                 customer_group=customer.customer_group if customer else "", currency=order.currency,
                                 issue_date=dates.from_proto(msg.occurrence_date), due_date=None, lines=lines,
                                 sales_order_ref=order.crm_order_id, idempotency_key=f"shipment:{msg.movement_id}",
-                                digest=env.id)
+                                digest=env.id, check_order=False)
         except InvoiceError as exc:
             raise PermanentError(str(exc)) from exc
         shipment.invoice_id = inv.id
 
     async def _credit_return(self, session, msg, order, prices, shipment) -> None:
         """A customer return of an order's goods: a RETURN credit memo at the order's prices,
-        against the latest invoice of that order that billed the item."""
+        against the latest invoice of that order that billed the item and still has that
+        quantity left to return."""
+        invoices = await quantities.order_invoices(session, order.company_id, order.crm_order_id)
+        left = await quantities.billed(session, [i.id for i in invoices])
         for ml in msg.lines:
             ol = prices.get(ml.item_code)
             if ol is None:
                 raise PermanentError(f"return {msg.document_number} of {ml.item_code}, not in order {order.crm_order_id}")
-            invoice_id = (await session.execute(
-                sa.select(Invoice.id).join(InvoiceLine, InvoiceLine.invoice_id == Invoice.id)
-                .where(Invoice.company_id == order.company_id, Invoice.sales_order_ref == order.crm_order_id,
-                       InvoiceLine.item_code == ml.item_code)
-                .order_by(Invoice.issue_date.desc(), Invoice.number.desc()).limit(1))).scalar()
+            qty = Decimal(ml.quantity)
+            invoice_id = next((i.id for i in reversed(invoices) if left[i.id].get(ml.item_code, Decimal(0)) >= qty),
+                              None)
             if invoice_id is None:
                 raise PermanentError(f"return {msg.document_number}: no invoice of order {order.crm_order_id} "
-                                     f"billed {ml.item_code}")
+                                     f"has {ml.quantity} of {ml.item_code} left to return")
+            left[invoice_id][ml.item_code] -= qty
             try:
                 memo = await issue_credit_memo(
                     session, invoice_id=invoice_id, reason="RETURN", on=dates.from_proto(msg.occurrence_date),

@@ -65,6 +65,11 @@ class NoRule(LookupError):
 
 
 
+class NothingToPost(LookupError):
+    """Every amount of the event is zero at the minor unit (an issue of a few grams whose cost
+    rounds to 0.00): a valid fact with no journal. The posting consumer records it and moves on."""
+
+
 class MissingRate(LookupError):
     """No exchange rate on or before the event's date for a currency it uses."""
 
@@ -160,6 +165,8 @@ class RuleBook:
             line = self._line(msg, item, spec, amount, root_dims, chart, functional_currency)
             if line is not None:
                 lines.append(line)
+        if not lines:
+            raise NothingToPost(f"{ce_type} {msg.document_number}: every amount is zero; nothing to post")
         lines = _absorb_rounding(lines, functional_currency) if fx.used else lines
         draft = JournalDraft(
             company_id=msg.company_id,

@@ -41,7 +41,7 @@ from gl.adapters.tables import (
 from gl.domain.chart import load_chart
 from gl.domain.journal import DIMENSIONS, DraftLine, JournalDraft, UnbalancedJournal
 from gl.domain.postable import AccountBlocked, blocked_in, check_lines
-from gl.domain.rules import MissingRate, RuleBook
+from gl.domain.rules import MissingRate, NothingToPost, RuleBook
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("gl.posting")
@@ -259,7 +259,7 @@ class Poster:
         try:
             return self.rules.draft(ce_type=ce_type, msg=msg, chart=load_chart(books.chart_template),
                                     functional_currency=books.functional_currency, event_id=event_id, rates=rates)
-        except MissingRate:
+        except (MissingRate, NothingToPost):
             raise
         except (LookupError, UnbalancedJournal, ValueError) as exc:
             raise PermanentError(f"{type(exc).__name__}: {exc}") from exc
@@ -286,6 +286,8 @@ class Poster:
         except MissingRate as exc:
             session.info.setdefault(_STAGED, []).append((env, _Parked(books.id, msg, str(exc))))
             return
+        except NothingToPost:
+            return  # recorded in the inbox: a fact without a journal, never a dead letter
         session.info.setdefault(_STAGED, []).append(
             (env, Staged(draft, current_trace_id(), otel_context.get_current())))
 
@@ -440,6 +442,8 @@ async def resolve_parked(session: AsyncSession, poster: Poster, event_id: str, *
         draft = await poster.draft(session, books, src.event_type, msg, src.event_id)
     except MissingRate as exc:
         raise LedgerError(f"{exc}: enter the rate first") from exc
+    except NothingToPost as exc:
+        raise LedgerError(str(exc)) from exc
     if redate is not None:
         if redate < draft.posting_date:
             raise LedgerError("an event can only be re-dated forward")

@@ -22,7 +22,8 @@ from fincore.money import quantize
 
 ZERO = Decimal(0)
 MOVING_AVERAGE, FIFO = "moving_average", "fifo"
-IN_KINDS = {"receipt", "customer_return", "adjustment_in", "transfer_in"}
+# A revaluation moves value, not quantity: a purchase price difference re-costs the stock on hand.
+IN_KINDS = {"receipt", "customer_return", "adjustment_in", "transfer_in", "revaluation"}
 OUT_KINDS = {"issue", "adjustment_out", "supplier_return", "transfer_out"}
 
 
@@ -44,6 +45,11 @@ class Movement:
     unit_cost: Decimal | None = None  # given for receipts (and adjustments in, if known)
     returns_movement_id: str | None = None  # a customer return re-enters at the issue's unit cost
     value: Decimal | None = None  # a transfer in arrives with exactly the value that left the other stock
+    label: str = ""  # how errors name it: the client's document and line, never an internal id
+
+    @property
+    def name(self) -> str:
+        return self.label or f"{self.kind} {self.id}"
 
     @property
     def sort_key(self) -> tuple:
@@ -100,6 +106,25 @@ class Stock:
             self.value = ZERO  # exact by construction; kept as an invariant
         return cost
 
+    def revalue(self, value: Decimal, what: str) -> None:
+        """Add `value` (signed) to the stock on hand; FIFO spreads it over the layers left, pro rata
+        to their quantity (the last layer takes the rounding)."""
+        if not self.quantity:
+            raise CostingError(f"{what}: no stock on hand to take a price difference")
+        if self.value + value < 0:
+            raise CostingError(f"{what}: a price difference of {value} exceeds the stock's value {self.value}")
+        self.value += value
+        if self.method == FIFO:
+            left = value
+            for layer in self.layers[:-1]:
+                part = quantize(value * layer.quantity / self.quantity, self.currency)
+                layer.value += part
+                layer.unit_cost = layer.value / layer.quantity
+                left -= part
+            last = self.layers[-1]
+            last.value += left
+            last.unit_cost = last.value / last.quantity
+
     def snapshot(self) -> dict:
         return {"quantity": str(self.quantity), "value": str(self.value),
                 "layers": [[str(x.quantity), str(x.unit_cost), str(x.value)] for x in self.layers]}
@@ -114,26 +139,31 @@ class Stock:
 
 def apply(stock: Stock, m: Movement, issue_unit_costs: dict[str, Decimal]) -> Decimal:
     """Apply one movement; returns its cost (positive in, positive out)."""
+    if m.kind == "revaluation":
+        if m.value is None:
+            raise CostingError(f"{m.name}: the value of a revaluation is required")
+        stock.revalue(m.value, f"{m.name} on {m.date}")
+        return m.value
     if m.quantity <= 0:
-        raise CostingError(f"movement {m.id}: quantity must be positive")
+        raise CostingError(f"{m.name}: quantity must be positive")
     if m.kind == "receipt":
         if m.unit_cost is None or m.unit_cost < 0:
-            raise CostingError(f"receipt {m.id}: a unit cost (>= 0) is required")
+            raise CostingError(f"{m.name}: a unit cost (>= 0) is required")
         return stock.receive(m.quantity, m.unit_cost)
     if m.kind == "customer_return":
         unit = issue_unit_costs.get(m.returns_movement_id or "", stock.unit_cost if stock.quantity else m.unit_cost)
         if unit is None:
-            raise CostingError(f"return {m.id}: no cost to return at (no stock and no original issue)")
+            raise CostingError(f"{m.name}: no cost to return at (no stock and no original issue)")
         return stock.receive(m.quantity, unit)
     if m.kind == "transfer_in":
         if m.value is None:
-            raise CostingError(f"transfer {m.id}: the value that left the other warehouse is required")
+            raise CostingError(f"{m.name}: the value that left the other warehouse is required")
         return stock.receive(m.quantity, m.value / m.quantity, m.value)
     if m.kind == "adjustment_in":
         unit = m.unit_cost if m.unit_cost is not None else stock.unit_cost
         return stock.receive(m.quantity, unit)
     if m.kind in OUT_KINDS:
-        cost = stock.issue(m.quantity, f"{m.kind} {m.id} on {m.date}")
+        cost = stock.issue(m.quantity, f"{m.name} on {m.date}")
         issue_unit_costs[m.id] = cost / m.quantity
         return cost
     raise CostingError(f"unknown movement kind {m.kind!r}")

@@ -53,8 +53,12 @@ class MovementLineIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     item: Code
     quantity: Decimal = Field(Decimal(0), ge=0, max_digits=20, decimal_places=6)
-    unit_cost: Decimal | None = Field(None, ge=0, max_digits=28, decimal_places=10)
-    returns_movement_id: str | None = None
+    unit_cost: Decimal | None = Field(None, ge=0, max_digits=20, decimal_places=6,
+                                      description="receipts: quantity x unit cost must be at least the minor unit")
+    returns_document: str | None = Field(None, max_length=40, description="a return: the issue (customer return) "
+                                         "or receipt (return to the supplier) it returns, e.g. GI-2026-000001")
+    returns_line: int | None = Field(None, ge=1, description="that document's line, when the item is on several")
+    returns_movement_id: str | None = Field(None, max_length=36, description="alternative to returns_document")
     counted_quantity: Decimal | None = Field(None, ge=0, max_digits=20, decimal_places=6)
 
 

@@ -5,7 +5,19 @@ the transaction that records it. Per item and warehouse a movement dated on or a
 latest one is costed from the saved running state; a backdated one replays that stock's
 history in date order, and every later movement whose cost changes yields a CostAdjusted
 event for the difference, so the ledger ends where in-order costing would have put it.
-Stock is locked per item and warehouse (SELECT ... FOR UPDATE on PostgreSQL)."""
+Stock is locked per item and warehouse (SELECT ... FOR UPDATE on PostgreSQL).
+
+What a document may say (checked before anything is written; errors name the client's
+documents, never internal ids):
+- quantities have at most 6 decimals; unit costs are >= 0 with at most 6 decimals;
+- a receipt line's value, quantity x unit cost rounded half up to the currency's minor
+  unit, is above zero: a receipt the ledger cannot post (0.0000000001 a unit) is refused
+  (goods that arrive free are a stock count gain), and below fincore's MAX_DOCUMENT_AMOUNT;
+- a return names the document it returns (optional; `returns_document` with the line's item,
+  or `returns_movement_id`): a customer return an issue, a return to the supplier a
+  receipt, of the same company and item, dated on or after it, and for no more than it
+  moved less what earlier returns of it took (concurrent returns are serialised on the
+  original's row)."""
 
 from __future__ import annotations
 
@@ -46,8 +58,24 @@ class LineIn:
     unit_cost: Decimal | None = None
     returns_movement_id: str | None = None
     counted_quantity: Decimal | None = None  # stock counts: the quantity found
+    returns_document: str | None = None  # a return: the number of the issue / receipt it returns ...
+    returns_line: int | None = None  # ... and its line, when the item is on several
 
 
+QTY_DECIMALS = UNIT_COST_DECIMALS = 6
+RETURN_OF = {"customer_return": "issue", "supplier_return": "receipt"}
+
+
+def _decimals(v: Decimal) -> int:
+    return max(0, -v.normalize().as_tuple().exponent)
+
+
+@dataclass(frozen=True)
+class _Original:
+    """The movement a return line returns, with its document's number (what errors name)."""
+
+    movement: Movement
+    number: str
 
 
 async def find_doc(session: AsyncSession, company: str, key: str, digest: str) -> MovementDoc | None:
@@ -66,12 +94,12 @@ async def _lock_state(session: AsyncSession, company: str, item: str, warehouse:
     return (await session.execute(q)).scalar_one_or_none()
 
 
-def _domain(m: Movement) -> costing.Movement:
+def _domain(m: Movement, label: str = "") -> costing.Movement:
     return costing.Movement(m.id, m.movement_date, m.seq, m.kind, m.quantity, m.unit_cost_in, m.returns_movement_id,
-                            m.cost if m.kind == "transfer_in" else None)
+                            m.cost if m.kind in ("transfer_in", "revaluation") else None, label)
 
 
-async def _cost_line(session: AsyncSession, item: Item, warehouse: str, m: Movement,
+async def _cost_line(session: AsyncSession, item: Item, warehouse: str, m: Movement, label: str,
                      adjustments: list[tuple[Movement, Decimal, str]]) -> None:
     """Cost movement `m` (added to the session by the caller) and any later ones it changes."""
     state = await _lock_state(session, item.company_id, item.code, warehouse)
@@ -80,11 +108,9 @@ async def _cost_line(session: AsyncSession, item: Item, warehouse: str, m: Movem
         unit_costs = {}
         if m.returns_movement_id:
             orig = await session.get(Movement, m.returns_movement_id)
-            if orig is None or orig.item_code != item.code:
-                raise InventoryError(f"return of unknown issue {m.returns_movement_id} for item {item.code}")
             unit_costs[orig.id] = orig.cost / orig.quantity
         try:
-            m.cost = costing.apply(stock, _domain(m), unit_costs)
+            m.cost = costing.apply(stock, _domain(m, label), unit_costs)
         except costing.CostingError as exc:
             raise InventoryError(str(exc)) from exc
         m.published_cost = m.cost
@@ -96,11 +122,14 @@ async def _cost_line(session: AsyncSession, item: Item, warehouse: str, m: Movem
             state.last_date, state.snapshot = m.movement_date, snap
         return
     # Backdated: replay this stock's history with the new movement in its place.
-    history = (await session.execute(sa.select(Movement).where(
+    rows = (await session.execute(sa.select(Movement, MovementDoc.number).join(
+        MovementDoc, MovementDoc.id == Movement.doc_id).where(
         Movement.company_id == item.company_id, Movement.item_code == item.code, Movement.warehouse == warehouse,
-        Movement.id != m.id))).scalars().all()
+        Movement.id != m.id))).all()
+    history = [h for h, _ in rows]
     try:
-        stock, costs = costing.replay(item.costing_method, item.currency, [*map(_domain, history), _domain(m)])
+        stock, costs = costing.replay(item.costing_method, item.currency, [
+            *(_domain(h, f"{number} line {h.line_no} ({h.item_code})") for h, number in rows), _domain(m, label)])
     except costing.CostingError as exc:
         raise InventoryError(f"backdated {m.kind} on {m.movement_date}: {exc}") from exc
     m.cost = m.published_cost = costs[m.id]
@@ -138,13 +167,15 @@ async def record_document(session: AsyncSession, *, company: str, kind: str, mov
     for i, ln in enumerate(lines, 1):
         if ln.item not in items:
             raise InventoryError(f"line {i}: unknown item {ln.item!r}")
+        _validate(i, kind, ln, items[ln.item])
+    originals = await _resolve_originals(session, company, kind, movement_date, lines)
     q = (sa.select(StockState).where(StockState.company_id == company, StockState.warehouse == warehouse,
                                      StockState.item_code.in_(items)).order_by(StockState.item_code))
     if session.bind.dialect.name == "postgresql":
         q = q.with_for_update()  # in item order: concurrent documents lock in the same order
     states = {st.item_code: st for st in (await session.execute(q)).scalars()}
     if not any(st.last_date > movement_date for st in states.values()):
-        movements = await _record_in_order(session, doc, kind, lines, items, states)
+        movements = await _record_in_order(session, doc, kind, lines, items, states, originals)
         _publish(session, doc, movements, source)
         return doc, [m for m, _ in movements]
     movements: list[tuple[Movement, Item]] = []
@@ -155,24 +186,18 @@ async def record_document(session: AsyncSession, *, company: str, kind: str, mov
             raise InventoryError(f"line {i}: unknown item {ln.item!r}")
         m_kind, qty, unit_cost = kind, ln.quantity, ln.unit_cost
         if kind == "count":
-            if ln.counted_quantity is None or ln.counted_quantity < 0:
-                raise InventoryError(f"line {i}: a stock count needs counted_quantity >= 0")
             state = await _lock_state(session, company, item.code, warehouse)
             on_hand = Decimal(state.snapshot["quantity"]) if state else Decimal(0)
             diff = ln.counted_quantity - on_hand
             if diff == 0:
                 continue
             m_kind, qty = ("adjustment_in", diff) if diff > 0 else ("adjustment_out", -diff)
-        elif qty <= 0:
-            raise InventoryError(f"line {i}: quantity must be positive")
-        if kind == "receipt" and (unit_cost is None or unit_cost < 0):
-            raise InventoryError(f"line {i}: a receipt needs a unit_cost >= 0")
         seq = await allocate(session, "movement")
         m = Movement(id=str(uuid7()), seq=seq, doc_id=doc.id, line_no=i, company_id=company, item_code=item.code,
                      warehouse=warehouse, movement_date=movement_date, kind=m_kind, quantity=qty,
-                     unit_cost_in=unit_cost, returns_movement_id=ln.returns_movement_id, cost=Decimal(0),
-                     published_cost=Decimal(0))
-        await _cost_line(session, item, warehouse, m, adjustments)
+                     unit_cost_in=unit_cost, returns_movement_id=originals[i].movement.id if i in originals else None,
+                     cost=Decimal(0), published_cost=Decimal(0))
+        await _cost_line(session, item, warehouse, m, f"line {i} ({item.code})", adjustments)
         session.add(m)
         movements.append((m, item))
     await session.flush()
@@ -200,8 +225,7 @@ async def record_transfer(session: AsyncSession, *, company: str, movement_date:
     for i, ln in enumerate(lines, 1):
         if ln.item not in items:
             raise InventoryError(f"line {i}: unknown item {ln.item!r}")
-        if ln.quantity <= 0:
-            raise InventoryError(f"line {i}: quantity must be positive")
+        _validate(i, "transfer", ln, items[ln.item])
     q = (sa.select(StockState).where(StockState.company_id == company,
                                      StockState.warehouse.in_((from_warehouse, to_warehouse)),
                                      StockState.item_code.in_(items))
@@ -230,9 +254,10 @@ async def record_transfer(session: AsyncSession, *, company: str, movement_date:
                        item_code=item.code, warehouse=from_warehouse, movement_date=movement_date, kind="transfer_out",
                        quantity=ln.quantity, cost=Decimal(0), published_cost=Decimal(0))
         try:
-            out.cost = out.published_cost = costing.apply(stocks[(from_warehouse, item.code)], _domain(out), {})
+            out.cost = out.published_cost = costing.apply(stocks[(from_warehouse, item.code)],
+                                                          _domain(out, f"line {i} ({item.code})"), {})
         except costing.CostingError as exc:
-            raise InventoryError(f"line {i}: {exc}") from exc
+            raise InventoryError(str(exc)) from exc
         inn = Movement(id=str(uuid7()), seq=first + 2 * i - 1, doc_id=doc.id, line_no=i, company_id=company,
                        item_code=item.code, warehouse=to_warehouse, movement_date=movement_date, kind="transfer_in",
                        quantity=ln.quantity, unit_cost_in=out.cost / ln.quantity, cost=out.cost,
@@ -256,34 +281,96 @@ async def _insert_movements(session: AsyncSession, movements: list[Movement]) ->
     await bulk_insert(session, Movement.__table__, [{c: getattr(m, c) for c in cols} for m in movements])
 
 
-def _validate(i: int, kind: str, ln: LineIn) -> None:
-    if kind == "count":
-        if ln.counted_quantity is None or ln.counted_quantity < 0:
-            raise InventoryError(f"line {i}: a stock count needs counted_quantity >= 0")
-    elif ln.quantity <= 0:
+def _validate(i: int, kind: str, ln: LineIn, item: Item) -> None:
+    qty = ln.counted_quantity if kind == "count" else ln.quantity
+    if kind == "count" and (qty is None or qty < 0):
+        raise InventoryError(f"line {i}: a stock count needs counted_quantity >= 0")
+    if kind != "count" and qty <= 0:
         raise InventoryError(f"line {i}: quantity must be positive")
-    if kind == "receipt" and (ln.unit_cost is None or ln.unit_cost < 0):
-        raise InventoryError(f"line {i}: a receipt needs a unit_cost >= 0")
+    if _decimals(qty) > QTY_DECIMALS:
+        raise InventoryError(f"line {i}: quantity {qty} has more than {QTY_DECIMALS} decimals")
+    if ln.unit_cost is not None and (ln.unit_cost < 0 or _decimals(ln.unit_cost) > UNIT_COST_DECIMALS):
+        raise InventoryError(f"line {i}: a unit cost is >= 0 with at most {UNIT_COST_DECIMALS} decimals "
+                             f"(got {ln.unit_cost})")
+    if ln.unit_cost is not None and qty * ln.unit_cost >= money.MAX_DOCUMENT_AMOUNT:
+        raise InventoryError(f"line {i}: a line's value is less than {money.MAX_DOCUMENT_AMOUNT:,} "
+                             "(the ledger's limit)")
+    if kind == "receipt":
+        if ln.unit_cost is None:
+            raise InventoryError(f"line {i}: a receipt needs a unit_cost")
+        value = money.quantize(ln.quantity * ln.unit_cost, item.currency)
+        if value <= 0:
+            raise InventoryError(f"line {i}: {format(ln.quantity.normalize(), 'f')} x {ln.unit_cost} {item.currency} "
+                                 f"is {value} at the currency's minor unit; a receipt carries a value the ledger can "
+                                 "post (goods that arrive free are a stock count gain)")
+    if (ln.returns_movement_id or ln.returns_document) and kind not in RETURN_OF:
+        raise InventoryError(f"line {i}: only a return names the document it returns")
+
+
+async def _resolve_originals(session: AsyncSession, company: str, kind: str, movement_date: dt.date,
+                             lines: list[LineIn]) -> dict[int, _Original]:
+    """Each return line's original movement (by line number): of this company, of the kind
+    returned and of the same item, with enough quantity left to return. The originals are
+    locked (FOR UPDATE on PostgreSQL, in sequence order) before the quantities already
+    returned are read, so concurrent returns of one movement cannot together exceed it."""
+    wanted = {i: ln for i, ln in enumerate(lines, 1) if ln.returns_movement_id or ln.returns_document}
+    if not wanted:
+        return {}
+    expected = RETURN_OF[kind]
+    found: dict[int, _Original] = {}
+    for i, ln in wanted.items():
+        q = (sa.select(Movement, MovementDoc.number).join(MovementDoc, MovementDoc.id == Movement.doc_id)
+             .where(MovementDoc.company_id == company))
+        if ln.returns_document:
+            q = q.where(MovementDoc.number == ln.returns_document, Movement.item_code == ln.item)
+            if ln.returns_line:
+                q = q.where(Movement.line_no == ln.returns_line)
+            what = ln.returns_document + (f" line {ln.returns_line}" if ln.returns_line else "")
+        else:
+            q, what = q.where(Movement.id == ln.returns_movement_id), f"movement {ln.returns_movement_id}"
+        rows = (await session.execute(q)).all()
+        if not rows:
+            raise InventoryError(f"line {i}: {what} is not a document line of {ln.item} in company {company}")
+        if len(rows) > 1:
+            raise InventoryError(f"line {i}: {what} has several lines of {ln.item}; name one with returns_line")
+        orig, number = rows[0]
+        if orig.kind != expected or orig.item_code != ln.item:
+            article = "an" if expected == "issue" else "a"
+            raise InventoryError(f"line {i}: {number} line {orig.line_no} is not {article} {expected} of {ln.item}: "
+                                 f"a {kind.replace('_', ' ')} returns {expected}s")
+        if movement_date < orig.movement_date:
+            raise InventoryError(f"line {i}: a return cannot predate {number} ({orig.movement_date.isoformat()})")
+        found[i] = _Original(orig, number)
+    ids = sorted({o.movement.id for o in found.values()})
+    if session.bind.dialect.name == "postgresql":
+        await session.execute(sa.select(Movement.id).where(Movement.id.in_(ids)).order_by(Movement.seq)
+                              .with_for_update())
+    returned = {k: Decimal(v) for k, v in (await session.execute(
+        sa.select(Movement.returns_movement_id, sa.func.sum(Movement.quantity))
+        .where(Movement.returns_movement_id.in_(ids), Movement.kind == kind)
+        .group_by(Movement.returns_movement_id))).all()}
+    for i, o in sorted(found.items()):
+        qty, done = lines[i - 1].quantity, returned.get(o.movement.id, Decimal(0))
+        if done + qty > o.movement.quantity:
+            n = lambda v: format(v.normalize(), "f")  # noqa: E731
+            raise InventoryError(
+                f"line {i}: returning {n(qty)} {o.movement.item_code} of {o.number} line {o.movement.line_no}, which "
+                f"moved {n(o.movement.quantity)} of which {n(done)} {'is' if done == 1 else 'are'} already returned")
+        returned[o.movement.id] = done + qty
+    return found
 
 
 async def _record_in_order(session: AsyncSession, doc: MovementDoc, kind: str, lines: list[LineIn],
-                           items: dict[str, Item], states: dict[str, StockState]) -> list[tuple[Movement, Item]]:
+                           items: dict[str, Item], states: dict[str, StockState],
+                           originals: dict[int, _Original]) -> list[tuple[Movement, Item]]:
     """No line is dated before its stock's latest movement: cost everything in memory from
     the saved running states and write the movements in one statement."""
     stocks = {code: costing.Stock.restore(it.costing_method, it.currency, states[code].snapshot if code in states
                                           else None) for code, it in items.items()}
-    unit_costs: dict[str, Decimal] = {}
-    originals = [ln.returns_movement_id for ln in lines if ln.returns_movement_id]
-    if originals:
-        for orig in (await session.execute(sa.select(Movement).where(Movement.id.in_(originals)))).scalars():
-            unit_costs[orig.id] = orig.cost / orig.quantity
-        for i, ln in enumerate(lines, 1):
-            if ln.returns_movement_id and ln.returns_movement_id not in unit_costs:
-                raise InventoryError(f"line {i}: return of unknown issue {ln.returns_movement_id}")
+    unit_costs = {o.movement.id: o.movement.cost / o.movement.quantity for o in originals.values()}
     first = await allocate(session, "movement", len(lines))
     movements: list[tuple[Movement, Item]] = []
     for i, ln in enumerate(lines, 1):
-        _validate(i, kind, ln)
         item, stock = items[ln.item], stocks[ln.item]
         m_kind, qty = kind, ln.quantity
         if kind == "count":
@@ -293,12 +380,13 @@ async def _record_in_order(session: AsyncSession, doc: MovementDoc, kind: str, l
             m_kind, qty = ("adjustment_in", diff) if diff > 0 else ("adjustment_out", -diff)
         m = Movement(id=str(uuid7()), seq=first + i - 1, doc_id=doc.id, line_no=i, company_id=doc.company_id,
                      item_code=item.code, warehouse=doc.warehouse, movement_date=doc.movement_date, kind=m_kind,
-                     quantity=qty, unit_cost_in=ln.unit_cost, returns_movement_id=ln.returns_movement_id,
+                     quantity=qty, unit_cost_in=ln.unit_cost,
+                     returns_movement_id=originals[i].movement.id if i in originals else None,
                      cost=Decimal(0), published_cost=Decimal(0))
         try:
-            m.cost = m.published_cost = costing.apply(stock, _domain(m), unit_costs)
+            m.cost = m.published_cost = costing.apply(stock, _domain(m, f"line {i} ({item.code})"), unit_costs)
         except costing.CostingError as exc:
-            raise InventoryError(f"line {i}: {exc}") from exc
+            raise InventoryError(str(exc)) from exc
         movements.append((m, item))
     for code in {m.item_code for m, _ in movements}:
         if code in states:

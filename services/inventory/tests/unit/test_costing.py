@@ -72,3 +72,29 @@ def test_in_order_and_out_of_order_arrival_end_identical(method):
     rnd.shuffle(shuffled)  # arrival order differs; dates and sequence numbers decide the costing
     out_of_order = replay(method, "CNY", shuffled)
     assert in_order[0].value == out_of_order[0].value and in_order[1] == out_of_order[1]
+
+
+@pytest.mark.parametrize("method", [MOVING_AVERAGE, FIFO])
+def test_a_revaluation_recosts_the_stock_on_hand_from_its_date(method):
+    # 10 @ 50.00 received, 4 issued; a price difference of 12.00 (6 on hand x 2.00) on day 2;
+    # the 2 issued on day 3 leave at 52.00, the 4 left are worth 4 x 52 = 208.00.
+    movements = [mv(1, "receipt", 10, "50.00", 0), mv(2, "issue", 4, day=1), mv(4, "issue", 2, day=3),
+                 Movement("m3", D + dt.timedelta(days=2), 3, "revaluation", Decimal(0), value=Decimal("12.00"))]
+    stock, costs = replay(method, "CNY", movements)
+    assert (costs["m2"], costs["m3"], costs["m4"]) == (Decimal("200.00"), Decimal("12.00"), Decimal("104.00"))
+    assert (stock.quantity, stock.value) == (Decimal(4), Decimal("208.00"))
+
+
+def test_fifo_spreads_a_revaluation_over_its_layers():
+    movements = [mv(1, "receipt", 10, "1.00", 0), mv(2, "receipt", 30, "2.00", 0),
+                 Movement("m3", D, 3, "revaluation", Decimal(0), value=Decimal("4.00")), mv(4, "issue", 10, day=1)]
+    stock, costs = replay(FIFO, "CNY", movements)
+    assert costs["m4"] == Decimal("11.00")  # the first layer took 4.00 x 10/40 = 1.00
+    assert stock.value == Decimal("63.00")
+
+
+def test_a_revaluation_needs_stock():
+    from inventory.domain.costing import CostingError
+
+    with pytest.raises(CostingError, match="no stock on hand"):
+        replay(MOVING_AVERAGE, "CNY", [Movement("m1", D, 1, "revaluation", Decimal(0), value=Decimal("1.00"))])

@@ -166,3 +166,35 @@ class CostAdjusted(_message.Message):
     item_category: str
     cost_change: _types_pb2.Money
     def __init__(self, company_id: _Optional[str] = ..., document_number: _Optional[str] = ..., occurrence_date: _Optional[_Union[_types_pb2.Date, _Mapping]] = ..., movement_id: _Optional[str] = ..., adjusted_movement_id: _Optional[str] = ..., item_code: _Optional[str] = ..., item_category: _Optional[str] = ..., cost_change: _Optional[_Union[_types_pb2.Money, _Mapping]] = ...) -> None: ...
+
+class PriceDifferenceAllocated(_message.Message):
+    __slots__ = ("company_id", "document_number", "occurrence_date", "movement_id", "supplier_invoice_id", "supplier_invoice_number", "purchase_order_ref", "item_code", "item_category", "warehouse", "inventory_change", "cost_of_sales_change", "total", "dimensions")
+    COMPANY_ID_FIELD_NUMBER: _ClassVar[int]
+    DOCUMENT_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    OCCURRENCE_DATE_FIELD_NUMBER: _ClassVar[int]
+    MOVEMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    SUPPLIER_INVOICE_ID_FIELD_NUMBER: _ClassVar[int]
+    SUPPLIER_INVOICE_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    PURCHASE_ORDER_REF_FIELD_NUMBER: _ClassVar[int]
+    ITEM_CODE_FIELD_NUMBER: _ClassVar[int]
+    ITEM_CATEGORY_FIELD_NUMBER: _ClassVar[int]
+    WAREHOUSE_FIELD_NUMBER: _ClassVar[int]
+    INVENTORY_CHANGE_FIELD_NUMBER: _ClassVar[int]
+    COST_OF_SALES_CHANGE_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    DIMENSIONS_FIELD_NUMBER: _ClassVar[int]
+    company_id: str
+    document_number: str
+    occurrence_date: _types_pb2.Date
+    movement_id: str
+    supplier_invoice_id: str
+    supplier_invoice_number: str
+    purchase_order_ref: str
+    item_code: str
+    item_category: str
+    warehouse: str
+    inventory_change: _types_pb2.Money
+    cost_of_sales_change: _types_pb2.Money
+    total: _types_pb2.Money
+    dimensions: _types_pb2.Dimensions
+    def __init__(self, company_id: _Optional[str] = ..., document_number: _Optional[str] = ..., occurrence_date: _Optional[_Union[_types_pb2.Date, _Mapping]] = ..., movement_id: _Optional[str] = ..., supplier_invoice_id: _Optional[str] = ..., supplier_invoice_number: _Optional[str] = ..., purchase_order_ref: _Optional[str] = ..., item_code: _Optional[str] = ..., item_category: _Optional[str] = ..., warehouse: _Optional[str] = ..., inventory_change: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., cost_of_sales_change: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., total: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., dimensions: _Optional[_Union[_types_pb2.Dimensions, _Mapping]] = ...) -> None: ...
