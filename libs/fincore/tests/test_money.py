@@ -107,3 +107,11 @@ def test_exact_refuses_digits_beyond_the_minor_unit():
     for amount, cur in (("100.5", "JPY"), ("1.005", "CNY"), ("1.0001", "KWD")):
         with pytest.raises(money.MoneyError, match=f"{cur} amounts have"):
             money.exact(Decimal(amount), cur)
+
+
+def test_amount_pb_puts_money_on_the_wire_at_its_minor_unit():
+    # 1234.5 JPY -> 1235 (half up); 1.2345 KWD -> 1.235 = 1 unit + 235,000,000 nanos
+    jpy, kwd = money.amount_pb(Decimal("1234.5"), "JPY"), money.amount_pb(Decimal("1.2345"), "KWD")
+    assert (jpy.currency_code, jpy.units, jpy.nanos) == ("JPY", 1235, 0)
+    assert (kwd.units, kwd.nanos) == (1, 235_000_000)
+    assert money.from_proto(money.amount_pb("8000.0000", "CNY")) == Decimal("8000.00")

@@ -110,6 +110,12 @@ def to_proto(amount: Decimal, currency: str) -> types_pb2.Money:
     return types_pb2.Money(currency_code=currency, units=units, nanos=nanos)
 
 
+def amount_pb(amount: Decimal | int | str, currency: str) -> types_pb2.Money:
+    """Money on the wire: rounded half up to the currency's minor unit (a unit price travels
+    unrounded through `to_proto`)."""
+    return to_proto(quantize(amount, currency), currency)
+
+
 def from_proto(money: types_pb2.Money) -> Decimal:
     if money.units and money.nanos and (money.units > 0) != (money.nanos > 0):
         raise MoneyError("Money units and nanos must share a sign")

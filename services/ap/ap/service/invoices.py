@@ -300,18 +300,19 @@ async def fully_invoiced(db, po: PurchaseOrder) -> bool:
 
 def approved_event(inv: SupplierInvoice, sup: Supplier, po: PurchaseOrder | None,
                    rows: list[SupplierInvoiceLine]) -> ap_events.InvoiceApproved:
-    m = lambda v: money.to_proto(money.quantize(Decimal(v), inv.currency), inv.currency)  # noqa: E731
+    cur = inv.currency
     lines = [ap_events.PayableLine(
-        line_no=r.line_no, expense_category=r.expense_category, item_code=r.item_code, net=m(r.net),
-        price_variance=m(r.price_variance), tax_code=r.tax_code, tax=m(r.tax),
+        line_no=r.line_no, expense_category=r.expense_category, item_code=r.item_code, net=money.amount_pb(r.net, cur),
+        price_variance=money.amount_pb(r.price_variance, cur), tax_code=r.tax_code, tax=money.amount_pb(r.tax, cur),
         dimensions=types_pb2.Dimensions(cost_centre=r.cost_centre if inv.kind != "stock" else "",
                                         supplier=inv.supplier_code, product=r.item_code)) for r in rows]
     ev = ap_events.InvoiceApproved(
         company_id=inv.company_id, document_number=inv.number, occurrence_date=dates.to_proto(inv.invoice_date),
         invoice_id=inv.id, supplier_code=inv.supplier_code, supplier_group=sup.supplier_group,
         intercompany_partner=sup.intercompany_partner, kind=KINDS[inv.kind], currency=inv.currency,
-        purchase_order_ref=po.number if po else "", lines=lines, net_total=m(inv.net_total),
-        tax_total=m(inv.tax_total), gross_total=m(inv.gross_total), due_date=dates.to_proto(inv.due_date),
+        purchase_order_ref=po.number if po else "", lines=lines, net_total=money.amount_pb(inv.net_total, cur),
+        tax_total=money.amount_pb(inv.tax_total, cur), gross_total=money.amount_pb(inv.gross_total, cur),
+        due_date=dates.to_proto(inv.due_date),
         supplier_invoice_number=inv.supplier_invoice_number)
     if inv.discount_date:
         ev.discount_date.CopyFrom(dates.to_proto(inv.discount_date))

@@ -295,7 +295,6 @@ async def execute(session: AsyncSession, run: PaymentRun) -> list[Payment]:
             or inv.status != "approved"]
     if held:  # cannot happen through the API (a hold or payment elsewhere needs the run cancelled first)
         raise PaymentError(f"invoices {', '.join(held)} are on hold or no longer open: cancel the run")
-    m = lambda v: money.to_proto(money.quantize(Decimal(v), run.currency), run.currency)  # noqa: E731
     bank = await session.get(BankAccount, (run.company_id, run.bank_account))
     payments = []
     for t in plan:
@@ -314,13 +313,15 @@ async def execute(session: AsyncSession, run: PaymentRun) -> list[Payment]:
             if inv.settled >= inv.gross_total:
                 inv.status = "paid"
             apps.append(ap_events.PaymentApplication(
-                invoice_id=inv.id, amount=m(item.amount), discount=m(item.discount), invoice_number=inv.number,
+                invoice_id=inv.id, amount=money.amount_pb(item.amount, run.currency),
+                discount=money.amount_pb(item.discount, run.currency), invoice_number=inv.number,
                 supplier_invoice_number=inv.supplier_invoice_number))
         add_event(session, ap_events.PaymentMade(
             company_id=run.company_id, document_number=pay.number, occurrence_date=dates.to_proto(run.payment_date),
             payment_id=pay.id, supplier_code=sup.code, supplier_group=sup.supplier_group,
             bank_account=run.bank_account, payment_method="SEPA_CREDIT_TRANSFER" if _sepa(run, bank, sup)
-            else "CREDIT_TRANSFER", amount=m(t.amount), applications=apps, payment_run_id=run.id,
+            else "CREDIT_TRANSFER", amount=money.amount_pb(t.amount, run.currency), applications=apps,
+            payment_run_id=run.id,
             payment_run_number=run.number, remittance_information=t.remittance), source="ap")
         payments.append(pay)
     run.status, run.executed_at = "executed", utcnow()

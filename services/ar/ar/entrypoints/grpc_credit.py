@@ -19,11 +19,11 @@ from ar.service.credit import Decision, UnknownCustomer, check_credit, release_c
 
 
 def _decision(d: Decision) -> pb.CreditDecision:
-    m = lambda v: money.to_proto(money.quantize(v, d.currency), d.currency)  # noqa: E731
-    out = pb.CreditDecision(approved=d.approved, limit=m(d.limit), exposure=m(d.exposure), available=m(d.available),
-                            reason=d.reason, policy=d.policy)
+    out = pb.CreditDecision(approved=d.approved, limit=money.amount_pb(d.limit, d.currency),
+                            exposure=money.amount_pb(d.exposure, d.currency),
+                            available=money.amount_pb(d.available, d.currency), reason=d.reason, policy=d.policy)
     if d.conversion is not None:
-        out.amount.CopyFrom(m(d.conversion.amount))
+        out.amount.CopyFrom(money.amount_pb(d.conversion.amount, d.currency))
         if d.conversion.converted:
             out.conversion.CopyFrom(rates.conversion_pb(d.conversion))
     return out

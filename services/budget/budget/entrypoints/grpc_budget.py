@@ -27,13 +27,13 @@ def decision_pb(d: Decision, currency: str = "") -> pb.BudgetDecision:
     cur = f.currency if f else currency
     if not cur:
         return pb.BudgetDecision(allowed=d.allowed, reason=d.reason, warning=d.warning)
-    m = lambda v: money.to_proto(money.quantize(v, cur), cur)  # noqa: E731
-    out = pb.BudgetDecision(allowed=d.allowed, reason=d.reason, warning=d.warning, requested=m(d.requested))
+    out = pb.BudgetDecision(allowed=d.allowed, reason=d.reason, warning=d.warning,
+                            requested=money.amount_pb(d.requested, cur))
     if f:
-        out.budget.CopyFrom(m(f.budget))
-        out.consumed.CopyFrom(m(f.consumed))
-        out.reserved.CopyFrom(m(f.reserved))
-        out.available.CopyFrom(m(f.available))
+        out.budget.CopyFrom(money.amount_pb(f.budget, cur))
+        out.consumed.CopyFrom(money.amount_pb(f.consumed, cur))
+        out.reserved.CopyFrom(money.amount_pb(f.reserved, cur))
+        out.available.CopyFrom(money.amount_pb(f.available, cur))
         out.control_mode = MODES.get(f.control_mode, pb.CONTROL_MODE_UNSPECIFIED)
         out.budget_line_id = f.line_id
     if d.conversion is not None and d.conversion.converted:

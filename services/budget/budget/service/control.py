@@ -367,11 +367,11 @@ async def add_actual(conn: AsyncConnection, line_id: str, actual: Decimal, actua
 
 
 def _warning_event(line, document: str, d: Decision, before: LineFigures, after: LineFigures) -> dict:
-    m = lambda v: money.to_proto(money.quantize(v, after.currency), after.currency)  # noqa: E731
     return event_row(budget_events.BudgetWarningRaised(
         company_id=line.company_id, document_number=document, occurrence_date=dates.to_proto(dt.date.today()),
         budget_line_id=after.line_id, cost_centre=line.cost_centre, budget_item=line.budget_item, period=line.period,
-        requested=m(d.requested), available=m(before.headroom), reason=d.reason), source="budget")
+        requested=money.amount_pb(d.requested, after.currency),
+        available=money.amount_pb(before.headroom, after.currency), reason=d.reason), source="budget")
 
 
 async def _threshold_rows(conn: AsyncConnection, line, before: LineFigures | None, f: LineFigures) -> list[dict]:
@@ -389,12 +389,12 @@ async def _threshold_rows(conn: AsyncConnection, line, before: LineFigures | Non
             .on_conflict_do_nothing().returning(ThresholdHit.__table__.c.threshold))
         if hit.scalar() is None:
             continue
-        m = lambda v: money.to_proto(money.quantize(v, f.currency), f.currency)  # noqa: E731
         rows.append(event_row(budget_events.BudgetThresholdReached(
             company_id=line.company_id, document_number=f"{line.cost_centre}/{line.budget_item}/{line.period}",
             occurrence_date=dates.to_proto(dt.date.today()), budget_line_id=f.line_id, cost_centre=line.cost_centre,
-            budget_item=line.budget_item, period=line.period, threshold_percent=t, budget=m(f.budget),
-            consumed=m(f.consumed), committed=m(f.reserved)), source="budget"))
+            budget_item=line.budget_item, period=line.period, threshold_percent=t,
+            budget=money.amount_pb(f.budget, f.currency), consumed=money.amount_pb(f.consumed, f.currency),
+            committed=money.amount_pb(f.reserved, f.currency)), source="budget"))
     return rows
 
 
