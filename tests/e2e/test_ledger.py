@@ -660,13 +660,13 @@ def test_foreign_currency_at_the_rate_of_the_day_and_period_end_revaluation(suit
     reval = h.get(f"{suite.gl_url}/v1/journals/{r.json()['journal']}").json()
     assert reval["kind"] == "revaluation" and reval["posting_date"] == "2026-11-30"
     assert [(x["account"], x["debit"], x["credit"]) for x in reval["lines"]] == [
-        ("1122", "113.00", "0.00"), ("6061", "0.00", "113.00")]
+        ("1122", "113.00", "0.00"), ("660302", "0.00", "113.00")]
     back = h.get(f"{suite.gl_url}/v1/journals/{r.json()['reversal']}").json()
     assert back["posting_date"] == "2026-12-01" and back["reverses_journal_id"] == reval["id"]
     nov = {x["account"]: x for x in suite.trial_balance(company, "2026-11-30")["lines"]}
-    assert nov["1122"]["debit_balance"] == "8916.00" and nov["6061"]["credit_balance"] == "113.00"
+    assert nov["1122"]["debit_balance"] == "8916.00" and nov["660302"]["credit_balance"] == "113.00"
     dec = {x["account"]: x for x in suite.trial_balance(company, "2026-12-31")["lines"]}
-    assert dec["1122"]["debit_balance"] == "8803.00" and dec["6061"]["credit_balance"] == "0.00"
+    assert dec["1122"]["debit_balance"] == "8803.00" and dec["660302"]["credit_balance"] == "0.00"
 
 
 def test_blocked_account_parks_group_by_and_journal_posted_events(suite):

@@ -99,5 +99,5 @@ async def issue_credit_memo(session: AsyncSession, *, invoice_id: str, reason: s
                                      quantity=str(p.source.quantity), unit_price=m(p.source.unit_price), net=m(p.net),
                                      tax_code=p.source.tax_code, tax=m(p.tax)) for p in priced.lines],
         net_total=m(priced.net_total), tax_total=m(priced.tax_total), gross_total=m(priced.gross_total),
-        dimensions=types_pb2.Dimensions(customer=inv.customer_code)), source="ar")
+        applied=m(applied), dimensions=types_pb2.Dimensions(customer=inv.customer_code)), source="ar")
     return memo

@@ -50,7 +50,7 @@ async def pay_refund(session: AsyncSession, *, company: str, customer: str, amou
     sources, credit = await customer_credit(session, company, customer)
     if amount <= 0 or amount > credit:
         raise RefundError(f"a refund must be between 0 and the customer's credit of {money.quantize(credit, currency)}")
-    left = amount
+    left, taken = amount, []
     for src in sources:
         if isinstance(src, Receipt):
             take = min(left, src.unapplied)
@@ -58,6 +58,7 @@ async def pay_refund(session: AsyncSession, *, company: str, customer: str, amou
         else:
             take = min(left, src.gross_total - src.applied)
             src.applied += take
+        taken.append(ar_events.RefundSource(document_id=src.id, amount=money.to_proto(take, currency)))
         left -= take
         if not left:
             break
@@ -66,5 +67,6 @@ async def pay_refund(session: AsyncSession, *, company: str, customer: str, amou
     add_event(session, ar_events.RefundPaid(
         company_id=company, document_number=number, occurrence_date=dates.to_proto(on), refund_id=refund_id,
         customer_code=customer, customer_group=c.customer_group, bank_account=bank_account,
-        amount=money.to_proto(amount, currency), dimensions=types_pb2.Dimensions(customer=customer)), source="ar")
+        amount=money.to_proto(amount, currency), dimensions=types_pb2.Dimensions(customer=customer),
+        sources=taken), source="ar")
     return number, refund_id

@@ -78,6 +78,7 @@ class JournalLine(SQLModel, table=True):
         sa.CheckConstraint("debit >= 0 AND credit >= 0 AND (debit = 0 OR credit = 0)", name="ck_line_one_side"),
         sa.Index("ix_line_company_account_date", "company_id", "account_code", "posting_date"),
         sa.Index("ix_line_journal", "journal_id"),
+        sa.Index("ix_line_open_item", "company_id", "open_item"),
     )
 
     id: int | None = Field(default=None, sa_column=sa.Column(BigId, primary_key=True, autoincrement=True))
@@ -104,6 +105,8 @@ class JournalLine(SQLModel, table=True):
     # functional currency; debit/credit are always functional.
     txn_currency: str = Field(default="", sa_column=sa.Column(sa.String(3), nullable=False, server_default=""))
     txn_amount: Decimal = Field(default=Decimal(0), sa_column=sa.Column(Amount, nullable=False, server_default="0"))
+    # The document (aggregate id) whose open item the line opens or relieves, on control accounts.
+    open_item: str = Field(default="", sa_column=sa.Column(sa.String(64), nullable=False, server_default=""))
 
 
 class SourceEvent(SQLModel, table=True):

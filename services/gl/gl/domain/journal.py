@@ -31,6 +31,9 @@ class DraftLine:
     # positive on a debit line); debit/credit are always in the functional currency.
     txn_currency: str = ""
     txn_amount: Decimal = Decimal(0)
+    # The business document (aggregate id) whose open item this control-account line opens
+    # or relieves (gl/domain/settlement.py); empty on other lines.
+    open_item: str = ""
 
     def __post_init__(self) -> None:
         if self.debit < 0 or self.credit < 0:

@@ -21,6 +21,14 @@ A rule file (gl/data/rules/*.yaml) holds rules like::
 A negative amount posts on the other side; a zero amount posts no line. The `dimensions`
 message of the event and of each element are carried to the lines automatically.
 
+Open items (gl/domain/settlement.py): `opens: invoice_id` tags a control-account line with
+the document whose balance it opens; `settles: invoice_id` relieves that document at its
+carrying amount instead of converting at the event's rate, and the rule's `@balance` line
+(on `fx_gain_loss`) takes the realised exchange difference. A condition value `"@present"`
+matches a message field that is set or a repeated field that is not empty, `"@absent"` the
+opposite (so a rule for itemised settlements leaves older events, which lack the items, to
+a rule that posts them as before).
+
 Rules are validated when loaded (start-up): known event type, known roles in every chart,
 paths that exist on the message. The versions of one rule id cover consecutive date ranges:
 version n+1 starts the day after version n ends, so exactly one version is in force on any
@@ -52,6 +60,7 @@ from gl.domain.cashflow import ITEMS as CASH_FLOW_ITEMS
 from gl.domain.chart import Chart
 from gl.domain.journal import DIMENSIONS, DraftLine, JournalDraft
 from gl.domain.postable import PostingRefused, check_lines
+from gl.domain.settlement import OpenItem, relieve
 
 RULES_DIR = Path(__file__).resolve().parent.parent / "data" / "rules"
 
@@ -79,6 +88,7 @@ class MissingRate(LookupError):
 
 
 BALANCE = "@balance"
+PRESENT, ABSENT = "@present", "@absent"
 
 
 @dataclass(frozen=True)
@@ -92,6 +102,8 @@ class LineSpec:
     memo: str = ""
     cash_flow: str = ""
     subtract: str = ""
+    opens: str = ""  # path to the id of the document whose open item this line opens
+    settles: str = ""  # path to the id of the document whose open item this line relieves
 
 
 @dataclass(frozen=True)
@@ -109,7 +121,12 @@ class Rule:
         return self.effective_from <= on and (self.effective_to is None or on <= self.effective_to)
 
     def matches(self, msg: Message) -> bool:
-        return all(_str(resolve(msg, msg, path)) in values for path, values in self.when.items())
+        return all(_present(msg, path) if values == (PRESENT,) else not _present(msg, path) if values == (ABSENT,)
+                   else _str(resolve(msg, msg, path)) in values for path, values in self.when.items())
+
+    @property
+    def settles(self) -> bool:
+        return any(spec.settles for spec in self.lines)
 
 
 class RuleBook:
@@ -136,12 +153,28 @@ class RuleBook:
                 return rule
         raise NoRule(f"no posting rule for {ce_type} on {on}")
 
+    def open_items_settled(self, ce_type: str, msg: Message) -> set[str]:
+        """The documents whose open items the event's rule relieves (their balances are
+        looked up before drafting)."""
+        rule = self.select(ce_type, msg, dates.from_proto(msg.occurrence_date))
+        out = set()
+        for spec in rule.lines:
+            if spec.settles:
+                for item in (resolve(msg, msg, spec.each) if spec.each else [msg]):
+                    if ref := _str(resolve(msg, item, spec.settles)):
+                        out.add(ref)
+        return out
+
     def draft(self, *, ce_type: str, msg: Message, chart: Chart, functional_currency: str,
-              event_id: str = "", rates: Mapping[str, Decimal] | None = None) -> JournalDraft:
-        """`rates`: functional units per unit of each foreign currency the event uses, at its date."""
+              event_id: str = "", rates: Mapping[str, Decimal] | None = None,
+              open_items: Mapping[str, OpenItem] | None = None) -> JournalDraft:
+        """`rates`: functional units per unit of each foreign currency the event uses, at its date.
+        `open_items`: the balances of the documents the event settles (missing ones are
+        valued at the event's rate, as a document posted before open items were tracked)."""
         posting_date = dates.from_proto(msg.occurrence_date)
         fx = _Fx(functional_currency, rates or {}, posting_date)
         rule = self.select(ce_type, msg, posting_date)
+        open_now = dict(open_items or {})  # updated line by line: two lines may relieve one item
         lines: list[DraftLine] = []
         root_dims = _dims(getattr(msg, "dimensions", None))
         balancing: list[tuple[LineSpec, Message]] = []
@@ -155,9 +188,14 @@ class RuleBook:
                 if spec.subtract:
                     sub, _, sub_txn = fx.convert(resolve(msg, item, spec.subtract), spec.subtract)
                     amount, txn = amount - sub, txn - sub_txn
-                line = self._line(msg, item, spec, amount, root_dims, chart, functional_currency, cur, txn)
+                ref = _str(resolve(msg, item, spec.settles or spec.opens)) if (spec.settles or spec.opens) else ""
+                if spec.settles and ref and cur:
+                    amount = _carrying(open_now, ref, spec.side, amount, txn, cur, fx, functional_currency)
+                line = self._line(msg, item, spec, amount, root_dims, chart, functional_currency, cur, txn, ref)
                 if line is not None:
                     lines.append(line)
+                    if spec.settles and ref in open_now:
+                        open_now[ref] = open_now[ref].less(-line.txn_amount, line.credit - line.debit)
         for spec, item in balancing:
             # The amount that balances the journal, on this line's side (flipped if negative).
             net = sum((ln.debit - ln.credit for ln in lines), Decimal(0))
@@ -190,7 +228,7 @@ class RuleBook:
     @staticmethod
     def _line(msg: Message, item: Message, spec: LineSpec, amount: Decimal, root_dims: dict[str, str],
               chart: Chart, currency: str, txn_currency: str = "",
-              txn_amount: Decimal = Decimal(0)) -> DraftLine | None:
+              txn_amount: Decimal = Decimal(0), open_item: str = "") -> DraftLine | None:
         if amount == 0:
             return None
         account = spec.account
@@ -217,7 +255,27 @@ class RuleBook:
             cash_flow_item=spec.cash_flow,
             txn_currency=txn_currency,
             txn_amount=txn_amount if txn_currency else Decimal(0),
+            open_item=open_item,
         )
+
+
+def _carrying(items: dict[str, OpenItem], ref: str, side: str, amount: Decimal, txn: Decimal, cur: str,
+              fx: _Fx, functional: str) -> Decimal:
+    """A settling line's functional amount: the carrying amount of what it relieves of the
+    open item (settlement.relieve), plus any excess over the item at the event's rate.
+    `amount`/`txn` are the line's amounts at the event's rate, signed as the rule gives them."""
+    open_item = items.get(ref)
+    if txn == 0:
+        return amount
+    line_debit = (side == "debit") == (txn > 0)
+    if open_item is None or open_item.currency != cur or open_item.txn == 0 or (open_item.txn > 0) == line_debit:
+        return amount  # nothing open to relieve in this direction: the event's rate
+    settled = abs(txn)
+    relieved = abs(relieve(open_item, settled, functional))
+    excess = settled - abs(open_item.txn)
+    if excess > 0:
+        relieved += money.quantize(excess * fx.rates[cur], functional)
+    return relieved if amount >= 0 else -relieved
 
 
 class _Fx:
@@ -280,6 +338,20 @@ def _path(path: str) -> tuple[bool, tuple[str, ...]]:
     return path.startswith("^"), tuple(path.lstrip("^").split("."))
 
 
+def _present(msg: Message, path: str) -> bool:
+    """Is the field at `path` set (a message field with presence, or a non-empty repeated field)?"""
+    *head, last = path.lstrip("^").split(".")
+    obj: Any = msg
+    for part in head:
+        obj = getattr(obj, part)
+    fd = obj.DESCRIPTOR.fields_by_name[last]
+    if fd.is_repeated:
+        return len(getattr(obj, last)) > 0
+    if fd.message_type is not None:
+        return obj.HasField(last)
+    return bool(getattr(obj, last))
+
+
 def _str(value: Any) -> str:
     if isinstance(value, types_pb2.Money):
         return str(money.from_proto(value))
@@ -326,6 +398,9 @@ def _parse(raw: dict, source: str, charts: list[Chart]) -> Rule:
     for path, values in (raw.get("when") or {}).items():
         fd = _field_of(root, path, root)
         values = values if isinstance(values, list) else [values]
+        if values in ([PRESENT], [ABSENT]):
+            when[path] = (values[0],)
+            continue
         if fd.enum_type is not None:  # conditions name enum values; the message holds numbers
             try:
                 values = [fd.enum_type.values_by_name[str(v)].number for v in values]
@@ -367,6 +442,13 @@ def _parse(raw: dict, source: str, charts: list[Chart]) -> Rule:
                 raise RuleError(f"{where}: line {i}: memo {ln['memo']!r}: {exc}") from exc
             for f in memo_fields:
                 _field_of(desc, f, root)
+            if "opens" in ln and "settles" in ln:
+                raise RuleError(f"{where}: line {i}: a line opens or settles an item, not both")
+            for key in ("opens", "settles"):
+                if key in ln and _field_of(desc, ln[key], root).type != FieldDescriptor.TYPE_STRING:
+                    raise RuleError(f"{where}: line {i}: {key} {ln[key]!r} is not a document id (string)")
+            if ln.get("settles") and ln["amount"] == BALANCE:
+                raise RuleError(f"{where}: line {i}: a settling line needs an amount")
         except KeyError as exc:
             raise RuleError(f"{where}: line {i}: missing {exc}") from exc
         targets = [ln[side], *(account_by[1].values() if account_by else [])]
@@ -380,7 +462,8 @@ def _parse(raw: dict, source: str, charts: list[Chart]) -> Rule:
                     raise RuleError(f"{where}: line {i} posts to cash account {code} ({chart.id}) "
                                     "without a cash_flow item")
         lines.append(LineSpec(side, str(ln[side]), ln["amount"], each, account_by, dims,
-                              ln.get("memo", ""), ln.get("cash_flow", ""), ln.get("subtract", "")))
+                              ln.get("memo", ""), ln.get("cash_flow", ""), ln.get("subtract", ""),
+                              ln.get("opens", ""), ln.get("settles", "")))
     for x in lines:
         if x.cash_flow and x.cash_flow not in CASH_FLOW_ITEMS:
             raise RuleError(f"{where}: unknown cash_flow item {x.cash_flow!r}")
@@ -388,6 +471,8 @@ def _parse(raw: dict, source: str, charts: list[Chart]) -> Rule:
         raise RuleError(f"{where}: at most one {BALANCE} line")
     if len(lines) < 2:
         raise RuleError(f"{where}: a rule needs at least two lines")
+    if any(x.settles for x in lines) and not any(x.amount == BALANCE for x in lines):
+        raise RuleError(f"{where}: a rule that settles open items needs a {BALANCE} line for the exchange difference")
     return Rule(rid, version, eff, event, tuple(lines), raw.get("description", ""), when, eff_to)
 
 
@@ -448,8 +533,9 @@ def load_rules(charts: list[Chart], directory: Path = RULES_DIR) -> RuleBook:
 def with_candidates(book: RuleBook, candidates: list[Rule]) -> RuleBook:
     """The book as it would be with candidate rules added, as if the files were edited: a
     candidate replaces the rule of the same id and version, and a candidate that is a new
-    latest version ends the open-ended version before it the day before it starts. The result
-    is validated like the files (RuleError if versions overlap or leave a gap)."""
+    latest version ends the version before it (open-ended, or ending later) the day before
+    it starts. The result is validated like the files (RuleError if versions overlap or
+    leave a gap)."""
     keys = {(r.id, r.version) for r in candidates}
     kept = [r for r in book.rules if (r.id, r.version) not in keys]
     for cand in candidates:
@@ -457,6 +543,7 @@ def with_candidates(book: RuleBook, candidates: list[Rule]) -> RuleBook:
         newer = [r for r in kept + candidates if r.id == cand.id and r.version > cand.version]
         if older and not newer:
             prev = max(older, key=lambda r: r.version)
-            if prev.effective_to is None and prev.effective_from < cand.effective_from:
+            ends_later = prev.effective_to is None or prev.effective_to >= cand.effective_from
+            if ends_later and prev.effective_from < cand.effective_from:
                 kept[kept.index(prev)] = replace(prev, effective_to=cand.effective_from - dt.timedelta(days=1))
     return RuleBook(kept + list(candidates))

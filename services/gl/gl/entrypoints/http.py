@@ -555,6 +555,7 @@ def journal_json(j: Journal, lines: list[JournalLine] | None = None) -> dict:
             "dimensions": {d: getattr(ln, d) for d in DIMENSIONS if getattr(ln, d)},
             **({"txn_currency": ln.txn_currency, "txn_amount": money.format_amount(ln.txn_amount, ln.txn_currency)}
                if ln.txn_currency else {}),
+            **({"open_item": ln.open_item} if ln.open_item else {}),
         } for ln in sorted(lines, key=lambda x: x.line_no)]
     return out
 

@@ -42,6 +42,7 @@ from gl.domain.chart import load_chart
 from gl.domain.journal import DIMENSIONS, DraftLine, JournalDraft, UnbalancedJournal
 from gl.domain.postable import AccountBlocked, blocked_in, check_lines
 from gl.domain.rules import MissingRate, NothingToPost, RuleBook
+from gl.domain.settlement import OpenItem
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("gl.posting")
@@ -163,6 +164,8 @@ async def reopen_period(session: AsyncSession, *, company_id: str, period: str, 
 # --- posting events --------------------------------------------------------------------
 
 _STAGED = "gl.staged_journals"
+_DEFERRED = "gl.deferred_settlements"
+_OPENED = "gl.staged_open_items"
 
 
 @dataclass(frozen=True)
@@ -233,8 +236,36 @@ async def rates_on(session: AsyncSession, company_id: str, currencies: set[str],
     return out
 
 
+async def open_items(session: AsyncSession, company_id: str, refs: set[str],
+                     staged: dict[tuple[str, str], OpenItem] | None = None) -> dict[str, OpenItem]:
+    """The open items of these documents: their lines' sums in the transaction and the
+    functional currency (the ledger's, plus journals staged in this transaction)."""
+    out: dict[str, OpenItem] = {}
+    if refs:
+        jl = JournalLine.__table__
+        rows = (await session.execute(
+            sa.select(jl.c.open_item, jl.c.txn_currency, sa.func.sum(jl.c.txn_amount),
+                      sa.func.sum(jl.c.debit - jl.c.credit))
+            .where(jl.c.company_id == company_id, jl.c.open_item.in_(sorted(refs)))
+            .group_by(jl.c.open_item, jl.c.txn_currency))).all()
+        for ref, cur, txn, func in rows:
+            if cur or ref not in out:  # the foreign-currency balance, where an item has one
+                out[ref] = OpenItem(cur, Decimal(txn or 0), Decimal(func or 0))
+    for (company, ref), delta in (staged or {}).items():
+        if company == company_id and ref in refs:
+            base = out.get(ref, OpenItem(delta.currency, Decimal(0), Decimal(0)))
+            out[ref] = OpenItem(base.currency or delta.currency, base.txn + delta.txn,
+                                base.functional + delta.functional)
+    return out
+
+
 class Poster:
-    """The GL's consumer handler: turns events into journals by the rules."""
+    """The GL's consumer handler: turns events into journals by the rules.
+
+    Events whose rule settles open items are drafted last in their batch (in
+    `before_commit`), after every other event of the batch is staged: a receipt and the
+    invoice it pays may sit on different partitions, and the receipt must find the
+    invoice's open item whichever the consumer read first."""
 
     def __init__(self, rules: RuleBook) -> None:
         self.rules = rules
@@ -251,14 +282,26 @@ class Poster:
             self._companies[company_id] = books
         return books
 
+    def settles(self, ce_type: str, msg) -> bool:
+        try:
+            return self.rules.select(ce_type, msg, dates.from_proto(msg.occurrence_date)).settles
+        except LookupError:
+            return False  # no rule: draft() says so
+
     async def draft(self, session: AsyncSession, books: CompanyBooks, ce_type: str, msg, event_id: str) -> JournalDraft:
-        """The event's journal by the rules, at the exchange rates of its date. MissingRate
-        propagates (the event is parked until the rate is entered); other refusals are permanent."""
+        """The event's journal by the rules, at the exchange rates of its date and the
+        carrying amounts of the open items it settles. MissingRate propagates (the event is
+        parked until the rate is entered); other refusals are permanent."""
         on = dates.from_proto(msg.occurrence_date)
         rates = await rates_on(session, books.id, foreign_currencies(msg, books.functional_currency), on)
         try:
+            items = {}
+            if self.settles(ce_type, msg):
+                items = await open_items(session, books.id, self.rules.open_items_settled(ce_type, msg),
+                                         session.info.get(_OPENED))
             return self.rules.draft(ce_type=ce_type, msg=msg, chart=load_chart(books.chart_template),
-                                    functional_currency=books.functional_currency, event_id=event_id, rates=rates)
+                                    functional_currency=books.functional_currency, event_id=event_id, rates=rates,
+                                    open_items=items)
         except (MissingRate, NothingToPost):
             raise
         except (LookupError, UnbalancedJournal, ValueError) as exc:
@@ -280,7 +323,13 @@ class Poster:
         }):
             await self._stage(session, books, env, msg)
 
-    async def _stage(self, session: AsyncSession, books: CompanyBooks, env: Envelope, msg) -> None:
+    async def _stage(self, session: AsyncSession, books: CompanyBooks, env: Envelope, msg,
+                     trace: tuple[str, otel_context.Context] | None = None) -> None:
+        if trace is None and self.settles(env.type, msg):
+            session.info.setdefault(_DEFERRED, []).append(
+                (books, env, (current_trace_id(), otel_context.get_current())))
+            return
+        trace_id, context = trace or (current_trace_id(), otel_context.get_current())
         try:
             draft = await self.draft(session, books, env.type, msg, env.id)
         except MissingRate as exc:
@@ -288,10 +337,23 @@ class Poster:
             return
         except NothingToPost:
             return  # recorded in the inbox: a fact without a journal, never a dead letter
-        session.info.setdefault(_STAGED, []).append(
-            (env, Staged(draft, current_trace_id(), otel_context.get_current())))
+        session.info.setdefault(_STAGED, []).append((env, Staged(draft, trace_id, context)))
+        opened = session.info.setdefault(_OPENED, {})
+        for ln in draft.lines:
+            if ln.open_item:
+                key = (draft.company_id, ln.open_item)
+                prev = opened.get(key, OpenItem(ln.txn_currency, Decimal(0), Decimal(0)))
+                opened[key] = OpenItem(prev.currency or ln.txn_currency, prev.txn + ln.txn_amount,
+                                       prev.functional + ln.debit - ln.credit)
 
     async def before_commit(self, session: AsyncSession) -> None:
+        for books, env, origin in session.info.pop(_DEFERRED, []):
+            token = otel_context.attach(origin[1])
+            try:
+                await self._stage(session, books, env, env.payload, origin)
+            finally:
+                otel_context.detach(token)
+        session.info.pop(_OPENED, None)
         staged: list[tuple[Envelope, Staged | _Parked]] = session.info.pop(_STAGED, [])
         if not staged:
             return
@@ -324,7 +386,9 @@ class Poster:
                     "event_id": eid, "company_id": c, "period": p, "reason": reason, "parked_at": now}
                     for eid, c, p, reason in parked])
                 log.warning("parked %d event(s): %s", len(parked), "; ".join(sorted({x[3] for x in parked})))
-            await write_journals(session, [s for s in postable if (s.draft.company_id, s.draft.period) not in closed])
+            written = [s for s in postable if (s.draft.company_id, s.draft.period) not in closed]
+            await write_journals(session, written)
+            await refresh_revaluations(session, [s.draft for s in written])
 
 
 async def post_journal(session: AsyncSession, draft: JournalDraft, *, kind: str = "event",
@@ -385,7 +449,7 @@ async def write_journals(session: AsyncSession, staged: list[Staged]) -> list[di
                 "journal_id": jid, "line_no": i, "company_id": d.company_id, "posting_date": d.posting_date,
                 "account_code": line.account_code, "debit": line.debit, "credit": line.credit,
                 "currency": line.currency, "memo": line.memo[:500], "cash_flow_item": line.cash_flow_item,
-                "txn_currency": line.txn_currency, "txn_amount": line.txn_amount,
+                "txn_currency": line.txn_currency, "txn_amount": line.txn_amount, "open_item": line.open_item,
                 **{dim: line.dimensions.get(dim, "") for dim in DIMENSIONS},
             })
             b = balances.setdefault((d.company_id, line.account_code, d.period), [Decimal(0), Decimal(0)])
@@ -478,10 +542,34 @@ async def reverse_journal(session: AsyncSession, journal_id: str, *, on: dt.date
         description=f"Reversal of {original.number}: {reason}"[:500],
         lines=tuple(DraftLine(ln.account_code, ln.credit, ln.debit, ln.currency, f"reversal: {ln.memo}"[:500],
                               {d: getattr(ln, d) for d in DIMENSIONS if getattr(ln, d)}, ln.cash_flow_item,
-                              ln.txn_currency, -ln.txn_amount)
+                              ln.txn_currency, -ln.txn_amount, ln.open_item)
                     for ln in lines),
         source_event_type="gl.reversal", source_document=original.number, rule_id="reversal", rule_version=1)
     return await post_journal(session, draft, kind="reversal", posted_by=actor, reverses_journal_id=original.id)
+
+
+async def refresh_revaluations(session: AsyncSession, drafts: list[JournalDraft]) -> None:
+    """A foreign-currency document posted into a period that was already revalued (a
+    settlement dated before the revaluation ran, typically) leaves that revaluation stale:
+    it revalued an item that is now settled, and realisation would count the same
+    difference again (ERPNext #43327). Revalue the period again in the same transaction:
+    the revaluation moves each balance to its closing-rate target, so it changes only what
+    the new postings changed. If it cannot (no closing rate, next period closed) the
+    postings stand and the operator revalues by hand; the log says so."""
+    scopes = sorted({(d.company_id, d.period) for d in drafts
+                     if d.rule_id != "revaluation" and any(ln.open_item and ln.txn_currency for ln in d.lines)})
+    for company_id, period in scopes:
+        done = (await session.execute(sa.select(Journal.id).where(
+            Journal.company_id == company_id, Journal.period == period, Journal.kind == "revaluation")
+            .limit(1))).first()
+        if done is None:
+            continue
+        company = await session.get(Company, company_id)
+        try:
+            async with session.begin_nested():
+                await revalue(session, company, period, actor="gl-posting")
+        except LedgerError as exc:
+            log.warning("revaluation of %s %s is stale and was not refreshed: %s", company_id, period, exc)
 
 
 async def revalue(session: AsyncSession, company: Company, period: str, *, actor: str) -> dict:

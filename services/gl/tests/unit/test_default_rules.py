@@ -31,6 +31,7 @@ def mv(cost: str, item="P1") -> inv.MovementLine:
 
 CC = types_pb2.Dimensions(cost_centre="CC-ADMIN")
 H = dict(company_id="C1", document_number="DOC-1", occurrence_date=D)
+DEC = dict(H, occurrence_date=dates.to_proto(dt.date(2026, 12, 15)))  # open items and realised FX from December
 CASES = [
     ("invoice", ar.InvoiceIssued(**H, customer_code="K", net_total=M("100"), tax_total=M("13"), gross_total=M("113"),
                                  lines=[ar.InvoiceLine(net=M("100"), tax=M("13"))]),
@@ -38,11 +39,23 @@ CASES = [
     ("credit memo", ar.CreditMemoIssued(**H, customer_code="K", gross_total=M("56.5"),
                                         lines=[ar.InvoiceLine(net=M("50"), tax=M("6.5"))]),
      [("6001", "50", "0"), ("22210102", "6.5", "0"), ("1122", "0", "56.5")]),
+    ("credit memo, part customer credit", ar.CreditMemoIssued(**DEC, customer_code="K", gross_total=M("56.5"),
+                                                               applied=M("50"),
+                                                               lines=[ar.InvoiceLine(net=M("50"), tax=M("6.5"))]),
+     [("6001", "50", "0"), ("22210102", "6.5", "0"), ("1122", "0", "50"), ("1122", "0", "6.5")]),
     ("receipt", ar.PaymentReceived(**H, customer_code="K", amount=M("113")),
      [("1002", "113", "0"), ("1122", "0", "113")]),
+    ("receipt, December", ar.PaymentReceived(**DEC, customer_code="K", amount=M("120"), unapplied=M("7"),
+                                             applications=[ar.ReceiptApplication(invoice_id="I1", amount=M("113"))]),
+     [("1002", "120", "0"), ("1122", "0", "113"), ("1122", "0", "7")]),
     ("bad debt provision", ar.BadDebtProvisioned(**H, amount=M("20")), [("6702", "20", "0"), ("1231", "0", "20")]),
     ("bad debt release", ar.BadDebtProvisioned(**H, amount=M("-5")), [("6702", "0", "5"), ("1231", "5", "0")]),
     ("refund", ar.RefundPaid(**H, customer_code="K", amount=M("100")), [("1122", "100", "0"), ("1002", "0", "100")]),
+    ("refund without sources, December", ar.RefundPaid(**DEC, customer_code="K", amount=M("100")),
+     [("1122", "100", "0"), ("1002", "0", "100")]),
+    ("refund from two credits", ar.RefundPaid(**DEC, customer_code="K", amount=M("100"), sources=[
+        ar.RefundSource(document_id="R1", amount=M("60")), ar.RefundSource(document_id="CM1", amount=M("40"))]),
+     [("1122", "60", "0"), ("1122", "40", "0"), ("1002", "0", "100")]),
     ("return to supplier", inv.GoodsReturnedToSupplier(**H, supplier_code="S", total_cost=M("40"), lines=[mv("40")]),
      [("220202", "40", "0"), ("1405", "0", "40")]),
     ("write-off", ar.BadDebtWrittenOff(**H, amount=M("30")), [("1231", "30", "0"), ("1122", "0", "30")]),
@@ -75,6 +88,11 @@ CASES = [
                                                                    dimensions=CC)]),
      [("6601", "10", "0"), ("2241", "0", "10")]),
     ("AP payment", ap.PaymentMade(**H, supplier_code="S", amount=M("113")), [("220201", "113", "0"), ("1002", "0", "113")]),
+    ("AP payment without applications, December", ap.PaymentMade(**DEC, supplier_code="S", amount=M("113")),
+     [("220201", "113", "0"), ("1002", "0", "113")]),
+    ("AP payment, December", ap.PaymentMade(**DEC, supplier_code="S", amount=M("113"), applications=[
+        ap.PaymentApplication(invoice_id="I1", amount=M("100")), ap.PaymentApplication(invoice_id="I2", amount=M("13"))]),
+     [("220201", "100", "0"), ("220201", "13", "0"), ("1002", "0", "113")]),
     ("AP employee payment", ap.PaymentMade(**H, supplier_code="E1", supplier_group="EMPLOYEE", amount=M("10")),
      [("2241", "10", "0"), ("1002", "0", "10")]),
     ("AP payment, discount", ap.PaymentMade(**H, supplier_code="S", amount=M("110.74"), applications=[

@@ -80,7 +80,7 @@ class InvoiceIssued(_message.Message):
     def __init__(self, company_id: _Optional[str] = ..., document_number: _Optional[str] = ..., occurrence_date: _Optional[_Union[_types_pb2.Date, _Mapping]] = ..., invoice_id: _Optional[str] = ..., customer_code: _Optional[str] = ..., customer_group: _Optional[str] = ..., intercompany_partner: _Optional[str] = ..., currency: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[InvoiceLine, _Mapping]]] = ..., net_total: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., tax_total: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., gross_total: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., due_date: _Optional[_Union[_types_pb2.Date, _Mapping]] = ..., sales_order_ref: _Optional[str] = ..., shipment_ref: _Optional[str] = ..., dimensions: _Optional[_Union[_types_pb2.Dimensions, _Mapping]] = ...) -> None: ...
 
 class CreditMemoIssued(_message.Message):
-    __slots__ = ("company_id", "document_number", "occurrence_date", "credit_memo_id", "invoice_id", "customer_code", "customer_group", "currency", "reason", "lines", "net_total", "tax_total", "gross_total", "dimensions")
+    __slots__ = ("company_id", "document_number", "occurrence_date", "credit_memo_id", "invoice_id", "customer_code", "customer_group", "currency", "reason", "lines", "net_total", "tax_total", "gross_total", "dimensions", "applied")
     COMPANY_ID_FIELD_NUMBER: _ClassVar[int]
     DOCUMENT_NUMBER_FIELD_NUMBER: _ClassVar[int]
     OCCURRENCE_DATE_FIELD_NUMBER: _ClassVar[int]
@@ -95,6 +95,7 @@ class CreditMemoIssued(_message.Message):
     TAX_TOTAL_FIELD_NUMBER: _ClassVar[int]
     GROSS_TOTAL_FIELD_NUMBER: _ClassVar[int]
     DIMENSIONS_FIELD_NUMBER: _ClassVar[int]
+    APPLIED_FIELD_NUMBER: _ClassVar[int]
     company_id: str
     document_number: str
     occurrence_date: _types_pb2.Date
@@ -109,7 +110,8 @@ class CreditMemoIssued(_message.Message):
     tax_total: _types_pb2.Money
     gross_total: _types_pb2.Money
     dimensions: _types_pb2.Dimensions
-    def __init__(self, company_id: _Optional[str] = ..., document_number: _Optional[str] = ..., occurrence_date: _Optional[_Union[_types_pb2.Date, _Mapping]] = ..., credit_memo_id: _Optional[str] = ..., invoice_id: _Optional[str] = ..., customer_code: _Optional[str] = ..., customer_group: _Optional[str] = ..., currency: _Optional[str] = ..., reason: _Optional[_Union[CreditMemoReason, str]] = ..., lines: _Optional[_Iterable[_Union[InvoiceLine, _Mapping]]] = ..., net_total: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., tax_total: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., gross_total: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., dimensions: _Optional[_Union[_types_pb2.Dimensions, _Mapping]] = ...) -> None: ...
+    applied: _types_pb2.Money
+    def __init__(self, company_id: _Optional[str] = ..., document_number: _Optional[str] = ..., occurrence_date: _Optional[_Union[_types_pb2.Date, _Mapping]] = ..., credit_memo_id: _Optional[str] = ..., invoice_id: _Optional[str] = ..., customer_code: _Optional[str] = ..., customer_group: _Optional[str] = ..., currency: _Optional[str] = ..., reason: _Optional[_Union[CreditMemoReason, str]] = ..., lines: _Optional[_Iterable[_Union[InvoiceLine, _Mapping]]] = ..., net_total: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., tax_total: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., gross_total: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., dimensions: _Optional[_Union[_types_pb2.Dimensions, _Mapping]] = ..., applied: _Optional[_Union[_types_pb2.Money, _Mapping]] = ...) -> None: ...
 
 class ReceiptApplication(_message.Message):
     __slots__ = ("invoice_id", "amount")
@@ -119,8 +121,16 @@ class ReceiptApplication(_message.Message):
     amount: _types_pb2.Money
     def __init__(self, invoice_id: _Optional[str] = ..., amount: _Optional[_Union[_types_pb2.Money, _Mapping]] = ...) -> None: ...
 
+class RefundSource(_message.Message):
+    __slots__ = ("document_id", "amount")
+    DOCUMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    document_id: str
+    amount: _types_pb2.Money
+    def __init__(self, document_id: _Optional[str] = ..., amount: _Optional[_Union[_types_pb2.Money, _Mapping]] = ...) -> None: ...
+
 class RefundPaid(_message.Message):
-    __slots__ = ("company_id", "document_number", "occurrence_date", "refund_id", "customer_code", "customer_group", "bank_account", "amount", "dimensions")
+    __slots__ = ("company_id", "document_number", "occurrence_date", "refund_id", "customer_code", "customer_group", "bank_account", "amount", "dimensions", "sources")
     COMPANY_ID_FIELD_NUMBER: _ClassVar[int]
     DOCUMENT_NUMBER_FIELD_NUMBER: _ClassVar[int]
     OCCURRENCE_DATE_FIELD_NUMBER: _ClassVar[int]
@@ -130,6 +140,7 @@ class RefundPaid(_message.Message):
     BANK_ACCOUNT_FIELD_NUMBER: _ClassVar[int]
     AMOUNT_FIELD_NUMBER: _ClassVar[int]
     DIMENSIONS_FIELD_NUMBER: _ClassVar[int]
+    SOURCES_FIELD_NUMBER: _ClassVar[int]
     company_id: str
     document_number: str
     occurrence_date: _types_pb2.Date
@@ -139,7 +150,8 @@ class RefundPaid(_message.Message):
     bank_account: str
     amount: _types_pb2.Money
     dimensions: _types_pb2.Dimensions
-    def __init__(self, company_id: _Optional[str] = ..., document_number: _Optional[str] = ..., occurrence_date: _Optional[_Union[_types_pb2.Date, _Mapping]] = ..., refund_id: _Optional[str] = ..., customer_code: _Optional[str] = ..., customer_group: _Optional[str] = ..., bank_account: _Optional[str] = ..., amount: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., dimensions: _Optional[_Union[_types_pb2.Dimensions, _Mapping]] = ...) -> None: ...
+    sources: _containers.RepeatedCompositeFieldContainer[RefundSource]
+    def __init__(self, company_id: _Optional[str] = ..., document_number: _Optional[str] = ..., occurrence_date: _Optional[_Union[_types_pb2.Date, _Mapping]] = ..., refund_id: _Optional[str] = ..., customer_code: _Optional[str] = ..., customer_group: _Optional[str] = ..., bank_account: _Optional[str] = ..., amount: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., dimensions: _Optional[_Union[_types_pb2.Dimensions, _Mapping]] = ..., sources: _Optional[_Iterable[_Union[RefundSource, _Mapping]]] = ...) -> None: ...
 
 class PaymentReceived(_message.Message):
     __slots__ = ("company_id", "document_number", "occurrence_date", "receipt_id", "customer_code", "customer_group", "bank_account", "payment_method", "amount", "applications", "unapplied", "dimensions")
