@@ -3,15 +3,15 @@ relieves, so a settlement relieves each document at its carrying amount and the 
 exchange difference is posted), and the CAS account for exchange differences under
 finance costs (660302 财务费用-汇兑损益) for companies already set up on that chart.
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-02
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005"
-down_revision = "0004"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
