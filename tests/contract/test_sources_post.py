@@ -220,10 +220,11 @@ def test_every_inventory_event_the_api_accepts_posts_or_parks(tmp_path):
                 outcomes.extend((t, o) for t, o, _ in evs)
                 return r.json()
 
-            for code, method, cur in (("MA", "moving_average", "CNY"), ("FF", "fifo", "CNY"),
-                                      ("JP", "moving_average", "JPY")):
+            for code, method, cur, cat in (("MA", "moving_average", "CNY", "GOODS"), ("FF", "fifo", "CNY", "GOODS"),
+                                           ("JP", "moving_average", "JPY", "GOODS"),
+                                           ("RM", "fifo", "CNY", "RAW_MATERIAL")):
                 await call("/v1/items", {"company_id": "C", "code": code, "name": code, "costing_method": method,
-                                         "currency": cur}, 201)
+                                         "currency": cur, "category": cat}, 201)
             for wh in ("W", "W2"):
                 await call("/v1/warehouses", {"company_id": "C", "code": wh, "name": wh}, 201)
 
@@ -259,8 +260,11 @@ def test_every_inventory_event_the_api_accepts_posts_or_parks(tmp_path):
                        201)
             # Counts: a gain at the stock's unit cost, a gain at zero cost (a zero-value event),
             # a loss, and a count that changes nothing.
+            await call("/v1/receipts", doc("2026-11-05", [{"item": "RM", "quantity": "4", "unit_cost": "2.50"}]), 201)
+            # A count of two categories: one StockAdjusted per category.
             await call("/v1/counts", doc("2026-11-06", [{"item": "FF", "counted_quantity": "99999999"},
-                                                       {"item": "MA", "counted_quantity": "5"}]), 201)
+                                                       {"item": "MA", "counted_quantity": "5"},
+                                                       {"item": "RM", "counted_quantity": "3"}]), 201)
             await call("/v1/counts", doc("2026-11-06", [{"item": "JP", "counted_quantity": "0"}]), 201)
             await call("/v1/transfers", {"company_id": "C", "movement_date": "2026-11-07", "warehouse": "W",
                                          "to_warehouse": "W2", "lines": [{"item": "FF", "quantity": "0.000001"}]}, 201)

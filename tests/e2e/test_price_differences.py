@@ -35,9 +35,11 @@ def ap_invoice(company: str, number: str, on: str, po: str, item: str, qty: int,
 def test_price_difference_recosts_stock_on_hand_and_the_issued_share_goes_to_cost_of_sales(suite):
     h = suite.http
     company = suite.new_company("PPV")
-    for code, method in (("MA", "moving_average"), ("FF", "fifo")):
+    # MA is goods for resale (CAS 1405 库存商品), FF a raw material (1403 原材料).
+    for code, method, category in (("MA", "moving_average", "MERCHANDISE"), ("FF", "fifo", "RAW_MATERIAL")):
         assert h.post(f"{suite.inv_url}/v1/items", json={"company_id": company, "code": code, "name": code,
-                                                         "costing_method": method}).status_code == 201
+                                                         "costing_method": method,
+                                                         "category": category}).status_code == 201
     assert h.post(f"{suite.inv_url}/v1/warehouses", json={"company_id": company, "code": "W",
                                                           "name": "W"}).status_code == 201
 
@@ -73,13 +75,15 @@ def test_price_difference_recosts_stock_on_hand_and_the_issued_share_goes_to_cos
     while True:
         tb = {x["account"]: Decimal(x["debit_balance"]) - Decimal(x["credit_balance"])
               for x in suite.trial_balance(company, "2026-11-30")["lines"]}
-        if tb.get("1405") == Decimal("520.00") or time.monotonic() > deadline:
+        if (tb.get("1405"), tb.get("1403")) == (Decimal("312.00"), Decimal("208.00")) or time.monotonic() > deadline:
             break
         time.sleep(0.2)
     val = h.get(f"{suite.inv_url}/v1/valuation", params={"company": company, "as_of": "2026-11-30"}).json()
     by_item = {x["item"]: (x["quantity"], x["value"]) for x in val["lines"]}
     assert by_item == {"MA": ("6", "312.00"), "FF": ("4", "208.00")}
-    assert tb["1405"] == Decimal(val["total_value"]) == Decimal("520.00")  # valuation = ledger
+    # Valuation = the inventory accounts, each item on its category's account.
+    assert (tb["1405"], tb["1403"]) == (Decimal("312.00"), Decimal("208.00"))
+    assert tb["1405"] + tb["1403"] == Decimal(val["total_value"]) == Decimal("520.00")
     assert tb["6401"] == (200 + 8) + (200 + 100 + 8 + 4)  # cost of sales: issues + issued shares + re-costing
     assert tb.get("1401", Decimal(0)) == 0  # the clearing account is cleared
     assert "1404" not in tb  # nothing in the planned-cost variance account
@@ -87,6 +91,17 @@ def test_price_difference_recosts_stock_on_hand_and_the_issued_share_goes_to_cos
     assert tb["220201"] == Decimal("-1175.20")  # payables: 2 x 587.60
     # The re-costed average carries on: 2 more MA units leave at 52.00.
     assert move("issues", "2026-11-09", "MA", "2")["total_cost"] == "104.00"
+    # A count finds one raw-material unit missing: 52.00 off 1403, not 1405.
+    counted = [{"item": "FF", "counted_quantity": "3"}, {"item": "MA", "counted_quantity": "4"}]
+    r = h.post(f"{suite.inv_url}/v1/counts", json={"company_id": company, "movement_date": "2026-11-10",
+                                                    "warehouse": "W", "lines": counted})
+    assert r.status_code == 201 and r.json()["total_cost"] == "52.00", r.text
+    suite.wait_journals(company, 12)
+    tb = {x["account"]: Decimal(x["debit_balance"]) - Decimal(x["credit_balance"])
+          for x in suite.trial_balance(company, "2026-11-30")["lines"]}
+    val = h.get(f"{suite.inv_url}/v1/valuation", params={"company": company, "as_of": "2026-11-30"}).json()
+    assert (tb["1405"], tb["1403"], tb["1901"]) == (Decimal("208.00"), Decimal("156.00"), Decimal("52.00"))
+    assert tb["1405"] + tb["1403"] == Decimal(val["total_value"])
     # The re-costing is visible as its own inventory document, dated on the invoice.
     journals = suite.journals(company)
     pd = [j for j in journals if j["source"]["event_type"] == "finance.inventory.PriceDifferenceAllocated.v1"]

@@ -25,8 +25,8 @@ def M(v: str) -> types_pb2.Money:  # noqa: N802
     return money.to_proto(Decimal(v), "CNY")
 
 
-def mv(cost: str, item="P1") -> inv.MovementLine:
-    return inv.MovementLine(item_code=item, total_cost=M(cost), quantity="1")
+def mv(cost: str, item="P1", category="") -> inv.MovementLine:
+    return inv.MovementLine(item_code=item, item_category=category, total_cost=M(cost), quantity="1")
 
 
 CC = types_pb2.Dimensions(cost_centre="CC-ADMIN")
@@ -67,6 +67,11 @@ CASES = [
      [("1405", "12", "0"), ("6401", "0", "12")]),
     ("stock gain", inv.StockAdjusted(**H, reason="count", value_change=M("7")), [("1405", "7", "0"), ("1901", "0", "7")]),
     ("stock loss", inv.StockAdjusted(**H, reason="count", value_change=M("-7")), [("1405", "0", "7"), ("1901", "7", "0")]),
+    ("raw materials count", inv.StockAdjusted(**H, reason="count", value_change=M("-2"), item_category="RAW_MATERIAL"),
+     [("1403", "0", "2"), ("1901", "2", "0")]),
+    ("raw materials received", inv.GoodsReceived(**H, supplier_code="S", total_cost=M("80"), lines=[
+        mv("50", category="RAW_MATERIAL"), mv("30", "P2", "MERCHANDISE")]),
+     [("1403", "50", "0"), ("1405", "30", "0"), ("220202", "0", "80")]),
     ("cost adjusted", inv.CostAdjusted(**H, item_code="P1", cost_change=M("3")), [("6401", "3", "0"), ("1405", "0", "3")]),
     ("AP stock invoice", ap.InvoiceApproved(**H, kind=ap.INVOICE_KIND_STOCK, supplier_code="S", gross_total=M("113"),
                                             lines=[ap.PayableLine(net=M("100"), price_variance=M("4"), tax=M("13"))]),
@@ -141,3 +146,12 @@ def test_expense_without_cost_centre_is_refused():
                              lines=[ap.PayableLine(net=M("100"))])
     with pytest.raises(MissingDimension, match="cost_centre"):
         rulebook().draft(ce_type="finance.ap.InvoiceApproved.v1", msg=msg, chart=CAS, functional_currency="CNY")
+
+
+def test_inventory_accounts_by_item_category_on_the_ifrs_chart():
+    msg = inv.GoodsIssued(**H, customer_code="K", total_cost=M("60"), lines=[
+        mv("10", category="RAW_MATERIAL"), mv("20", "P2", "FINISHED_GOODS"), mv("30", "P3", "MERCHANDISE")])
+    d = rulebook().draft(ce_type="finance.inventory.GoodsIssued.v1", msg=msg, chart=load_chart("ifrs"),
+                         functional_currency="CNY")
+    assert [(ln.account_code, ln.credit) for ln in d.lines if ln.credit] == [
+        ("1201", Decimal(10)), ("1202", Decimal(20)), ("1203", Decimal(30))]

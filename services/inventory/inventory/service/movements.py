@@ -100,7 +100,7 @@ def _domain(m: Movement, label: str = "") -> costing.Movement:
 
 
 async def _cost_line(session: AsyncSession, item: Item, warehouse: str, m: Movement, label: str,
-                     adjustments: list[tuple[Movement, Decimal, str]]) -> None:
+                     adjustments: list[tuple[Movement, Decimal, Item]]) -> None:
     """Cost movement `m` (added to the session by the caller) and any later ones it changes."""
     state = await _lock_state(session, item.company_id, item.code, warehouse)
     if state is None or m.movement_date >= state.last_date:
@@ -140,7 +140,7 @@ async def _cost_line(session: AsyncSession, item: Item, warehouse: str, m: Movem
             raise InventoryError(f"backdated {m.kind} on {m.movement_date} would re-cost the {what} of "
                                  f"{old.movement_date}; record movements before it in date order")
         if new != old.published_cost:
-            adjustments.append((old, new - old.published_cost, item.currency))
+            adjustments.append((old, new - old.published_cost, item))
             old.published_cost = new
         old.cost = new
     state.snapshot = stock.snapshot()
@@ -179,7 +179,7 @@ async def record_document(session: AsyncSession, *, company: str, kind: str, mov
         _publish(session, doc, movements, source)
         return doc, [m for m, _ in movements]
     movements: list[tuple[Movement, Item]] = []
-    adjustments: list[tuple[Movement, Decimal, str]] = []
+    adjustments: list[tuple[Movement, Decimal, Item]] = []
     for i, ln in enumerate(lines, 1):
         item = await session.get(Item, (company, ln.item))
         if item is None:
@@ -202,8 +202,8 @@ async def record_document(session: AsyncSession, *, company: str, kind: str, mov
         movements.append((m, item))
     await session.flush()
     _publish(session, doc, movements, source)
-    for old, change, cur in adjustments:
-        _publish_adjustment(session, doc, old, change, cur, source)
+    for old, change, item in adjustments:
+        _publish_adjustment(session, doc, old, change, item, source)
     return doc, [m for m, _ in movements]
 
 
@@ -430,14 +430,21 @@ def _publish(session: AsyncSession, doc: MovementDoc, movements: list[tuple[Move
     elif doc.kind == "customer_return":
         msg = ev.GoodsReturned(**common, sales_order_ref=doc.reference, customer_code=doc.partner, lines=lines,
                                total_cost=_money(total, cur))
-    else:
-        change = sum((m.cost if m.kind == "adjustment_in" else -m.cost for m, _ in movements), Decimal(0))
-        msg = ev.StockAdjusted(**common, reason=doc.reference or "stock count", lines=lines,
-                               value_change=_money(change, cur))
+    else:  # a count: one StockAdjusted per item category, each posted to its category's account
+        categories = sorted({it.category for _, it in movements})
+        for category in categories:
+            mine = [(m, ln) for (m, it), ln in zip(movements, lines, strict=True) if it.category == category]
+            change = sum((m.cost if m.kind == "adjustment_in" else -m.cost for m, _ in mine), Decimal(0))
+            suffix = f"/{category}" if len(categories) > 1 else ""
+            add_event(session, ev.StockAdjusted(
+                **(common | {"document_number": doc.number + suffix, "movement_id": doc.id + suffix}),
+                reason=doc.reference or "stock count", lines=[ln for _, ln in mine],
+                value_change=_money(change, cur), item_category=category), source=source)
+        return
     add_event(session, msg, source=source)
 
 
-def _publish_adjustment(session: AsyncSession, doc: MovementDoc, old: Movement, change: Decimal, cur: str,
+def _publish_adjustment(session: AsyncSession, doc: MovementDoc, old: Movement, change: Decimal, item: Item,
                         source: str) -> None:
     """The cost of an earlier-costed movement changed: the ledger posts the difference to cost
     of sales (positive: more cost of sales, less inventory). Dated on the adjusted movement,
@@ -446,7 +453,8 @@ def _publish_adjustment(session: AsyncSession, doc: MovementDoc, old: Movement, 
     add_event(session, ev.CostAdjusted(
         company_id=old.company_id, document_number=f"{doc.number}/ADJ-{old.seq}",
         occurrence_date=dates.to_proto(old.movement_date), movement_id=f"{doc.id}:{old.id}",
-        adjusted_movement_id=old.id, item_code=old.item_code, cost_change=_money(cogs_change, cur)), source=source)
+        adjusted_movement_id=old.id, item_code=old.item_code, item_category=item.category,
+        cost_change=_money(cogs_change, item.currency)), source=source)
 
 
 async def valuation(session: AsyncSession, company: str, as_of: dt.date, warehouse: str | None = None) -> dict:

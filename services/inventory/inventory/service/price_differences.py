@@ -83,7 +83,7 @@ async def allocate_price_difference(session: AsyncSession, *, company: str, on: 
                           idempotency_key=None, request_hash="", created_at=utcnow())
         session.add(doc)
         await session.flush()
-        adjustments: list[tuple[Movement, Decimal, str]] = []
+        adjustments: list[tuple[Movement, Decimal, Item]] = []
         movement_id = doc.id
         if to_stock:
             m = Movement(id=str(uuid7()), seq=await allocate(session, "movement"), doc_id=doc.id, line_no=1,
@@ -100,8 +100,8 @@ async def allocate_price_difference(session: AsyncSession, *, company: str, on: 
             item_code=item_code, item_category=item.category, warehouse=wh, inventory_change=mp(to_stock),
             cost_of_sales_change=mp(part - to_stock), total=mp(part),
             dimensions=types_pb2.Dimensions(product=item_code)), source=source)
-        for old, change, cur in adjustments:
-            _publish_adjustment(session, doc, old, change, cur, source)
+        for old, change, it in adjustments:
+            _publish_adjustment(session, doc, old, change, it, source)
         docs.append(doc)
     return docs
 

@@ -130,7 +130,7 @@ class StockTransferred(_message.Message):
     def __init__(self, company_id: _Optional[str] = ..., document_number: _Optional[str] = ..., occurrence_date: _Optional[_Union[_types_pb2.Date, _Mapping]] = ..., movement_id: _Optional[str] = ..., from_warehouse: _Optional[str] = ..., to_warehouse: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[MovementLine, _Mapping]]] = ..., total_cost: _Optional[_Union[_types_pb2.Money, _Mapping]] = ...) -> None: ...
 
 class StockAdjusted(_message.Message):
-    __slots__ = ("company_id", "document_number", "occurrence_date", "movement_id", "reason", "lines", "value_change")
+    __slots__ = ("company_id", "document_number", "occurrence_date", "movement_id", "reason", "lines", "value_change", "item_category")
     COMPANY_ID_FIELD_NUMBER: _ClassVar[int]
     DOCUMENT_NUMBER_FIELD_NUMBER: _ClassVar[int]
     OCCURRENCE_DATE_FIELD_NUMBER: _ClassVar[int]
@@ -138,6 +138,7 @@ class StockAdjusted(_message.Message):
     REASON_FIELD_NUMBER: _ClassVar[int]
     LINES_FIELD_NUMBER: _ClassVar[int]
     VALUE_CHANGE_FIELD_NUMBER: _ClassVar[int]
+    ITEM_CATEGORY_FIELD_NUMBER: _ClassVar[int]
     company_id: str
     document_number: str
     occurrence_date: _types_pb2.Date
@@ -145,7 +146,8 @@ class StockAdjusted(_message.Message):
     reason: str
     lines: _containers.RepeatedCompositeFieldContainer[MovementLine]
     value_change: _types_pb2.Money
-    def __init__(self, company_id: _Optional[str] = ..., document_number: _Optional[str] = ..., occurrence_date: _Optional[_Union[_types_pb2.Date, _Mapping]] = ..., movement_id: _Optional[str] = ..., reason: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[MovementLine, _Mapping]]] = ..., value_change: _Optional[_Union[_types_pb2.Money, _Mapping]] = ...) -> None: ...
+    item_category: str
+    def __init__(self, company_id: _Optional[str] = ..., document_number: _Optional[str] = ..., occurrence_date: _Optional[_Union[_types_pb2.Date, _Mapping]] = ..., movement_id: _Optional[str] = ..., reason: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[MovementLine, _Mapping]]] = ..., value_change: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., item_category: _Optional[str] = ...) -> None: ...
 
 class CostAdjusted(_message.Message):
     __slots__ = ("company_id", "document_number", "occurrence_date", "movement_id", "adjusted_movement_id", "item_code", "item_category", "cost_change")
