@@ -79,6 +79,10 @@ def test_amounts_round_trip_in_the_currencys_minor_unit(suite, currency, limit, 
         ("0" if currency == "JPY" else "0.000", expected["tax"])])
     tb = suite.trial_balance(company)
     assert tb["totals"]["debit_balance"] == tb["totals"]["credit_balance"] == expected["gross"]
+    # The ageing (due in 30 days: current) in the customer's currency.
+    ageing = ok(h.get(f"{suite.ar_url}/v1/ageing", params={"company": company, "as_of": "2026-11-10"}))
+    assert (ageing["customers"][0]["current"], ageing["total"]["total"]) == (expected["gross"], expected["gross"])
+    assert list(ageing["totals_by_currency"]) == [currency]
     # A receipt of the whole amount closes the invoice, in minor units.
     rec = ok(h.post(f"{suite.ar_url}/v1/receipts", json={
         "company_id": company, "customer_code": cust, "receipt_date": "2026-11-20", "amount": expected["gross"]}), 201)

@@ -39,8 +39,9 @@ async def provide(session: AsyncSession, company: str, as_of: dt.date, rates: di
     unknown = set(rates) - set(report["buckets"])
     if unknown:
         raise BadDebtError(f"no ageing bucket {sorted(unknown)}; buckets are {report['buckets']}")
-    required = money.quantize(sum((Decimal(report["total"][b]) * rates.get(b, ZERO) for b in report["buckets"]),
-                                  ZERO), currency)
+    # as before the ageing gave one total per currency: the buckets of every currency, added up
+    required = money.quantize(sum((Decimal(t[b]) * rates.get(b, ZERO) for t in report["totals_by_currency"].values()
+                                   for b in report["buckets"]), ZERO), currency)
     change = required - await allowance(session, company)
     if change == 0:
         return None

@@ -106,7 +106,10 @@ async def ageing(session: AsyncSession, company: str, as_of: dt.date, buckets: t
                  customer: str | None = None) -> dict:
     """Open amounts as of a date by days past due: current, 1-30, 31-60, 61-90, 90+ (configurable),
     and beside them the customer's credit (unapplied cash and unapplied credit memos dated on or
-    before the date, at what is unapplied today) and the net position (total - credit)."""
+    before the date, at what is unapplied today) and the net position (total - credit).
+    Each customer's figures are in the customer's currency; amounts in different currencies are
+    never added: `total` is the company's when its customers share one currency (else None),
+    `totals_by_currency` always."""
     paid = (sa.select(ReceiptApplication.invoice_id, sa.func.sum(ReceiptApplication.amount).label("paid"))
             .where(ReceiptApplication.applied_on <= as_of).group_by(ReceiptApplication.invoice_id).subquery())
     q = (sa.select(Invoice, sa.func.coalesce(paid.c.paid, 0)).outerjoin(paid, paid.c.invoice_id == Invoice.id)
@@ -128,20 +131,29 @@ async def ageing(session: AsyncSession, company: str, as_of: dt.date, buckets: t
         row = per_customer.setdefault(inv.customer_code, dict.fromkeys(labels, ZERO))
         row[label] += open_amount
     credit = await _credit_as_of(session, company, as_of, customer)
-    total = dict.fromkeys(labels, ZERO)
-    q = lambda v: str(money.quantize(v, "CNY"))  # noqa: E731
-    out = []
-    for cust in sorted(set(per_customer) | set(credit)):
-        row = per_customer.get(cust, dict.fromkeys(labels, ZERO))
+    customers = sorted(set(per_customer) | set(credit))
+    currency = dict((await session.execute(sa.select(Customer.code, Customer.currency).where(
+        Customer.company_id == company, Customer.code.in_(customers)))).all()) if customers else {}
+
+    def figures(row: dict[str, Decimal], held: Decimal, cur: str) -> dict:
+        owed = sum(row.values(), ZERO)
+        return {**{k: money.format_amount(v, cur) for k, v in row.items()}, "total": money.format_amount(owed, cur),
+                "credit": money.format_amount(held, cur), "net": money.format_amount(owed - held, cur)}
+
+    out, totals = [], {}  # totals: currency -> (buckets, credit)
+    for cust in customers:
+        row, held, cur = per_customer.get(cust, dict.fromkeys(labels, ZERO)), credit.get(cust, ZERO), currency[cust]
+        buckets_total, credit_total = totals.setdefault(cur, (dict.fromkeys(labels, ZERO), [ZERO]))
         for k, v in row.items():
-            total[k] += v
-        owed, held = sum(row.values(), ZERO), credit.get(cust, ZERO)
-        out.append({"customer": cust, **{k: q(v) for k, v in row.items()}, "total": q(owed), "credit": q(held),
-                    "net": q(owed - held)})
-    owed, held = sum(total.values(), ZERO), sum(credit.values(), ZERO)
+            buckets_total[k] += v
+        credit_total[0] += held
+        out.append({"customer": cust, **figures(row, held, cur)})
+    by_currency = {cur: figures(b, c[0], cur) for cur, (b, c) in sorted(totals.items())}
+    total = next(iter(by_currency.values())) if len(by_currency) == 1 else None
+    if not by_currency:
+        total = figures(dict.fromkeys(labels, ZERO), ZERO, "CNY")
     return {"company": company, "as_of": as_of.isoformat(), "buckets": labels, "customers": out,
-            "total": {**{k: q(v) for k, v in total.items()}, "total": q(owed), "credit": q(held),
-                      "net": q(owed - held)}}
+            "total": total, "totals_by_currency": by_currency}
 
 
 async def _credit_as_of(session: AsyncSession, company: str, as_of: dt.date, customer: str | None) -> dict:
