@@ -76,6 +76,8 @@ migrate: install
 run migrate: export KAFKA_IDEMPOTENT_PRODUCER ?= false
 run migrate: export KAFKA_BOOTSTRAP_SERVERS ?= 127.0.0.1:$(KAFKA_PORT)
 run migrate: export KAFKA_PORT := $(KAFKA_PORT)
+# Spans of every process go to .data/traces/*.jsonl; `.venv/bin/finance-trace TRACE_ID` prints one.
+run: export OTEL_TRACES_EXPORTER ?= file
 run: install migrate
 	$(BIN)/honcho start -f Procfile
 

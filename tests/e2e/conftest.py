@@ -28,6 +28,7 @@ class Suite:
         self.ap_port, self.budget_port, self.budget_grpc_port = (free_port() for _ in range(3))
         env = {
             **infra.env(), **otlp.env(),
+            "OTEL_TRACES_EXPORTER": "otlp,file",  # spans to the test's receiver and to files finance-trace reads
             "GL_DATABASE_URL": infra.database_url("gl"), "AR_DATABASE_URL": infra.database_url("ar"),
             "GL_HTTP_PORT": str(self.gl_port), "AR_HTTP_PORT": str(self.ar_port),
             "INVENTORY_DATABASE_URL": infra.database_url("inventory"), "INVENTORY_HTTP_PORT": str(self.inv_port),

@@ -4,6 +4,8 @@ partition; one invoice request is one trace from the AR API through Kafka to the
 import asyncio
 import datetime as dt
 import os
+import subprocess
+import sys
 import time
 from decimal import Decimal
 
@@ -125,3 +127,69 @@ def test_one_invoice_is_one_trace_from_api_to_journal(suite, otlp):
     assert consume.parent_span_id == produce.span_id  # restored from the Kafka record headers
     assert post.parent_span_id == consume.span_id
     assert produce.attributes["messaging.message.id"] == journal["source"]["event_id"]
+
+
+def test_order_to_cash_is_one_trace_and_finance_trace_prints_it(suite, otlp):
+    """The CRM's order and the warehouse's shipment carry one traceparent (the WMS passes on the
+    one it got with the order); from there every hop continues it: credit check, shipment,
+    GoodsIssued through Kafka to AR, the invoice AR issues, through Kafka to the GL, the
+    journal, and JournalPosted on the GL's topic."""
+    h, company = suite.http, suite.new_company("O2CTRACE")
+    assert h.put(f"{suite.ar_url}/v1/customers/K1", json={"company_id": company, "code": "K1", "name": "K",
+                                                          "credit_limit": "10000.00"}).status_code == 200
+    assert h.post(f"{suite.inv_url}/v1/items", json={"company_id": company, "code": "MA", "name": "MA",
+                                                     "costing_method": "moving_average"}).status_code == 201
+    h.post(f"{suite.inv_url}/v1/warehouses", json={"company_id": company, "code": "W", "name": "W"})
+    stock = {"company_id": company, "movement_date": "2026-11-02", "warehouse": "W", "partner": "S",
+             "reference": "", "lines": [{"item": "MA", "quantity": "5", "unit_cost": "100.00"}]}
+    assert h.post(f"{suite.inv_url}/v1/receipts", json=stock).status_code == 201
+
+    trace_id = os.urandom(16).hex()
+    tp = {"traceparent": f"00-{trace_id}-{os.urandom(8).hex()}-01"}
+    so = h.post(f"{suite.ar_url}/v1/sales-orders", headers=tp, json={
+        "company_id": company, "crm_order_id": "CRM-T", "customer_code": "K1", "order_date": "2026-11-04",
+        "lines": [{"item_code": "MA", "description": "MA", "quantity": "2", "unit_price": "300.00",
+                   "tax_code": "VAT13"}]})
+    assert so.status_code == 201, so.text
+    ship = h.post(f"{suite.inv_url}/v1/issues", headers=tp, json={
+        **stock, "movement_date": "2026-11-05", "partner": "K1", "reference": "CRM-T",
+        "lines": [{"item": "MA", "quantity": "2"}]})
+    assert ship.status_code == 201, ship.text
+
+    ar_topic, inv_topic, gl_topic = "finance.ar.events.v1", "finance.inventory.events.v1", "finance.gl.events.v1"
+    want = {("ar", "POST /v1/sales-orders"), ("ar", "ar.credit_check"), ("inventory", "POST /v1/issues"),
+            ("inventory", f"{inv_topic} publish"), ("ar", f"{inv_topic} process"), ("ar", f"{ar_topic} publish"),
+            ("gl", f"{ar_topic} process"), ("gl", "gl.post_journal"), ("gl", f"{gl_topic} publish")}
+    deadline = time.monotonic() + 120
+    while not want <= {(s.service, s.name) for s in otlp.trace(trace_id)} and time.monotonic() < deadline:
+        time.sleep(0.3)
+    got = otlp.trace(trace_id)
+    assert want <= {(s.service, s.name) for s in got}, sorted({(s.service, s.name) for s in got})
+    by_id = {s.span_id: s for s in got}
+
+    def parent(service: str, name: str, kind: int | None = None):
+        """The parent of the span (the one with the given kind where a name has several)."""
+        span = next(s for s in got if (s.service, s.name) == (service, name) and kind in (None, s.kind))
+        return by_id.get(span.parent_span_id)
+
+    # Each hop is the child of the one that caused it (5 = CONSUMER, 4 = PRODUCER).
+    assert parent("ar", "ar.credit_check").name == "POST /v1/sales-orders"
+    assert parent("ar", f"{inv_topic} process").name == f"{inv_topic} publish"
+    assert parent("ar", f"{ar_topic} publish").name == f"{inv_topic} process"  # the invoice AR issued
+    assert parent("gl", f"{ar_topic} process").name == f"{ar_topic} publish"
+    assert parent("gl", f"{gl_topic} publish").name == "gl.post_journal"  # JournalPosted
+    journals = suite.journals(company)
+    assert trace_id in {j["source"]["trace_id"] for j in journals}
+
+    # The same spans went to the local span files; finance-trace prints the tree.
+    deadline = time.monotonic() + 30
+    while True:
+        out = subprocess.run([sys.executable, "-m", "fincore.tracefile", trace_id, "--dir",
+                              str(suite.log_dir / "data" / "traces")],
+                             capture_output=True, text=True)
+        if all(name in out.stdout for _, name in want) or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert out.returncode == 0, out.stderr
+    assert all(name in out.stdout for _, name in want), out.stdout
+    assert out.stdout.splitlines()[0].startswith(f"trace {trace_id}: ")

@@ -123,3 +123,7 @@ def main(trace_id: str, directory: Path | None) -> None:
     click.echo(f"{'start':>12} {'duration':>11}  span")
     for line in render_tree(spans):
         click.echo(line)
+
+
+if __name__ == "__main__":
+    main()

@@ -10,12 +10,15 @@ from finance.ar.v1 import events_pb2 as ar_events
 from fincore import dates, money
 from fincore.outbox import add_event
 from fincore.tables import utcnow
+from opentelemetry import trace
 from sqlalchemy.ext.asyncio import AsyncSession
 from uuid_utils import uuid7
 
 from ar.adapters.tables import Customer, SalesOrder
 from ar.domain.invoice import LineInput, price_invoice
 from ar.service.credit import reserve_credit
+
+tracer = trace.get_tracer("ar.orders")
 
 
 async def upsert_customer(session: AsyncSession, *, company_id: str, code: str, name: str, customer_group: str,
@@ -54,7 +57,10 @@ async def receive_sales_order(session: AsyncSession, *, company: str, crm_order_
     c = await session.get(Customer, (company, customer))
     currency = currency or (c.currency if c else "CNY")
     gross = price_invoice(currency, lines).gross_total
-    decision = await reserve_credit(session, company, customer, gross, f"SO:{crm_order_id}", currency)
+    with tracer.start_as_current_span("ar.credit_check", attributes={
+            "finance.company_id": company, "finance.customer": customer, "finance.order_ref": crm_order_id}) as span:
+        decision = await reserve_credit(session, company, customer, gross, f"SO:{crm_order_id}", currency)
+        span.set_attribute("finance.credit.approved", decision.approved)
     order = SalesOrder(id=str(uuid7()), company_id=company, crm_order_id=crm_order_id, customer_code=customer,
                        currency=currency, order_date=order_date, amount=gross,
                        status="accepted" if decision.approved else "refused", decision=decision.as_dict(),
