@@ -18,7 +18,7 @@ import click
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
 from fincore.db import Database, migrate
-from fincore.metrics import Sampler, run_samplers, serve_metrics, watch_pool
+from fincore.metrics import Sampler, dead_letter_sampler, run_samplers, serve_metrics, watch_pool
 from fincore.settings import ServiceSettings
 from fincore.telemetry import configure_telemetry, shutdown_telemetry
 
@@ -103,9 +103,18 @@ def service_cli(
         setup_logging()
 
     @cli.command(help="Apply database migrations (Alembic) up to head.")
-    def migrate_cmd() -> None:
+    @click.option("--check", is_flag=True,
+                  help="Change nothing; exit 1 unless the database is at head (pods wait on it before starting).")
+    def migrate_cmd(check: bool) -> None:
         settings = settings_factory()
         url = settings.resolved_database_url()
+        if check:
+            from fincore.db import at_head
+
+            if not at_head(migrations_dir, url):
+                raise click.ClickException(f"{settings.service_name}: database not migrated to head")
+            click.echo(f"{settings.service_name}: database at head")
+            return
         migrate(migrations_dir, url)
         click.echo(f"{settings.service_name}: database migrated")
 
@@ -147,6 +156,8 @@ def service_cli(
                     await relay.run(stop)
 
                 extra = samplers(settings, db) if samplers else []
+                if build_consumers is not None:
+                    extra.append(dead_letter_sampler(db))
                 try:
                     await with_metrics(settings, "relay", stop, [relay.sample, *extra], work)
                 finally:

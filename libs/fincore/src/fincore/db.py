@@ -86,6 +86,21 @@ def migrate(script_location: Path, url: str, revision: str = "head") -> None:
     command.upgrade(cfg, revision)
 
 
+def at_head(script_location: Path, url: str) -> bool:
+    """True when the database's Alembic revision is the head of the service's migrations."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import create_engine
+
+    heads = set(ScriptDirectory(str(script_location)).get_heads())
+    engine = create_engine(sync_url(url))
+    try:
+        with engine.connect() as conn:
+            return set(MigrationContext.configure(conn).get_current_heads()) == heads
+    finally:
+        engine.dispose()
+
+
 async def bulk_insert(session: AsyncSession, table, rows: list[dict]) -> None:
     """Insert many rows in the session's transaction: COPY on PostgreSQL (one round trip for
     the batch, the fastest path into the database), executemany elsewhere. Rows must all

@@ -13,6 +13,18 @@ from fincore.settings import ServiceSettings
 log = logging.getLogger(__name__)
 
 
+def security(settings: ServiceSettings) -> dict:
+    """Connection security for every client (producer, consumer, admin): TLS with a client
+    certificate when KAFKA_SECURITY_PROTOCOL=SSL, plaintext otherwise (development)."""
+    if settings.kafka_security_protocol.upper() != "SSL":
+        return {}
+    from aiokafka.helpers import create_ssl_context
+
+    return {"security_protocol": "SSL", "ssl_context": create_ssl_context(
+        cafile=settings.kafka_ssl_cafile or None, certfile=settings.kafka_ssl_certfile or None,
+        keyfile=settings.kafka_ssl_keyfile or None)}
+
+
 def make_producer(settings: ServiceSettings, *, client_id: str) -> AIOKafkaProducer:
     return AIOKafkaProducer(
         bootstrap_servers=settings.kafka_bootstrap_servers,
@@ -22,6 +34,7 @@ def make_producer(settings: ServiceSettings, *, client_id: str) -> AIOKafkaProdu
         linger_ms=5,
         max_batch_size=256 * 1024,
         request_timeout_ms=30000,
+        **security(settings),
     )
 
 
@@ -38,13 +51,14 @@ def make_consumer(settings: ServiceSettings, *topics: str, group_id: str,
         heartbeat_interval_ms=max(1000, settings.kafka_session_timeout_ms // 3),
         max_poll_records=max_records or settings.consumer_max_records,
         isolation_level="read_committed",
+        **security(settings),
     )
 
 
 async def ensure_topics(settings: ServiceSettings, topics: list[str], *, partitions: int | None = None) -> None:
     """Create topics with explicit partition counts (as production does); existing ones are kept."""
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers,
-                                client_id=f"{settings.service_name}-admin")
+                                client_id=f"{settings.service_name}-admin", **security(settings))
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -65,7 +79,7 @@ async def broker_reachable(settings: ServiceSettings, timeout_s: float = 3.0) ->
     from aiokafka.client import AIOKafkaClient
 
     client = AIOKafkaClient(bootstrap_servers=settings.kafka_bootstrap_servers,
-                            request_timeout_ms=int(timeout_s * 1000))
+                            request_timeout_ms=int(timeout_s * 1000), **security(settings))
     try:
         await client.bootstrap()
     finally:

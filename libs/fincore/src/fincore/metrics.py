@@ -113,6 +113,33 @@ async def run_samplers(samplers: list[Sampler], stop: asyncio.Event, every_s: fl
             await asyncio.wait_for(stop.wait(), every_s)
 
 
+def dead_letter_sampler(db) -> Sampler:
+    """`dead_letters_pending{consumer}`: dead letters not yet replayed (the DLQ is not empty)."""
+    from prometheus_client import Gauge
+    from sqlalchemy import func, select
+
+    from fincore.tables import DeadLetter
+
+    global _DLQ_GAUGE
+    if _DLQ_GAUGE is None:
+        _DLQ_GAUGE = Gauge("dead_letters_pending", "Dead letters not yet replayed", ["consumer"])
+    gauge = _DLQ_GAUGE
+
+    async def dead_letters() -> None:
+        async with db.sessions() as session:
+            rows = (await session.execute(select(DeadLetter.consumer, func.count())
+                                          .where(DeadLetter.replayed_at.is_(None))
+                                          .group_by(DeadLetter.consumer))).all()
+        gauge.clear()
+        for consumer, n in rows:
+            gauge.labels(consumer).set(n)
+
+    return dead_letters
+
+
+_DLQ_GAUGE = None
+
+
 def metrics_app(stall_after_s: float):
     from starlette.applications import Starlette
     from starlette.responses import JSONResponse, Response

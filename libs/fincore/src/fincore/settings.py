@@ -40,6 +40,12 @@ class ServiceSettings(BaseSettings):
     kafka_idempotent_producer: bool = Field(
         True, validation_alias=_shared("KAFKA_IDEMPOTENT_PRODUCER")
     )
+    # TLS to the brokers (Strimzi's tls listener with tls client authentication): PLAINTEXT or SSL,
+    # and the PEM files the pod mounts from the cluster CA and the KafkaUser secrets.
+    kafka_security_protocol: str = Field("PLAINTEXT", validation_alias=_shared("KAFKA_SECURITY_PROTOCOL"))
+    kafka_ssl_cafile: str = Field("", validation_alias=_shared("KAFKA_SSL_CAFILE"))
+    kafka_ssl_certfile: str = Field("", validation_alias=_shared("KAFKA_SSL_CERTFILE"))
+    kafka_ssl_keyfile: str = Field("", validation_alias=_shared("KAFKA_SSL_KEYFILE"))
     kafka_session_timeout_ms: int = Field(6000, validation_alias=_shared("KAFKA_SESSION_TIMEOUT_MS"))
     # Partitions given to topics this service creates (its events and its DLQ).
     kafka_topic_partitions: int = Field(4, validation_alias=_shared("KAFKA_TOPIC_PARTITIONS"))
