@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 KAFKA_PORT ?= 9092
 SERVICES_BUILT := gl ar inventory ap budget
 
-.PHONY: help install proto proto-check lint test test-tools test-unit test-e2e run migrate bench bench-ledger bench-o2c bench-p2p pg-up token clean
+.PHONY: help install proto proto-check manifests lint test test-tools test-unit test-e2e run migrate bench bench-ledger bench-o2c bench-p2p pg-up token clean
 
 help:
 	@echo "make run    - start the broker and the services on SQLite, load demo data"
@@ -33,6 +33,10 @@ proto: install
 
 proto-check: install
 	$(BIN)/python tools/protogen.py --check
+
+# deploy/k8s: rewrite the manifests generated from the Procfile and the code (tests/deploy checks them).
+manifests: install
+	$(BIN)/python deploy/k8s/generate.py
 
 lint: install
 	$(BIN)/ruff check .
