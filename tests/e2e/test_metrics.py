@@ -64,11 +64,16 @@ def test_relay_consumer_and_grpc_processes_export_metrics_and_health(suite):
     wait_value(relay, "outbox_pending", lambda v: v == 0)
     assert value(relay, "outbox_oldest_pending_age_seconds") == 0
 
-    # Health: the loops turn, so liveness and readiness both answer 200 with each loop named.
+    # Health: the loops turn, so liveness answers 200 with each loop named; readiness too, once
+    # every loop of the process has started (a second consumer may still be joining its group).
     for proc in (suite.gl_consumer, suite.ar_relay, suite.budget_consumer):
         h = httpx.get(f"{proc.metrics_url}/healthz", timeout=10)
         assert h.status_code == 200 and h.json()["status"] == "ok", (proc.name, h.text)
-        assert httpx.get(f"{proc.metrics_url}/readyz", timeout=10).status_code == 200
+        deadline = time.monotonic() + 90
+        while (r := httpx.get(f"{proc.metrics_url}/readyz", timeout=10)).status_code != 200 \
+                and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert r.status_code == 200, (proc.name, r.text)
     assert "consumer gl-posting" in httpx.get(f"{consume}/healthz", timeout=10).json()["loops"]
 
     # gRPC latency by method and status code (OK for the health check, NOT_FOUND = 5).

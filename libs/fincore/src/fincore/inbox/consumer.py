@@ -114,7 +114,10 @@ class InboxConsumer:
             hw = self.consumer.highwater(tp)
             if hw is None:  # no fetch answered for it yet: position may not be known either
                 continue
-            position = await self.consumer.position(tp)
+            try:  # known once a fetch answered; never let a metric hold up the loop
+                position = await asyncio.wait_for(self.consumer.position(tp), 1.0)
+            except (TimeoutError, KafkaError, AssertionError):
+                continue
             LAG.labels(self.name, tp.topic, str(tp.partition)).set(max(0, hw - position))
 
     def _forget_lag(self, revoked) -> None:
