@@ -44,3 +44,37 @@ def test_trace_tree_nests_children_and_times_from_the_first_span():
     assert [ln.split()[0:2] for ln in lines] == [["0.0ms", "20.0ms"], ["2.0ms", "3.0ms"], ["30.0ms", "7.0ms"]]
     assert lines[0].endswith("ar: POST /v1/invoices (server)")
     assert "    gl: finance.ar.events.v1 process (consumer)  [ERROR]" in lines[2]
+
+
+def test_with_no_exporter_every_request_still_gets_a_trace_id():
+    """OTEL_TRACES_EXPORTER=none (the default): nothing is recorded, yet a request without a
+    traceparent gets a fresh trace id and one with a traceparent keeps the caller's, so what
+    the request writes (outbox rows, journals) records it. In a subprocess: the SDK provider
+    is process-global."""
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent('''
+        import os
+        os.environ["OTEL_TRACES_EXPORTER"] = "none"
+        from fastapi import FastAPI
+        from fastapi.testclient import TestClient
+        from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+        from fincore.telemetry import configure_telemetry, current_trace_id, inject_headers, recording
+        configure_telemetry("t", "api")
+        app = FastAPI()
+        @app.get("/x")
+        def x():
+            return {"trace_id": current_trace_id(), "traceparent": inject_headers().get("traceparent", "")}
+        FastAPIInstrumentor.instrument_app(app)
+        c = TestClient(app)
+        fresh = c.get("/x").json()
+        caller = "0af7651916cd43dd8448eb211c80319c"
+        kept = c.get("/x", headers={"traceparent": f"00-{caller}-b7ad6b7169203331-01"}).json()
+        print(recording(), len(fresh["trace_id"]), fresh["traceparent"].split("-")[1] == fresh["trace_id"],
+              kept["trace_id"] == caller)
+    ''')
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["False", "32", "True", "True"]
