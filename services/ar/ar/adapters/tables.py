@@ -105,7 +105,8 @@ class SalesOrder(SQLModel, table=True):
 class Receipt(SQLModel, table=True):
     __tablename__ = "receipt"
     __table_args__ = (sa.UniqueConstraint("company_id", "number", name="uq_receipt_number"),
-                      sa.UniqueConstraint("company_id", "idempotency_key", name="uq_receipt_idempotency"))
+                      sa.UniqueConstraint("company_id", "idempotency_key", name="uq_receipt_idempotency"),
+                      sa.Index("ix_receipt_company_customer", "company_id", "customer_code"))
 
     id: str = Field(sa_column=sa.Column(sa.String(36), primary_key=True))
     company_id: str = Field(sa_column=sa.Column(sa.String(40), nullable=False))
@@ -133,6 +134,7 @@ class ReceiptApplication(SQLModel, table=True):
 
 class CreditMemo(SQLModel, table=True):
     __tablename__ = "credit_memo"
+    __table_args__ = (sa.Index("ix_credit_memo_company_customer", "company_id", "customer_code"),)
 
     id: str = Field(sa_column=sa.Column(sa.String(36), primary_key=True))
     company_id: str = Field(sa_column=sa.Column(sa.String(40), nullable=False))
