@@ -48,7 +48,8 @@ def test_bad_invoice_is_refused_and_changes_nothing(suite):
     first = suite.post_invoice(company, 7)
     again = suite.http.post(f"{suite.ar_url}/v1/invoices", json=suite.invoice_body(company, 7),
                             headers={"Idempotency-Key": f"{company}-7"})
-    assert again.status_code == 200 and again.json()["id"] == first["id"]
+    assert again.status_code == 201 and again.headers["Idempotent-Replayed"] == "true"
+    assert again.json()["id"] == first["id"]
     other = suite.http.post(f"{suite.ar_url}/v1/invoices", json=suite.invoice_body(company, 8),
                             headers={"Idempotency-Key": f"{company}-7"})
     assert other.status_code == 409

@@ -10,6 +10,8 @@ from sqlalchemy import event, text
 from sqlalchemy import types as sa_types
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from fincore.idempotency import claim_in, pending_claim
+
 
 def is_sqlite(url_or_engine: str | AsyncEngine) -> bool:
     name = url_or_engine if isinstance(url_or_engine, str) else url_or_engine.url.drivername
@@ -55,9 +57,15 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """A session whose work commits together or not at all."""
+        """A session whose work commits together or not at all. The first transaction a request
+        with an Idempotency-Key opens also inserts the key's row (see fincore.idempotency)."""
+        claim = pending_claim()
         async with self.sessions() as session, session.begin():
+            if claim is not None:
+                await claim_in(session, claim)
             yield session
+        if claim is not None:
+            claim.committed = True
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:

@@ -8,11 +8,33 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
 PROBLEM = "application/problem+json"
 BASE = "https://finance-suite.dev/problems/"
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, as every error leaves a service (`application/problem+json`)."""
+
+    model_config = ConfigDict(extra="allow")
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+
+
+_WHEN = {401: "No valid bearer token", 403: "The token lacks the scope or the company",
+         404: "No such resource (or it belongs to a company the token does not grant)",
+         409: "Conflict with the current state, or an Idempotency-Key reused for another request",
+         413: "Request body too large", 422: "Invalid request: the problem names the fields or the rule"}
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"description": text, "content": {PROBLEM: {"schema": Problem.model_json_schema()}}}
+    for status, text in _WHEN.items()
+}
 
 
 class ProblemError(Exception):
@@ -56,11 +78,15 @@ def problem(status: int, title: str, detail: str, *, type_: str, instance: str =
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
+def problem_response(exc: ProblemError, request: Request) -> JSONResponse:
+    return problem(exc.status, exc.title, exc.detail, type_=exc.type_, instance=request.url.path,
+                   headers=exc.headers, **exc.extra)
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(ProblemError)
     async def _problem(request: Request, exc: ProblemError):
-        return problem(exc.status, exc.title, exc.detail, type_=exc.type_, instance=request.url.path,
-                       headers=exc.headers, **exc.extra)
+        return problem_response(exc, request)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError):

@@ -7,6 +7,7 @@ import datetime as dt
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 from fastapi.responses import JSONResponse
@@ -15,7 +16,8 @@ from sqlalchemy import select
 
 from fincore.auth import Authenticator
 from fincore.db import Database
-from fincore.errors import NotFound, install_problem_handlers
+from fincore.errors import PROBLEM_RESPONSES, NotFound, install_problem_handlers
+from fincore.idempotency import IdempotentRoute
 from fincore.inbox.consumer import InboxConsumer, dead_letter_json
 from fincore.kafka import broker_reachable
 from fincore.outbox.relay import republish
@@ -49,6 +51,13 @@ class Readiness:
                 result[name] = f"error: {type(exc).__name__}: {exc}"[:300]
         self._at, self._result = now, result
         return result
+
+
+def service_router(**kwargs: Any) -> APIRouter:
+    """The APIRouter every service's routes hang on: every POST honours Idempotency-Key
+    (fincore.idempotency) and every operation documents its problem+json answers."""
+    return APIRouter(route_class=IdempotentRoute, responses={**PROBLEM_RESPONSES, **kwargs.pop("responses", {})},
+                     **kwargs)
 
 
 def create_service_app(
@@ -114,7 +123,7 @@ def create_service_app(
 
 
 def admin_router(db: Database, auth: Authenticator, consumers: Sequence[InboxConsumer]) -> APIRouter:
-    r = APIRouter(prefix="/v1/admin", tags=["operations"])
+    r = service_router(prefix="/v1/admin", tags=["operations"])
     by_name = {c.name: c for c in consumers}
 
     @r.get("/dead-letters", summary="Records that could not be handled, with their error")

@@ -55,6 +55,8 @@ class ServiceSettings(BaseSettings):
     outbox_batch_size: int = 500
     outbox_poll_interval_s: float = 0.05
     outbox_retention_days: int = 14
+    # How long an Idempotency-Key is remembered (the relay purges older ones).
+    idempotency_retention_days: int = 7
 
     consumer_max_records: int = 500
     consumer_max_retries: int = 3

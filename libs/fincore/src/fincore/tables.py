@@ -117,3 +117,49 @@ def drop_platform_tables(op) -> None:
     op.drop_index("ix_outbox_created_at", "outbox")
     op.drop_index("ix_outbox_unpublished", "outbox")
     op.drop_table("outbox")
+
+
+class IdempotencyRecord(SQLModel, table=True):
+    """One Idempotency-Key of one client (the token's subject) and the answer it got.
+
+    The row is inserted in the same transaction as the request's effect (see
+    fincore.idempotency), so the primary key decides which of two concurrent requests has the
+    effect; the response is recorded once the request has been answered."""
+
+    __tablename__ = "idempotency_key"
+
+    subject: str = Field(sa_column=sa.Column(sa.String(255), primary_key=True))
+    key: str = Field(sa_column=sa.Column(sa.String(255), primary_key=True))
+    fingerprint: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
+    method: str = Field(sa_column=sa.Column(sa.String(10), nullable=False))
+    path: str = Field(sa_column=sa.Column(sa.String(1000), nullable=False))
+    status_code: int | None = Field(default=None, sa_column=sa.Column(sa.Integer, nullable=True))
+    response_body: bytes | None = Field(default=None, sa_column=sa.Column(sa.LargeBinary, nullable=True))
+    response_headers: dict | None = Field(default=None, sa_column=sa.Column(sa.JSON, nullable=True))
+    created_at: dt.datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
+    completed_at: dt.datetime | None = Field(
+        default=None, sa_column=sa.Column(sa.DateTime(timezone=True), nullable=True)
+    )
+
+
+def create_idempotency_table(op) -> None:
+    """Alembic: the idempotency_key table (platform schema v2)."""
+    op.create_table(
+        "idempotency_key",
+        sa.Column("subject", sa.String(255), primary_key=True),
+        sa.Column("key", sa.String(255), primary_key=True),
+        sa.Column("fingerprint", sa.String(64), nullable=False),
+        sa.Column("method", sa.String(10), nullable=False),
+        sa.Column("path", sa.String(1000), nullable=False),
+        sa.Column("status_code", sa.Integer, nullable=True),
+        sa.Column("response_body", sa.LargeBinary, nullable=True),
+        sa.Column("response_headers", sa.JSON, nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("completed_at", sa.DateTime(timezone=True), nullable=True),
+    )
+    op.create_index("ix_idempotency_key_created_at", "idempotency_key", ["created_at"])
+
+
+def drop_idempotency_table(op) -> None:
+    op.drop_index("ix_idempotency_key_created_at", "idempotency_key")
+    op.drop_table("idempotency_key")

@@ -9,11 +9,12 @@ from decimal import Decimal
 from typing import Annotated, Literal
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fincore import money
 from fincore.auth import Authenticator, Principal, get_owned
 from fincore.db import Database
 from fincore.errors import Conflict, NotFound, Unprocessable
+from fincore.http import service_router
 from fincore.money import CurrencyCode, MoneyError
 from fincore.tax import TAX_RATES
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -41,7 +42,6 @@ from ap.service.purchasing import (
     RequestedLine,
     cancel_requisition,
     close_order,
-    find_requisition,
     order,
     raise_requisition,
 )
@@ -189,7 +189,7 @@ def bearer(request: Request) -> str:
 
 def build_router(db: Database, auth: Authenticator, budget: BudgetClient, tol: Tolerances, *,
                  segregate_duties: bool = True) -> APIRouter:
-    r = APIRouter(prefix="/v1")
+    r = service_router(prefix="/v1")
     read, write = auth.require("ap:read"), auth.require("ap:write")
 
     # --- master data ----------------------------------------------------------------
@@ -234,22 +234,12 @@ def build_router(db: Database, auth: Authenticator, budget: BudgetClient, tol: T
     @r.post("/requisitions", status_code=201, tags=["purchasing"],
             summary="Request a purchase: the budget is checked and reserved per cost centre and item, or the request is refused with its numbers")
     async def post_requisition(body: RequisitionIn, request: Request, response: Response,
-                               idempotency_key: Annotated[str | None, Header(max_length=100)] = None,
                                principal: Principal = Depends(write)) -> dict:
         principal.require_company(body.company_id)
-        if idempotency_key:
-            async with db.sessions() as s:
-                found = await find_requisition(s, body.company_id, idempotency_key)
-            if found is not None:
-                response.status_code = 200
-                return req_json(found)
         lines = [RequestedLine(**ln.model_dump()) for ln in body.lines]
-        try:
-            q = await raise_requisition(db, budget, company=body.company_id, requested_by=principal.subject,
-                                        request_date=body.request_date, currency=body.currency, lines=lines,
-                                        idempotency_key=idempotency_key, token=bearer(request))
-        except IntegrityError:
-            raise Conflict("a requisition with this Idempotency-Key is being recorded") from None
+        q = await raise_requisition(db, budget, company=body.company_id, requested_by=principal.subject,
+                                    request_date=body.request_date, currency=body.currency, lines=lines,
+                                    idempotency_key=None, token=bearer(request))
         response.headers["Location"] = f"/v1/requisitions/{q.id}"
         return req_json(q)
 

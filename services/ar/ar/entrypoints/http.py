@@ -8,23 +8,22 @@ from decimal import Decimal
 from typing import Annotated, Literal
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 from fincore import money
 from fincore.auth import Authenticator, Principal, get_owned
 from fincore.db import Database
-from fincore.errors import Conflict, NotFound, Unprocessable
-from fincore.idempotency import request_hash
+from fincore.errors import NotFound, Unprocessable
+from fincore.http import service_router
 from fincore.money import CurrencyCode, MoneyError
 from fincore.rates import RateUnavailable
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy.exc import IntegrityError
 
 from ar.adapters.tables import Customer, Invoice, InvoiceLine, Receipt, ReceiptApplication
 from ar.domain.invoice import TAX_RATES, InvoiceError, LineInput
 from ar.service.bad_debts import BadDebtError, allowance, provide, write_off
 from ar.service.credit import UnknownCustomer, position
 from ar.service.credit_memos import issue_credit_memo
-from ar.service.invoicing import IdempotencyConflict, find_by_key, invoice_json, issue_invoice
+from ar.service.invoicing import invoice_json, issue_invoice
 from ar.service.orders import receive_sales_order, upsert_customer
 from ar.service.receipts import Instruction, ReceiptError, ageing, receive_payment
 from ar.service.reconciliation import reconciliation
@@ -165,26 +164,17 @@ def rate_unavailable(exc: RateUnavailable) -> Unprocessable:
 
 
 def build_router(db: Database, auth: Authenticator) -> APIRouter:
-    r = APIRouter(prefix="/v1", tags=["invoices"])
+    r = service_router(prefix="/v1", tags=["invoices"])
 
     @r.post("/receipts", status_code=201, tags=["receipts"],
             summary="Money received: applied by instruction or oldest-first; the rest is unapplied cash")
-    async def post_receipt(body: ReceiptIn, response: Response,
-                           idempotency_key: Annotated[str | None, Header(max_length=100)] = None,
-                           principal: Principal = Depends(auth.require("ar:write"))) -> dict:
+    async def post_receipt(body: ReceiptIn, principal: Principal = Depends(auth.require("ar:write"))) -> dict:
         principal.require_company(body.company_id)
-        if idempotency_key:
-            async with db.sessions() as s:
-                existing = (await s.execute(sa.select(Receipt).where(
-                    Receipt.company_id == body.company_id, Receipt.idempotency_key == idempotency_key))).scalar()
-            if existing is not None:
-                response.status_code = 200
-                return await receipt_json(existing.id)
         try:
             async with db.transaction() as s:
                 rec, _ = await receive_payment(
                     s, company=body.company_id, customer=body.customer_code, amount=body.amount, on=body.receipt_date,
-                    bank_account=body.bank_account, method=body.payment_method, idempotency_key=idempotency_key,
+                    bank_account=body.bank_account, method=body.payment_method,
                     instructions=[Instruction(a.invoice_id, a.amount) for a in body.applications]
                     if body.applications else None)
         except ReceiptError as exc:
@@ -353,23 +343,11 @@ def build_router(db: Database, auth: Authenticator) -> APIRouter:
     @r.post("/invoices", status_code=201, summary="Issue a sales invoice (emits InvoiceIssued)")
     async def post_invoice(
         body: InvoiceIn, response: Response,
-        idempotency_key: Annotated[str | None, Header(max_length=100)] = None,
         principal: Principal = Depends(auth.require("ar:write")),
     ) -> dict:
         principal.require_company(body.company_id)
         if body.due_date and body.due_date < body.issue_date:
             raise Unprocessable("due_date is before issue_date")
-        digest = request_hash(body.model_dump(mode="json"))
-        if idempotency_key:
-            async with db.sessions() as s:
-                try:
-                    existing = await find_by_key(s, body.company_id, idempotency_key, digest)
-                except IdempotencyConflict:
-                    raise Conflict("Idempotency-Key reused with a different request") from None
-                if existing is not None:
-                    response.status_code = 200
-                    response.headers["Idempotent-Replayed"] = "true"
-                    return invoice_json(existing)
         lines = [LineInput(description=ln.description, quantity=ln.quantity, unit_price=ln.unit_price,
                            tax_code=ln.tax_code, discount=ln.discount, item_code=ln.item_code,
                            item_category=ln.item_category, dimensions=ln.dimensions.compact())
@@ -380,17 +358,9 @@ def build_router(db: Database, auth: Authenticator) -> APIRouter:
                     s, company_id=body.company_id, customer_code=body.customer_code,
                     customer_group=body.customer_group, currency=body.currency, issue_date=body.issue_date,
                     due_date=body.due_date, lines=lines, sales_order_ref=body.sales_order_ref,
-                    dimensions=body.dimensions.compact(), idempotency_key=idempotency_key, digest=digest)
+                    dimensions=body.dimensions.compact())
         except InvoiceError as exc:
             raise Unprocessable(str(exc)) from exc
-        except IntegrityError:
-            if not idempotency_key:
-                raise
-            async with db.sessions() as s:  # a concurrent request with the same key won the race
-                existing = await find_by_key(s, body.company_id, idempotency_key, digest)
-            response.status_code = 200
-            response.headers["Idempotent-Replayed"] = "true"
-            return invoice_json(existing)
         response.headers["Location"] = f"/v1/invoices/{inv.id}"
         return invoice_json(inv, rows)
 

@@ -14,6 +14,7 @@ from fincore import money
 from fincore.auth import Authenticator, Principal, get_owned
 from fincore.db import Database
 from fincore.errors import Conflict, Unprocessable
+from fincore.http import service_router
 from fincore.money import CurrencyCode, MoneyError
 from fincore.rates import converted_from_json
 from pydantic import BaseModel, ConfigDict, Field
@@ -99,7 +100,7 @@ def parse_csv(text: str) -> list[BudgetLineIn]:
 
 
 def build_router(db: Database, auth: Authenticator) -> APIRouter:
-    r = APIRouter(prefix="/v1", tags=["budget"])
+    r = service_router(prefix="/v1", tags=["budget"])
     read, write = auth.require("budget:read"), auth.require("budget:write")
 
     @r.put("/budget-items/{code}", summary="Create or change a budget item and the GL accounts mapped to it")

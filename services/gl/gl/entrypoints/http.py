@@ -17,6 +17,7 @@ from fincore.auth import Authenticator, Forbidden, Principal, get_owned
 from fincore.db import Database
 from fincore.errors import Conflict, NotFound, Unprocessable
 from fincore.events.registry import registry
+from fincore.http import service_router
 from fincore.inbox import PermanentError
 from fincore.money import CurrencyCode, MoneyError
 from fincore.tables import utcnow
@@ -140,7 +141,7 @@ def dimension_filters(cost_centre: str = "", department: str = "", product: str 
 
 
 def build_router(db: Database, auth: Authenticator, poster: Poster, *, segregate_duties: bool = True) -> APIRouter:
-    r = APIRouter(prefix="/v1")
+    r = service_router(prefix="/v1")
     read, post, admin = auth.require("gl:read"), auth.require("gl:post"), auth.require("gl:admin")
 
     async def company_or_404(session, company_id: str, principal: Principal) -> Company:

@@ -7,22 +7,20 @@ from decimal import Decimal
 from typing import Annotated, Literal
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 from fincore import money
 from fincore.auth import Authenticator, Principal, get_owned
 from fincore.db import Database
 from fincore.errors import Conflict, Unprocessable
-from fincore.idempotency import request_hash
+from fincore.http import service_router
 from fincore.money import CurrencyCode
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import IntegrityError
 
 from inventory.adapters.tables import Item, Movement, MovementDoc, Warehouse
 from inventory.service.movements import (
-    IdempotencyConflict,
     InventoryError,
     LineIn,
-    find_doc,
     record_document,
     record_transfer,
     valuation,
@@ -83,7 +81,7 @@ class DocumentIn(BaseModel):
 
 
 def build_router(db: Database, auth: Authenticator) -> APIRouter:
-    r = APIRouter(prefix="/v1", tags=["inventory"])
+    r = service_router(prefix="/v1", tags=["inventory"])
     read, write = auth.require("inventory:read"), auth.require("inventory:write")
 
     @r.post("/items", status_code=201, summary="Create an item (costing method is fixed once stock moves)")
@@ -106,27 +104,18 @@ def build_router(db: Database, auth: Authenticator) -> APIRouter:
             raise Conflict(f"warehouse {body.code} exists") from None
         return body.model_dump()
 
-    async def post_doc(kind: str, body: DocumentIn | TransferIn, response: Response, key: str | None,
-                       principal: Principal, record=None):
-        """Idempotency-Key replay, then `record(session, key, digest)` (a WMS document by default)."""
+    async def post_doc(kind: str, body: DocumentIn | TransferIn, response: Response, principal: Principal,
+                       record=None):
+        """Record a WMS document (or what `record(session)` records); retries are answered by the
+        shared Idempotency-Key mechanism (fincore.idempotency)."""
         principal.require_company(body.company_id)
-        digest = request_hash({"kind": kind, **body.model_dump(mode="json")})
         lines = [LineIn(**ln.model_dump()) for ln in body.lines]
-        record = record or (lambda s, key, digest: record_document(
+        record = record or (lambda s: record_document(
             s, company=body.company_id, kind=kind, movement_date=body.movement_date, warehouse=body.warehouse,
-            partner=body.partner, reference=body.reference, lines=lines, idempotency_key=key, digest=digest))
+            partner=body.partner, reference=body.reference, lines=lines))
         try:
-            if key:
-                async with db.sessions() as s:
-                    existing = await find_doc(s, body.company_id, key, digest)
-                if existing is not None:
-                    response.status_code = 200
-                    response.headers["Idempotent-Replayed"] = "true"
-                    return await doc_json(existing.id)
             async with db.transaction() as s:
-                doc, _ = await record(s, key, digest)
-        except IdempotencyConflict as exc:
-            raise Conflict(str(exc)) from exc
+                doc, _ = await record(s)
         except InventoryError as exc:
             raise Unprocessable(str(exc)) from exc
         response.headers["Location"] = f"/v1/movements/{doc.id}"
@@ -149,40 +138,38 @@ def build_router(db: Database, auth: Authenticator) -> APIRouter:
                 "total_cost": money.format_amount(sum((m.cost for m in ms if m.kind != "transfer_in"), Decimal(0)),
                                                   item_currency)}
 
-    Key = Annotated[str | None, Header(alias="Idempotency-Key", max_length=100)]
-
     @r.post("/receipts", status_code=201, summary="Goods received (purchase), with unit costs")
-    async def post_receipt(body: DocumentIn, response: Response, key: Key = None,
+    async def post_receipt(body: DocumentIn, response: Response,
                            principal: Principal = Depends(write)) -> dict:
-        return await post_doc("receipt", body, response, key, principal)
+        return await post_doc("receipt", body, response, principal)
 
     @r.post("/issues", status_code=201, summary="Goods issued (sale): costed, GoodsIssued carries the COGS")
-    async def post_issue(body: DocumentIn, response: Response, key: Key = None,
+    async def post_issue(body: DocumentIn, response: Response,
                          principal: Principal = Depends(write)) -> dict:
-        return await post_doc("issue", body, response, key, principal)
+        return await post_doc("issue", body, response, principal)
 
     @r.post("/returns", status_code=201, summary="Customer return, re-entered at the original issue's cost")
-    async def post_return(body: DocumentIn, response: Response, key: Key = None,
+    async def post_return(body: DocumentIn, response: Response,
                           principal: Principal = Depends(write)) -> dict:
-        return await post_doc("customer_return", body, response, key, principal)
+        return await post_doc("customer_return", body, response, principal)
 
     @r.post("/supplier-returns", status_code=201, summary="Goods returned to the supplier, at their cost")
-    async def post_supplier_return(body: DocumentIn, response: Response, key: Key = None,
+    async def post_supplier_return(body: DocumentIn, response: Response,
                                    principal: Principal = Depends(write)) -> dict:
-        return await post_doc("supplier_return", body, response, key, principal)
+        return await post_doc("supplier_return", body, response, principal)
 
     @r.post("/transfers", status_code=201, summary="Move goods between warehouses at their cost (in date order)")
-    async def post_transfer(body: TransferIn, response: Response, key: Key = None,
+    async def post_transfer(body: TransferIn, response: Response,
                             principal: Principal = Depends(write)) -> dict:
-        return await post_doc("transfer", body, response, key, principal, lambda s, key, digest: record_transfer(
+        return await post_doc("transfer", body, response, principal, lambda s: record_transfer(
             s, company=body.company_id, movement_date=body.movement_date, from_warehouse=body.warehouse,
             to_warehouse=body.to_warehouse, reference=body.reference,
-            lines=[LineIn(**ln.model_dump()) for ln in body.lines], idempotency_key=key, digest=digest))
+            lines=[LineIn(**ln.model_dump()) for ln in body.lines]))
 
     @r.post("/counts", status_code=201, summary="Stock count: differences become adjustments")
-    async def post_count(body: DocumentIn, response: Response, key: Key = None,
+    async def post_count(body: DocumentIn, response: Response,
                          principal: Principal = Depends(write)) -> dict:
-        return await post_doc("count", body, response, key, principal)
+        return await post_doc("count", body, response, principal)
 
     @r.get("/movements/{doc_id}", summary="A movement document with its costs")
     async def get_doc(doc_id: str, principal: Principal = Depends(read)) -> dict:

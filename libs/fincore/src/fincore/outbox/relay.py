@@ -30,7 +30,7 @@ from fincore.db import Database
 from fincore.kafka import ensure_topics, make_producer
 from fincore.metrics import Heartbeat
 from fincore.settings import ServiceSettings
-from fincore.tables import OutboxRecord, utcnow
+from fincore.tables import IdempotencyRecord, OutboxRecord, utcnow
 from fincore.telemetry import extract_context, inject_headers
 
 log = logging.getLogger(__name__)
@@ -163,6 +163,9 @@ class OutboxRelay:
             res = await session.execute(
                 delete(OutboxRecord).where(OutboxRecord.published_at.is_not(None), OutboxRecord.published_at < cutoff)
             )
+            # Idempotency keys are answered for as long as a client may still retry.
+            await session.execute(delete(IdempotencyRecord).where(
+                IdempotencyRecord.created_at < utcnow() - dt.timedelta(days=self.settings.idempotency_retention_days)))
         return res.rowcount or 0
 
 
