@@ -70,14 +70,21 @@ class Authenticator:
                                 options={"require": ["exp", "sub"]})
         except jwt.PyJWTError as exc:
             raise Unauthorized(f"invalid token: {exc}", headers=_CHALLENGE) from exc
-        scopes = claims.get("scope", "")
-        companies = claims.get("companies", [])
-        if isinstance(companies, str):
-            companies = [companies]
-        return Principal(claims["sub"], frozenset(scopes.split()), frozenset(companies)), float(claims["exp"])
+        sub, scopes, companies = claims["sub"], claims.get("scope", ""), claims.get("companies", [])
+        # Claims are checked as strictly as the signature: a number, a list where a string
+        # belongs or an object where a list belongs is a malformed token, never a wildcard.
+        if not isinstance(sub, str) or not sub.strip() or len(sub) > 255:
+            raise Unauthorized("invalid token: `sub` must be a non-empty string", headers=_CHALLENGE)
+        if not isinstance(scopes, str):
+            raise Unauthorized("invalid token: `scope` must be a space-separated string", headers=_CHALLENGE)
+        if not isinstance(companies, list) or not all(isinstance(c, str) and c for c in companies):
+            raise Unauthorized("invalid token: `companies` must be a list of company ids (or [\"*\"])",
+                               headers=_CHALLENGE)
+        return Principal(sub, frozenset(scopes.split()), frozenset(companies)), float(claims["exp"])
 
-    def require(self, scope: str):
-        """FastAPI dependency: a valid bearer token holding `scope`."""
+    def require(self, scope: str, *alternatives: str):
+        """FastAPI dependency: a valid bearer token holding `scope` (or one of `alternatives`)."""
+        accepted = (scope, *alternatives)
 
         async def dependency(
             creds: HTTPAuthorizationCredentials | None = Depends(self._bearer),
@@ -85,8 +92,8 @@ class Authenticator:
             if creds is None or creds.scheme.lower() != "bearer":
                 raise Unauthorized("a bearer token is required", headers=_CHALLENGE)
             principal = self.decode(creds.credentials)
-            if scope not in principal.scopes:
-                raise Forbidden(f"token lacks scope {scope!r}", required_scope=scope)
+            if not principal.scopes.intersection(accepted):
+                raise Forbidden(f"token lacks scope {' or '.join(map(repr, accepted))}", required_scope=scope)
             return principal
 
         return dependency
@@ -105,7 +112,11 @@ def mint_token(settings: ServiceSettings, *, subject: str, scopes: list[str], co
 
 
 ALL_SCOPES = [f"{ctx}:{op}" for ctx in ("gl", "ar", "ap", "inventory", "cashmgmt", "budget", "consolidation")
-              for op in ("read", "write")] + ["gl:post", "gl:admin", "admin"]
+              for op in ("read", "write")] + ["gl:post", "gl:admin", "admin", "ops:admin"]
+
+# `admin`: operations (dead letters) on the companies the token grants; `ops:admin`: the suite's
+# operators, across companies (every dead letter, re-publishing the outbox).
+OPS_ADMIN = "ops:admin"
 
 
 async def get_owned(session, model, key, principal: Principal, what: str):

@@ -1,11 +1,40 @@
+"""Dates at the edges: the supported range, protobuf Date, accounting periods.
+
+Every date a service accepts lies in 1900-01-01 .. 2199-12-31: wide enough for any business
+date, narrow enough that date arithmetic (a period's end, a due date, a year-end close) never
+leaves what Python and the databases represent. Request schemas get the check from
+`fincore.schemas.StrictModel`; query and path parameters use `Date` (and `Period` for
+"YYYY-MM") from here."""
+
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
 from finance.common.v1 import types_pb2
+from pydantic import AfterValidator, Field
 
 MIN_DATE = dt.date(1900, 1, 1)
 MAX_DATE = dt.date(2199, 12, 31)
+
+
+def in_range(d: dt.date) -> dt.date:
+    day = d.date() if isinstance(d, dt.datetime) else d
+    if not MIN_DATE <= day <= MAX_DATE:
+        raise ValueError(f"date out of the supported range {MIN_DATE}..{MAX_DATE}")
+    return d
+
+
+def _period_in_range(p: str) -> str:
+    if not MIN_DATE.year <= int(p[:4]) <= MAX_DATE.year:
+        raise ValueError(f"period out of the supported range {MIN_DATE.year}-01..{MAX_DATE.year}-12")
+    return p
+
+
+Date = Annotated[dt.date, AfterValidator(in_range)]
+DateTime = Annotated[dt.datetime, AfterValidator(in_range)]
+Period = Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2026-11"]),
+                   AfterValidator(_period_in_range)]
 
 
 def to_proto(d: dt.date) -> types_pb2.Date:

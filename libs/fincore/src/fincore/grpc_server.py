@@ -35,6 +35,37 @@ async def authorize(context: grpc.aio.ServicerContext, auth: Authenticator, scop
     return principal
 
 
+_STATUS = {400: grpc.StatusCode.INVALID_ARGUMENT, 401: grpc.StatusCode.UNAUTHENTICATED,
+           403: grpc.StatusCode.PERMISSION_DENIED, 404: grpc.StatusCode.NOT_FOUND,
+           409: grpc.StatusCode.FAILED_PRECONDITION, 422: grpc.StatusCode.INVALID_ARGUMENT}
+
+
+class ErrorInterceptor(grpc.aio.ServerInterceptor):
+    """What a servicer did not answer itself leaves as a clean status: a ProblemError as its
+    gRPC status and detail, anything else as INTERNAL "internal error" (logged). Without this,
+    grpc answers UNKNOWN with the exception's class and message ("Unexpected <class ...>")."""
+
+    async def intercept_service(self, continuation, handler_call_details):
+        handler = await continuation(handler_call_details)
+        if handler is None or handler.unary_unary is None:
+            return handler
+        inner, method = handler.unary_unary, handler_call_details.method
+
+        async def guarded(request, context):
+            try:
+                return await inner(request, context)
+            except (grpc.aio.AbortError, asyncio.CancelledError):
+                raise
+            except ProblemError as exc:
+                await context.abort(_STATUS.get(exc.status, grpc.StatusCode.FAILED_PRECONDITION), exc.detail)
+            except Exception:  # noqa: BLE001 - logged here, never shown to the caller
+                log.exception("unhandled error in %s", method)
+                await context.abort(grpc.StatusCode.INTERNAL, "internal error; it has been logged")
+
+        return grpc.unary_unary_rpc_method_handler(guarded, request_deserializer=handler.request_deserializer,
+                                                   response_serializer=handler.response_serializer)
+
+
 async def serve(*, host: str, port: int, register: Callable[[grpc.aio.Server], Sequence[str]],
                 stop: asyncio.Event) -> None:
     """Start a server with the services `register` adds (it returns their full names)."""
@@ -45,7 +76,7 @@ async def serve(*, host: str, port: int, register: Callable[[grpc.aio.Server], S
     # Always: the call continues the caller's trace from the metadata (or starts one), so what it
     # writes records a trace id even when no span is exported.
     GrpcAioInstrumentorServer().instrument()
-    server = grpc.aio.server(interceptors=[grpc_metrics_interceptor()])
+    server = grpc.aio.server(interceptors=[grpc_metrics_interceptor(), ErrorInterceptor()])
     names = list(register(server))
     health = health_aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health, server)

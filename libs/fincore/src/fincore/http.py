@@ -3,27 +3,33 @@
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
+import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
+import sqlalchemy as sa
 from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Histogram, generate_latest
 from sqlalchemy import select
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from fincore.auth import Authenticator
+from fincore.auth import OPS_ADMIN, Authenticator, Principal
+from fincore.dates import DateTime
 from fincore.db import Database
-from fincore.errors import PROBLEM_RESPONSES, NotFound, install_problem_handlers
+from fincore.errors import PROBLEM_RESPONSES, Conflict, NotFound, install_problem_handlers, problem
 from fincore.idempotency import IdempotentRoute
-from fincore.inbox.consumer import InboxConsumer, dead_letter_json
+from fincore.inbox.consumer import InboxConsumer, ReplayFailed, dead_letter_json
 from fincore.kafka import broker_reachable
 from fincore.outbox.relay import republish
+from fincore.schemas import RowId
 from fincore.settings import ServiceSettings
 from fincore.tables import DeadLetter
 
+log = logging.getLogger(__name__)
 REQUESTS = Histogram("http_request_duration_seconds", "HTTP request latency",
                      ["service", "method", "route", "status"])
 ReadinessCheck = Callable[[], Awaitable[None]]
@@ -51,6 +57,26 @@ class Readiness:
                 result[name] = f"error: {type(exc).__name__}: {exc}"[:300]
         self._at, self._result = now, result
         return result
+
+
+MAX_OFFSET = 10**9  # far beyond any list, far inside a 64-bit OFFSET
+
+
+@dataclass(frozen=True)
+class Page:
+    limit: int
+    offset: int
+
+
+def pagination(default: int = 100, maximum: int = 1000) -> Callable[..., Page]:
+    """A dependency for list routes: `page: Page = Depends(pagination())`; bounds checked (422)."""
+
+    # Defaults, not Annotated: this module's annotations are strings, resolved at module level.
+    def dependency(limit: int = Query(default, ge=1, le=maximum, description="rows per page"),
+                   offset: int = Query(0, ge=0, le=MAX_OFFSET, description="rows to skip")) -> Page:
+        return Page(limit, offset)
+
+    return dependency
 
 
 def service_router(**kwargs: Any) -> APIRouter:
@@ -87,6 +113,7 @@ def create_service_app(
                   docs_url="/docs", openapi_url="/openapi.json")
     app.state.settings, app.state.db, app.state.auth = settings, db, auth
     install_problem_handlers(app)
+    app.add_middleware(CatchAll)  # innermost: every other layer sees a 500 as a response
 
     @app.middleware("http")
     async def _metrics(request: Request, call_next):
@@ -119,36 +146,126 @@ def create_service_app(
     from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
+    app.add_middleware(BodyLimit, max_bytes=settings.http_max_body_bytes)  # outermost: before anything reads
     return app
 
 
+class CatchAll:
+    """Turns an unexpected exception into a 500 problem+json *here*, as a response.
+
+    Why this exists: Starlette's outermost middleware answers an unhandled exception with the
+    app's 500 handler and then re-raises it (for servers to log); uvicorn, seeing an
+    exception after the response, closes the connection, so the client's next request on that
+    keep-alive connection was reset. Nothing is re-raised from here."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        started = False
+
+        async def send_tracking(message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_tracking)
+        except Exception as exc:  # noqa: BLE001 - the last line of defence: logged, answered 500
+            from opentelemetry import trace
+
+            log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
+            trace.get_current_span().record_exception(exc)
+            if not started:
+                await problem(500, "Internal error", "an unexpected error occurred; it has been logged",
+                              type_="internal", instance=scope.get("path", ""))(scope, receive, send)
+
+
+class BodyLimit:
+    """Refuses request bodies over `max_bytes` with 413 problem+json: by Content-Length before
+    reading, and while reading a body sent without one (chunked)."""
+
+    def __init__(self, app, max_bytes: int) -> None:
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        too_large = f"the request body exceeds {self.max_bytes} bytes"
+        length = dict(scope.get("headers") or ()).get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
+            status, title = (413, "Content too large") if length.isdigit() else (400, "Bad request")
+            detail = too_large if length.isdigit() else "invalid Content-Length"
+            await problem(status, title, detail, type_="body-too-large" if status == 413 else "bad-request",
+                          instance=scope.get("path", ""), headers={"Connection": "close"})(scope, receive, send)
+            return
+        seen = 0
+
+        async def limited():
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise StarletteHTTPException(413, too_large)
+            return message
+
+        await self.app(scope, limited, send)
+
+
 def admin_router(db: Database, auth: Authenticator, consumers: Sequence[InboxConsumer]) -> APIRouter:
+    """Operations. Scope `admin` acts on the companies the token grants (a dead letter whose
+    company could not be read is an operator's); scope `ops:admin` acts across companies and
+    alone may re-publish the outbox (its rows are every company's)."""
     r = service_router(prefix="/v1/admin", tags=["operations"])
     by_name = {c.name: c for c in consumers}
+    admin = auth.require("admin", OPS_ADMIN)
+
+    def visible(principal: Principal):
+        if OPS_ADMIN in principal.scopes:
+            return sa.true()
+        if "*" in principal.companies:
+            return DeadLetter.company_id.is_not(None)
+        return DeadLetter.company_id.in_(sorted(principal.companies))
 
     @r.get("/dead-letters", summary="Records that could not be handled, with their error")
-    async def list_dead_letters(include_replayed: bool = False, limit: int = Query(100, le=1000),
-                                _=Depends(auth.require("admin"))) -> list[dict]:
+    async def list_dead_letters(include_replayed: bool = False, company: str | None = None,
+                                page: Page = Depends(pagination()),
+                                principal: Principal = Depends(admin)) -> list[dict]:
+        q = select(DeadLetter).where(visible(principal)).order_by(DeadLetter.id.desc())
+        if company is not None:
+            principal.require_company(company)
+            q = q.where(DeadLetter.company_id == company)
+        if not include_replayed:
+            q = q.where(DeadLetter.replayed_at.is_(None))
         async with db.sessions() as s:
-            q = select(DeadLetter).order_by(DeadLetter.id.desc()).limit(limit)
-            if not include_replayed:
-                q = q.where(DeadLetter.replayed_at.is_(None))
-            return [dead_letter_json(d) for d in (await s.execute(q)).scalars().all()]
+            rows = (await s.execute(q.limit(page.limit).offset(page.offset))).scalars().all()
+        return [dead_letter_json(d) for d in rows]
 
-    @r.post("/dead-letters/{dead_letter_id}/replay", summary="Handle a dead-lettered record again")
-    async def replay(dead_letter_id: int, _=Depends(auth.require("admin"))) -> dict:
+    @r.post("/dead-letters/{dead_letter_id}/replay", summary="Handle a dead-lettered record again",
+            responses={409: {**PROBLEM_RESPONSES[409], "description": "The record still fails: the cause is in "
+                                                                      "the problem's detail (the attempt is counted)"}})
+    async def replay(dead_letter_id: RowId, principal: Principal = Depends(admin)) -> dict:
         async with db.sessions() as s:
-            dl = await s.get(DeadLetter, dead_letter_id)
+            dl = (await s.execute(select(DeadLetter).where(
+                DeadLetter.id == dead_letter_id, visible(principal)))).scalar_one_or_none()
         if dl is None:
             raise NotFound(f"no dead letter {dead_letter_id}")
         if dl.consumer not in by_name:
             raise NotFound(f"consumer {dl.consumer!r} is not part of this service")
-        await by_name[dl.consumer].replay(dead_letter_id)
+        try:
+            await by_name[dl.consumer].replay(dead_letter_id)
+        except ReplayFailed as exc:
+            raise Conflict(f"dead letter {dead_letter_id} still fails: {exc.cause}", type_="replay-failed",
+                           title="Replay failed", attempts=exc.attempts) from exc
         return {"replayed": dead_letter_id}
 
-    @r.post("/outbox/republish", summary="Publish again the events written in a time range")
-    async def outbox_republish(since: dt.datetime, until: dt.datetime,
-                               _=Depends(auth.require("admin"))) -> dict:
+    @r.post("/outbox/republish", summary="Publish again the events written in a time range (scope ops:admin)")
+    async def outbox_republish(since: DateTime, until: DateTime,
+                               _: Principal = Depends(auth.require(OPS_ADMIN))) -> dict:
         return {"requeued": await republish(db, since=since, until=until)}
 
     return r

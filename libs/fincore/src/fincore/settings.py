@@ -25,6 +25,8 @@ class ServiceSettings(BaseSettings):
     database_url: str = ""
     http_host: str = "127.0.0.1"
     http_port: int = 8000
+    # Larger request bodies are refused (413) before they are parsed.
+    http_max_body_bytes: int = 4 * 1024 * 1024
     grpc_port: int = 0
     # /metrics, /healthz and /readyz of the relay, consume and grpc processes (the API serves
     # them on its HTTP port). 0: the HTTP port + 1000 (relay), + 2000 (consume), + 3000 (grpc),

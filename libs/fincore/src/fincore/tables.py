@@ -61,6 +61,8 @@ class DeadLetter(SQLModel, table=True):
     headers: dict = Field(sa_column=sa.Column(sa.JSON, nullable=False))
     payload: bytes | None = Field(default=None, sa_column=sa.Column(sa.LargeBinary, nullable=True))
     error: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    # The event's company (platform schema v2): admins see the dead letters of their companies.
+    company_id: str | None = Field(default=None, sa_column=sa.Column(sa.String(40), nullable=True))
     attempts: int = Field(sa_column=sa.Column(sa.Integer, nullable=False))
     failed_at: dt.datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
     replayed_at: dt.datetime | None = Field(
@@ -142,8 +144,10 @@ class IdempotencyRecord(SQLModel, table=True):
     )
 
 
-def create_idempotency_table(op) -> None:
-    """Alembic: the idempotency_key table (platform schema v2)."""
+def create_platform_tables_v2(op) -> None:
+    """Alembic: platform schema v2: the idempotency_key table and the dead letters' company."""
+    op.add_column("dead_letter", sa.Column("company_id", sa.String(40), nullable=True))
+    op.create_index("ix_dead_letter_company_id", "dead_letter", ["company_id"])
     op.create_table(
         "idempotency_key",
         sa.Column("subject", sa.String(255), primary_key=True),
@@ -160,6 +164,9 @@ def create_idempotency_table(op) -> None:
     op.create_index("ix_idempotency_key_created_at", "idempotency_key", ["created_at"])
 
 
-def drop_idempotency_table(op) -> None:
+def drop_platform_tables_v2(op) -> None:
     op.drop_index("ix_idempotency_key_created_at", "idempotency_key")
     op.drop_table("idempotency_key")
+    op.drop_index("ix_dead_letter_company_id", "dead_letter")
+    with op.batch_alter_table("dead_letter") as batch:
+        batch.drop_column("company_id")

@@ -12,12 +12,14 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Request, Response
 from fincore import money
 from fincore.auth import Authenticator, Principal, get_owned
+from fincore.dates import Date
 from fincore.db import Database
 from fincore.errors import Conflict, NotFound, Unprocessable
 from fincore.http import service_router
 from fincore.money import CurrencyCode, MoneyError
+from fincore.schemas import StrictModel
 from fincore.tax import TAX_RATES
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, ConfigDict, Field
 from sqlalchemy.exc import IntegrityError
 
 from ap.adapters.budget_client import BudgetClient
@@ -60,7 +62,7 @@ Price = Annotated[Decimal, Field(ge=0, max_digits=20, decimal_places=6)]
 Amt = Annotated[Decimal, Field(gt=0, max_digits=20, decimal_places=4)]
 
 
-class SupplierIn(BaseModel):
+class SupplierIn(StrictModel):
     model_config = ConfigDict(extra="forbid")
     company_id: Code
     name: str = Field(min_length=1, max_length=200)
@@ -72,7 +74,7 @@ class SupplierIn(BaseModel):
     intercompany_partner: str = Field("", max_length=40)
 
 
-class BankAccountIn(BaseModel):
+class BankAccountIn(StrictModel):
     model_config = ConfigDict(extra="forbid")
     company_id: Code
     name: str = Field(min_length=1, max_length=200, description="account holder (the debtor of payment files)")
@@ -81,7 +83,7 @@ class BankAccountIn(BaseModel):
     currency: CurrencyCode
 
 
-class RequisitionLineIn(BaseModel):
+class RequisitionLineIn(StrictModel):
     model_config = ConfigDict(extra="forbid")
     item_code: str = Field("", max_length=40, description="stock item; empty for a service or expense")
     description: str = Field(min_length=1, max_length=300)
@@ -93,7 +95,7 @@ class RequisitionLineIn(BaseModel):
     expense_category: str = Field("", max_length=40)
 
 
-class RequisitionIn(BaseModel):
+class RequisitionIn(StrictModel):
     """The requester is whoever the bearer token names (its subject): a `requested_by` in the
     body is refused as an unknown field (422), never believed."""
 
@@ -104,7 +106,7 @@ class RequisitionIn(BaseModel):
     lines: list[RequisitionLineIn] = Field(min_length=1, max_length=500)
 
 
-class OrderIn(BaseModel):
+class OrderIn(StrictModel):
     model_config = ConfigDict(extra="forbid")
     requisition_id: str
     supplier_code: Code
@@ -112,7 +114,7 @@ class OrderIn(BaseModel):
     prices: dict[int, Price] | None = Field(None, description="agreed unit price per requisition line number")
 
 
-class StockLineIn(BaseModel):
+class StockLineIn(StrictModel):
     model_config = ConfigDict(extra="forbid")
     item_code: Code
     quantity: Qty
@@ -120,7 +122,7 @@ class StockLineIn(BaseModel):
     tax_code: TaxCode = "VAT13"
 
 
-class ExpenseLineIn(BaseModel):
+class ExpenseLineIn(StrictModel):
     model_config = ConfigDict(extra="forbid")
     description: str = Field(min_length=1, max_length=300)
     amount: Amt = Field(description="net amount")
@@ -130,7 +132,7 @@ class ExpenseLineIn(BaseModel):
     expense_category: str = Field("", max_length=40, description="e.g. SELLING, FINANCE; default administrative")
 
 
-class SupplierInvoiceIn(BaseModel):
+class SupplierInvoiceIn(StrictModel):
     model_config = ConfigDict(extra="forbid")
     company_id: Code
     kind: Literal["stock", "expense"]
@@ -147,7 +149,7 @@ class SupplierInvoiceIn(BaseModel):
                                                   "default: the supplier's. A payment run takes the discount these give")
 
 
-class ExpenseClaimIn(BaseModel):
+class ExpenseClaimIn(StrictModel):
     model_config = ConfigDict(extra="forbid")
     company_id: Code
     employee_code: Code = Field(description="the employee, registered as a supplier of group EMPLOYEE")
@@ -156,7 +158,7 @@ class ExpenseClaimIn(BaseModel):
     lines: list[ExpenseLineIn] = Field(min_length=1, max_length=200)
 
 
-class PaymentRunIn(BaseModel):
+class PaymentRunIn(StrictModel):
     model_config = ConfigDict(extra="forbid")
     company_id: Code
     payment_date: dt.date
@@ -172,12 +174,12 @@ class PaymentRunIn(BaseModel):
                                 "information) or per invoice")
 
 
-class RunItemIn(BaseModel):
+class RunItemIn(StrictModel):
     model_config = ConfigDict(extra="forbid")
     invoice_id: str = Field(min_length=1, max_length=36)
 
 
-class HoldIn(BaseModel):
+class HoldIn(StrictModel):
     model_config = ConfigDict(extra="forbid")
     reason: str = Field(min_length=1, max_length=300, description="why the invoice must not be paid yet")
 
@@ -577,7 +579,7 @@ def build_router(db: Database, auth: Authenticator, budget: BudgetClient, tol: T
                         headers={"Content-Disposition": f'attachment; filename="{run_id}.pain.001.xml"'})
 
     @r.get("/ageing", tags=["payments"], summary="Open payables by days past due, as of a date")
-    async def get_ageing(company: str, as_of: dt.date, buckets: str = "30,60,90",
+    async def get_ageing(company: str, as_of: Date, buckets: str = "30,60,90",
                          principal: Principal = Depends(read)) -> dict:
         principal.require_company(company)
         try:

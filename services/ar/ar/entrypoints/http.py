@@ -11,12 +11,14 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query, Response
 from fincore import money
 from fincore.auth import Authenticator, Principal, get_owned
+from fincore.dates import Date
 from fincore.db import Database
 from fincore.errors import NotFound, Unprocessable
-from fincore.http import service_router
+from fincore.http import Page, pagination, service_router
 from fincore.money import CurrencyCode, MoneyError
 from fincore.rates import RateUnavailable
-from pydantic import BaseModel, ConfigDict, Field
+from fincore.schemas import StrictModel
+from pydantic import ConfigDict, Field
 
 from ar.adapters.tables import Customer, Invoice, InvoiceLine, Receipt, ReceiptApplication
 from ar.domain.invoice import TAX_RATES, InvoiceError, LineInput
@@ -33,7 +35,7 @@ Code = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.
 Dim = Annotated[str, Field(max_length=40)]
 
 
-class Dimensions(BaseModel):
+class Dimensions(StrictModel):
     model_config = ConfigDict(extra="forbid")
     cost_centre: Dim = ""
     department: Dim = ""
@@ -48,7 +50,7 @@ class Dimensions(BaseModel):
         return {k: v for k, v in self.model_dump().items() if v}
 
 
-class LineIn(BaseModel):
+class LineIn(StrictModel):
     model_config = ConfigDict(extra="forbid")
     description: str = Field(min_length=1, max_length=300)
     quantity: Decimal = Field(gt=0, max_digits=20, decimal_places=6)
@@ -60,7 +62,7 @@ class LineIn(BaseModel):
     dimensions: Dimensions = Dimensions()
 
 
-class InvoiceIn(BaseModel):
+class InvoiceIn(StrictModel):
     """Money as decimal strings or numbers in JSON; never floats inside (parsed to Decimal)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -75,7 +77,7 @@ class InvoiceIn(BaseModel):
     dimensions: Dimensions = Dimensions()
 
 
-class CustomerIn(BaseModel):
+class CustomerIn(StrictModel):
     model_config = ConfigDict(extra="forbid")
     company_id: Code
     code: Code
@@ -89,7 +91,7 @@ class CustomerIn(BaseModel):
     intercompany_partner: str = Field("", max_length=40)
 
 
-class OrderLineIn(BaseModel):
+class OrderLineIn(StrictModel):
     model_config = ConfigDict(extra="forbid")
     item_code: str = Field("", max_length=40)
     description: str = Field(min_length=1, max_length=300)
@@ -98,7 +100,7 @@ class OrderLineIn(BaseModel):
     tax_code: str
 
 
-class SalesOrderIn(BaseModel):
+class SalesOrderIn(StrictModel):
     model_config = ConfigDict(extra="forbid")
     company_id: Code
     crm_order_id: str = Field(min_length=1, max_length=80)
@@ -109,13 +111,13 @@ class SalesOrderIn(BaseModel):
     lines: list[OrderLineIn] = Field(min_length=1, max_length=500)
 
 
-class ApplicationIn(BaseModel):
+class ApplicationIn(StrictModel):
     model_config = ConfigDict(extra="forbid")
     invoice_id: str
     amount: Decimal = Field(gt=0, max_digits=20, decimal_places=4)
 
 
-class ReceiptIn(BaseModel):
+class ReceiptIn(StrictModel):
     model_config = ConfigDict(extra="forbid")
     company_id: Code
     customer_code: Code
@@ -126,7 +128,7 @@ class ReceiptIn(BaseModel):
     applications: list[ApplicationIn] | None = Field(None, description="the customer's instruction; default oldest first")
 
 
-class CreditMemoIn(BaseModel):
+class CreditMemoIn(StrictModel):
     model_config = ConfigDict(extra="forbid")
     invoice_id: str
     reason: Literal["PRICE_ADJUSTMENT", "CANCELLATION"]
@@ -134,7 +136,7 @@ class CreditMemoIn(BaseModel):
     lines: list[OrderLineIn] | None = Field(None, description="required for PRICE_ADJUSTMENT")
 
 
-class ProvisionIn(BaseModel):
+class ProvisionIn(StrictModel):
     model_config = ConfigDict(extra="forbid")
     company_id: Code
     as_of: dt.date
@@ -142,7 +144,7 @@ class ProvisionIn(BaseModel):
     rates: dict[str, Decimal] = Field(description="allowance rate per ageing bucket, e.g. {\"90+\": \"0.5\"}")
 
 
-class RefundIn(BaseModel):
+class RefundIn(StrictModel):
     model_config = ConfigDict(extra="forbid")
     company_id: Code
     customer_code: Code
@@ -151,7 +153,7 @@ class RefundIn(BaseModel):
     bank_account: str = Field("BANK-1", max_length=40)
 
 
-class WriteOffIn(BaseModel):
+class WriteOffIn(StrictModel):
     model_config = ConfigDict(extra="forbid")
     invoice_id: str
     write_off_date: dt.date
@@ -267,7 +269,7 @@ def build_router(db: Database, auth: Authenticator) -> APIRouter:
             return await reconciliation(s, company, customer)
 
     @r.get("/ageing", tags=["receipts"], summary="Open receivables by days past due, as of a date")
-    async def get_ageing(company: str, as_of: dt.date, customer: str | None = None,
+    async def get_ageing(company: str, as_of: Date, customer: str | None = None,
                          buckets: str = Query("30,60,90", pattern=r"^\d+(,\d+)*$"),
                          principal: Principal = Depends(auth.require("ar:read"))) -> dict:
         principal.require_company(company)
@@ -372,8 +374,7 @@ def build_router(db: Database, auth: Authenticator) -> APIRouter:
         return invoice_json(inv, list(rows))
 
     @r.get("/invoices", summary="Invoices of a company, newest first")
-    async def list_invoices(company: str, customer: str | None = None, limit: int = Query(100, ge=1, le=1000),
-                            offset: int = Query(0, ge=0),
+    async def list_invoices(company: str, customer: str | None = None, page: Page = Depends(pagination()),
                             principal: Principal = Depends(auth.require("ar:read"))) -> dict:
         principal.require_company(company)
         async with db.sessions() as s:
@@ -382,7 +383,7 @@ def build_router(db: Database, auth: Authenticator) -> APIRouter:
                 q = q.where(Invoice.customer_code == customer)
             total = (await s.execute(sa.select(sa.func.count()).select_from(q.subquery()))).scalar_one()
             rows = (await s.execute(q.order_by(Invoice.issue_date.desc(), Invoice.number.desc())
-                                    .limit(limit).offset(offset))).scalars().all()
+                                    .limit(page.limit).offset(page.offset))).scalars().all()
         return {"total": total, "items": [invoice_json(i) for i in rows]}
 
     return r

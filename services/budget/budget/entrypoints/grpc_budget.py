@@ -44,6 +44,9 @@ def decision_pb(d: Decision, currency: str = "") -> pb.BudgetDecision:
 async def _no_rate(context, exc: rates.RateUnavailable) -> None:
     await context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(exc), trailing_metadata=(rates.GRPC_PROBLEM,))
 
+MAX_RESERVATION_S = 366 * 24 * 3600  # a reservation lapses within a year
+
+
 
 class BudgetService(pb_grpc.BudgetServiceServicer):
     def __init__(self, db: Database, auth: Authenticator, ttl_s: int) -> None:
@@ -82,6 +85,9 @@ class BudgetService(pb_grpc.BudgetServiceServicer):
         ref = request.document_ref or request.idempotency_key
         if not ref:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "document_ref (or idempotency_key) is required")
+        if not 0 <= request.expires_in_seconds <= MAX_RESERVATION_S:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
+                                f"expires_in_seconds is 0 (the default) .. {MAX_RESERVATION_S} (one year)")
         ttl = dt.timedelta(seconds=request.expires_in_seconds or self.ttl_s)
         try:
             d = None

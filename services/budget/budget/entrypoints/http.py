@@ -17,7 +17,8 @@ from fincore.errors import Conflict, Unprocessable
 from fincore.http import service_router
 from fincore.money import CurrencyCode, MoneyError
 from fincore.rates import converted_from_json
-from pydantic import BaseModel, ConfigDict, Field
+from fincore.schemas import StrictModel
+from pydantic import ConfigDict, Field
 
 from budget.adapters.tables import BudgetItem, BudgetLine, BudgetVersion, ItemAccount, Reservation, VersionLine
 from budget.service.budgets import BudgetDataError, LineIn, add_lines, approve, create_version, upsert_item
@@ -28,7 +29,7 @@ CSV_COLUMNS = ("cost_centre", "budget_item", "period", "amount", "control_mode",
 MAX_LINES = 5000  # per request, JSON or CSV alike (an import sends a larger budget in chunks)
 
 
-class ItemIn(BaseModel):
+class ItemIn(StrictModel):
     model_config = ConfigDict(extra="forbid")
     company_id: Code
     name: str = Field(min_length=1, max_length=200)
@@ -36,7 +37,7 @@ class ItemIn(BaseModel):
         min_length=1, description="GL accounts whose postings are actuals of this item")
 
 
-class VersionIn(BaseModel):
+class VersionIn(StrictModel):
     model_config = ConfigDict(extra="forbid")
     company_id: Code
     code: Code
@@ -45,7 +46,7 @@ class VersionIn(BaseModel):
     description: str = Field("", max_length=300)
 
 
-class BudgetLineIn(BaseModel):
+class BudgetLineIn(StrictModel):
     model_config = ConfigDict(extra="forbid")
     cost_centre: Code
     budget_item: Code
@@ -55,7 +56,7 @@ class BudgetLineIn(BaseModel):
     tolerance_pct: Decimal = Field(Decimal(0), ge=0, le=100, max_digits=7, decimal_places=3)
 
 
-class LinesIn(BaseModel):
+class LinesIn(StrictModel):
     model_config = ConfigDict(extra="forbid")
     lines: list[BudgetLineIn] = Field(min_length=1, max_length=MAX_LINES)
 

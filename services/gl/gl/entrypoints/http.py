@@ -14,15 +14,17 @@ from fastapi import APIRouter, Body, Depends, Path, Query
 from fastapi.responses import StreamingResponse
 from fincore import money
 from fincore.auth import Authenticator, Forbidden, Principal, get_owned
+from fincore.dates import Date
 from fincore.db import Database
 from fincore.errors import Conflict, NotFound, Unprocessable
 from fincore.events.registry import registry
-from fincore.http import service_router
+from fincore.http import Page, pagination, service_router
 from fincore.inbox import PermanentError
 from fincore.money import CurrencyCode, MoneyError
+from fincore.schemas import StrictModel
 from fincore.tables import utcnow
 from google.protobuf import json_format
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
+from pydantic import ConfigDict, Field, StrictBool, field_validator
 
 from gl.adapters.tables import (
     Account,
@@ -62,7 +64,7 @@ from gl.service.year_end import year_end_close
 PERIOD = r"^(19\d\d|2[01]\d\d)-(0[1-9]|1[0-2])$"  # a month in the supported date range (fincore.dates)
 
 
-class CompanyIn(BaseModel):
+class CompanyIn(StrictModel):
     model_config = ConfigDict(extra="forbid")
     id: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")
     name: str = Field(min_length=1, max_length=200)
@@ -77,12 +79,12 @@ class CompanyIn(BaseModel):
         return v
 
 
-class Reason(BaseModel):
+class Reason(StrictModel):
     model_config = ConfigDict(extra="forbid")
     reason: str = Field("", max_length=1000)
 
 
-class ManualLineIn(BaseModel):
+class ManualLineIn(StrictModel):
     model_config = ConfigDict(extra="forbid")
     account: str = Field(min_length=1, max_length=20)
     debit: Decimal = Field(Decimal(0), ge=0, max_digits=20, decimal_places=4)
@@ -92,7 +94,7 @@ class ManualLineIn(BaseModel):
     dimensions: dict[str, Annotated[str, Field(max_length=40)]] = {}
 
 
-class ManualJournalIn(BaseModel):
+class ManualJournalIn(StrictModel):
     model_config = ConfigDict(extra="forbid")
     company_id: str
     posting_date: dt.date
@@ -102,18 +104,18 @@ class ManualJournalIn(BaseModel):
                                                 "while duties are segregated)")
 
 
-class ReverseIn(BaseModel):
+class ReverseIn(StrictModel):
     model_config = ConfigDict(extra="forbid")
     posting_date: dt.date
     reason: str = Field(min_length=1, max_length=500)
 
 
-class ParkedPostIn(BaseModel):
+class ParkedPostIn(StrictModel):
     model_config = ConfigDict(extra="forbid")
     redate_to: dt.date | None = Field(None, description="explicit decision: post on this (open) date instead")
 
 
-class ShadowIn(BaseModel):
+class ShadowIn(StrictModel):
     model_config = ConfigDict(extra="forbid")
     company_id: str
     date_from: dt.date = Field(alias="from")
@@ -121,7 +123,7 @@ class ShadowIn(BaseModel):
     rules_yaml: str = Field(min_length=1, max_length=200_000, description="candidate rules, same format as gl/data/rules")
 
 
-class RateIn(BaseModel):
+class RateIn(StrictModel):
     model_config = ConfigDict(extra="forbid")
     currency: CurrencyCode
     rate_date: dt.date
@@ -129,7 +131,7 @@ class RateIn(BaseModel):
                           description="functional-currency units per 1 unit of `currency`")
 
 
-class DryRunIn(BaseModel):
+class DryRunIn(StrictModel):
     model_config = ConfigDict(extra="forbid")
     event_type: str = Field(description="CloudEvents type, e.g. finance.ar.InvoiceIssued.v1")
     payload: dict = Field(description="the event payload as protobuf JSON")
@@ -317,10 +319,10 @@ def build_router(db: Database, auth: Authenticator, poster: Poster, *, segregate
     # --- journals ----------------------------------------------------------------------
     @r.get("/journals", tags=["journals"], summary="Posted journals, newest first, filtered")
     async def list_journals(
-        company: str, date_from: dt.date | None = Query(None, alias="from"),
-        date_to: dt.date | None = Query(None, alias="to"), source_document: str | None = None,
+        company: str, date_from: Date | None = Query(None, alias="from"),
+        date_to: Date | None = Query(None, alias="to"), source_document: str | None = None,
         source_event_id: str | None = None, account: str | None = None, kind: str | None = None,
-        limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0), principal: Principal = Depends(read),
+        page: Page = Depends(pagination()), principal: Principal = Depends(read),
     ) -> dict:
         async with db.sessions() as s:
             await company_or_404(s, company, principal)
@@ -342,7 +344,7 @@ def build_router(db: Database, auth: Authenticator, poster: Poster, *, segregate
                     JournalLine.company_id == company, JournalLine.account_code == account)))
             total = (await s.execute(sa.select(sa.func.count()).select_from(q.subquery()))).scalar_one()
             rows = (await s.execute(q.order_by(Journal.posting_date.desc(), Journal.number.desc())
-                                    .limit(limit).offset(offset))).scalars().all()
+                                    .limit(page.limit).offset(page.offset))).scalars().all()
         return {"total": total, "items": [journal_json(j) for j in rows]}
 
     @r.get("/journals/{journal_id}", tags=["journals"], summary="One journal with its lines, source event and trace id")
@@ -467,8 +469,8 @@ def build_router(db: Database, auth: Authenticator, poster: Poster, *, segregate
 
     # --- reports -----------------------------------------------------------------------
     @r.get("/trial-balance", tags=["reports"], summary="Trial balance: opening, turnover and closing per account")
-    async def get_trial_balance(company: str, as_of: dt.date = Query(default_factory=dt.date.today),
-                                date_from: dt.date | None = Query(None, alias="from"),
+    async def get_trial_balance(company: str, as_of: Date = Query(default_factory=dt.date.today),
+                                date_from: Date | None = Query(None, alias="from"),
                                 group_by: str | None = Query(None, description=f"a dimension: {', '.join(DIMENSIONS)}"),
                                 dims: dict = Depends(dimension_filters), principal: Principal = Depends(read)) -> dict:
         if group_by is not None and group_by not in DIMENSIONS:
@@ -481,11 +483,11 @@ def build_router(db: Database, auth: Authenticator, poster: Poster, *, segregate
     async def get_ledger(company: str,
                          account: Annotated[str, Query(pattern=r"^[0-9A-Za-z]{1,20}(,[0-9A-Za-z]{1,20}){0,49}$",
                                                        description="an account code, or several separated by commas")],
-                         date_to: dt.date = Query(alias="to"),
-                         date_from: dt.date | None = Query(None, alias="from"), dims: dict = Depends(dimension_filters),
+                         date_to: Date = Query(alias="to"),
+                         date_from: Date | None = Query(None, alias="from"), dims: dict = Depends(dimension_filters),
                          cash_flow_item: Annotated[str, Query(max_length=40, description=(
                              "only lines of this cash-flow item (the cash-flow statement's drill-down)"))] = "",
-                         limit: int = Query(500, ge=1, le=5000), offset: int = Query(0, ge=0),
+                         page: Page = Depends(pagination(500, 5000)),
                          exclude_kind: Annotated[str | None, Query(pattern="^closing$", description=(
                              "leave out year-end closing journals (as the income statement does)"))] = None,
                          principal: Principal = Depends(read)) -> dict:
@@ -493,17 +495,17 @@ def build_router(db: Database, auth: Authenticator, poster: Poster, *, segregate
             c = await company_or_404(s, company, principal)
             return await reports.ledger_detail(s, c, account=account, start=date_from, end=date_to,
                                                dims=dims | ({"cash_flow_item": cash_flow_item} if cash_flow_item else {}),
-                                               limit=limit, offset=offset, exclude_kind=exclude_kind)
+                                               limit=page.limit, offset=page.offset, exclude_kind=exclude_kind)
 
     @r.get("/statements/balance-sheet", tags=["reports"], summary="Balance sheet as of a date")
-    async def get_bs(company: str, as_of: dt.date, dims: dict = Depends(dimension_filters),
+    async def get_bs(company: str, as_of: Date, dims: dict = Depends(dimension_filters),
                      principal: Principal = Depends(read)) -> dict:
         async with db.sessions() as s:
             c = await company_or_404(s, company, principal)
             return await reports.balance_sheet(s, c, as_of=as_of, dims=dims)
 
     @r.get("/statements/income-statement", tags=["reports"], summary="Income statement for a date range")
-    async def get_is(company: str, date_from: dt.date = Query(alias="from"), date_to: dt.date = Query(alias="to"),
+    async def get_is(company: str, date_from: Date = Query(alias="from"), date_to: Date = Query(alias="to"),
                      include_closing: bool = Query(False, description=(
                          "include year-end closing journals: what is not yet closed to retained earnings")),
                      dims: dict = Depends(dimension_filters), principal: Principal = Depends(read)) -> dict:
@@ -513,7 +515,7 @@ def build_router(db: Database, auth: Authenticator, poster: Poster, *, segregate
                                                   include_closing=include_closing)
 
     @r.get("/statements/cash-flow", tags=["reports"], summary="Cash-flow statement (direct method)")
-    async def get_cf(company: str, date_from: dt.date = Query(alias="from"), date_to: dt.date = Query(alias="to"),
+    async def get_cf(company: str, date_from: Date = Query(alias="from"), date_to: Date = Query(alias="to"),
                      principal: Principal = Depends(read)) -> dict:
         async with db.sessions() as s:
             c = await company_or_404(s, company, principal)

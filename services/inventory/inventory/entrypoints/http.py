@@ -10,11 +10,13 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query, Response
 from fincore import money
 from fincore.auth import Authenticator, Principal, get_owned
+from fincore.dates import Date
 from fincore.db import Database
 from fincore.errors import Conflict, Unprocessable
 from fincore.http import service_router
 from fincore.money import CurrencyCode
-from pydantic import BaseModel, ConfigDict, Field
+from fincore.schemas import StrictModel
+from pydantic import ConfigDict, Field
 from sqlalchemy.exc import IntegrityError
 
 from inventory.adapters.tables import Item, Movement, MovementDoc, Warehouse
@@ -29,7 +31,7 @@ from inventory.service.movements import (
 Code = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.\-]+$")]
 
 
-class ItemIn(BaseModel):
+class ItemIn(StrictModel):
     model_config = ConfigDict(extra="forbid")
     company_id: Code
     code: Code
@@ -40,14 +42,14 @@ class ItemIn(BaseModel):
     currency: CurrencyCode = "CNY"
 
 
-class WarehouseIn(BaseModel):
+class WarehouseIn(StrictModel):
     model_config = ConfigDict(extra="forbid")
     company_id: Code
     code: Code
     name: str = Field(min_length=1, max_length=200)
 
 
-class MovementLineIn(BaseModel):
+class MovementLineIn(StrictModel):
     model_config = ConfigDict(extra="forbid")
     item: Code
     quantity: Decimal = Field(Decimal(0), ge=0, max_digits=20, decimal_places=6)
@@ -60,7 +62,7 @@ class MovementLineIn(BaseModel):
     counted_quantity: Decimal | None = Field(None, ge=0, max_digits=20, decimal_places=6)
 
 
-class TransferIn(BaseModel):
+class TransferIn(StrictModel):
     model_config = ConfigDict(extra="forbid")
     company_id: Code
     movement_date: dt.date
@@ -70,7 +72,7 @@ class TransferIn(BaseModel):
     lines: list[MovementLineIn] = Field(min_length=1, max_length=2000)
 
 
-class DocumentIn(BaseModel):
+class DocumentIn(StrictModel):
     model_config = ConfigDict(extra="forbid")
     company_id: Code
     movement_date: dt.date
@@ -178,7 +180,7 @@ def build_router(db: Database, auth: Authenticator) -> APIRouter:
         return await doc_json(doc_id)
 
     @r.get("/valuation", summary="Quantity and value per item and warehouse as of a date")
-    async def get_valuation(company: str, as_of: dt.date = Query(default_factory=dt.date.today),
+    async def get_valuation(company: str, as_of: Date = Query(default_factory=dt.date.today),
                             warehouse: str | None = None, principal: Principal = Depends(read)) -> dict:
         principal.require_company(company)
         async with db.sessions() as s:

@@ -270,6 +270,7 @@ class InboxConsumer:
                 headers={k: v.decode(errors="replace") for k, v in rec.headers},
                 payload=rec.value, error=error + "\n" + "".join(traceback.format_exception_only(exc)).strip(),
                 attempts=attempts, failed_at=utcnow(),
+                company_id=(getattr(env.payload, "company_id", "") or "")[:40] or None if env else None,
             ))
         DEAD_LETTERED.labels(self.name, rec.topic).inc()
 
@@ -280,16 +281,34 @@ class InboxConsumer:
             if dl is None:
                 raise KeyError(dead_letter_id)
         headers = [(k, v.encode()) for k, v in dl.headers.items()]
-        env = decode_record(dl.topic, dl.msg_key, dl.payload, headers)
-        rec = ConsumerRecord(
-            topic=dl.topic, partition=dl.partition, offset=dl.offset, timestamp=0, timestamp_type=0,
-            key=dl.msg_key, value=dl.payload, checksum=None, serialized_key_size=len(dl.msg_key or b""),
-            serialized_value_size=len(dl.payload or b""), headers=headers,
-        )
-        await self._apply([(rec, env)])
+        try:
+            env = decode_record(dl.topic, dl.msg_key, dl.payload, headers)
+            rec = ConsumerRecord(
+                topic=dl.topic, partition=dl.partition, offset=dl.offset, timestamp=0, timestamp_type=0,
+                key=dl.msg_key, value=dl.payload, checksum=None, serialized_key_size=len(dl.msg_key or b""),
+                serialized_value_size=len(dl.payload or b""), headers=headers,
+            )
+            await self._apply([(rec, env)])
+        except Exception as exc:  # noqa: BLE001 - the cause goes back to the operator, the attempt is counted
+            cause = f"{type(exc).__name__}: {exc}"
+            async with self.db.transaction() as session:
+                dl = await session.get(DeadLetter, dead_letter_id)
+                dl.attempts += 1
+                dl.error = cause
+                attempts = dl.attempts
+            log.warning("%s: replay of dead letter #%d failed again: %s", self.name, dead_letter_id, cause)
+            raise ReplayFailed(str(exc) or type(exc).__name__, attempts) from exc
         async with self.db.transaction() as session:
             dl = await session.get(DeadLetter, dead_letter_id)
             dl.replayed_at = utcnow()
+
+
+class ReplayFailed(Exception):
+    """A replayed dead letter failed again; `cause` says why, `attempts` counts every try."""
+
+    def __init__(self, cause: str, attempts: int) -> None:
+        super().__init__(cause)
+        self.cause, self.attempts = cause, attempts
 
 
 class _LogRebalance(ConsumerRebalanceListener):

@@ -1,0 +1,121 @@
+"""The base of every request schema: what any input must satisfy before a route sees it.
+
+Why this exists: hostile or careless input reached the services' logic and databases as
+500s or as wrong effects ("post": "yes" posted a journal; a supplier name with control
+characters broke the bank file; 9999999999999999.99 was stored as 1e16 on SQLite; an integer
+beyond 64 bits overflowed PostgreSQL). One base model holds the rules, so no route has to
+remember them:
+
+- unknown fields are refused (no mass assignment);
+- booleans are JSON booleans (no "yes", "1", 1);
+- strings carry no control characters (a `Text` field may hold line breaks and tabs);
+- dates lie in the supported range (fincore.dates: 1900-01-01 .. 2199-12-31);
+- integers fit 64 bits, and decimals have at most 15 significant digits: what both
+  databases store exactly (SQLite keeps NUMERIC as an 8-byte float, exact to 15 digits;
+  the PostgreSQL NUMERIC columns hold more, and the API does not depend on the database).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+from fincore.dates import MAX_DATE, MIN_DATE
+
+MAX_SIGNIFICANT_DIGITS = 15
+INT64 = (-(2**63), 2**63 - 1)
+_MULTILINE = "fincore:multiline"
+_ALLOWED_IN_TEXT = {"\n", "\r", "\t"}
+
+
+def control_characters(s: str, *, multiline: bool = False) -> list[str]:
+    """The control (Unicode category Cc) and format-breaking separator characters in `s`."""
+    return [c for c in s if (unicodedata.category(c) == "Cc" or c in "\u2028\u2029")
+            and not (multiline and c in _ALLOWED_IN_TEXT)]
+
+
+def check_text(s: str, *, multiline: bool = False) -> str:
+    bad = control_characters(s, multiline=multiline)
+    if bad:
+        raise ValueError(f"control characters are not allowed (found {', '.join(sorted({repr(c) for c in bad}))})")
+    return s
+
+
+def check_decimal(d: Decimal) -> Decimal:
+    if not d.is_finite():
+        raise ValueError("not a finite number")
+    digits = len(d.normalize().as_tuple().digits)
+    if digits > MAX_SIGNIFICANT_DIGITS and d != 0:
+        raise ValueError(f"at most {MAX_SIGNIFICANT_DIGITS} significant digits are stored exactly")
+    return d
+
+
+def _check(value: Any, multiline: bool) -> None:
+    if isinstance(value, bool) or value is None:
+        return
+    if isinstance(value, str):
+        check_text(value, multiline=multiline)
+    elif isinstance(value, int):
+        if not INT64[0] <= value <= INT64[1]:
+            raise ValueError("integer out of range (64 bits)")
+    elif isinstance(value, Decimal):
+        check_decimal(value)
+    elif isinstance(value, dt.date):
+        d = value.date() if isinstance(value, dt.datetime) else value
+        if not MIN_DATE <= d <= MAX_DATE:
+            raise ValueError(f"date out of the supported range {MIN_DATE}..{MAX_DATE}")
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            _check(k, multiline)
+            _check(v, multiline)
+    elif isinstance(value, list | tuple | set | frozenset):
+        for v in value:
+            _check(v, multiline)
+
+
+def _is_bool(annotation: Any) -> bool:
+    import types
+    import typing
+
+    if annotation is bool:
+        return True
+    args = typing.get_args(annotation)
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _is_bool(args[0])
+    if origin in (typing.Union, types.UnionType):
+        non_none = [a for a in args if a is not type(None)]
+        return len(non_none) == 1 and _is_bool(non_none[0])
+    return False
+
+
+class StrictModel(BaseModel):
+    """Base of request schemas (see the module docstring for the rules)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _strict_bool(cls, value: Any, info: ValidationInfo) -> Any:
+        field = cls.model_fields.get(info.field_name or "")
+        if field is not None and _is_bool(field.annotation) and value is not None and not isinstance(value, bool):
+            raise ValueError("must be a JSON boolean (true or false)")
+        return value
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _safe_values(cls, value: Any, info: ValidationInfo) -> Any:
+        field = cls.model_fields.get(info.field_name or "")
+        _check(value, multiline=field is not None and _MULTILINE in field.metadata)
+        return value
+
+
+# Text that may span lines (descriptions, notes); every other string is one line.
+Text = Annotated[str, _MULTILINE]
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+# A database row id given in a path or query (a bigint): 1 .. 2^63-1.
+RowId = Annotated[int, Field(ge=1, le=INT64[1])]
