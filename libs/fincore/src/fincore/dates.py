@@ -13,6 +13,7 @@ from typing import Annotated
 
 from finance.common.v1 import types_pb2
 from pydantic import AfterValidator, Field
+from pydantic_core import core_schema
 
 MIN_DATE = dt.date(1900, 1, 1)
 MAX_DATE = dt.date(2199, 12, 31)
@@ -31,8 +32,23 @@ def _period_in_range(p: str) -> str:
     return p
 
 
-Date = Annotated[dt.date, AfterValidator(in_range)]
-DateTime = Annotated[dt.datetime, AfterValidator(in_range)]
+class Date(dt.date):
+    """A date in the supported range (a class, not Annotated metadata: FastAPI drops the latter
+    when a parameter's default is `Query(...)`). Validated values are plain `datetime.date`."""
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source, handler):
+        return core_schema.no_info_after_validator_function(in_range, core_schema.date_schema())
+
+
+class DateTime(dt.datetime):
+    """A date-time in the supported range; validated values are plain `datetime.datetime`."""
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source, handler):
+        return core_schema.no_info_after_validator_function(in_range, core_schema.datetime_schema())
+
+
 Period = Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2026-11"]),
                    AfterValidator(_period_in_range)]
 

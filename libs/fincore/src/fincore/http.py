@@ -11,11 +11,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Histogram, generate_latest
 from sqlalchemy import select
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fincore.auth import OPS_ADMIN, Authenticator, Principal
 from fincore.dates import DateTime
@@ -115,14 +114,7 @@ def create_service_app(
     install_problem_handlers(app)
     app.add_middleware(CatchAll)  # innermost: every other layer sees a 500 as a response
 
-    @app.middleware("http")
-    async def _metrics(request: Request, call_next):
-        start = time.perf_counter()
-        response = await call_next(request)
-        route = getattr(request.scope.get("route"), "path", "unmatched")
-        REQUESTS.labels(settings.service_name, request.method, route, response.status_code).observe(
-            time.perf_counter() - start)
-        return response
+    app.add_middleware(Metrics, service=settings.service_name)
 
     @app.get("/healthz", tags=["operations"], summary="Liveness")
     async def healthz() -> dict:
@@ -148,6 +140,31 @@ def create_service_app(
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
     app.add_middleware(BodyLimit, max_bytes=settings.http_max_body_bytes)  # outermost: before anything reads
     return app
+
+
+class Metrics:
+    """Request latency by route and status (pure ASGI: Starlette's BaseHTTPMiddleware would wrap
+    the request body's exceptions, e.g. BodyLimit's 413, into a 400)."""
+
+    def __init__(self, app, service: str) -> None:
+        self.app, self.service = app, service
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        start, status = time.perf_counter(), 500
+
+        async def send_status(message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_status)
+        finally:
+            route = getattr(scope.get("route"), "path", "unmatched")
+            REQUESTS.labels(self.service, scope["method"], route, status).observe(time.perf_counter() - start)
 
 
 class CatchAll:
@@ -210,7 +227,7 @@ class BodyLimit:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
-                    raise StarletteHTTPException(413, too_large)
+                    raise HTTPException(413, too_large)  # FastAPI's: its body parser lets it through
             return message
 
         await self.app(scope, limited, send)
