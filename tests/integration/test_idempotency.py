@@ -189,7 +189,7 @@ async def test_ap_requisition_retried_concurrently_reserves_budget_once(pg_url):
     app.include_router(build_router(db, app.state.auth, budget, Tolerances(Decimal(0), Decimal(0))))
     async with client(app) as c:
         def requisition(qty: str) -> dict:
-            return {"company_id": "C", "requested_by": "ann", "request_date": "2026-11-04", "currency": "CNY",
+            return {"company_id": "C", "request_date": "2026-11-04", "currency": "CNY",
                     "lines": [{"description": "Paper", "quantity": qty, "unit_price": "5", "tax_code": "VAT13",
                                "cost_centre": "ADM", "budget_item": "OFFICE"}]}
 

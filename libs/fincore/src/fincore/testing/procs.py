@@ -22,7 +22,7 @@ class ServiceProcess:
         self.proc: subprocess.Popen | None = None
         self.starts = 0
 
-    def start(self, wait: bool = True, timeout: float = 60) -> ServiceProcess:
+    def start(self, wait: bool = True, timeout: float = 180) -> ServiceProcess:
         self.starts += 1
         self._offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         out = open(self.log_path, "ab")  # noqa: SIM115 - the child owns it
@@ -42,7 +42,7 @@ class ServiceProcess:
         if res.returncode != 0:
             raise RuntimeError(f"{self.name} failed ({res.returncode}):\n{self.tail()}")
 
-    def wait_ready(self, timeout: float = 60) -> None:
+    def wait_ready(self, timeout: float = 180) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
