@@ -209,5 +209,5 @@ def test_every_post_documents_the_key_and_its_problem_answers(service, tmp_path)
     assert posts
     for op in posts:
         assert "Idempotency-Key" in [p["name"] for p in op.get("parameters", [])], op["summary"]
-        assert {"401", "403", "404", "409", "413", "422"} <= set(op["responses"]), op["summary"]
+        assert {"400", "401", "403", "404", "409", "413", "422"} <= set(op["responses"]), op["summary"]
         assert "application/problem+json" in op["responses"]["409"]["content"]
