@@ -27,7 +27,8 @@ class Problem(BaseModel):
     instance: str | None = None
 
 
-_WHEN = {400: "Malformed request (a body that is not JSON, a bad Content-Length)", 401: "No valid bearer token", 403: "The token lacks the scope or the company",
+_WHEN = {400: "Malformed request (a body that is not JSON, a bad Content-Length)",
+         401: "No valid bearer token", 403: "The token lacks the scope or the company",
          404: "No such resource (or it belongs to a company the token does not grant)",
          409: "Conflict with the current state, or an Idempotency-Key reused for another request",
          413: "Request body too large", 422: "Invalid request: the problem names the fields or the rule"}

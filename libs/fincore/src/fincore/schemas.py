@@ -20,9 +20,9 @@ from __future__ import annotations
 import datetime as dt
 import unicodedata
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, Strict, model_validator
 
 from fincore.dates import MAX_DATE, MIN_DATE
 
@@ -74,7 +74,8 @@ def _check(value: Any, multiline: bool) -> None:
             _check(v, multiline)
     elif isinstance(value, list | tuple | set | frozenset):
         for v in value:
-            _check(v, multiline)
+            if not isinstance(v, BaseModel):  # a nested schema checked itself
+                _check(v, multiline)
 
 
 def _is_bool(annotation: Any) -> bool:
@@ -94,24 +95,38 @@ def _is_bool(annotation: Any) -> bool:
 
 
 class StrictModel(BaseModel):
-    """Base of request schemas (see the module docstring for the rules)."""
+    """Base of request schemas (see the module docstring for the rules).
+
+    Cheap by construction (a 10,000-line invoice is one request): booleans are made strict
+    in the schema itself when the class is created, and the value checks run once per object
+    over the fields that can hold a scalar."""
 
     model_config = ConfigDict(extra="forbid")
+    _fincore_checked: ClassVar[tuple[tuple[str, bool], ...]] = ()
 
-    @field_validator("*", mode="before")
     @classmethod
-    def _strict_bool(cls, value: Any, info: ValidationInfo) -> Any:
-        field = cls.model_fields.get(info.field_name or "")
-        if field is not None and _is_bool(field.annotation) and value is not None and not isinstance(value, bool):
-            raise ValueError("must be a JSON boolean (true or false)")
-        return value
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        rebuild = False
+        for f in cls.model_fields.values():
+            if _is_bool(f.annotation) and not any(isinstance(m, Strict) for m in f.metadata):
+                f.metadata.append(Strict())
+                rebuild = True
+        if rebuild:
+            cls.model_rebuild(force=True, raise_errors=False)
+        cls._fincore_checked = tuple((name, _MULTILINE in f.metadata) for name, f in cls.model_fields.items()
+                                     if not _is_bool(f.annotation))
 
-    @field_validator("*", mode="after")
-    @classmethod
-    def _safe_values(cls, value: Any, info: ValidationInfo) -> Any:
-        field = cls.model_fields.get(info.field_name or "")
-        _check(value, multiline=field is not None and _MULTILINE in field.metadata)
-        return value
+    @model_validator(mode="after")
+    def _safe_values(self) -> Self:
+        for name, multiline in self._fincore_checked:
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, BaseModel):
+                try:
+                    _check(value, multiline)
+                except ValueError as exc:
+                    raise ValueError(f"{name}: {exc}") from None
+        return self
 
 
 # Text that may span lines (descriptions, notes); every other string is one line.
