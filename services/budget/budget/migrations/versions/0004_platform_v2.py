@@ -2,15 +2,15 @@
 client, claimed in the same transaction as the request's effect, with the answer it got) and
 the company of each dead letter (admins see their companies' dead letters only).
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-12-02
 """
 from alembic import op
 from fincore.tables import create_platform_tables_v2, drop_platform_tables_v2
 
-revision = "0003"
-down_revision = "0002"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
