@@ -104,6 +104,7 @@ def test_an_event_parked_in_a_closed_period_shows_on_the_gl_gauge(suite):
     assert r.status_code == 201, r.text
     # The GL relay samples the parked events every few seconds.
     assert wait_value(suite.gl_relay.metrics_url, "gl_parked_events", lambda v: v == 1, timeout=120,
-                      company=company, period="2026-10", period_state="closed") == 1
+                      company=company, period="2026-10", period_state="closed",
+                      reason="period-closed") == 1
     # The relay of a service with consumers also samples its dead letters not yet replayed.
     assert "# TYPE dead_letters_pending gauge" in httpx.get(f"{suite.gl_relay.metrics_url}/metrics", timeout=10).text

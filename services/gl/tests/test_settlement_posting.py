@@ -14,9 +14,9 @@ from fincore import dates, money
 from fincore.db import Database, migrate
 from fincore.events import new_envelope
 from fincore.inbox import InboxConsumer
-from gl.adapters.tables import ExchangeRate, JournalLine
+from gl.adapters.tables import ExchangeRate, JournalLine, ParkedEvent
 from gl.bootstrap import MIGRATIONS, rulebook
-from gl.service.posting import Poster, create_company
+from gl.service.posting import Poster, create_company, resolve_parked
 from gl.settings import GLSettings
 
 
@@ -70,3 +70,120 @@ def test_receipt_before_its_invoice_in_one_batch(tmp_path):
                           ("1002", Decimal("15500"), Decimal(0), ""), ("1122", Decimal(0), Decimal("15600"), "inv1"),
                           ("660302", Decimal("100"), Decimal(0), "")])
     assert (Decimal(item[0]), Decimal(item[1])) == (Decimal(0), Decimal(0))
+
+
+# --- a settlement consumed before its document has posted -------------------------------
+
+def _events(company: str):
+    invoice = ar.InvoiceIssued(company_id=company, document_number="INV-1", invoice_id="inv1", customer_code="K",
+                               currency="EUR", occurrence_date=dates.to_proto(dt.date(2026, 12, 5)),
+                               gross_total=eur("2000.00"), lines=[ar.InvoiceLine(net=eur("2000.00"))])
+    receipt = ar.PaymentReceived(company_id=company, document_number="RC-1", receipt_id="rc1", customer_code="K",
+                                 occurrence_date=dates.to_proto(dt.date(2026, 12, 20)), amount=eur("2000.00"),
+                                 unapplied=eur("0"),
+                                 applications=[ar.ReceiptApplication(invoice_id="inv1", amount=eur("2000.00"))])
+    return invoice, receipt
+
+
+def _batch(*msgs):
+    return [(ConsumerRecord("t", 0, 0, 0, 0, None, b"", None, 0, 0, []), new_envelope(m, source="test"))
+            for m in msgs]
+
+
+async def _ledger(db: Database, company: str):
+    """The company's journal lines, the invoice's open item (EUR, CNY) and its parked events."""
+    async with db.sessions() as s:
+        jl = JournalLine.__table__
+        lines = (await s.execute(sa.select(jl.c.account_code, jl.c.debit, jl.c.credit, jl.c.open_item)
+                                 .where(jl.c.company_id == company))).all()
+        item = (await s.execute(sa.select(sa.func.coalesce(sa.func.sum(jl.c.txn_amount), 0),
+                                          sa.func.coalesce(sa.func.sum(jl.c.debit - jl.c.credit), 0))
+                                .where(jl.c.company_id == company, jl.c.open_item == "inv1"))).one()
+        parked = (await s.execute(sa.select(ParkedEvent.event_id, ParkedEvent.reason, ParkedEvent.awaiting,
+                                            ParkedEvent.resolved_by, ParkedEvent.resolution)
+                                  .where(ParkedEvent.company_id == company)
+                                  .order_by(ParkedEvent.parked_at, ParkedEvent.event_id))).all()
+    got = sorted((a, Decimal(d), Decimal(c), o) for a, d, c, o in lines)
+    return got, (Decimal(item[0]), Decimal(item[1])), parked
+
+
+# Invoice 2,000 EUR at 7.80 = 15,600.00; receipt at 7.75 = 15,500.00 relieves the booked
+# 15,600.00 and realises a 100.00 loss (660302); the invoice's item ends 0.00 EUR, 0.00 CNY.
+SETTLED = sorted([("1122", Decimal("15600"), Decimal(0), "inv1"), ("6001", Decimal(0), Decimal("15600"), ""),
+                  ("1002", Decimal("15500"), Decimal(0), ""), ("1122", Decimal(0), Decimal("15600"), "inv1"),
+                  ("660302", Decimal("100"), Decimal(0), "")])
+
+
+async def _setup(url: str, company: str, rates: list[tuple[dt.date, str]]) -> tuple[Database, InboxConsumer, Poster]:
+    db = Database(url)
+    async with db.transaction() as s:
+        await create_company(s, company_id=company, name="S", functional_currency="CNY", chart_template="cas")
+        s.add_all([ExchangeRate(company_id=company, currency="EUR", rate_date=d, rate=Decimal(r)) for d, r in rates])
+    poster = Poster(rulebook())
+    consumer = InboxConsumer(db, GLSettings(database_url=url), name="gl-posting", topics=[], handler=poster)
+    return db, consumer, poster
+
+
+def test_receipt_in_a_batch_before_its_invoice_waits_and_posts_with_the_invoice(tmp_path):
+    url = f"sqlite+aiosqlite:///{tmp_path / 'gl.db'}"
+    migrate(MIGRATIONS, url)
+    company = f"S{uuid.uuid4().hex[:8]}"
+    invoice, receipt = _events(company)
+    receipts, invoices = _batch(receipt), _batch(invoice)
+
+    async def run():
+        db, consumer, _ = await _setup(url, company, [(dt.date(2026, 12, 1), "7.80"), (dt.date(2026, 12, 20), "7.75")])
+        try:
+            await consumer._apply(receipts)
+            await consumer._apply(receipts)  # redelivered: still one parked event
+            waiting = await _ledger(db, company)
+            await consumer._apply(invoices)
+            await consumer._apply(invoices)  # redelivered: no second journal
+            await consumer._apply(receipts)  # and the receipt again: already posted, once
+            return waiting, await _ledger(db, company)
+        finally:
+            await db.dispose()
+
+    (lines0, item0, parked0), (lines, item, parked) = asyncio.run(run())
+    receipt_id = receipts[0][1].id
+    # Before its invoice: no journal (never the receipt at 7.75 against an unknown item), parked.
+    assert lines0 == [] and item0 == (0, 0)
+    assert [(e, r.split(":")[0], a, b) for e, r, a, b, _ in parked0] == [
+        (receipt_id, "awaiting-document inv1", "inv1", None)]
+    # The invoice's batch posts the invoice and the receipt, at its carrying amount.
+    assert lines == SETTLED
+    assert item == (Decimal(0), Decimal(0))
+    assert [(e, b, res) for e, _, _, b, res in parked] == [(receipt_id, "gl-posting", "posted when inv1 posted")]
+
+
+def test_receipt_waits_for_an_invoice_parked_for_its_rate_and_posts_when_it_is_decided(tmp_path):
+    url = f"sqlite+aiosqlite:///{tmp_path / 'gl.db'}"
+    migrate(MIGRATIONS, url)
+    company = f"S{uuid.uuid4().hex[:8]}"
+    invoice, receipt = _events(company)
+    batch = _batch(invoice, receipt)
+
+    async def run():
+        # Only the receipt's rate is known: the invoice (5 December) parks for its rate.
+        db, consumer, poster = await _setup(url, company, [(dt.date(2026, 12, 20), "7.75")])
+        try:
+            await consumer._apply(batch)
+            waiting = await _ledger(db, company)
+            async with db.transaction() as s:  # the rate is entered, the invoice's parked event posted
+                s.add(ExchangeRate(company_id=company, currency="EUR", rate_date=dt.date(2026, 12, 1),
+                                   rate=Decimal("7.80")))
+            async with db.transaction() as s:
+                await resolve_parked(s, poster, batch[0][1].id, actor="clerk")
+            return waiting, await _ledger(db, company)
+        finally:
+            await db.dispose()
+
+    (lines0, _, parked0), (lines, item, parked) = asyncio.run(run())
+    invoice_id, receipt_id = batch[0][1].id, batch[1][1].id
+    assert lines0 == []
+    assert sorted((e, r.split(" on ")[0] if a is None else r.split(":")[0], a) for e, r, a, _, _ in parked0) == sorted([
+        (invoice_id, "no exchange rate for EUR", None), (receipt_id, "awaiting-document inv1", "inv1")])
+    assert lines == SETTLED
+    assert item == (Decimal(0), Decimal(0))
+    assert sorted((e, b, res) for e, _, _, b, res in parked) == sorted([
+        (invoice_id, "clerk", "posted after reopening"), (receipt_id, "gl-posting", "posted when inv1 posted")])

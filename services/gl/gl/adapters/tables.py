@@ -111,6 +111,7 @@ class JournalLine(SQLModel, table=True):
 
 class SourceEvent(SQLModel, table=True):
     __tablename__ = "source_event"
+    __table_args__ = (sa.Index("ix_source_subject", "company_id", "subject"),)
 
     event_id: str = Field(sa_column=sa.Column(sa.String(64), primary_key=True))
     event_type: str = Field(sa_column=sa.Column(sa.String(120), nullable=False))
@@ -148,6 +149,7 @@ class PeriodAudit(SQLModel, table=True):
 
 class ParkedEvent(SQLModel, table=True):
     __tablename__ = "parked_event"
+    __table_args__ = (sa.Index("ix_parked_awaiting", "company_id", "awaiting"),)
 
     event_id: str = Field(sa_column=sa.Column(sa.String(64), sa.ForeignKey("source_event.event_id"), primary_key=True))
     company_id: str = Field(sa_column=sa.Column(sa.String(40), nullable=False))
@@ -157,6 +159,8 @@ class ParkedEvent(SQLModel, table=True):
     resolved_at: dt.datetime | None = Field(default=None, sa_column=sa.Column(sa.DateTime(timezone=True)))
     resolution: str | None = Field(default=None, sa_column=sa.Column(sa.String(200)))
     resolved_by: str | None = Field(default=None, sa_column=sa.Column(sa.String(120)))
+    # A settlement parked until the document it settles posts (then it posts by itself).
+    awaiting: str | None = Field(default=None, sa_column=sa.Column(sa.String(120)))
 
 
 class ManualJournal(SQLModel, table=True):

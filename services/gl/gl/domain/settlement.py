@@ -56,3 +56,22 @@ def relieve(item: OpenItem, amount: Decimal, functional_currency: str) -> Decima
     if amount >= open_txn:
         return item.functional
     return money.quantize(item.functional * amount / open_txn, functional_currency)
+
+
+class AwaitingDocument(LookupError):
+    """A settlement names a document the ledger has not posted yet (its event is still to
+    come, from another partition, or is itself parked). Valued without the document's
+    carrying amount it would relieve the wrong amount and leave a residue on a paid item, so
+    the settlement waits (parked) and posts when the document does."""
+
+    def __init__(self, document: str) -> None:
+        super().__init__(f"awaiting-document {document}: the settled document has not posted yet")
+        self.document = document
+
+
+def awaiting(settled: set[str], posted: set[str]) -> str | None:
+    """The first document a settlement names that the ledger has not posted (None: it can be
+    valued). `posted`: the documents with an open item, or posted before open items were
+    tracked (those are valued at the settlement's rate, as before)."""
+    missing = sorted(settled - posted)
+    return missing[0] if missing else None

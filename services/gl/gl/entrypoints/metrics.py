@@ -1,6 +1,7 @@
-"""Gauges the GL exports from its database: events parked (a closed period, a missing rate)
-and not yet decided, by company and period, and whether that period is closed (the
-"period closed with parked events" alert). The relay process samples them every few seconds."""
+"""Gauges the GL exports from its database: events parked (a closed period, a missing rate,
+a blocked account, a settlement awaiting its document) and not yet decided, by company,
+period and reason, and whether that period is closed (the "period closed with parked
+events" alert). The relay process samples them every few seconds."""
 
 from __future__ import annotations
 
@@ -12,7 +13,18 @@ from prometheus_client import Gauge
 from gl.adapters.tables import ParkedEvent, Period
 
 PARKED = Gauge("gl_parked_events", "Events parked and not yet posted or decided",
-               ["company", "period", "period_state"])
+               ["company", "period", "period_state", "reason"])
+
+
+def reason_kind(reason: str, awaiting: str | None) -> str:
+    """A parked event's reason as a label value (the reason text names documents and rates)."""
+    if awaiting:
+        return "awaiting-document"
+    for prefix, kind in (("no exchange rate", "missing-rate"), ("account ", "account-blocked"),
+                         ("period ", "period-closed")):
+        if reason.startswith(prefix):
+            return kind
+    return "other"
 
 
 def samplers(_settings: ServiceSettings, db: Database) -> list:
@@ -20,15 +32,18 @@ def samplers(_settings: ServiceSettings, db: Database) -> list:
         async with db.sessions() as session:
             rows = (await session.execute(
                 sa.select(ParkedEvent.company_id, ParkedEvent.period, sa.func.coalesce(Period.status, "open"),
-                          sa.func.count())
+                          ParkedEvent.reason, ParkedEvent.awaiting)
                 .select_from(ParkedEvent)
                 .outerjoin(Period, sa.and_(Period.company_id == ParkedEvent.company_id,
                                            Period.period == ParkedEvent.period))
                 .where(ParkedEvent.resolved_at.is_(None))
-                .group_by(ParkedEvent.company_id, ParkedEvent.period, Period.status)
-            )).all()
+            )).all()  # few rows: parked events wait for a person or a document
+        counts: dict[tuple[str, str, str, str], int] = {}
+        for company, period, state, reason, awaiting in rows:
+            key = (company, period, state, reason_kind(reason, awaiting))
+            counts[key] = counts.get(key, 0) + 1
         PARKED.clear()  # a decided event leaves the gauge, not a stale series
-        for company, period, state, n in rows:
-            PARKED.labels(company, period, state).set(n)
+        for labels, n in counts.items():
+            PARKED.labels(*labels).set(n)
 
     return [parked_events]

@@ -40,9 +40,9 @@ from gl.adapters.tables import (
 )
 from gl.domain.chart import load_chart
 from gl.domain.journal import DIMENSIONS, DraftLine, JournalDraft, UnbalancedJournal
-from gl.domain.postable import AccountBlocked, blocked_in, check_lines
+from gl.domain.postable import AccountBlocked, PostingRefused, blocked_in, check_lines
 from gl.domain.rules import MissingRate, NothingToPost, RuleBook
-from gl.domain.settlement import OpenItem
+from gl.domain.settlement import AwaitingDocument, OpenItem, awaiting
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("gl.posting")
@@ -88,6 +88,12 @@ async def create_company(session: AsyncSession, *, company_id: str, name: str, f
 
 
 # --- periods ---------------------------------------------------------------------------
+
+async def closed_periods_of(session: AsyncSession, company_id: str) -> set[tuple[str, str]]:
+    rows = (await session.execute(sa.select(Period.period).where(Period.company_id == company_id,
+                                                                 Period.status == "closed"))).scalars().all()
+    return {(company_id, p) for p in rows}
+
 
 async def closed_periods(session: AsyncSession, keys: set[tuple[str, str]]) -> set[tuple[str, str]]:
     if not keys:
@@ -166,6 +172,7 @@ async def reopen_period(session: AsyncSession, *, company_id: str, period: str, 
 _STAGED = "gl.staged_journals"
 _DEFERRED = "gl.deferred_settlements"
 _OPENED = "gl.staged_open_items"
+_POSTED = "gl.staged_documents"  # (company, event key) of the events staged to post in this batch
 
 
 @dataclass(frozen=True)
@@ -184,6 +191,7 @@ class _Parked:
     company_id: str
     msg: object
     reason: str
+    awaiting: str | None = None  # the document a settlement waits for (it posts when that one does)
 
     @property
     def period(self) -> str:
@@ -259,6 +267,32 @@ async def open_items(session: AsyncSession, company_id: str, refs: set[str],
     return out
 
 
+async def posted_documents(session: AsyncSession, company_id: str, refs: set[str],
+                           staged: set[tuple[str, str]] | None = None) -> set[str]:
+    """Which of these documents the ledger has posted by a rule that did not track open
+    items (before December 2026): a journal whose source event is keyed by the document (or
+    such an event staged in this transaction). Their settlements are valued at their own rate,
+    as before."""
+    out = {ref for c, ref in (staged or set()) if c == company_id and ref in refs}
+    if refs - out:
+        se, j = SourceEvent.__table__, Journal.__table__
+        rows = (await session.execute(
+            sa.select(se.c.subject).distinct().join(j, j.c.source_event_id == se.c.event_id)
+            .where(se.c.company_id == company_id, se.c.subject.in_(sorted(refs - out))))).scalars().all()
+        out |= set(rows)
+    return out
+
+
+async def lock_documents(session: AsyncSession, company_ids: set[str]) -> None:
+    """Serialise, per company, "is the settled document posted?" (parking a settlement) with
+    "who waits for the document just posted?" (releasing it): two consumers committing the
+    invoice and its receipt at the same time would otherwise each miss the other, and the
+    receipt would wait for ever. Taken first in a posting transaction, in company order (so
+    before the journal numbers' locks); FOR NO KEY UPDATE leaves foreign-key checks alone."""
+    for company_id in sorted(company_ids):
+        await session.execute(sa.select(Company.id).where(Company.id == company_id).with_for_update(key_share=True))
+
+
 class Poster:
     """The GL's consumer handler: turns events into journals by the rules.
 
@@ -293,16 +327,22 @@ class Poster:
         carrying amounts of the open items it settles. MissingRate propagates (the event is
         parked until the rate is entered); other refusals are permanent."""
         on = dates.from_proto(msg.occurrence_date)
-        rates = await rates_on(session, books.id, foreign_currencies(msg, books.functional_currency), on)
+        foreign = foreign_currencies(msg, books.functional_currency)
+        rates = await rates_on(session, books.id, foreign, on)
         try:
             items = {}
             if self.settles(ce_type, msg):
-                items = await open_items(session, books.id, self.rules.open_items_settled(ce_type, msg),
-                                         session.info.get(_OPENED))
+                refs = self.rules.open_items_settled(ce_type, msg)
+                items = await open_items(session, books.id, refs, session.info.get(_OPENED))
+                if foreign and refs - set(items):  # a foreign-currency settlement needs its documents' carrying amounts
+                    posted = set(items) | await posted_documents(session, books.id, refs - set(items),
+                                                                 session.info.get(_POSTED))
+                    if doc := awaiting(refs, posted):
+                        raise AwaitingDocument(doc)
             return self.rules.draft(ce_type=ce_type, msg=msg, chart=load_chart(books.chart_template),
                                     functional_currency=books.functional_currency, event_id=event_id, rates=rates,
                                     open_items=items)
-        except (MissingRate, NothingToPost):
+        except (MissingRate, NothingToPost, AwaitingDocument):
             raise
         except (LookupError, UnbalancedJournal, ValueError) as exc:
             raise PermanentError(f"{type(exc).__name__}: {exc}") from exc
@@ -335,9 +375,16 @@ class Poster:
         except MissingRate as exc:
             session.info.setdefault(_STAGED, []).append((env, _Parked(books.id, msg, str(exc))))
             return
+        except AwaitingDocument as exc:
+            session.info.setdefault(_STAGED, []).append((env, _Parked(books.id, msg, str(exc), exc.document)))
+            return
         except NothingToPost:
             return  # recorded in the inbox: a fact without a journal, never a dead letter
+        if reason := await self._refusal(session, draft):
+            session.info.setdefault(_STAGED, []).append((env, _Parked(books.id, msg, reason)))
+            return
         session.info.setdefault(_STAGED, []).append((env, Staged(draft, trace_id, context)))
+        session.info.setdefault(_POSTED, set()).add((books.id, env.subject))
         opened = session.info.setdefault(_OPENED, {})
         for ln in draft.lines:
             if ln.open_item:
@@ -346,14 +393,35 @@ class Poster:
                 opened[key] = OpenItem(prev.currency or ln.txn_currency, prev.txn + ln.txn_amount,
                                        prev.functional + ln.debit - ln.credit)
 
+    async def _refusal(self, session: AsyncSession, draft: JournalDraft) -> str | None:
+        """Why the journal cannot post now (its period closed, an account blocked), decided
+        when it is staged so that a settlement later in the batch never relies on a document
+        that will be parked (periods and blocks read once per company and batch)."""
+        closed = session.info.setdefault("gl.closed_periods", {})
+        blocked = session.info.setdefault("gl.blocked_accounts", {})
+        if draft.company_id not in closed:
+            closed[draft.company_id] = {p for _, p in await closed_periods_of(session, draft.company_id)}
+            found = await blocked_accounts(session, {draft.company_id})
+            blocked[draft.company_id] = found.get(draft.company_id, set())
+        if hit := blocked_in(draft, blocked[draft.company_id]):
+            return f"account {', '.join(hit)} is blocked"
+        if draft.period in closed[draft.company_id]:
+            return f"period {draft.period} of company {draft.company_id} is closed"
+        return None
+
     async def before_commit(self, session: AsyncSession) -> None:
-        for books, env, origin in session.info.pop(_DEFERRED, []):
+        deferred = session.info.pop(_DEFERRED, [])
+        staged_now = session.info.get(_STAGED, [])
+        await lock_documents(session, {books.id for books, _, _ in deferred}
+                             | {s.draft.company_id for _, s in staged_now if isinstance(s, Staged)})
+        for books, env, origin in deferred:
             token = otel_context.attach(origin[1])
             try:
                 await self._stage(session, books, env, env.payload, origin)
             finally:
                 otel_context.detach(token)
-        session.info.pop(_OPENED, None)
+        for key in (_OPENED, _POSTED, "gl.closed_periods", "gl.blocked_accounts"):
+            session.info.pop(key, None)
         staged: list[tuple[Envelope, Staged | _Parked]] = session.info.pop(_STAGED, [])
         if not staged:
             return
@@ -367,28 +435,17 @@ class Poster:
                 "payload": env.payload.SerializeToString(),
                 "trace_id": s.trace_id if isinstance(s, Staged) else trace_id, "received_at": now}
                 for env, s in staged])
-            postable = [s for _, s in staged if isinstance(s, Staged)]
-            blocked = await blocked_accounts(session, {s.draft.company_id for s in postable})
-            for env, s in list(staged):
-                hit = isinstance(s, Staged) and blocked_in(s.draft, blocked.get(s.draft.company_id, ()))
-                if hit:
-                    staged.remove((env, s))
-                    postable.remove(s)
-                    reason = f"account {', '.join(hit)} is blocked"
-                    staged.append((env, _Parked(s.draft.company_id, env.payload, reason)))
-            closed = await closed_periods(session, {(s.draft.company_id, s.draft.period) for s in postable})
-            parked = [(env.id, p.company_id, p.period, p.reason) for env, p in staged if isinstance(p, _Parked)]
-            parked += [(s.draft.source_event_id, s.draft.company_id, s.draft.period,
-                        f"period {s.draft.period} of company {s.draft.company_id} is closed")
-                       for s in postable if (s.draft.company_id, s.draft.period) in closed]
+            parked = [(env.id, p) for env, p in staged if isinstance(p, _Parked)]
             if parked:
                 await session.execute(sa.insert(ParkedEvent.__table__), [{
-                    "event_id": eid, "company_id": c, "period": p, "reason": reason, "parked_at": now}
-                    for eid, c, p, reason in parked])
-                log.warning("parked %d event(s): %s", len(parked), "; ".join(sorted({x[3] for x in parked})))
-            written = [s for s in postable if (s.draft.company_id, s.draft.period) not in closed]
+                    "event_id": eid, "company_id": p.company_id, "period": p.period, "reason": p.reason,
+                    "awaiting": p.awaiting, "parked_at": now} for eid, p in parked])
+                log.warning("parked %d event(s): %s", len(parked), "; ".join(sorted({p.reason for _, p in parked})))
+            written = [s for _, s in staged if isinstance(s, Staged)]
             await write_journals(session, written)
-            await refresh_revaluations(session, [s.draft for s in written])
+            released = await release_awaiting(session, self, documents_of(
+                [(s.draft, env.subject) for env, s in staged if isinstance(s, Staged)]))
+            await refresh_revaluations(session, [s.draft for s in written] + released)
 
 
 async def post_journal(session: AsyncSession, draft: JournalDraft, *, kind: str = "event",
@@ -492,6 +549,58 @@ async def _add_balances(session: AsyncSession, balances: dict[tuple[str, str, st
 
 # --- parked events ---------------------------------------------------------------------
 
+def documents_of(posted: list[tuple[JournalDraft, str]]) -> set[tuple[str, str]]:
+    """The documents these journals put in the ledger: the open items on their lines, and the
+    document each source event is keyed by (a document posted without open items)."""
+    out = set()
+    for draft, subject in posted:
+        out |= {(draft.company_id, ln.open_item) for ln in draft.lines if ln.open_item}
+        if subject:
+            out.add((draft.company_id, subject))
+    return out
+
+
+async def release_awaiting(session: AsyncSession, poster: Poster,
+                           documents: set[tuple[str, str]]) -> list[JournalDraft]:
+    """Post, in this transaction, the settlements parked awaiting these documents (just
+    posted): each is drafted again, now at its documents' carrying amounts. One still waiting
+    for another document waits for that one; one that cannot post for another reason (a
+    rate, a closed period) stays parked with that reason. What they post may release more."""
+    released: list[JournalDraft] = []
+    pending = documents
+    while pending:
+        by_company: dict[str, set[str]] = {}
+        for company_id, ref in pending:
+            by_company.setdefault(company_id, set()).add(ref)
+        pending = set()
+        for company_id, refs in sorted(by_company.items()):
+            rows = (await session.execute(sa.select(ParkedEvent).where(
+                ParkedEvent.company_id == company_id, ParkedEvent.resolved_at.is_(None),
+                ParkedEvent.awaiting.in_(sorted(refs))).order_by(ParkedEvent.parked_at, ParkedEvent.event_id)
+            )).scalars().all()
+            for parked in rows:
+                src = await session.get(SourceEvent, parked.event_id)
+                msg = registry.by_type(src.event_type).message_class.FromString(src.payload)
+                books = await poster.company(session, company_id)
+                try:
+                    async with session.begin_nested():
+                        draft = await poster.draft(session, books, src.event_type, msg, src.event_id)
+                        await post_journal(session, draft)
+                except AwaitingDocument as exc:
+                    parked.awaiting, parked.reason = exc.document, str(exc)
+                    continue
+                except (MissingRate, NothingToPost, LedgerError, PostingRefused, PermanentError) as exc:
+                    parked.awaiting, parked.reason = None, str(exc)
+                    continue
+                parked.resolved_at, parked.resolved_by = utcnow(), "gl-posting"
+                parked.resolution = f"posted when {parked.awaiting} posted"[:200]
+                released.append(draft)
+                pending |= documents_of([(draft, src.subject)])
+    if released:
+        log.info("posted %d settlement(s) that awaited their documents", len(released))
+    return released
+
+
 async def resolve_parked(session: AsyncSession, poster: Poster, event_id: str, *, actor: str,
                          redate: dt.date | None = None) -> dict:
     """Post a parked event now: in its own period (after a reopen) or, by an explicit
@@ -499,6 +608,7 @@ async def resolve_parked(session: AsyncSession, poster: Poster, event_id: str, *
     parked = await session.get(ParkedEvent, event_id)
     if parked is None or parked.resolved_at is not None:
         raise LedgerError(f"no unresolved parked event {event_id}")
+    await lock_documents(session, {parked.company_id})
     src = await session.get(SourceEvent, event_id)
     msg = registry.by_type(src.event_type).message_class.FromString(src.payload)
     books = await poster.company(session, src.company_id)
@@ -506,6 +616,8 @@ async def resolve_parked(session: AsyncSession, poster: Poster, event_id: str, *
         draft = await poster.draft(session, books, src.event_type, msg, src.event_id)
     except MissingRate as exc:
         raise LedgerError(f"{exc}: enter the rate first") from exc
+    except AwaitingDocument as exc:
+        raise LedgerError(f"{exc}; the settlement posts by itself when it does") from exc
     except NothingToPost as exc:
         raise LedgerError(str(exc)) from exc
     if redate is not None:
@@ -515,6 +627,8 @@ async def resolve_parked(session: AsyncSession, poster: Poster, event_id: str, *
     journal = await post_journal(session, draft, posted_by=actor)
     parked.resolved_at, parked.resolved_by = utcnow(), actor
     parked.resolution = f"re-dated to {redate.isoformat()}" if redate else "posted after reopening"
+    released = await release_awaiting(session, poster, documents_of([(draft, src.subject)]))
+    await refresh_revaluations(session, [draft, *released])
     return journal
 
 
