@@ -5,6 +5,7 @@ on 660302 (CAS finance costs), and the settled document is 0.00 in both currenci
 ledger, so the next revaluation finds nothing to revalue. Books in CNY; hand computations
 in the comments."""
 
+import datetime as dt
 import time
 from decimal import Decimal
 
@@ -271,3 +272,48 @@ def test_revaluation_then_settlement_counts_each_difference_once(suite):
     assert set(open_items(suite, company).values()) == {(0, 0)}
     # January's revaluation finds no receivable to revalue (only the EUR bank balance).
     assert "1122" not in revalued_accounts(suite, company, "2027-01")
+
+
+def test_a_receipt_read_before_its_invoice_waits_for_it_and_realises_the_difference(suite):
+    import uuid
+
+    from finance.ar.v1 import events_pb2 as ar
+    from fincore import dates, money
+
+    company = fx_company(suite, "FXW")
+    inv_id, rc_id = f"inv-{uuid.uuid4().hex[:8]}", f"rc-{uuid.uuid4().hex[:8]}"
+
+    def eur(v: str):
+        return money.to_proto(Decimal(v), "EUR")
+
+    invoice = ar.InvoiceIssued(company_id=company, document_number="W-INV-1", invoice_id=inv_id,
+                               customer_code="EU-W", currency="EUR", gross_total=eur("2000.00"),
+                               occurrence_date=dates.to_proto(dt.date(2026, 12, 5)),
+                               lines=[ar.InvoiceLine(net=eur("2000.00"))])
+    receipt = ar.PaymentReceived(company_id=company, document_number="W-RC-1", receipt_id=rc_id,
+                                 customer_code="EU-W", amount=eur("2000.00"), unapplied=eur("0"),
+                                 occurrence_date=dates.to_proto(dt.date(2026, 12, 20)),
+                                 applications=[ar.ReceiptApplication(invoice_id=inv_id, amount=eur("2000.00"))])
+    suite.publish(receipt)  # the receipt first: its invoice has not reached the ledger
+
+    def parked(include_resolved: bool = False) -> list[dict]:
+        r = suite.http.get(f"{suite.gl_url}/v1/parked-events",
+                           params={"company": company, "include_resolved": include_resolved})
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    deadline = time.monotonic() + 120
+    while not (waiting := parked()) and time.monotonic() < deadline:
+        time.sleep(0.25)
+    assert [(p["document"], p["reason"].split(":")[0]) for p in waiting] == [("W-RC-1", f"awaiting-document {inv_id}")]
+    assert [j for j in suite.journals(company) if j["source"]["document"] == "W-RC-1"] == []
+
+    suite.publish(invoice)
+    # The invoice at 7.80 = 15,600.00; the receipt at 7.75 = 15,500.00 relieves it at its booked
+    # 15,600.00 and realises a 100.00 loss, as if it had come after the invoice.
+    assert journal_of(suite, company, "W-INV-1")[0] == ("1122", "15600.00", "0.00")
+    assert journal_of(suite, company, "W-RC-1") == [
+        ("1002", "15500.00", "0.00"), ("1122", "0.00", "15600.00"), ("660302", "100.00", "0.00")]
+    assert open_items(suite, company)[inv_id] == (Decimal(0), Decimal(0))
+    assert parked() == []
+    assert [(p["document"], p["resolved_by"]) for p in parked(include_resolved=True)] == [("W-RC-1", "gl-posting")]
