@@ -16,7 +16,7 @@ from fincore.events import new_envelope
 from fincore.inbox import InboxConsumer
 from gl.adapters.tables import ExchangeRate, JournalLine, ParkedEvent
 from gl.bootstrap import MIGRATIONS, rulebook
-from gl.service.posting import Poster, create_company, resolve_parked
+from gl.service.posting import Poster, close_period, create_company, reopen_period, resolve_parked
 from gl.settings import GLSettings
 
 
@@ -187,3 +187,63 @@ def test_receipt_waits_for_an_invoice_parked_for_its_rate_and_posts_when_it_is_d
     assert item == (Decimal(0), Decimal(0))
     assert sorted((e, b, res) for e, _, _, b, res in parked) == sorted([
         (invoice_id, "clerk", "posted after reopening"), (receipt_id, "gl-posting", "posted when inv1 posted")])
+
+
+def test_receipt_waits_for_an_invoice_of_its_batch_parked_in_a_closed_month(tmp_path):
+    url = f"sqlite+aiosqlite:///{tmp_path / 'gl.db'}"
+    migrate(MIGRATIONS, url)
+    company = f"S{uuid.uuid4().hex[:8]}"
+    invoice, receipt = _events(company)
+    batch = _batch(receipt, invoice)
+
+    async def run():
+        db, consumer, poster = await _setup(url, company, [(dt.date(2026, 12, 1), "7.80"),
+                                                           (dt.date(2026, 12, 20), "7.75")])
+        try:
+            async with db.transaction() as s:
+                await close_period(s, company_id=company, period="2026-12", actor="clerk")
+            await consumer._apply(batch)  # the invoice parks (closed month): the receipt must not rely on it
+            waiting = await _ledger(db, company)
+            async with db.transaction() as s:
+                await reopen_period(s, company_id=company, period="2026-12", actor="clerk", reason="late invoice")
+            async with db.transaction() as s:
+                await resolve_parked(s, poster, batch[1][1].id, actor="clerk")
+            return waiting, await _ledger(db, company)
+        finally:
+            await db.dispose()
+
+    (lines0, _, parked0), (lines, item, parked) = asyncio.run(run())
+    assert lines0 == []
+    assert sorted(r.split(":")[0] for _, r, _, _, _ in parked0) == sorted([
+        f"period 2026-12 of company {company} is closed", "awaiting-document inv1"])
+    assert lines == SETTLED
+    assert item == (Decimal(0), Decimal(0))
+    assert sorted((b, res) for _, _, _, b, res in parked) == sorted([
+        ("clerk", "posted after reopening"), ("gl-posting", "posted when inv1 posted")])
+
+
+def test_receipt_for_an_invoice_booked_before_open_items_posts_at_once(tmp_path):
+    """An invoice posted by the November rules carries no open item; the ledger knows it by
+    its event, so a December receipt does not wait: it is relieved at its own rate, as before."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'gl.db'}"
+    migrate(MIGRATIONS, url)
+    company = f"S{uuid.uuid4().hex[:8]}"
+    invoice, receipt = _events(company)
+    invoice.occurrence_date.CopyFrom(dates.to_proto(dt.date(2026, 11, 28)))
+
+    async def run():
+        db, consumer, _ = await _setup(url, company, [(dt.date(2026, 11, 1), "7.80"),
+                                                      (dt.date(2026, 12, 20), "7.75")])
+        try:
+            await consumer._apply(_batch(invoice))
+            await consumer._apply(_batch(receipt))
+            return await _ledger(db, company)
+        finally:
+            await db.dispose()
+
+    lines, _, parked = asyncio.run(run())
+    assert parked == []
+    # 2,000 EUR at the receipt's 7.75 = 15,500.00 on both sides, no exchange difference.
+    assert ("1002", Decimal("15500"), Decimal(0), "") in lines
+    assert ("1122", Decimal(0), Decimal("15500"), "inv1") in lines
+    assert not any(a == "660302" for a, *_ in lines)
