@@ -247,3 +247,40 @@ def test_receipt_for_an_invoice_booked_before_open_items_posts_at_once(tmp_path)
     assert ("1002", Decimal("15500"), Decimal(0), "") in lines
     assert ("1122", Decimal(0), Decimal("15500"), "inv1") in lines
     assert not any(a == "660302" for a, *_ in lines)
+
+
+def test_supplier_payment_before_its_invoice_waits_and_realises_the_difference(tmp_path):
+    from finance.ap.v1 import events_pb2 as ap
+    from finance.common.v1 import types_pb2
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'gl.db'}"
+    migrate(MIGRATIONS, url)
+    company = f"S{uuid.uuid4().hex[:8]}"
+    invoice = ap.InvoiceApproved(company_id=company, document_number="PI-1", invoice_id="inv1", supplier_code="S",
+                                 kind=ap.INVOICE_KIND_EXPENSE, currency="EUR", gross_total=eur("1000.00"),
+                                 occurrence_date=dates.to_proto(dt.date(2026, 12, 5)),
+                                 lines=[ap.PayableLine(net=eur("1000.00"),
+                                                     dimensions=types_pb2.Dimensions(cost_centre="CC1"))])
+    payment = ap.PaymentMade(company_id=company, document_number="PAY-1", payment_id="pay1", supplier_code="S",
+                             occurrence_date=dates.to_proto(dt.date(2026, 12, 25)), amount=eur("1000.00"),
+                             applications=[ap.PaymentApplication(invoice_id="inv1", amount=eur("1000.00"))])
+
+    async def run():
+        db, consumer, _ = await _setup(url, company, [(dt.date(2026, 12, 1), "7.80"), (dt.date(2026, 12, 25), "7.95")])
+        try:
+            await consumer._apply(_batch(payment))
+            waiting = await _ledger(db, company)
+            await consumer._apply(_batch(invoice))
+            return waiting, await _ledger(db, company)
+        finally:
+            await db.dispose()
+
+    (lines0, _, parked0), (lines, item, parked) = asyncio.run(run())
+    assert lines0 == [] and [r.split(":")[0] for _, r, _, _, _ in parked0] == ["awaiting-document inv1"]
+    # The invoice books 1,000 EUR at 7.80 = 7,800.00 payable; paid at 7.95 = 7,950.00 from the
+    # bank, the payable is relieved at 7,800.00 and 150.00 is a realised loss (660302).
+    assert [ln for ln in lines if ln[0] in ("1002", "220201", "660302")] == sorted([
+        ("220201", Decimal(0), Decimal("7800"), "inv1"), ("220201", Decimal("7800"), Decimal(0), "inv1"),
+        ("1002", Decimal(0), Decimal("7950"), ""), ("660302", Decimal("150"), Decimal(0), "")])
+    assert item == (Decimal(0), Decimal(0))
+    assert [(b, res) for *_, b, res in parked] == [("gl-posting", "posted when inv1 posted")]
