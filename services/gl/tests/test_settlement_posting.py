@@ -284,3 +284,42 @@ def test_supplier_payment_before_its_invoice_waits_and_realises_the_difference(t
         ("1002", Decimal(0), Decimal("7950"), ""), ("660302", Decimal("150"), Decimal(0), "")])
     assert item == (Decimal(0), Decimal(0))
     assert [(b, res) for *_, b, res in parked] == [("gl-posting", "posted when inv1 posted")]
+
+
+def test_receipt_for_two_invoices_waits_for_each_in_turn(tmp_path):
+    url = f"sqlite+aiosqlite:///{tmp_path / 'gl.db'}"
+    migrate(MIGRATIONS, url)
+    company = f"S{uuid.uuid4().hex[:8]}"
+    inv1, _ = _events(company)
+    inv2 = ar.InvoiceIssued()
+    inv2.CopyFrom(inv1)
+    inv2.document_number, inv2.invoice_id = "INV-2", "inv2"
+    inv2.gross_total.CopyFrom(eur("1000.00"))
+    inv2.lines[0].net.CopyFrom(eur("1000.00"))
+    receipt = ar.PaymentReceived(company_id=company, document_number="RC-1", receipt_id="rc1", customer_code="K",
+                                 occurrence_date=dates.to_proto(dt.date(2026, 12, 20)), amount=eur("3000.00"),
+                                 unapplied=eur("0"),
+                                 applications=[ar.ReceiptApplication(invoice_id="inv1", amount=eur("2000.00")),
+                                               ar.ReceiptApplication(invoice_id="inv2", amount=eur("1000.00"))])
+
+    async def run():
+        db, consumer, _ = await _setup(url, company, [(dt.date(2026, 12, 1), "7.80"), (dt.date(2026, 12, 20), "7.75")])
+        try:
+            states = []
+            for batch in (_batch(receipt), _batch(inv1), _batch(inv2)):
+                await consumer._apply(batch)
+                states.append(await _ledger(db, company))
+            return states
+        finally:
+            await db.dispose()
+
+    first, second, third = asyncio.run(run())
+    assert [(a, res) for _, _, a, _, res in first[2]] == [("inv1", None)]
+    assert [(a, res) for _, _, a, _, res in second[2]] == [("inv2", None)]  # inv1 posted: now waits for inv2
+    assert not any(a == "1002" for a, *_ in second[0])
+    # 3,000 EUR at 7.75 = 23,250.00 relieves 15,600.00 + 7,800.00 = 23,400.00: a 150.00 loss.
+    lines = third[0]
+    assert ("1002", Decimal("23250"), Decimal(0), "") in lines and ("660302", Decimal("150"), Decimal(0), "") in lines
+    assert third[1] == (Decimal(0), Decimal(0))  # inv1's item
+    assert sum(d - c for a, d, c, o in lines if o == "inv2") == 0
+    assert [res for *_, res in third[2]] == ["posted when inv2 posted"]
