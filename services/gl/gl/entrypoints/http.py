@@ -21,7 +21,7 @@ from fincore.events.registry import registry
 from fincore.http import Page, pagination, service_router
 from fincore.inbox import PermanentError
 from fincore.money import CurrencyCode, MoneyError
-from fincore.schemas import StrictModel
+from fincore.schemas import StrictModel, Text
 from fincore.tables import utcnow
 from google.protobuf import json_format
 from pydantic import ConfigDict, Field, StrictBool, field_validator
@@ -120,7 +120,7 @@ class ShadowIn(StrictModel):
     company_id: str
     date_from: dt.date = Field(alias="from")
     date_to: dt.date = Field(alias="to")
-    rules_yaml: str = Field(min_length=1, max_length=200_000, description="candidate rules, same format as gl/data/rules")
+    rules_yaml: Text = Field(min_length=1, max_length=200_000, description="candidate rules, same format as gl/data/rules")
 
 
 class RateIn(StrictModel):
