@@ -17,7 +17,7 @@ from fincore.events import decode_record
 from fincore.inbox import InboxConsumer, PermanentError
 from fincore.outbox import OutboxRelay, add_event
 from fincore.settings import ServiceSettings
-from fincore.tables import DeadLetter, InboxRecord, OutboxRecord
+from fincore.tables import DeadLetter, IdempotencyRecord, InboxRecord, OutboxRecord
 from sqlmodel import Field, SQLModel
 
 pytestmark = pytest.mark.integration
@@ -36,7 +36,8 @@ async def env(infra):
     db = Database(url)
     async with db.engine.begin() as conn:
         await conn.run_sync(lambda c: SQLModel.metadata.create_all(c, tables=[
-            OutboxRecord.__table__, InboxRecord.__table__, DeadLetter.__table__, Effect.__table__]))
+            OutboxRecord.__table__, InboxRecord.__table__, DeadLetter.__table__, IdempotencyRecord.__table__,
+            Effect.__table__]))
     settings = ServiceSettings(service_name=f"itest{uid}", database_url=url,
                                kafka_bootstrap_servers=infra.bootstrap_servers,
                                kafka_idempotent_producer=infra.idempotent_producer,
@@ -80,7 +81,13 @@ async def test_two_relays_publish_every_row_once_in_key_order(env):
         await r.start()
     stop = asyncio.Event()
     tasks = [asyncio.create_task(r.run(stop)) for r in relays]
+    deadline = asyncio.get_running_loop().time() + 120
     while await relays[0].pending():  # noqa: ASYNC110 - polling the database, not an event
+        for t in tasks:  # a relay that died must fail the test, not leave it waiting for ever
+            if t.done():
+                t.result()
+                raise AssertionError("a relay stopped before the outbox was empty")
+        assert asyncio.get_running_loop().time() < deadline, "outbox not drained within 120 s"
         await asyncio.sleep(0.05)
     stop.set()
     await asyncio.gather(*tasks)
