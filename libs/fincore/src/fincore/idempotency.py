@@ -48,11 +48,6 @@ _KEPT_HEADERS = ("location", "content-type")
 _T = IdempotencyRecord.__table__
 
 
-def request_hash(body: dict) -> str:
-    """A stable fingerprint of a request body (keys sorted; Decimals and dates as strings)."""
-    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
-
-
 def fingerprint(method: str, path: str, query: str, body: bytes) -> str:
     """What makes two requests "the same": method, path, query and the body's JSON value
     (so key order and whitespace do not matter); a body that is not JSON counts byte for byte."""

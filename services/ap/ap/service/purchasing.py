@@ -34,11 +34,6 @@ class RequestedLine:
     expense_category: str = ""
 
 
-async def find_requisition(session: AsyncSession, company: str, key: str) -> Requisition | None:
-    return (await session.execute(sa.select(Requisition).where(
-        Requisition.company_id == company, Requisition.idempotency_key == key))).scalar_one_or_none()
-
-
 async def raise_requisition(db, budget: BudgetClient, *, company: str, requested_by: str, request_date: dt.date,
                             currency: str, lines: list[RequestedLine], idempotency_key: str | None,
                             token: str) -> Requisition:

@@ -30,10 +30,6 @@ from ar.service import quantities
 from ar.service.credit import consume_for_invoice
 
 
-class IdempotencyConflict(Exception):
-    pass
-
-
 def _n(v: Decimal) -> str:
     return format(v.normalize(), "f")
 
@@ -64,14 +60,6 @@ async def _check_against_order(session: AsyncSession, *, company_id: str, custom
                                f"{_n(left)} of the {_n(ordered[item])} ordered {'is' if left == 1 else 'are'} "
                                "left to invoice")
 
-
-
-async def find_by_key(session: AsyncSession, company_id: str, key: str, digest: str) -> Invoice | None:
-    inv = (await session.execute(sa.select(Invoice).where(
-        Invoice.company_id == company_id, Invoice.idempotency_key == key))).scalar_one_or_none()
-    if inv is not None and inv.request_hash != digest:
-        raise IdempotencyConflict(key)
-    return inv
 
 
 async def issue_invoice(session: AsyncSession, *, company_id: str, customer_code: str, customer_group: str,

@@ -47,10 +47,6 @@ class InventoryError(ValueError):
     pass
 
 
-class IdempotencyConflict(InventoryError):
-    pass
-
-
 @dataclass(frozen=True)
 class LineIn:
     item: str
@@ -76,14 +72,6 @@ class _Original:
 
     movement: Movement
     number: str
-
-
-async def find_doc(session: AsyncSession, company: str, key: str, digest: str) -> MovementDoc | None:
-    doc = (await session.execute(sa.select(MovementDoc).where(
-        MovementDoc.company_id == company, MovementDoc.idempotency_key == key))).scalar_one_or_none()
-    if doc is not None and doc.request_hash != digest:
-        raise IdempotencyConflict("Idempotency-Key reused with a different request")
-    return doc
 
 
 async def _lock_state(session: AsyncSession, company: str, item: str, warehouse: str) -> StockState | None:
