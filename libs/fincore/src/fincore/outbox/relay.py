@@ -43,6 +43,14 @@ OLDEST_AGE = Gauge("outbox_oldest_pending_age_seconds",
 LOCK_KEY = 0x0F1_0B0C5  # advisory lock id of the relay in this service's database
 
 
+def _backlog(n: int) -> None:
+    """Set the backlog gauge. With nothing waiting the oldest row's age is 0 too (the periodic
+    sample sets it otherwise), so the two gauges never disagree about an empty outbox."""
+    PENDING.set(n)
+    if n == 0:
+        OLDEST_AGE.set(0.0)
+
+
 class OutboxRelay:
     def __init__(self, db: Database, settings: ServiceSettings, *,
                  producer_factory: Callable[[], AIOKafkaProducer] | None = None) -> None:
@@ -95,7 +103,7 @@ class OutboxRelay:
                 )
             ).scalars().all()
             if not rows:
-                PENDING.set(0)
+                _backlog(0)
                 return 0
             spans, futures = [], []
             try:
@@ -143,7 +151,7 @@ class OutboxRelay:
             n = (await session.execute(
                 select(func.count()).select_from(OutboxRecord).where(OutboxRecord.published_at.is_(None))
             )).scalar_one()
-        PENDING.set(n)
+        _backlog(n)
         return n
 
     async def sample(self) -> None:
