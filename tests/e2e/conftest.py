@@ -139,6 +139,18 @@ class Suite:
             assert r.status_code == 200, r.text
         return cid
 
+    def new_stock_company(self, prefix: str, items: dict[str, str], warehouse: tuple[str, str]) -> str:
+        """A new company with inventory items (code -> costing method) and one warehouse (code, name)."""
+        company = self.new_company(prefix)
+        for code, method in items.items():
+            r = self.http.post(f"{self.inv_url}/v1/items", json={"company_id": company, "code": code, "name": code,
+                                                                  "costing_method": method})
+            assert r.status_code == 201, r.text
+        code, name = warehouse
+        r = self.http.post(f"{self.inv_url}/v1/warehouses", json={"company_id": company, "code": code, "name": name})
+        assert r.status_code == 201, r.text
+        return company
+
     @staticmethod
     def invoice_body(company: str, i: int) -> dict:
         return {"company_id": company, "customer_code": f"C{i % 7:03d}", "currency": "CNY",

@@ -10,15 +10,7 @@ pytestmark = pytest.mark.e2e
 
 
 def setup_company(suite, prefix: str) -> str:
-    company = suite.new_company(prefix)
-    h = suite.http
-    for code, method in (("MA-1", "moving_average"), ("FF-1", "fifo")):
-        r = h.post(f"{suite.inv_url}/v1/items", json={"company_id": company, "code": code, "name": code,
-                                                      "costing_method": method})
-        assert r.status_code == 201, r.text
-    assert h.post(f"{suite.inv_url}/v1/warehouses",
-                  json={"company_id": company, "code": "WH1", "name": "Main"}).status_code == 201
-    return company
+    return suite.new_stock_company(prefix, {"MA-1": "moving_average", "FF-1": "fifo"}, ("WH1", "Main"))
 
 
 def doc(suite, kind: str, company: str, date: str, lines: list, **extra) -> dict:

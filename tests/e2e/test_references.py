@@ -11,15 +11,7 @@ pytestmark = pytest.mark.e2e
 
 
 def setup(suite, prefix: str) -> str:
-    company = suite.new_company(prefix)
-    h = suite.http
-    for code, method in (("MA", "moving_average"), ("FF", "fifo")):
-        r = h.post(f"{suite.inv_url}/v1/items", json={"company_id": company, "code": code, "name": code,
-                                                      "costing_method": method})
-        assert r.status_code == 201, r.text
-    assert h.post(f"{suite.inv_url}/v1/warehouses",
-                  json={"company_id": company, "code": "W", "name": "W"}).status_code == 201
-    return company
+    return suite.new_stock_company(prefix, {"MA": "moving_average", "FF": "fifo"}, ("W", "W"))
 
 
 def post(suite, kind: str, company: str, date: str, lines: list, client=None, **extra):
