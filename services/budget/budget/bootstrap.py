@@ -7,7 +7,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fincore.db import Database
 from fincore.http import create_service_app
-from fincore.inbox import InboxConsumer
+from fincore.inbox import Handlers, InboxConsumer
 from fincore.rates import LedgerRatesConsumer
 
 from budget.entrypoints.http import build_router
@@ -18,11 +18,10 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
 def build_consumers(settings: BudgetSettings, db: Database) -> list[InboxConsumer]:
+    # One read of the ledger's topic: actuals from JournalPosted, and the ledger's exchange rates
+    # (ExchangeRatesSet) for checks of spend in another currency than the budget's.
     return [InboxConsumer(db, settings, name="budget-actuals", topics=["finance.gl.events.v1"],
-                          handler=ActualsFromLedger()),
-            # the ledger's exchange rates, for checks of spend in another currency than the budget's
-            InboxConsumer(db, settings, name="budget-rates", topics=["finance.gl.events.v1"],
-                          handler=LedgerRatesConsumer())]
+                          handler=Handlers(ActualsFromLedger(), LedgerRatesConsumer()))]
 
 
 def create_app(settings: BudgetSettings) -> FastAPI:

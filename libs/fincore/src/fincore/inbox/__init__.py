@@ -1,3 +1,3 @@
-from fincore.inbox.consumer import Handler, InboxConsumer, PermanentError
+from fincore.inbox.consumer import Handler, Handlers, InboxConsumer, PermanentError
 
-__all__ = ["Handler", "InboxConsumer", "PermanentError"]
+__all__ = ["Handler", "Handlers", "InboxConsumer", "PermanentError"]

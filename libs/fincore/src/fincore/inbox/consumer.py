@@ -69,6 +69,24 @@ class PermanentError(Exception):
     """The event can never be handled as it is (bad data): no retries, straight to the DLQ."""
 
 
+class Handlers:
+    """Several handlers behind one consumer of a topic: each sees every event and acts on the
+    types it handles, in one transaction with one inbox row per event. One service reading one
+    topic twice (a consumer group per concern) would read and record every event twice."""
+
+    def __init__(self, *handlers: Handler) -> None:
+        self.handlers = handlers
+
+    async def __call__(self, session: AsyncSession, env: Envelope) -> None:
+        for handler in self.handlers:
+            await handler(session, env)
+
+    async def before_commit(self, session: AsyncSession) -> None:
+        for handler in self.handlers:
+            if (hook := getattr(handler, "before_commit", None)) is not None:
+                await hook(session)
+
+
 class InboxConsumer:
     def __init__(self, db: Database, settings: ServiceSettings, *, name: str, topics: Sequence[str],
                  handler: Handler, group_id: str | None = None) -> None:
