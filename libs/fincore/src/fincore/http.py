@@ -19,6 +19,7 @@ from sqlalchemy import select
 from fincore.auth import OPS_ADMIN, Authenticator, Principal
 from fincore.dates import DateTime
 from fincore.db import Database
+from fincore.docs import serve_docs
 from fincore.errors import PROBLEM_RESPONSES, Conflict, NotFound, install_problem_handlers, problem
 from fincore.idempotency import IdempotentRoute
 from fincore.inbox.consumer import InboxConsumer, ReplayFailed, dead_letter_json
@@ -109,7 +110,8 @@ def create_service_app(
         await db.dispose()
 
     app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan,
-                  docs_url="/docs", openapi_url="/openapi.json")
+                  docs_url=None, redoc_url=None, openapi_url="/openapi.json")
+    serve_docs(app)  # Swagger UI and ReDoc from a pinned package, not a CDN
     app.state.settings, app.state.db, app.state.auth = settings, db, auth
     install_problem_handlers(app)
     app.add_middleware(CatchAll)  # innermost: every other layer sees a 500 as a response
