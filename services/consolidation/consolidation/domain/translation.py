@@ -19,9 +19,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
+from fincore import dates, money
+
 from consolidation.domain.rates import AVERAGE, CLOSING, HISTORICAL, Rates
 from consolidation.domain.structure import ASSET, EQUITY, LIABILITY, TRANSACTION, Entity, role
-from fincore import dates, money
 
 ZERO = Decimal(0)
 BS, PRE, EQ, PL = "bs", "pre", "equity", "pl"  # balance sheet; pre-acquisition equity; equity movements; P&L
