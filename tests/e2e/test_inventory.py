@@ -143,3 +143,39 @@ def test_transfers_move_value_between_warehouses_and_not_the_books(suite):
     assert late.status_code == 422 and "re-cost the transfer" in late.json()["detail"]
     suite.wait_journals(company, 2)  # the receipt and the issue; a transfer posts nothing
     assert gl_balance(suite, company, "1405") == Decimal(valuation(suite, company)["total_value"]) == Decimal("32.00")
+
+
+def test_unit_costs_keep_price_precision_and_amounts_the_minor_unit(suite):
+    """Unit costs travel at price precision (6 decimals), amounts at the currency's minor unit;
+    the ledger posts the amounts, so it equals the valuation to the cent."""
+    import time
+
+    company = setup_company(suite, "PREC")
+    # 10 x 3.333 = 33.330 -> 33.33 for each item; the unit cost stays 3.333 (rounded to the cent
+    # it would read 3.33, and 10 x 3.33 = 33.30 is not what the stock cost).
+    gr = doc(suite, "receipts", company, "2026-11-02", [{"item": "MA-1", "quantity": "10", "unit_cost": "3.333"},
+                                                        {"item": "FF-1", "quantity": "10", "unit_cost": "3.333"}])
+    assert [(x["unit_cost"], x["cost"]) for x in gr["lines"]] == [("3.333", "33.33"), ("3.333", "33.33")]
+    # Issue 3 of each: moving average 3 x 33.33/10 = 9.999 -> 10.00; FIFO 3 x 3.333 = 9.999 -> 10.00.
+    # Their unit cost is the issue's cost / quantity at price precision: 10.00 / 3 = 3.333333.
+    gi = doc(suite, "issues", company, "2026-11-03", [{"item": "MA-1", "quantity": "3"},
+                                                      {"item": "FF-1", "quantity": "3"}])
+    assert [(x["unit_cost"], x["cost"]) for x in gi["lines"]] == [("3.333333", "10.00"), ("3.333333", "10.00")]
+    # Issue the remaining 7: each takes what is left, 33.33 - 10.00 = 23.33 (unit 23.33 / 7 = 3.332857).
+    last = doc(suite, "issues", company, "2026-11-04", [{"item": "MA-1", "quantity": "7"}])
+    assert [(x["unit_cost"], x["cost"]) for x in last["lines"]] == [("3.332857", "23.33")]
+
+    # The events carry the same: unit cost 3.333 (not 3.33), line cost 33.33.
+    suite.wait_journals(company, 3)
+    receipt_journal = next(j for j in suite.journals(company) if j["source"]["document"] == gr["number"])
+    event = suite.http.get(f"{suite.gl_url}{receipt_journal['source']['event']}").json()
+    assert [(x["unit_cost"]["units"], x["unit_cost"]["nanos"], x["total_cost"]["units"], x["total_cost"]["nanos"])
+            for x in event["payload"]["lines"]] == [("3", 333000000, "33", 330000000)] * 2
+    # Valuation: MA-1 0 units / 0.00, FF-1 7 units / 23.33; GL 1405 = 66.66 - 10.00 - 10.00 - 23.33 = 23.33.
+    val = valuation(suite, company)
+    assert [(x["item"], x["quantity"], x["value"]) for x in val["lines"]] == [("FF-1", "7", "23.33")]
+    deadline = time.monotonic() + 60
+    while gl_balance(suite, company, "1405") != Decimal("23.33") and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert gl_balance(suite, company, "1405") == Decimal(val["total_value"]) == Decimal("23.33")
+    assert gl_balance(suite, company, "6401") == Decimal("43.33")  # 10.00 + 10.00 + 23.33

@@ -143,10 +143,16 @@ def _plain(value: Decimal) -> str:
     return "0" if text in ("-0", "0") else text
 
 
-def format_price(price: Decimal | int | str, currency: str) -> str:
+def price(value: Decimal | int | str) -> Decimal:
+    """A unit price or unit cost at its own precision (6 decimals, half up), never at the
+    currency's minor unit: 33.33 for 10 units is 3.333, not 3.33."""
+    return Decimal(value).quantize(Decimal(1).scaleb(-PRICE_PLACES), rounding=ROUND_HALF_UP)
+
+
+def format_price(price_: Decimal | int | str, currency: str) -> str:
     """A unit price or unit cost: its own precision (up to 6 decimals), at least the currency's
     minor unit, no trailing zeros beyond it ("100.00", "12.345", "0.123457"; JPY "100", "0.5")."""
-    value = Decimal(price).quantize(Decimal(1).scaleb(-PRICE_PLACES), rounding=ROUND_HALF_UP)
+    value = price(price_)
     shortest = _plain(value)
     places = len(shortest.partition(".")[2])
     return f"{value.quantize(Decimal(1).scaleb(-max(places, minor_units(currency)))):f}"

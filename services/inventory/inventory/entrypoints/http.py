@@ -136,6 +136,7 @@ def build_router(db: Database, auth: Authenticator) -> APIRouter:
                 "reference": doc.reference,
                 "lines": [{"movement_id": m.id, "line_no": m.line_no, "item": m.item_code, "kind": m.kind,
                            "quantity": format(m.quantity.normalize(), "f"),
+                           "unit_cost": money.format_price(m.cost / m.quantity, item_currency) if m.quantity else None,
                            "cost": money.format_amount(m.cost, item_currency)} for m in ms],
                 "total_cost": money.format_amount(sum((m.cost for m in ms if m.kind != "transfer_in"), Decimal(0)),
                                                   item_currency)}

@@ -396,7 +396,7 @@ def _publish(session: AsyncSession, doc: MovementDoc, movements: list[tuple[Move
     cur = movements[0][1].currency
     lines = [ev.MovementLine(line_no=m.line_no, item_code=m.item_code, item_category=it.category,
                              warehouse=m.warehouse, quantity=format(m.quantity.normalize(), "f"),
-                             unit_cost=_money(money.quantize(m.cost / m.quantity, cur), cur),
+                             unit_cost=_money(money.price(m.cost / m.quantity), cur),
                              total_cost=_money(m.cost, cur),
                              dimensions=types_pb2.Dimensions(product=m.item_code))
              for m, it in movements]
