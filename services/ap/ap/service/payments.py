@@ -322,7 +322,8 @@ async def execute(session: AsyncSession, run: PaymentRun) -> list[Payment]:
             bank_account=run.bank_account, payment_method="SEPA_CREDIT_TRANSFER" if _sepa(run, bank, sup)
             else "CREDIT_TRANSFER", amount=money.amount_pb(t.amount, run.currency), applications=apps,
             payment_run_id=run.id,
-            payment_run_number=run.number, remittance_information=t.remittance), source="ap")
+            payment_run_number=run.number, remittance_information=t.remittance,
+            intercompany_partner=sup.intercompany_partner), source="ap")
         payments.append(pay)
     run.status, run.executed_at = "executed", utcnow()
     return payments

@@ -96,6 +96,7 @@ async def issue_invoice(session: AsyncSession, *, company_id: str, customer_code
         net_total=money.to_proto(inv.net_total, currency), tax_total=money.to_proto(inv.tax_total, currency),
         gross_total=money.to_proto(inv.gross_total, currency), due_date=dates.to_proto(inv.due_date),
         sales_order_ref=sales_order_ref, dimensions=types_pb2.Dimensions(**(dimensions or {})),
+        intercompany_partner=customer.intercompany_partner,
     )
     for pl in priced.lines:
         src = pl.source

@@ -95,7 +95,8 @@ async def receive_payment(session: AsyncSession, *, company: str, customer: str,
         customer_code=customer, customer_group=c.customer_group, bank_account=bank_account,
         payment_method=method, amount=m(amount),
         applications=[ar_events.ReceiptApplication(invoice_id=inv.id, amount=m(take)) for inv, take in plan],
-        unapplied=m(left), dimensions=types_pb2.Dimensions(customer=customer)), source="ar")
+        unapplied=m(left),
+        dimensions=types_pb2.Dimensions(customer=customer, intercompany_partner=c.intercompany_partner)), source="ar")
     return rec, apps
 
 

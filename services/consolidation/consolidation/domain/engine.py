@@ -32,7 +32,15 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from consolidation.domain.rates import Rates
-from consolidation.domain.structure import EXPENSE, GROUP_CHART, INCOME, PROFIT_OR_LOSS, Group, role
+from consolidation.domain.structure import (
+    EXPENSE,
+    GROUP_CHART,
+    IC_BALANCE_ACCOUNTS,
+    INCOME,
+    PROFIT_OR_LOSS,
+    Group,
+    role,
+)
 from consolidation.domain.translation import BS, EQ, PL, ZERO, Movement, Translated, q, translate
 
 
@@ -356,9 +364,8 @@ def _subsidiary(group: Group, sub, moves: list[Movement], translated: dict[str, 
 def _ic_balances(group: Group, a: str, b: str, translated: dict[str, Translated], movements: dict,
                  rates: Rates, as_of: dt.date) -> tuple[Journal | None, Mismatch | None]:
     pres = group.presentation_currency
-    investment = role("investment")  # eliminated against equity (acquisition), not as a balance
-    lines = [ln for ln in translated[a].lines if ln.bucket == BS and ln.partner == b and ln.group != investment] + \
-            [ln for ln in translated[b].lines if ln.bucket == BS and ln.partner == a and ln.group != investment]
+    lines = [ln for ent, other in ((a, b), (b, a)) for ln in translated[ent].lines
+             if ln.bucket == BS and ln.partner == other and ln.group in IC_BALANCE_ACCOUNTS]
     if not lines:
         return None, None
     total_a = sum((ln.pc for ln in lines if ln.entity == a), ZERO)
@@ -374,7 +381,7 @@ def _ic_balances(group: Group, a: str, b: str, translated: dict[str, Translated]
                 continue
             g = acct_kind.get((ent, m.account)) or entity.mapping.group_account(m.account)
             acct_kind[(ent, m.account)] = g
-            if g.kind not in ("asset", "liability") or g.code == investment:
+            if g.code not in IC_BALANCE_ACCOUNTS:
                 continue
             cur = m.txn_currency or entity.functional_currency
             amt = m.txn_amount if m.txn_currency else m.amount

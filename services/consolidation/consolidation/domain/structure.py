@@ -58,6 +58,7 @@ GROUP_CHART: dict[str, GroupAccount] = _chart(
     ("1900", "Other assets", ASSET),
     ("1950", "Intercompany items in transit", ASSET, "ic_in_transit"),
     ("2000", "Trade payables", LIABILITY, "payables"),
+    ("2050", "Goods received not invoiced", LIABILITY),
     ("2100", "Tax payables", LIABILITY),
     ("2200", "Other payables", LIABILITY),
     ("2300", "Contract liabilities", LIABILITY),
@@ -78,6 +79,10 @@ GROUP_CHART: dict[str, GroupAccount] = _chart(
     ("5300", "Other expenses", EXPENSE),
 )
 ROLE = {a.role: a.code for a in GROUP_CHART.values() if a.role}
+# Balances eliminated between group companies by their intercompany partner. Ledger lines of an
+# intercompany document all carry the partner (tax, goods-received-not-invoiced, bank lines too):
+# only these accounts are balances owed inside the group.
+IC_BALANCE_ACCOUNTS = frozenset({"1100", "1150", "2000", "2200", "2300"})
 
 
 def role(name: str) -> str:
@@ -128,7 +133,7 @@ CAS = ChartMapping("cas", tuple(sorted({
     "1": "1900", "1001": "1000", "1002": "1000", "1012": "1000", "1121": "1100", "1122": "1100", "1231": "1100",
     "1123": "1150", "1131": "1150", "1132": "1150", "1221": "1150", "14": "1200", "1511": "1600",
     "16": "1500", "1901": "1300",
-    "2": "2200", "2001": "2400", "2202": "2000", "2203": "2300", "2205": "2300", "2221": "2100",
+    "2": "2200", "2001": "2400", "2202": "2000", "220202": "2050", "2203": "2300", "2205": "2300", "2221": "2100",
     "4": "3100", "4001": "3000", "4002": "3000",
     "6": "5100", "6001": "4000", "6051": "4100", "6061": "5200", "6111": "4200", "6115": "4100", "6301": "4100",
     "6401": "5000", "6402": "5000", "6603": "5200", "6711": "5300",
@@ -136,7 +141,7 @@ CAS = ChartMapping("cas", tuple(sorted({
 IFRS = ChartMapping("ifrs", tuple(sorted({
     "1": "1900", "1000": "1000", "1010": "1000", "1100": "1100", "1190": "1100", "1150": "1150", "12": "1200",
     "1290": "1300", "1300": "1300", "16": "1500", "1700": "1600",
-    "2": "2200", "2000": "2000", "2010": "2000", "2100": "2100", "2300": "2300", "2400": "2400",
+    "2": "2200", "2000": "2000", "2010": "2050", "2100": "2100", "2300": "2300", "2400": "2400",
     "3": "3100", "3000": "3000",
     "4": "4100", "4000": "4000", "4700": "4200", "4900": "5200",
     "5": "5000", "6": "5100", "6800": "5200",

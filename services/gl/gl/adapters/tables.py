@@ -100,6 +100,8 @@ class JournalLine(SQLModel, table=True):
     project: str = Field(default="", sa_column=sa.Column(sa.String(40), nullable=False, server_default=""))
     region: str = Field(default="", sa_column=sa.Column(sa.String(40), nullable=False, server_default=""))
     sales_team: str = Field(default="", sa_column=sa.Column(sa.String(40), nullable=False, server_default=""))
+    intercompany_partner: str = Field(default="", sa_column=sa.Column(sa.String(40), nullable=False,
+                                                                      server_default=""))
     cash_flow_item: str = Field(default="", sa_column=sa.Column(sa.String(40), nullable=False, server_default=""))
     # Amount in the transaction currency (signed: debit positive) when it differs from the
     # functional currency; debit/credit are always functional.

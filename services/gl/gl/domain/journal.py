@@ -10,7 +10,7 @@ from decimal import Decimal
 from fincore.money import ZERO, is_quantized
 
 DIMENSIONS = ("cost_centre", "department", "product", "customer", "supplier", "project", "region",
-              "sales_team")
+              "sales_team", "intercompany_partner")
 _DIMENSION_SET = frozenset(DIMENSIONS)
 
 

@@ -177,6 +177,8 @@ class RuleBook:
         open_now = dict(open_items or {})  # updated line by line: two lines may relieve one item
         lines: list[DraftLine] = []
         root_dims = _dims(getattr(msg, "dimensions", None))
+        if partner := getattr(msg, "intercompany_partner", ""):  # the customer's / supplier's group company
+            root_dims["intercompany_partner"] = partner
         balancing: list[tuple[LineSpec, Message]] = []
         for spec in rule.lines:
             items = list(resolve(msg, msg, spec.each)) if spec.each else [msg]

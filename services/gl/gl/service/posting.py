@@ -163,8 +163,14 @@ async def reopen_period(session: AsyncSession, *, company_id: str, period: str, 
                         reason: str) -> PeriodState:
     if not reason.strip():
         raise LedgerError("reopening a period needs a reason")
-    return await set_period_status(session, company_id=company_id, period=period, status="open", actor=actor,
-                                   reason=reason, action="reopened")
+    state = await set_period_status(session, company_id=company_id, period=period, status="open", actor=actor,
+                                    reason=reason, action="reopened")
+    if state.changed:  # consolidation flags the period's figures as no longer final
+        add_event(session, gl_events.PeriodReopened(
+            company_id=company_id, document_number=f"{company_id}:{period}",
+            occurrence_date=dates.to_proto(utcnow().date()), period=period, reopened_by=actor, reason=reason),
+            source="gl")
+    return state
 
 
 # --- posting events --------------------------------------------------------------------
@@ -516,6 +522,7 @@ async def write_journals(session: AsyncSession, staged: list[Staged]) -> list[di
                 line_no=i, account_code=line.account_code,
                 debit=money.to_proto(line.debit, line.currency), credit=money.to_proto(line.credit, line.currency),
                 dimensions=types_pb2.Dimensions(**line.dimensions), cash_flow_item=line.cash_flow_item,
+                transaction_amount=money.to_proto(line.txn_amount, line.txn_currency) if line.txn_currency else None,
             ))
         events.append((s, event))
     await bulk_insert(session, Journal.__table__, journals)

@@ -94,7 +94,7 @@ class PaymentApplication(_message.Message):
     def __init__(self, invoice_id: _Optional[str] = ..., amount: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., discount: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., invoice_number: _Optional[str] = ..., supplier_invoice_number: _Optional[str] = ...) -> None: ...
 
 class PaymentMade(_message.Message):
-    __slots__ = ("company_id", "document_number", "occurrence_date", "payment_id", "supplier_code", "supplier_group", "bank_account", "payment_method", "amount", "applications", "payment_run_id", "payment_run_number", "remittance_information")
+    __slots__ = ("company_id", "document_number", "occurrence_date", "payment_id", "supplier_code", "supplier_group", "bank_account", "payment_method", "amount", "applications", "payment_run_id", "payment_run_number", "remittance_information", "intercompany_partner")
     COMPANY_ID_FIELD_NUMBER: _ClassVar[int]
     DOCUMENT_NUMBER_FIELD_NUMBER: _ClassVar[int]
     OCCURRENCE_DATE_FIELD_NUMBER: _ClassVar[int]
@@ -108,6 +108,7 @@ class PaymentMade(_message.Message):
     PAYMENT_RUN_ID_FIELD_NUMBER: _ClassVar[int]
     PAYMENT_RUN_NUMBER_FIELD_NUMBER: _ClassVar[int]
     REMITTANCE_INFORMATION_FIELD_NUMBER: _ClassVar[int]
+    INTERCOMPANY_PARTNER_FIELD_NUMBER: _ClassVar[int]
     company_id: str
     document_number: str
     occurrence_date: _types_pb2.Date
@@ -121,7 +122,8 @@ class PaymentMade(_message.Message):
     payment_run_id: str
     payment_run_number: str
     remittance_information: str
-    def __init__(self, company_id: _Optional[str] = ..., document_number: _Optional[str] = ..., occurrence_date: _Optional[_Union[_types_pb2.Date, _Mapping]] = ..., payment_id: _Optional[str] = ..., supplier_code: _Optional[str] = ..., supplier_group: _Optional[str] = ..., bank_account: _Optional[str] = ..., payment_method: _Optional[str] = ..., amount: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., applications: _Optional[_Iterable[_Union[PaymentApplication, _Mapping]]] = ..., payment_run_id: _Optional[str] = ..., payment_run_number: _Optional[str] = ..., remittance_information: _Optional[str] = ...) -> None: ...
+    intercompany_partner: str
+    def __init__(self, company_id: _Optional[str] = ..., document_number: _Optional[str] = ..., occurrence_date: _Optional[_Union[_types_pb2.Date, _Mapping]] = ..., payment_id: _Optional[str] = ..., supplier_code: _Optional[str] = ..., supplier_group: _Optional[str] = ..., bank_account: _Optional[str] = ..., payment_method: _Optional[str] = ..., amount: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., applications: _Optional[_Iterable[_Union[PaymentApplication, _Mapping]]] = ..., payment_run_id: _Optional[str] = ..., payment_run_number: _Optional[str] = ..., remittance_information: _Optional[str] = ..., intercompany_partner: _Optional[str] = ...) -> None: ...
 
 class SupplierUpserted(_message.Message):
     __slots__ = ("company_id", "document_number", "occurrence_date", "supplier_code", "name", "supplier_group", "currency", "payment_terms", "iban", "bic")

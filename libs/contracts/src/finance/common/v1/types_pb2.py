@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import descriptor_pb2 as google_dot_protobuf_dot_descriptor__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x66inance/common/v1/types.proto\x12\x11\x66inance.common.v1\x1a google/protobuf/descriptor.proto\"<\n\x05Money\x12\x15\n\rcurrency_code\x18\x01 \x01(\t\x12\r\n\x05units\x18\x02 \x01(\x03\x12\r\n\x05nanos\x18\x03 \x01(\x05\"r\n\nConversion\x12*\n\x08original\x18\x01 \x01(\x0b\x32\x18.finance.common.v1.Money\x12\x0c\n\x04rate\x18\x02 \x01(\t\x12*\n\trate_date\x18\x03 \x01(\x0b\x32\x17.finance.common.v1.Date\"0\n\x04\x44\x61te\x12\x0c\n\x04year\x18\x01 \x01(\x05\x12\r\n\x05month\x18\x02 \x01(\x05\x12\x0b\n\x03\x64\x61y\x18\x03 \x01(\x05\"\x9f\x01\n\nDimensions\x12\x13\n\x0b\x63ost_centre\x18\x01 \x01(\t\x12\x12\n\ndepartment\x18\x02 \x01(\t\x12\x0f\n\x07product\x18\x03 \x01(\t\x12\x10\n\x08\x63ustomer\x18\x04 \x01(\t\x12\x10\n\x08supplier\x18\x05 \x01(\t\x12\x0f\n\x07project\x18\x06 \x01(\t\x12\x0e\n\x06region\x18\x07 \x01(\t\x12\x12\n\nsales_team\x18\x08 \x01(\t\"9\n\tEventSpec\x12\r\n\x05topic\x18\x01 \x01(\t\x12\x0b\n\x03key\x18\x02 \x01(\t\x12\x10\n\x08producer\x18\x03 \x01(\t:N\n\x05\x65vent\x12\x1f.google.protobuf.MessageOptions\x18\xb9\x8e\x03 \x01(\x0b\x32\x1c.finance.common.v1.EventSpecb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x66inance/common/v1/types.proto\x12\x11\x66inance.common.v1\x1a google/protobuf/descriptor.proto\"<\n\x05Money\x12\x15\n\rcurrency_code\x18\x01 \x01(\t\x12\r\n\x05units\x18\x02 \x01(\x03\x12\r\n\x05nanos\x18\x03 \x01(\x05\"r\n\nConversion\x12*\n\x08original\x18\x01 \x01(\x0b\x32\x18.finance.common.v1.Money\x12\x0c\n\x04rate\x18\x02 \x01(\t\x12*\n\trate_date\x18\x03 \x01(\x0b\x32\x17.finance.common.v1.Date\"0\n\x04\x44\x61te\x12\x0c\n\x04year\x18\x01 \x01(\x05\x12\r\n\x05month\x18\x02 \x01(\x05\x12\x0b\n\x03\x64\x61y\x18\x03 \x01(\x05\"\xbd\x01\n\nDimensions\x12\x13\n\x0b\x63ost_centre\x18\x01 \x01(\t\x12\x12\n\ndepartment\x18\x02 \x01(\t\x12\x0f\n\x07product\x18\x03 \x01(\t\x12\x10\n\x08\x63ustomer\x18\x04 \x01(\t\x12\x10\n\x08supplier\x18\x05 \x01(\t\x12\x0f\n\x07project\x18\x06 \x01(\t\x12\x0e\n\x06region\x18\x07 \x01(\t\x12\x12\n\nsales_team\x18\x08 \x01(\t\x12\x1c\n\x14intercompany_partner\x18\t \x01(\t\"9\n\tEventSpec\x12\r\n\x05topic\x18\x01 \x01(\t\x12\x0b\n\x03key\x18\x02 \x01(\t\x12\x10\n\x08producer\x18\x03 \x01(\t:N\n\x05\x65vent\x12\x1f.google.protobuf.MessageOptions\x18\xb9\x8e\x03 \x01(\x0b\x32\x1c.finance.common.v1.EventSpecb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -39,7 +39,7 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_DATE']._serialized_start=264
   _globals['_DATE']._serialized_end=312
   _globals['_DIMENSIONS']._serialized_start=315
-  _globals['_DIMENSIONS']._serialized_end=474
-  _globals['_EVENTSPEC']._serialized_start=476
-  _globals['_EVENTSPEC']._serialized_end=533
+  _globals['_DIMENSIONS']._serialized_end=504
+  _globals['_EVENTSPEC']._serialized_start=506
+  _globals['_EVENTSPEC']._serialized_end=563
 # @@protoc_insertion_point(module_scope)

@@ -39,7 +39,7 @@ class Date(_message.Message):
     def __init__(self, year: _Optional[int] = ..., month: _Optional[int] = ..., day: _Optional[int] = ...) -> None: ...
 
 class Dimensions(_message.Message):
-    __slots__ = ("cost_centre", "department", "product", "customer", "supplier", "project", "region", "sales_team")
+    __slots__ = ("cost_centre", "department", "product", "customer", "supplier", "project", "region", "sales_team", "intercompany_partner")
     COST_CENTRE_FIELD_NUMBER: _ClassVar[int]
     DEPARTMENT_FIELD_NUMBER: _ClassVar[int]
     PRODUCT_FIELD_NUMBER: _ClassVar[int]
@@ -48,6 +48,7 @@ class Dimensions(_message.Message):
     PROJECT_FIELD_NUMBER: _ClassVar[int]
     REGION_FIELD_NUMBER: _ClassVar[int]
     SALES_TEAM_FIELD_NUMBER: _ClassVar[int]
+    INTERCOMPANY_PARTNER_FIELD_NUMBER: _ClassVar[int]
     cost_centre: str
     department: str
     product: str
@@ -56,7 +57,8 @@ class Dimensions(_message.Message):
     project: str
     region: str
     sales_team: str
-    def __init__(self, cost_centre: _Optional[str] = ..., department: _Optional[str] = ..., product: _Optional[str] = ..., customer: _Optional[str] = ..., supplier: _Optional[str] = ..., project: _Optional[str] = ..., region: _Optional[str] = ..., sales_team: _Optional[str] = ...) -> None: ...
+    intercompany_partner: str
+    def __init__(self, cost_centre: _Optional[str] = ..., department: _Optional[str] = ..., product: _Optional[str] = ..., customer: _Optional[str] = ..., supplier: _Optional[str] = ..., project: _Optional[str] = ..., region: _Optional[str] = ..., sales_team: _Optional[str] = ..., intercompany_partner: _Optional[str] = ...) -> None: ...
 
 class EventSpec(_message.Message):
     __slots__ = ("topic", "key", "producer")

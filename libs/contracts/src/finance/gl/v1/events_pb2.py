@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from finance.common.v1 import types_pb2 as finance_dot_common_dot_v1_dot_types__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x66inance/gl/v1/events.proto\x12\rfinance.gl.v1\x1a\x1d\x66inance/common/v1/types.proto\"\x88\x02\n\x0bJournalLine\x12\x0f\n\x07line_no\x18\x01 \x01(\x05\x12\x14\n\x0c\x61\x63\x63ount_code\x18\x02 \x01(\t\x12\'\n\x05\x64\x65\x62it\x18\x03 \x01(\x0b\x32\x18.finance.common.v1.Money\x12(\n\x06\x63redit\x18\x04 \x01(\x0b\x32\x18.finance.common.v1.Money\x12\x34\n\x12transaction_amount\x18\x05 \x01(\x0b\x32\x18.finance.common.v1.Money\x12\x31\n\ndimensions\x18\x06 \x01(\x0b\x32\x1d.finance.common.v1.Dimensions\x12\x16\n\x0e\x63\x61sh_flow_item\x18\x07 \x01(\t\"\xdd\x02\n\rJournalPosted\x12\x12\n\ncompany_id\x18\x01 \x01(\t\x12\x17\n\x0f\x64ocument_number\x18\x02 \x01(\t\x12\x30\n\x0foccurrence_date\x18\x03 \x01(\x0b\x32\x17.finance.common.v1.Date\x12\x12\n\njournal_id\x18\x04 \x01(\t\x12\x0e\n\x06period\x18\x05 \x01(\t\x12)\n\x05lines\x18\x06 \x03(\x0b\x32\x1a.finance.gl.v1.JournalLine\x12\x17\n\x0fsource_event_id\x18\x07 \x01(\t\x12\x19\n\x11source_event_type\x18\x08 \x01(\t\x12\x17\n\x0fsource_document\x18\t \x01(\t\x12\x0f\n\x07rule_id\x18\n \x01(\t\x12\x14\n\x0crule_version\x18\x0b \x01(\x05:*\xca\xf3\x18&\n\x14\x66inance.gl.events.v1\x12\njournal_id\x1a\x02gl\"\xbc\x01\n\x0cPeriodClosed\x12\x12\n\ncompany_id\x18\x01 \x01(\t\x12\x17\n\x0f\x64ocument_number\x18\x02 \x01(\t\x12\x30\n\x0foccurrence_date\x18\x03 \x01(\x0b\x32\x17.finance.common.v1.Date\x12\x0e\n\x06period\x18\x04 \x01(\t\x12\x11\n\tclosed_by\x18\x05 \x01(\t:*\xca\xf3\x18&\n\x14\x66inance.gl.events.v1\x12\ncompany_id\x1a\x02gl\"Z\n\x0c\x45xchangeRate\x12\x10\n\x08\x63urrency\x18\x01 \x01(\t\x12*\n\trate_date\x18\x02 \x01(\x0b\x32\x17.finance.common.v1.Date\x12\x0c\n\x04rate\x18\x03 \x01(\t\"\xe6\x01\n\x10\x45xchangeRatesSet\x12\x12\n\ncompany_id\x18\x01 \x01(\t\x12\x17\n\x0f\x64ocument_number\x18\x02 \x01(\t\x12\x30\n\x0foccurrence_date\x18\x03 \x01(\x0b\x32\x17.finance.common.v1.Date\x12\x1b\n\x13\x66unctional_currency\x18\x04 \x01(\t\x12*\n\x05rates\x18\x05 \x03(\x0b\x32\x1b.finance.gl.v1.ExchangeRate:*\xca\xf3\x18&\n\x14\x66inance.gl.events.v1\x12\ncompany_id\x1a\x02glb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x66inance/gl/v1/events.proto\x12\rfinance.gl.v1\x1a\x1d\x66inance/common/v1/types.proto\"\x88\x02\n\x0bJournalLine\x12\x0f\n\x07line_no\x18\x01 \x01(\x05\x12\x14\n\x0c\x61\x63\x63ount_code\x18\x02 \x01(\t\x12\'\n\x05\x64\x65\x62it\x18\x03 \x01(\x0b\x32\x18.finance.common.v1.Money\x12(\n\x06\x63redit\x18\x04 \x01(\x0b\x32\x18.finance.common.v1.Money\x12\x34\n\x12transaction_amount\x18\x05 \x01(\x0b\x32\x18.finance.common.v1.Money\x12\x31\n\ndimensions\x18\x06 \x01(\x0b\x32\x1d.finance.common.v1.Dimensions\x12\x16\n\x0e\x63\x61sh_flow_item\x18\x07 \x01(\t\"\xdd\x02\n\rJournalPosted\x12\x12\n\ncompany_id\x18\x01 \x01(\t\x12\x17\n\x0f\x64ocument_number\x18\x02 \x01(\t\x12\x30\n\x0foccurrence_date\x18\x03 \x01(\x0b\x32\x17.finance.common.v1.Date\x12\x12\n\njournal_id\x18\x04 \x01(\t\x12\x0e\n\x06period\x18\x05 \x01(\t\x12)\n\x05lines\x18\x06 \x03(\x0b\x32\x1a.finance.gl.v1.JournalLine\x12\x17\n\x0fsource_event_id\x18\x07 \x01(\t\x12\x19\n\x11source_event_type\x18\x08 \x01(\t\x12\x17\n\x0fsource_document\x18\t \x01(\t\x12\x0f\n\x07rule_id\x18\n \x01(\t\x12\x14\n\x0crule_version\x18\x0b \x01(\x05:*\xca\xf3\x18&\n\x14\x66inance.gl.events.v1\x12\njournal_id\x1a\x02gl\"\xbc\x01\n\x0cPeriodClosed\x12\x12\n\ncompany_id\x18\x01 \x01(\t\x12\x17\n\x0f\x64ocument_number\x18\x02 \x01(\t\x12\x30\n\x0foccurrence_date\x18\x03 \x01(\x0b\x32\x17.finance.common.v1.Date\x12\x0e\n\x06period\x18\x04 \x01(\t\x12\x11\n\tclosed_by\x18\x05 \x01(\t:*\xca\xf3\x18&\n\x14\x66inance.gl.events.v1\x12\ncompany_id\x1a\x02gl\"\xd0\x01\n\x0ePeriodReopened\x12\x12\n\ncompany_id\x18\x01 \x01(\t\x12\x17\n\x0f\x64ocument_number\x18\x02 \x01(\t\x12\x30\n\x0foccurrence_date\x18\x03 \x01(\x0b\x32\x17.finance.common.v1.Date\x12\x0e\n\x06period\x18\x04 \x01(\t\x12\x13\n\x0breopened_by\x18\x05 \x01(\t\x12\x0e\n\x06reason\x18\x06 \x01(\t:*\xca\xf3\x18&\n\x14\x66inance.gl.events.v1\x12\ncompany_id\x1a\x02gl\"Z\n\x0c\x45xchangeRate\x12\x10\n\x08\x63urrency\x18\x01 \x01(\t\x12*\n\trate_date\x18\x02 \x01(\x0b\x32\x17.finance.common.v1.Date\x12\x0c\n\x04rate\x18\x03 \x01(\t\"\xe6\x01\n\x10\x45xchangeRatesSet\x12\x12\n\ncompany_id\x18\x01 \x01(\t\x12\x17\n\x0f\x64ocument_number\x18\x02 \x01(\t\x12\x30\n\x0foccurrence_date\x18\x03 \x01(\x0b\x32\x17.finance.common.v1.Date\x12\x1b\n\x13\x66unctional_currency\x18\x04 \x01(\t\x12*\n\x05rates\x18\x05 \x03(\x0b\x32\x1b.finance.gl.v1.ExchangeRate:*\xca\xf3\x18&\n\x14\x66inance.gl.events.v1\x12\ncompany_id\x1a\x02glb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,6 +36,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_JOURNALPOSTED']._serialized_options = b'\312\363\030&\n\024finance.gl.events.v1\022\njournal_id\032\002gl'
   _globals['_PERIODCLOSED']._loaded_options = None
   _globals['_PERIODCLOSED']._serialized_options = b'\312\363\030&\n\024finance.gl.events.v1\022\ncompany_id\032\002gl'
+  _globals['_PERIODREOPENED']._loaded_options = None
+  _globals['_PERIODREOPENED']._serialized_options = b'\312\363\030&\n\024finance.gl.events.v1\022\ncompany_id\032\002gl'
   _globals['_EXCHANGERATESSET']._loaded_options = None
   _globals['_EXCHANGERATESSET']._serialized_options = b'\312\363\030&\n\024finance.gl.events.v1\022\ncompany_id\032\002gl'
   _globals['_JOURNALLINE']._serialized_start=77
@@ -44,8 +46,10 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_JOURNALPOSTED']._serialized_end=693
   _globals['_PERIODCLOSED']._serialized_start=696
   _globals['_PERIODCLOSED']._serialized_end=884
-  _globals['_EXCHANGERATE']._serialized_start=886
-  _globals['_EXCHANGERATE']._serialized_end=976
-  _globals['_EXCHANGERATESSET']._serialized_start=979
-  _globals['_EXCHANGERATESSET']._serialized_end=1209
+  _globals['_PERIODREOPENED']._serialized_start=887
+  _globals['_PERIODREOPENED']._serialized_end=1095
+  _globals['_EXCHANGERATE']._serialized_start=1097
+  _globals['_EXCHANGERATE']._serialized_end=1187
+  _globals['_EXCHANGERATESSET']._serialized_start=1190
+  _globals['_EXCHANGERATESSET']._serialized_end=1420
 # @@protoc_insertion_point(module_scope)

@@ -65,6 +65,22 @@ class PeriodClosed(_message.Message):
     closed_by: str
     def __init__(self, company_id: _Optional[str] = ..., document_number: _Optional[str] = ..., occurrence_date: _Optional[_Union[_types_pb2.Date, _Mapping]] = ..., period: _Optional[str] = ..., closed_by: _Optional[str] = ...) -> None: ...
 
+class PeriodReopened(_message.Message):
+    __slots__ = ("company_id", "document_number", "occurrence_date", "period", "reopened_by", "reason")
+    COMPANY_ID_FIELD_NUMBER: _ClassVar[int]
+    DOCUMENT_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    OCCURRENCE_DATE_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_FIELD_NUMBER: _ClassVar[int]
+    REOPENED_BY_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    company_id: str
+    document_number: str
+    occurrence_date: _types_pb2.Date
+    period: str
+    reopened_by: str
+    reason: str
+    def __init__(self, company_id: _Optional[str] = ..., document_number: _Optional[str] = ..., occurrence_date: _Optional[_Union[_types_pb2.Date, _Mapping]] = ..., period: _Optional[str] = ..., reopened_by: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
 class ExchangeRate(_message.Message):
     __slots__ = ("currency", "rate_date", "rate")
     CURRENCY_FIELD_NUMBER: _ClassVar[int]
