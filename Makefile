@@ -8,7 +8,7 @@ UV := .tools/bin/uv
 VENV := .venv
 BIN := $(VENV)/bin
 KAFKA_PORT ?= 9092
-SERVICES_BUILT := gl ar inventory ap budget
+SERVICES_BUILT := gl ar inventory ap budget consolidation
 
 .PHONY: help install proto proto-check manifests lint test test-tools test-unit test-e2e run migrate bench bench-ledger bench-o2c bench-p2p pg-up token clean
 
