@@ -14,6 +14,7 @@ import sys
 import time
 from decimal import Decimal
 
+import demo_group
 import httpx
 from fincore.auth import ALL_SCOPES, mint_token
 from fincore.settings import ServiceSettings
@@ -144,6 +145,7 @@ def main() -> None:
         wait_ready(c, INV)
         wait_ready(c, AP)
         wait_ready(c, BUDGET)
+        wait_ready(c, demo_group.CONSOL)
         r = c.post(f"{GL}/v1/companies", json={"id": "DEMO", "name": "Demo Trading Co., Ltd. (演示贸易有限公司)",
                                                "functional_currency": "CNY", "chart_template": "cas"})
         if r.status_code not in (201, 409):
@@ -177,6 +179,9 @@ def main() -> None:
                        ).raise_for_status()
                 n_docs += 1
         n_docs += procure_to_pay(c, month)
+        approver_token = mint_token(ServiceSettings(), subject="demo-approver", scopes=ALL_SCOPES, companies=["*"])
+        with httpx.Client(headers={"Authorization": f"Bearer {approver_token}"}, timeout=30) as approver:
+            n_docs += demo_group.load(c, approver, month)
         as_of = (month + dt.timedelta(days=40)).replace(day=1) - dt.timedelta(days=1)
         # Wait until the ledger has at least one journal per document and has stopped growing
         # (re-costing adds CostAdjusted journals the loader cannot count in advance).
@@ -212,6 +217,8 @@ def main() -> None:
         print(f"{row['cost_centre'] + '/' + row['budget_item'] + '/' + row['period']:<28} {row['budget']:>10} "
               f"{row['actual']:>10} {row['committed']:>10} {row['reserved']:>10} {row['pct_consumed'] or '':>7}")
     print(f"Open payables as of {as_of}: {ageing['total']['total']} CNY\n")
+    with httpx.Client(headers=h, timeout=60) as c:
+        demo_group.report(c, month, as_of)
     print(f"GL API docs   {GL}/docs        trial balance: {GL}/v1/trial-balance?company=DEMO&as_of={as_of}")
     print(f"AR API docs   {AR}/docs        invoices:      {AR}/v1/invoices?company=DEMO")
     print(f"Inventory     {INV}/docs        valuation:     {INV}/v1/valuation?company=DEMO")

@@ -41,7 +41,7 @@ from consolidation.domain.structure import (
     Group,
     role,
 )
-from consolidation.domain.translation import BS, EQ, PL, ZERO, Movement, Translated, q, translate
+from consolidation.domain.translation import BS, EQ, PL, ZERO, Movement, Prepared, Translated, q, translate
 
 
 class UnbalancedJournal(AssertionError):
@@ -113,8 +113,12 @@ class Consolidation:
     mismatches: list[Mismatch]
     flows: dict[str, Decimal]
     warnings: list[str]
+    _tb: dict[str, Decimal] | None = field(default=None, repr=False)
 
     def trial_balance(self) -> dict[str, Decimal]:
+        """Group account -> debit-positive balance (computed once: a consolidation does not change)."""
+        if self._tb is not None:
+            return dict(self._tb)
         tb: dict[str, Decimal] = defaultdict(lambda: ZERO)
         for t in self.translated.values():
             for ln in t.lines:
@@ -123,7 +127,8 @@ class Consolidation:
         for j in self.journals:
             for ln in j.lines:
                 tb[ln.account] += ln.amount
-        return {k: v for k, v in sorted(tb.items()) if v}
+        self._tb = {k: v for k, v in sorted(tb.items()) if v}
+        return dict(self._tb)
 
     def contributions(self, account: str) -> dict[str, list]:
         """Where a consolidated figure comes from: entity lines and consolidation journal lines."""
@@ -135,13 +140,19 @@ class Consolidation:
 
 
 def consolidate(group: Group, movements: dict[str, list[Movement]], rates: Rates, as_of: dt.date, *,
-                ic_inventory: list[IcInventory] = ()) -> Consolidation:
+                ic_inventory: list[IcInventory] = (), prepared: dict[str, Prepared] | None = None) -> Consolidation:
+    """`prepared`: a dict shared by the calls of one run (the end and the day before the start),
+    so each entity's movements are mapped to the group chart once."""
     pres = group.presentation_currency
     parent = group.parent
     pid = parent.company_id
     warnings: list[str] = []
+    prepared = {} if prepared is None else prepared
+    for e in group.entities:
+        if e.company_id not in prepared:
+            prepared[e.company_id] = Prepared(e, movements.get(e.company_id, []))
     translated: dict[str, Translated] = {
-        pid: translate(parent, movements.get(pid, []), as_of=as_of, acquired_on=None, rates=rates, presentation=pres)}
+        pid: translate(parent, prepared[pid], as_of=as_of, acquired_on=None, rates=rates, presentation=pres)}
     members = [pid]
     for sub in group.subsidiaries:
         acq = group.acquisition(sub.company_id)
@@ -149,7 +160,7 @@ def consolidate(group: Group, movements: dict[str, list[Movement]], rates: Rates
             continue
         members.append(sub.company_id)
         translated[sub.company_id] = translate(
-            sub, movements.get(sub.company_id, []), as_of=as_of, acquired_on=acq.on, rates=rates, presentation=pres,
+            sub, prepared[sub.company_id], as_of=as_of, acquired_on=acq.on, rates=rates, presentation=pres,
             changes=[c.on for c in group.changes_of(sub.company_id)])
     journals: list[Journal] = []
     flows: dict[str, Decimal] = defaultdict(lambda: ZERO)
@@ -180,19 +191,32 @@ def consolidate(group: Group, movements: dict[str, list[Movement]], rates: Rates
         sid = sub.company_id
         if sid not in members:
             continue
-        journals.extend(_subsidiary(group, sub, movements.get(sid, []), translated, rates, as_of, flows,
+        journals.extend(_subsidiary(group, sub, prepared[sid], translated, rates, as_of, flows,
                                     urp_of_seller[sid], warnings))
 
+    # Lines and movements with a partner, by (entity, partner): pairs are read from these only.
+    ic_lines: dict[tuple[str, str], list] = defaultdict(list)
+    for e, t in translated.items():
+        for ln in t.lines:
+            if ln.partner:
+                ic_lines[(e, ln.partner)].append(ln)
+    ic_moves: dict[tuple[str, str], list[Movement]] = defaultdict(list)
+    for e in members:
+        for m in movements.get(e, ()):
+            if m.partner and m.on <= as_of:
+                ic_moves[(e, m.partner)].append(m)
     mismatches: list[Mismatch] = []
     for i, a in enumerate(members):
         for b in members[i + 1:]:
-            j, mm = _ic_balances(group, a, b, translated, movements, rates, as_of)
+            if not (ic_lines.get((a, b)) or ic_lines.get((b, a))):
+                continue
+            j, mm = _ic_balances(group, a, b, ic_lines, ic_moves, rates, as_of)
             if j is not None:
                 journals.append(j.check())
             if mm is not None:
                 mismatches.append(mm)
             for seller, buyer in ((a, b), (b, a)):
-                j = _ic_revenue(seller, buyer, translated, pres)
+                j = _ic_revenue(seller, buyer, ic_lines, pres)
                 if j is not None:
                     journals.append(j.check())
 
@@ -216,7 +240,7 @@ def _pct(fraction: Decimal) -> str:
     return f"{(fraction * 100).normalize():f} %"
 
 
-def _subsidiary(group: Group, sub, moves: list[Movement], translated: dict[str, Translated], rates: Rates,
+def _subsidiary(group: Group, sub, moves: Prepared, translated: dict[str, Translated], rates: Rates,
                 as_of: dt.date, flows: dict, urp: Decimal, warnings: list[str]) -> list[Journal]:
     R = role  # noqa: N806
     pres, sid, pid = group.presentation_currency, sub.company_id, group.parent.company_id
@@ -361,11 +385,11 @@ def _subsidiary(group: Group, sub, moves: list[Movement], translated: dict[str, 
     return out
 
 
-def _ic_balances(group: Group, a: str, b: str, translated: dict[str, Translated], movements: dict,
+def _ic_balances(group: Group, a: str, b: str, ic_lines: dict, ic_moves: dict,
                  rates: Rates, as_of: dt.date) -> tuple[Journal | None, Mismatch | None]:
     pres = group.presentation_currency
-    lines = [ln for ent, other in ((a, b), (b, a)) for ln in translated[ent].lines
-             if ln.bucket == BS and ln.partner == other and ln.group in IC_BALANCE_ACCOUNTS]
+    lines = [ln for ent, other in ((a, b), (b, a)) for ln in ic_lines.get((ent, other), ())
+             if ln.bucket == BS and ln.group in IC_BALANCE_ACCOUNTS]
     if not lines:
         return None, None
     total_a = sum((ln.pc for ln in lines if ln.entity == a), ZERO)
@@ -373,14 +397,10 @@ def _ic_balances(group: Group, a: str, b: str, translated: dict[str, Translated]
     difference = total_a + total_b
     # Transaction-currency view: what one side has and the other lacks.
     docs: dict[tuple[str, str, str], Decimal] = defaultdict(lambda: ZERO)
-    acct_kind = {}
     for ent, partner in ((a, b), (b, a)):
         entity = group.entity(ent)
-        for m in movements.get(ent, []):
-            if m.partner != partner or m.on > as_of:
-                continue
-            g = acct_kind.get((ent, m.account)) or entity.mapping.group_account(m.account)
-            acct_kind[(ent, m.account)] = g
+        for m in ic_moves.get((ent, partner), ()):
+            g = entity.mapping.group_account(m.account)
             if g.code not in IC_BALANCE_ACCOUNTS:
                 continue
             cur = m.txn_currency or entity.functional_currency
@@ -427,11 +447,11 @@ def _unmatched(docs: dict[tuple[str, str, str], Decimal]) -> dict[tuple[str, str
     return left
 
 
-def _ic_revenue(seller: str, buyer: str, translated: dict[str, Translated], pres: str) -> Journal | None:
+def _ic_revenue(seller: str, buyer: str, ic_lines: dict, pres: str) -> Journal | None:
     R = role  # noqa: N806
-    sold = [ln for ln in translated[seller].lines if ln.bucket == PL and ln.partner == buyer
+    sold = [ln for ln in ic_lines.get((seller, buyer), ()) if ln.bucket == PL
             and GROUP_CHART[ln.group].kind == INCOME and ln.group != R("dividend_income")]
-    bought = [ln for ln in translated[buyer].lines if ln.bucket == PL and ln.partner == seller
+    bought = [ln for ln in ic_lines.get((buyer, seller), ()) if ln.bucket == PL
               and GROUP_CHART[ln.group].kind == EXPENSE]
     if not sold and not bought:
         return None

@@ -16,7 +16,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import lru_cache
 
 ASSET, LIABILITY, EQUITY, INCOME, EXPENSE = "asset", "liability", "equity", "income", "expense"
 BALANCE_SHEET = (ASSET, LIABILITY, EQUITY)
@@ -98,6 +97,7 @@ class ChartMapping:
     id: str
     prefixes: tuple[tuple[str, str], ...]
     transaction_rate: frozenset[str] = frozenset()
+    _cache: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     def __post_init__(self) -> None:
         for prefix, code in self.prefixes:
@@ -105,7 +105,10 @@ class ChartMapping:
                 raise StructureError(f"mapping {self.id}: {prefix!r} -> unknown group account {code!r}")
 
     def group_account(self, account: str) -> GroupAccount:
-        return _lookup(self, account)
+        acct = self._cache.get(account)
+        if acct is None:
+            acct = self._cache[account] = _lookup(self, account)
+        return acct
 
     def with_overrides(self, overrides: dict[str, str], transaction_rate: frozenset[str] = frozenset()) -> ChartMapping:
         merged = dict(self.prefixes)
@@ -113,7 +116,6 @@ class ChartMapping:
         return ChartMapping(self.id, tuple(sorted(merged.items())), self.transaction_rate | transaction_rate)
 
 
-@lru_cache(maxsize=65536)
 def _lookup(mapping: ChartMapping, account: str) -> GroupAccount:
     best = ""
     code = None

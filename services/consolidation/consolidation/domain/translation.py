@@ -16,8 +16,10 @@ translated trial balance sum to zero exactly, so it balances to the cent by cons
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from typing import NamedTuple
 
 from fincore import dates, money
 
@@ -25,11 +27,11 @@ from consolidation.domain.rates import AVERAGE, CLOSING, HISTORICAL, Rates
 from consolidation.domain.structure import ASSET, EQUITY, LIABILITY, TRANSACTION, Entity, role
 
 ZERO = Decimal(0)
+ONE = Decimal(1)
 BS, PRE, EQ, PL = "bs", "pre", "equity", "pl"  # balance sheet; pre-acquisition equity; equity movements; P&L
 
 
-@dataclass(frozen=True, slots=True)
-class Movement:
+class Movement(NamedTuple):
     """The net of an entity's ledger lines on one day for one account and partner (and, for
     intercompany lines, one document and transaction currency)."""
 
@@ -43,8 +45,7 @@ class Movement:
     document: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class TLine:
+class TLine(NamedTuple):
     entity: str
     account: str  # the entity's own account
     group: str  # group chart account
@@ -75,45 +76,82 @@ class Translated:
 
 
 def q(amount: Decimal, currency: str) -> Decimal:
-    return money.quantize(amount, currency, rounding=ROUND_HALF_UP)
+    """Half up to the currency's minor unit (the hot path: no checks beyond money.quantum's)."""
+    return amount.quantize(money.quantum(currency), rounding=ROUND_HALF_UP)
 
 
-def translate(entity: Entity, movements: list[Movement], *, as_of: dt.date, acquired_on: dt.date | None,
-              rates: Rates, presentation: str, changes: list[dt.date] = ()) -> Translated:
+_PERIODS: dict[dt.date, str] = {}
+
+
+def _period(on: dt.date) -> str:
+    p = _PERIODS.get(on)
+    if p is None:
+        p = _PERIODS[on] = dates.period_of(on)
+    return p
+
+
+class Prepared:
+    """An entity's movements mapped to the group chart once, in date order, so that translating
+    them as at several days (a run translates at its end, the day before its start, the
+    acquisition and each ownership change) reads a prefix of one list."""
+
+    __slots__ = ("days", "items")
+
+    def __init__(self, entity: Entity, movements: list[Movement]) -> None:
+        mapping = entity.mapping
+        items = []
+        for m in sorted(movements, key=lambda x: x.on):
+            g = mapping.group_account(m.account)
+            if g.kind in (ASSET, LIABILITY):
+                kind, when = BS, ""
+            elif g.kind == EQUITY:
+                kind, when = EQ, m.on.isoformat()
+            else:
+                kind, when = PL, m.on.isoformat() if g.rate == TRANSACTION else _period(m.on)
+            items.append((m.on, kind, m.account, g.code, m.partner, when, m.amount))
+        self.items = items
+        self.days = [it[0] for it in items]
+
+
+def translate(entity: Entity, movements: list[Movement] | Prepared, *, as_of: dt.date,
+              acquired_on: dt.date | None, rates: Rates, presentation: str,
+              changes: list[dt.date] = ()) -> Translated:
     """The entity's translated trial balance as at `as_of` (acquired_on None: the parent, whose
     whole history counts). `changes`: days of ownership changes (segments of P&L)."""
-    mapping, ccy = entity.mapping, entity.functional_currency
+    ccy = entity.functional_currency
     re_code = role("retained_earnings")
+    prepared = movements if isinstance(movements, Prepared) else Prepared(entity, movements)
     sums: dict[tuple, Decimal] = {}
-    for m in movements:
-        if m.on > as_of:
-            continue
-        g = mapping.group_account(m.account)
-        if g.kind in (ASSET, LIABILITY):
-            key = (m.account, g.code, m.partner, BS, "", 0)
-        elif acquired_on is not None and m.on <= acquired_on:
-            key = (m.account, g.code if g.kind == EQUITY else re_code, "", PRE, "", 0)
-        elif g.kind == EQUITY:
-            key = (m.account, g.code, m.partner, EQ, m.on.isoformat(), 0)
+    get = sums.get
+    for on, kind, account, group, partner, when, amount in prepared.items[:bisect_right(prepared.days, as_of)]:
+        if kind == BS:
+            key = (account, group, partner, BS, "", 0)
+        elif acquired_on is not None and on <= acquired_on:
+            key = (account, group if kind == EQ else re_code, "", PRE, "", 0)
+        elif kind == EQ:
+            key = (account, group, partner, EQ, when, 0)
         else:
-            seg = sum(1 for c in changes if c < m.on)
-            when = m.on.isoformat() if g.rate == TRANSACTION else dates.period_of(m.on)
-            key = (m.account, g.code, m.partner, PL, when, seg)
-        sums[key] = sums.get(key, ZERO) + m.amount
+            key = (account, group, partner, PL, when, sum(1 for c in changes if c < on) if changes else 0)
+        sums[key] = get(key, ZERO) + amount
     out = Translated(entity.company_id, ccy, as_of)
     total = ZERO
+    quantum = money.quantum(presentation)
+    closing = rates.closing(ccy, as_of) if ccy != presentation else ONE
+    memo: dict[str, tuple[Decimal, str]] = {}
     for (account, group, partner, bucket, key, seg), fc in sorted(sums.items()):
         if not fc:
             continue
         if bucket == BS:
-            rate, rate_type = rates.closing(ccy, as_of), CLOSING
+            rate, rate_type = closing, CLOSING
         elif bucket == PRE:
             rate, rate_type = rates.historical(ccy, acquired_on), HISTORICAL
+        elif (hit := memo.get(key)) is not None:
+            rate, rate_type = hit
         elif bucket == EQ or len(key) == 10:
-            rate, rate_type = rates.historical(ccy, dt.date.fromisoformat(key)), HISTORICAL
+            rate, rate_type = memo[key] = rates.historical(ccy, dt.date.fromisoformat(key)), HISTORICAL
         else:
-            rate, rate_type = rates.average(ccy, key), AVERAGE
-        pc = q(fc * rate, presentation)
+            rate, rate_type = memo[key] = rates.average(ccy, key), AVERAGE
+        pc = (fc * rate).quantize(quantum, rounding=ROUND_HALF_UP)
         total += pc
         out.lines.append(TLine(entity.company_id, account, group, partner, bucket, key, seg, fc, rate, rate_type, pc))
     out.cta = total  # the CTA line (a credit of `total`) brings the sum to zero

@@ -21,6 +21,7 @@ from pydantic import Field
 
 from consolidation.adapters.tables import (
     EntityBalance,
+    EntityCompany,
     EntityPeriod,
     GroupEntity,
     GroupRate,
@@ -342,6 +343,16 @@ def build_router(db: Database, auth: Authenticator, *, gl_url: str = "") -> APIR
                 "changed_after_close": bool(state and state.changed_after_close),
                 "balances": [{"account": a, "partner": p, "amount": f"{Decimal(x):f}", "lines": n}
                              for a, p, x, n in rows]}
+
+    @r.get("/entities/{company_id}", summary="What the projection has of an entity: currency, journals seen")
+    async def get_entity(company_id: str, principal: Principal = Depends(read)) -> dict:
+        principal.require_company(company_id)
+        async with db.sessions() as s:
+            e = await s.get(EntityCompany, company_id)
+        if e is None:
+            raise NotFound(f"no journal of {company_id} seen yet")
+        return {"company_id": e.company_id, "functional_currency": e.functional_currency, "journals": e.journals,
+                "last_posted_at": e.last_posted_at.isoformat()}
 
     @r.get("/entities/{company_id}/periods", summary="The entity's periods as the projection knows them")
     async def get_periods(company_id: str, principal: Principal = Depends(read)) -> list[dict]:

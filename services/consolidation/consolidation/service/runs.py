@@ -230,8 +230,9 @@ async def consolidate_group(session: AsyncSession, group_id: str, period_from: s
     rates = await load_rates(session, group)
     inventory = await load_inventory(session, group_id)
     before = start - dt.timedelta(days=1)
-    opening = consolidate(group, movements, rates, before, ic_inventory=inventory)
-    closing = consolidate(group, movements, rates, end, ic_inventory=inventory)
+    prepared: dict = {}
+    opening = consolidate(group, movements, rates, before, ic_inventory=inventory, prepared=prepared)
+    closing = consolidate(group, movements, rates, end, ic_inventory=inventory, prepared=prepared)
     bs = st.balance_sheet(closing)
     if not bs["balanced"]:  # never: every journal balances; refuse to store a run that does not
         raise AssertionError(f"consolidated balance sheet of {group_id} at {end} does not balance")
