@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 KAFKA_PORT ?= 9092
 SERVICES_BUILT := gl ar inventory ap budget consolidation
 
-.PHONY: help install proto proto-check manifests lint test test-tools test-unit test-e2e run migrate bench bench-ledger bench-o2c bench-p2p pg-up token clean
+.PHONY: help install proto proto-check manifests lint test test-tools test-unit test-e2e run migrate bench bench-ledger bench-o2c bench-p2p bench-consolidation pg-up token clean
 
 help:
 	@echo "make run    - start the broker and the services on SQLite, load demo data"
@@ -96,6 +96,9 @@ bench-o2c: install pg-up
 
 bench-p2p: install pg-up
 	$(BIN)/python bench/budget_and_match.py
+
+bench-consolidation: install pg-up
+	$(BIN)/python bench/group_consolidation.py
 
 token: install
 	@$(BIN)/python tools/devtoken.py

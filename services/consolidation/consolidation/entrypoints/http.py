@@ -35,7 +35,6 @@ from consolidation.domain.structure import GROUP_CHART, MAPPINGS, StructureError
 from consolidation.service.runs import NotFoundError, consolidate_group, load_group, structure_json
 
 Code = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.\-]+$")]
-PeriodStr = Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
 Pct = Annotated[Decimal, Field(gt=0, le=100, max_digits=9, decimal_places=4)]
 AmountIn = Annotated[Decimal, Field(ge=0, max_digits=20, decimal_places=4)]
 STATEMENTS = {"balance-sheet": "balance_sheet", "income-statement": "income_statement",
@@ -92,8 +91,8 @@ class IcInventoryIn(StrictModel):
 
 
 class RunIn(StrictModel):
-    period_from: PeriodStr
-    period_to: PeriodStr
+    period_from: dates.Period
+    period_to: dates.Period
 
 
 def _entity_row(group_id: str, e: EntityIn, **extra) -> GroupEntity:

@@ -233,3 +233,21 @@ def test_structure_and_rate_errors():
         Group("G", "G", "CNY", Entity(P, "P", "CNY", CAS), (Entity(S, "S", "USD", CAS),), ())
     with pytest.raises(RateMissing):
         consolidate(group(), base_books(), Rates("CNY"), YE)
+
+
+def test_transaction_rate_accounts_and_mapping_overrides():
+    # S's administrative expenses (group 5100) at the rate of their day (7.25 on 20 March) instead
+    # of March's average 7.2; an override maps S's 6602xx accounts onto other expenses (5300).
+    from consolidation.domain.translation import translate
+
+    mapping = CAS.with_overrides({"6602": "5300"}, frozenset({"5300"}))
+    entity = Entity(S, "Sub", "USD", mapping)
+    r = rates({("historical", "USD", "2026-03-20"): D("7.25")})
+    t = translate(entity, base_books()[S], as_of=YE, acquired_on=ACQ, rates=r, presentation="CNY")
+    admin = [ln for ln in t.lines if ln.account == "6602"]
+    assert [(ln.group, ln.rate, ln.rate_type, ln.pc) for ln in admin] == [
+        ("5300", D("7.25"), "historical", D("2900.00"))]  # 400 x 7.25
+    revenue = [ln for ln in t.lines if ln.account == "6001" and ln.bucket == "pl"]
+    assert [(ln.rate, ln.rate_type, ln.pc) for ln in revenue] == [(D("7.2"), "average", D("-7200.00"))]
+    # The CTA still makes it balance: 15000 - (10500 + (7200 - 2900) - 730) = 930.
+    assert t.cta == D("930.00")
