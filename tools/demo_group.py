@@ -144,7 +144,7 @@ def report(c: httpx.Client, month: dt.date, as_of: dt.date) -> None:
     for m in run["mismatches"]:
         print(f"Intercompany {m['entity']}/{m['partner']}: {m['entity_total']} vs {m['partner_total']} "
               f"(difference {m['difference']}: in transit {m['in_transit']}, exchange {m['fx']})")
-    for j in run["journals"]:
-        print(f"  elimination {j['id']}: {j['title']}")
+    for j in c.get(f"{CONSOL}/v1/runs/{run['id']}").json().get("journals", []):
+        print(f"  consolidation journal {j['id']}: {j['title']}")
     print(f"Consolidation {CONSOL}/docs        run: {CONSOL}/v1/runs/{run['id']}  "
           f"drill-down: {CONSOL}/v1/runs/{run['id']}/figures/1000\n")
