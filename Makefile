@@ -57,6 +57,15 @@ test-tools:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq hledger >/dev/null; \
 	  else echo "apt-get not found: the hledger agreement test will be skipped"; fi; }
 
+	@# The cockpit's browser tests: Debian's chromium (Playwright drives it by its path, no browser
+	@# download) and axe-core from npm, pinned by services/cockpit/web/package-lock.json.
+	@command -v chromium >/dev/null && fc-list :lang=zh | grep -q . || { \
+	  echo "installing chromium and a Chinese font (Debian)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; }
+	@if [ ! -f services/cockpit/web/node_modules/axe-core/axe.min.js ]; then \
+	  echo "installing the cockpit's pinned browser packages (npm ci)"; \
+	  (cd services/cockpit/web && npm ci --no-audit --no-fund --silent); fi
+
 	@# A non-Python gRPC client (Node's @grpc/grpc-js), pinned by its package-lock.json.
 	@if command -v npm >/dev/null && [ ! -d tools/grpc-node/node_modules/@grpc/grpc-js ]; then \
 	  echo "installing the Node gRPC client (npm ci)"; (cd tools/grpc-node && npm ci --no-audit --no-fund --silent); fi
@@ -82,6 +91,8 @@ run migrate: export KAFKA_BOOTSTRAP_SERVERS ?= 127.0.0.1:$(KAFKA_PORT)
 run migrate: export KAFKA_PORT := $(KAFKA_PORT)
 # Spans of every process go to .data/traces/*.jsonl; `.venv/bin/finance-trace TRACE_ID` prints one.
 run: export OTEL_TRACES_EXPORTER ?= file
+# The cockpit's development sign-in (mints the dev token); off anywhere else.
+run: export COCKPIT_DEV_SIGNIN ?= true
 run: install migrate
 	$(BIN)/honcho start -f Procfile
 

@@ -24,6 +24,7 @@ AR = os.environ.get("AR_URL", "http://127.0.0.1:8002")
 INV = os.environ.get("INVENTORY_URL", "http://127.0.0.1:8004")
 AP = os.environ.get("AP_URL", "http://127.0.0.1:8003")
 BUDGET = os.environ.get("BUDGET_URL", "http://127.0.0.1:8006")
+COCKPIT = os.environ.get("COCKPIT_URL", "http://127.0.0.1:8000")
 # Purchase cost of the stocked items (the demo buys them at the start of the month).
 UNIT_COST = {"P-100": ["820.00", "860.00"], "P-200": ["51.20", "49.90"], "F-010": ["1700.00", "1760.00"]}
 ITEMS = [("P-100", "GOODS", "Industrial pump", "1280.00", "VAT13"),
@@ -219,6 +220,7 @@ def main() -> None:
     print(f"Open payables as of {as_of}: {ageing['total']['total']} CNY\n")
     with httpx.Client(headers=h, timeout=60) as c:
         demo_group.report(c, month, as_of)
+    print(f"Cockpit       {COCKPIT}/overview?company=DEMO&period={as_of:%Y-%m}   (web UI: development sign-in)")
     print(f"GL API docs   {GL}/docs        trial balance: {GL}/v1/trial-balance?company=DEMO&as_of={as_of}")
     print(f"AR API docs   {AR}/docs        invoices:      {AR}/v1/invoices?company=DEMO")
     print(f"Inventory     {INV}/docs        valuation:     {INV}/v1/valuation?company=DEMO")

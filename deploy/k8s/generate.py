@@ -68,6 +68,10 @@ def service_facts(svc: str) -> dict:
         for c in boot.build_consumers(settings, Database("sqlite+aiosqlite:///:memory:")):
             consumers.append({"name": c.name, "group": c.group_id, "topics": sorted(c.topics)})
     return {"settings": settings, "prefix": cls.model_config.get("env_prefix", ""),
+            # A service without migrations (the cockpit) has no database, migration Job or schema wait.
+            "database": (ROOT / "services" / svc / svc / "migrations").is_dir(),
+            # Topics an API process reads without a consumer group (the cockpit's live updates).
+            "api_topics": list(getattr(boot, "API_READS_TOPICS", ())),
             "http_port": settings.http_port, "grpc_port": settings.grpc_port, "consumers": consumers,
             "events_topic": settings.events_topic, "dlq_topic": settings.dlq_topic}
 
@@ -88,11 +92,14 @@ def pod_security() -> dict:
 
 def env_of(svc: str, facts: dict) -> list[dict]:
     p = facts["prefix"]
-    return [
+    db = [
         {"name": "DB_USER", "valueFrom": {"secretKeyRef": {"name": f"{DB_CLUSTER}-{svc}", "key": "username"}}},
         {"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {"name": f"{DB_CLUSTER}-{svc}", "key": "password"}}},
         {"name": f"{p}DATABASE_URL",
          "value": f"postgresql+psycopg://$(DB_USER):$(DB_PASSWORD)@{DB_CLUSTER}-rw:5432/{svc}"},
+    ] if facts["database"] else []
+    return [
+        *db, *facts.get("extra_env", []),
         {"name": f"{p}HTTP_HOST", "value": "0.0.0.0"},
         {"name": f"{p}METRICS_PORT", "value": str(METRICS_PORT)},
         {"name": "OTEL_SERVICE_NAME", "value": svc},
@@ -160,7 +167,7 @@ def deployment(svc: str, cmd: str, facts: dict) -> dict:
                      "template": {"metadata": {"labels": lab}, "spec": {
                          "serviceAccountName": svc, "automountServiceAccountToken": False,
                          "securityContext": pod_security(), "terminationGracePeriodSeconds": 30,
-                         "initContainers": [wait_for_schema(svc, facts)],
+                         **({"initContainers": [wait_for_schema(svc, facts)]} if facts["database"] else {}),
                          "containers": [container(svc, cmd, facts)], "volumes": volumes(svc)}}}}
 
 
@@ -219,6 +226,8 @@ def kafka_user(svc: str, cmds: list[str], facts: dict) -> dict:
         for g in sorted({c["group"] for c in facts["consumers"]}):
             acls.append({"resource": {"type": "group", "name": g, "patternType": "literal"}, "operations": ["Read"]})
     if "api" in cmds:  # readiness asks the cluster for metadata; the admin API reads dead letters from the DB
+        for t in facts["api_topics"]:
+            topic(t, ["Describe", "Read"])
         acls.append({"resource": {"type": "cluster"}, "operations": ["Describe"]})
     return {"apiVersion": "kafka.strimzi.io/v1beta2", "kind": "KafkaUser",
             "metadata": {"name": f"finance-{svc}", "labels": {"strimzi.io/cluster": KAFKA_CLUSTER, **PART_OF}},
@@ -254,14 +263,19 @@ def render() -> dict[Path, str]:
     for svc, cmd in procs:
         by_svc.setdefault(svc, []).append(cmd)
     facts = {svc: service_facts(svc) for svc in by_svc}
+    if "cockpit" in facts:  # the web UI reads the other services' APIs through their Services
+        facts["cockpit"]["extra_env"] = [
+            {"name": f"COCKPIT_{s.upper()}_URL", "value": f"http://{s}:{facts[s]['http_port']}"}
+            for s, cmds in by_svc.items() if "api" in cmds and s != "cockpit"]
     files: dict[Path, str] = {}
     for svc, cmds in by_svc.items():
         f = facts[svc]
         docs = [{"apiVersion": "v1", "kind": "ServiceAccount",
                  "metadata": {"name": svc, "labels": labels(svc, svc, "serviceaccount")},
                  "automountServiceAccountToken": False},
-                *services(svc, cmds, f), migrate_job(svc, f), *(deployment(svc, c, f) for c in cmds),
-                kafka_user(svc, cmds, f), cnpg_database(svc)]
+                *services(svc, cmds, f), *([migrate_job(svc, f)] if f["database"] else []),
+                *(deployment(svc, c, f) for c in cmds), kafka_user(svc, cmds, f),
+                *([cnpg_database(svc)] if f["database"] else [])]
         files[K8S / "base" / "services" / f"{svc}.yaml"] = dump(docs)
     files[K8S / "base" / "services" / "kustomization.yaml"] = kustomization(sorted(f"{s}.yaml" for s in by_svc))
 
@@ -275,7 +289,7 @@ def render() -> dict[Path, str]:
 
     # PostgreSQL roles, one per service (password in a basic-auth Secret the cluster admin creates).
     roles = [{"name": s, "ensure": "present", "login": True, "passwordSecret": {"name": f"{DB_CLUSTER}-{s}"}}
-             for s in by_svc]
+             for s in by_svc if facts[s]["database"]]
     files[K8S / "base" / "postgres" / "roles.yaml"] = dump([{
         "apiVersion": "postgresql.cnpg.io/v1", "kind": "Cluster", "metadata": {"name": DB_CLUSTER},
         "spec": {"managed": {"roles": roles}}}])

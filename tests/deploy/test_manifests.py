@@ -133,7 +133,7 @@ def test_every_procfile_process_has_a_deployment_with_probes_and_hardening():
             assert ctr["livenessProbe"] and ctr["readinessProbe"]
             assert pod["serviceAccountName"] == s
     jobs = _by_kind(build("overlays/prod"), "Job")
-    assert {f"{s}-migrate" for s, _ in procs} <= set(jobs)
+    assert {f"{s}-migrate" for s, _ in procs if generate.service_facts(s)["database"]} <= set(jobs)
 
 
 def test_ports_in_code_match_services_containers_and_probes():

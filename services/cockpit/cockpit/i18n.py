@@ -1,0 +1,201 @@
+"""Chinese and English: the language by the user's choice (a cookie) or Accept-Language; numbers,
+amounts and dates formatted per locale by babel; amounts at their currency's minor unit."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from babel import Locale
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_decimal
+from fincore import money
+
+LANGUAGES = {"en": "en_US", "zh": "zh_Hans_CN"}
+DEFAULT = "en"
+
+MESSAGES: dict[str, tuple[str, str]] = {  # key: (English, Chinese)
+    "app": ("Finance cockpit", "财务驾驶舱"),
+    "skip": ("Skip to content", "跳到正文"),
+    "company": ("Company", "公司"),
+    "period": ("Period", "期间"),
+    "show": ("Show", "显示"),
+    "language": ("Language", "语言"),
+    "sign_in": ("Sign in", "登录"),
+    "sign_in_sso": ("Sign in with your organisation's account", "使用单位账号登录"),
+    "sign_in_dev": ("Development sign-in (all scopes, all companies)", "开发环境登录（全部权限与公司）"),
+    "sign_in_none": ("No identity provider is configured (COCKPIT_OIDC_ISSUER) and the development sign-in is off.",
+                     "未配置身份提供方（COCKPIT_OIDC_ISSUER），开发环境登录未开启。"),
+    "sign_out": ("Sign out", "退出"),
+    "signed_in_as": ("Signed in as", "当前用户"),
+    "nav": ("Pages", "页面"),
+    "overview": ("Overview", "概览"),
+    "balance_sheet": ("Balance sheet", "资产负债表"),
+    "income_statement": ("Income statement", "利润表"),
+    "cash_flow": ("Cash flow", "现金流量表"),
+    "profit": ("Profit by dimension", "多维利润"),
+    "receivables": ("Receivables", "应收账款"),
+    "payables": ("Payables", "应付账款"),
+    "budget": ("Budget vs actual", "预算执行"),
+    "operations": ("Operations", "运维"),
+    "as_of": ("As of", "数据截至"),
+    "live": ("Live: updates when the ledger posts", "实时：总账过账时自动更新"),
+    "mtd": ("Month to date", "本月"),
+    "ytd": ("Year to date", "本年累计"),
+    "prior_month": ("Prior month", "上月"),
+    "vs_prior": ("vs prior month", "较上月"),
+    "revenue": ("Revenue", "营业收入"),
+    "gross_profit": ("Gross profit", "毛利"),
+    "gross_margin": ("Gross margin", "毛利率"),
+    "net_income": ("Net income", "净利润"),
+    "cash": ("Cash", "货币资金"),
+    "open_receivables": ("Open receivables", "应收余额"),
+    "open_payables": ("Open payables", "应付余额"),
+    "budget_consumed": ("Budget consumed", "预算消耗"),
+    "trend": ("Trend, last 12 months", "近12个月趋势"),
+    "month": ("Month", "月份"),
+    "account": ("Account", "科目"),
+    "amount": ("Amount", "金额"),
+    "prior": ("Comparison", "对比期"),
+    "change": ("Change", "变动"),
+    "compare_with": ("Compare with", "对比"),
+    "prior_period": ("Prior period", "上期"),
+    "prior_year": ("Same period last year", "上年同期"),
+    "total": ("Total", "合计"),
+    "assets": ("Assets", "资产"),
+    "liabilities": ("Liabilities", "负债"),
+    "equity": ("Equity", "所有者权益"),
+    "expenses": ("Expenses", "费用"),
+    "net_change": ("Net change in cash", "现金净增加额"),
+    "opening_cash": ("Opening cash", "期初现金"),
+    "closing_cash": ("Closing cash", "期末现金"),
+    "operating": ("Operating activities", "经营活动"),
+    "investing": ("Investing activities", "投资活动"),
+    "financing": ("Financing activities", "筹资活动"),
+    "ledger": ("Ledger lines", "明细账"),
+    "date": ("Date", "日期"),
+    "journal": ("Journal", "凭证"),
+    "description": ("Description", "摘要"),
+    "debit": ("Debit", "借方"),
+    "credit": ("Credit", "贷方"),
+    "balance": ("Balance", "余额"),
+    "opening_balance": ("Opening balance", "期初余额"),
+    "source_event": ("Source event", "来源事件"),
+    "source_document": ("Business document", "业务单据"),
+    "trace": ("Trace", "追踪"),
+    "trace_id": ("Trace id", "追踪编号"),
+    "spans": ("Spans", "调用段"),
+    "service": ("Service", "服务"),
+    "start": ("Start", "开始"),
+    "duration": ("Duration", "耗时"),
+    "no_spans": ("No spans of this trace in the trace files (OTEL_TRACES_EXPORTER=file).",
+                 "追踪文件中没有此追踪的调用段（OTEL_TRACES_EXPORTER=file）。"),
+    "event_type": ("Event type", "事件类型"),
+    "payload": ("Payload", "内容"),
+    "rule": ("Posting rule", "过账规则"),
+    "lines": ("Lines", "分录"),
+    "dimension": ("Dimension", "维度"),
+    "rows": ("Rows", "行"),
+    "columns": ("Columns", "列"),
+    "unassigned": ("(none)", "（未指定）"),
+    "customer": ("Customer", "客户"),
+    "supplier": ("Supplier", "供应商"),
+    "product": ("Product", "产品"),
+    "region": ("Region", "区域"),
+    "sales_team": ("Sales team", "销售团队"),
+    "cost_centre": ("Cost centre", "成本中心"),
+    "department": ("Department", "部门"),
+    "project": ("Project", "项目"),
+    "ageing": ("Ageing", "账龄"),
+    "credit_position": ("Credit position", "信用状况"),
+    "limit": ("Limit", "额度"),
+    "exposure": ("Exposure", "占用"),
+    "available": ("Available", "可用"),
+    "credits": ("Credits", "贷项"),
+    "upcoming_payments": ("Upcoming payments (due in the next 14 days)", "即将付款（14天内到期）"),
+    "due_date": ("Due date", "到期日"),
+    "invoice": ("Invoice", "发票"),
+    "budget_item": ("Budget item", "预算项目"),
+    "actual": ("Actual", "实际"),
+    "committed": ("Committed", "已承诺"),
+    "consumed": ("Consumed", "已消耗"),
+    "variance": ("Variance", "差异"),
+    "pct_consumed": ("% consumed", "消耗比例"),
+    "flag": ("Flag", "标记"),
+    "flag_over": ("Over budget", "超预算"),
+    "flag_warn": ("Near the limit", "接近上限"),
+    "flag_ok": ("Within budget", "预算内"),
+    "consumer_lag": ("Consumer lag", "消费延迟"),
+    "parked_events": ("Parked events", "挂起事件"),
+    "dead_letters": ("Dead letters", "死信"),
+    "replay": ("Replay", "重放"),
+    "replayed": ("Replayed", "已重放"),
+    "error": ("Error", "错误"),
+    "reason": ("Reason", "原因"),
+    "none": ("None", "无"),
+    "not_available": ("Not available", "不可用"),
+    "unavailable_detail": ("This service did not answer", "该服务未响应"),
+    "no_data": ("No data for this period.", "本期无数据。"),
+    "more": ("More", "更多"),
+    "chart_of": ("Chart: revenue and net income per month (the table below has the same figures)",
+                 "图表：每月营业收入与净利润（下表为相同数据）"),
+    "cash_position": ("Cash position", "资金头寸"),
+    "consolidation": ("Consolidation", "合并报表"),
+    "coming": ("Coming with the service that provides it.", "待相应服务上线后提供。"),
+    "ops_admin_only": ("Replaying needs the ops:admin or admin scope.", "重放需要 ops:admin 或 admin 权限。"),
+}
+
+
+def negotiate(choice: str | None, accept_language: str | None) -> str:
+    """The user's choice if it is a language we have, else the best of Accept-Language, else English."""
+    if choice in LANGUAGES:
+        return choice
+    prefs = []
+    for i, part in enumerate((accept_language or "").split(",")):
+        tag, _, params = part.strip().partition(";")
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                q = 0.0
+        if tag:
+            prefs.append((-q, i, tag.strip().lower()))
+    for neg_q, _, tag in sorted(prefs):
+        if neg_q < 0 and tag.split("-")[0] in LANGUAGES:
+            return tag.split("-")[0]
+    return DEFAULT
+
+
+class Translator:
+    def __init__(self, lang: str) -> None:
+        self.lang = lang if lang in LANGUAGES else DEFAULT
+        self.locale = Locale.parse(LANGUAGES[self.lang])
+
+    def __call__(self, key: str) -> str:
+        en, zh = MESSAGES.get(key, (key, key))
+        return zh if self.lang == "zh" else en
+
+    def amount(self, value: Decimal | str | None, currency: str) -> str:
+        """An amount at its currency's minor unit (fincore.money), grouped per locale."""
+        if value in (None, ""):
+            return "—"
+        q = money.quantize(Decimal(value), currency)
+        digits = money.minor_units(currency)
+        return format_decimal(q, format="#,##0" + ("." + "0" * digits if digits else ""), locale=self.locale)
+
+    def percent(self, value: Decimal | str | None) -> str:
+        if value in (None, ""):
+            return "—"
+        return format_decimal(Decimal(value), format="#,##0.0", locale=self.locale) + " %"
+
+    def date(self, value: dt.date | str) -> str:
+        d = dt.date.fromisoformat(value) if isinstance(value, str) else value
+        return format_date(d, format="medium", locale=self.locale)
+
+    def datetime(self, value: dt.datetime) -> str:
+        return format_datetime(value, format="medium", locale=self.locale)
+
+    def account_name(self, row: dict) -> str:
+        """CAS/IFRS accounts carry both names; show the user's."""
+        return (row.get("name_zh") if self.lang == "zh" else row.get("name_en")) or row.get("name_en") or ""

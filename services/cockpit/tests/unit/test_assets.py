@@ -1,0 +1,37 @@
+"""The browser libraries the cockpit serves are exactly the pinned npm packages' files, and no
+template or script names another host."""
+
+import json
+import re
+from pathlib import Path
+
+COCKPIT = Path(__file__).resolve().parents[2]
+WEB = COCKPIT / "web"
+VENDORED = {  # file served from cockpit/static/vendor -> (npm package, file in it)
+    "htmx-{v}.min.js": ("htmx.org", "dist/htmx.min.js"),
+    "chart-{v}.umd.min.js": ("chart.js", "dist/chart.umd.min.js"),
+}
+
+
+def test_vendored_files_are_the_locked_packages_files():
+    pinned = json.loads((WEB / "package.json").read_text())["dependencies"]
+    lock = json.loads((WEB / "package-lock.json").read_text())["packages"]
+    for pattern, (package, path) in VENDORED.items():
+        version = pinned[package]
+        assert re.fullmatch(r"\d+\.\d+\.\d+", version), f"{package} is not pinned to one version"
+        assert lock[f"node_modules/{package}"]["version"] == version
+        served = COCKPIT / "cockpit" / "static" / "vendor" / pattern.format(v=version)
+        assert served.exists(), f"{served.name} is not vendored"
+        installed = WEB / "node_modules" / package / path
+        assert installed.exists(), f"{installed} missing: make test-tools runs npm ci in {WEB}"
+        assert served.read_bytes() == installed.read_bytes(), f"{served.name} differs from {package}@{version}"
+    assert re.fullmatch(r"\d+\.\d+\.\d+", pinned["axe-core"])
+
+
+def test_nothing_names_another_host():
+    url = re.compile(r"""(?:src|href|action)\s*=\s*["'](?:https?:)?//""")
+    for path in [*(COCKPIT / "cockpit" / "templates").glob("*.html"), COCKPIT / "cockpit" / "static" / "app.js",
+                 COCKPIT / "cockpit" / "static" / "app.css"]:
+        text = path.read_text()
+        assert not url.search(text), path.name
+        assert "@import" not in text and "url(http" not in text, path.name
