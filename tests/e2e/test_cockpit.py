@@ -235,6 +235,21 @@ def test_sign_in_overview_drill_down_chinese_and_live(suite, cockpit, books, bro
     context.close()
 
 
+def test_vendored_browser_files_are_the_locked_npm_packages_files():
+    """htmx and Chart.js are served from cockpit/static/vendor: byte for byte the files of the
+    versions pinned in services/cockpit/web (installed here by `npm ci`, make test-tools)."""
+    import json
+
+    web = ROOT / "services" / "cockpit" / "web"
+    pinned = json.loads((web / "package.json").read_text())["dependencies"]
+    for served, (package, path) in {"htmx-{v}.min.js": ("htmx.org", "dist/htmx.min.js"),
+                                    "chart-{v}.umd.min.js": ("chart.js", "dist/chart.umd.min.js")}.items():
+        installed = web / "node_modules" / package / path
+        assert installed.exists(), f"{installed} missing: make test-tools runs npm ci in {web}"
+        vendored = ROOT / "services" / "cockpit" / "cockpit" / "static" / "vendor" / served.format(v=pinned[package])
+        assert vendored.read_bytes() == installed.read_bytes(), f"{vendored.name} differs from {package}"
+
+
 def test_accessibility_no_critical_violations(suite, cockpit, books, browser, keep_on_failure):
     assert AXE.exists(), f"axe-core is not installed ({AXE}): make test-tools runs npm ci in services/cockpit/web"
     # bypass_csp: axe is injected by the test, not served by the page.

@@ -13,18 +13,15 @@ VENDORED = {  # file served from cockpit/static/vendor -> (npm package, file in 
 }
 
 
-def test_vendored_files_are_the_locked_packages_files():
+def test_vendored_files_are_pinned():
+    """(tests/e2e/test_cockpit.py compares their bytes with the npm packages `make test-tools` installs.)"""
     pinned = json.loads((WEB / "package.json").read_text())["dependencies"]
     lock = json.loads((WEB / "package-lock.json").read_text())["packages"]
-    for pattern, (package, path) in VENDORED.items():
+    for pattern, (package, _) in VENDORED.items():
         version = pinned[package]
         assert re.fullmatch(r"\d+\.\d+\.\d+", version), f"{package} is not pinned to one version"
         assert lock[f"node_modules/{package}"]["version"] == version
-        served = COCKPIT / "cockpit" / "static" / "vendor" / pattern.format(v=version)
-        assert served.exists(), f"{served.name} is not vendored"
-        installed = WEB / "node_modules" / package / path
-        assert installed.exists(), f"{installed} missing: make test-tools runs npm ci in {WEB}"
-        assert served.read_bytes() == installed.read_bytes(), f"{served.name} differs from {package}@{version}"
+        assert (COCKPIT / "cockpit" / "static" / "vendor" / pattern.format(v=version)).exists()
     assert re.fullmatch(r"\d+\.\d+\.\d+", pinned["axe-core"])
 
 
