@@ -25,7 +25,7 @@ from fincore.tables import utcnow
 from sqlalchemy.ext.asyncio import AsyncSession
 from uuid_utils import uuid7
 
-from ar.adapters.tables import CreditMemo, Invoice, InvoiceLine
+from ar.adapters.tables import CreditMemo, Customer, Invoice, InvoiceLine
 from ar.domain.invoice import InvoiceError, LineInput, price_invoice
 from ar.service import quantities
 
@@ -99,5 +99,13 @@ async def issue_credit_memo(session: AsyncSession, *, invoice_id: str, reason: s
                                      quantity=str(p.source.quantity), unit_price=m(p.source.unit_price), net=m(p.net),
                                      tax_code=p.source.tax_code, tax=m(p.tax)) for p in priced.lines],
         net_total=m(priced.net_total), tax_total=m(priced.tax_total), gross_total=m(priced.gross_total),
-        applied=m(applied), dimensions=types_pb2.Dimensions(customer=inv.customer_code)), source="ar")
+        applied=m(applied), dimensions=types_pb2.Dimensions(
+            customer=inv.customer_code, intercompany_partner=await _partner(session, inv.company_id,
+                                                                            inv.customer_code))), source="ar")
     return memo
+
+
+async def _partner(session, company_id: str, customer_code: str) -> str:
+    """The customer's intercompany partner (the GL puts it on the memo's lines, as on the invoice's)."""
+    c = await session.get(Customer, (company_id, customer_code))
+    return c.intercompany_partner if c is not None else ""
