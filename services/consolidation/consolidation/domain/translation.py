@@ -99,15 +99,19 @@ class Prepared:
 
     def __init__(self, entity: Entity, movements: list[Movement]) -> None:
         mapping = entity.mapping
+        cached = mapping._cache.get  # the hot loop: one dict lookup per movement
+        periods = _PERIODS
         items = []
         for m in sorted(movements, key=lambda x: x.on):
-            g = mapping.group_account(m.account)
+            g = cached(m.account) or mapping.group_account(m.account)
             if g.kind in (ASSET, LIABILITY):
                 kind, when = BS, ""
             elif g.kind == EQUITY:
                 kind, when = EQ, m.on.isoformat()
+            elif g.rate == TRANSACTION:
+                kind, when = PL, m.on.isoformat()
             else:
-                kind, when = PL, m.on.isoformat() if g.rate == TRANSACTION else _period(m.on)
+                kind, when = PL, periods.get(m.on) or _period(m.on)
             items.append((m.on, kind, m.account, g.code, m.partner, when, m.amount))
         self.items = items
         self.days = [it[0] for it in items]

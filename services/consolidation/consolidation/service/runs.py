@@ -114,8 +114,9 @@ async def load_movements(session: AsyncSession, companies: list[str], up_to: dt.
         .order_by(t.c.company_id, t.c.posting_date, t.c.account_code, t.c.partner, t.c.txn_currency,
                   t.c.document))).all()
     out: dict[str, list[Movement]] = defaultdict(list)
+    make = Movement._make  # NUMERIC columns arrive as Decimal
     for r in rows:
-        out[r[0]].append(Movement(r[0], r[1], r[2], Decimal(r[3]), r[4], r[5], Decimal(r[6]), r[7]))
+        out[r[0]].append(make(r))
     return out
 
 
@@ -145,10 +146,8 @@ async def load_inventory(session: AsyncSession, group_id: str) -> list[IcInvento
 def _digest(structure: dict, movements: dict[str, list[Movement]], rates: list, inventory: list) -> str:
     h = hashlib.sha256(json.dumps([structure, rates, jsonable([vars(i) for i in inventory])], sort_keys=True,
                                   default=str).encode())
-    for company in sorted(movements):
-        for m in movements[company]:
-            h.update(f"{m.entity}|{m.on}|{m.account}|{m.amount}|{m.partner}|{m.txn_currency}|{m.txn_amount}|"
-                     f"{m.document}\n".encode())
+    for company in sorted(movements):  # reprs of dates, Decimals and strings: C code, and exact
+        h.update(repr([tuple(m) for m in movements[company]]).encode())
     return h.hexdigest()
 
 
