@@ -10,12 +10,13 @@ BIN := $(VENV)/bin
 KAFKA_PORT ?= 9092
 SERVICES_BUILT := gl ar inventory ap budget consolidation
 
-.PHONY: help install proto proto-check manifests lint test test-tools test-unit test-e2e run migrate bench bench-ledger bench-o2c bench-p2p bench-consolidation pg-up token clean
+.PHONY: help install proto proto-check manifests lint test test-tools test-unit test-e2e run migrate verify bench bench-ledger bench-o2c bench-p2p bench-consolidation pg-up token clean
 
 help:
 	@echo "make run    - start the broker and the services on SQLite, load demo data"
 	@echo "make test   - install, start what tests need, run every test, stop it again"
 	@echo "make proto  - regenerate Python code and docs/events.md from proto/"
+	@echo "make verify - check the invariants of the running suite (make run) through its APIs and topics"
 	@echo "make lint | proto-check | bench | bench-ledger | bench-o2c | bench-p2p | token | clean"
 
 $(UV):
@@ -95,6 +96,12 @@ run: export OTEL_TRACES_EXPORTER ?= file
 run: export COCKPIT_DEV_SIGNIN ?= true
 run: install migrate
 	$(BIN)/honcho start -f Procfile
+
+# The invariant checker (issue 15) against the running suite: `make run` in another terminal.
+# VERIFY_ARGS passes options through, e.g. VERIFY_ARGS="--company DEMO --only I1,I4".
+verify: install
+	@FINANCE_TOKEN=$$($(BIN)/python tools/devtoken.py --subject finance-verify) \
+	  KAFKA_BOOTSTRAP_SERVERS=$${KAFKA_BOOTSTRAP_SERVERS:-127.0.0.1:$(KAFKA_PORT)} $(BIN)/finance-verify $(VERIFY_ARGS)
 
 bench: install pg-up
 	$(BIN)/python bench/outbox_to_gl.py --invoices 10000 --runs 3

@@ -98,7 +98,7 @@ def test_order_to_cash_posts_itself(suite):
     # reconciliation.
     ageing = h.get(f"{suite.ar_url}/v1/ageing", params={"company": company, "as_of": "2026-11-30"}).json()
     assert (ageing["total"]["total"], ageing["total"]["credit"], ageing["total"]["net"]) == ("0.00", "565.00", "-565.00")
-    assert ageing["customers"] == [{"customer": "K1", "current": "0.00", "1-30": "0.00", "31-60": "0.00",
+    assert ageing["customers"] == [{"customer": "K1", "currency": "CNY", "current": "0.00", "1-30": "0.00", "31-60": "0.00",
                                     "61-90": "0.00", "90+": "0.00", "total": "0.00", "credit": "565.00",
                                     "net": "-565.00"}]
     info = h.get(f"{suite.ar_url}/v1/customers/K1", params={"company": company}).json()

@@ -13,6 +13,7 @@ from fincore.inbox import InboxConsumer
 from gl.domain.chart import available_charts, load_chart
 from gl.domain.rules import RuleBook, load_rules
 from gl.entrypoints.http import build_router
+from gl.entrypoints.integrity import build_integrity_router
 from gl.service.posting import Poster
 from gl.settings import GLSettings
 
@@ -45,4 +46,5 @@ def create_app(settings: GLSettings) -> FastAPI:
         routers=[], consumers=build_consumers(settings, db),
     )
     app.include_router(build_router(db, app.state.auth, Poster(rules), segregate_duties=settings.segregate_duties))
+    app.include_router(build_integrity_router(db, app.state.auth, posting_consumer=settings.posting_group))
     return app

@@ -17,7 +17,7 @@ from fincore.tables import utcnow
 from sqlalchemy.ext.asyncio import AsyncSession
 from uuid_utils import uuid7
 
-from ar.adapters.tables import CreditMemo, Customer, Invoice, Receipt, ReceiptApplication
+from ar.adapters.tables import BadDebtEntry, CreditMemo, Customer, Invoice, Receipt, ReceiptApplication
 
 ZERO = Decimal(0)
 
@@ -111,8 +111,18 @@ async def ageing(session: AsyncSession, company: str, as_of: dt.date, buckets: t
     Each customer's figures are in the customer's currency; amounts in different currencies are
     never added: `total` is the company's when its customers share one currency (else None),
     `totals_by_currency` always."""
-    paid = (sa.select(ReceiptApplication.invoice_id, sa.func.sum(ReceiptApplication.amount).label("paid"))
-            .where(ReceiptApplication.applied_on <= as_of).group_by(ReceiptApplication.invoice_id).subquery())
+    # What settled each invoice by the date: receipts applied, credit memos applied to it (a
+    # price adjustment, a return, a cancellation) and write-offs, as the ledger relieves it.
+    settled = sa.union_all(
+        sa.select(ReceiptApplication.invoice_id.label("invoice_id"), ReceiptApplication.amount.label("amount"))
+        .where(ReceiptApplication.applied_on <= as_of),
+        sa.select(CreditMemo.invoice_id, CreditMemo.applied).where(CreditMemo.company_id == company,
+                                                                   CreditMemo.memo_date <= as_of),
+        sa.select(BadDebtEntry.invoice_id, BadDebtEntry.amount).where(
+            BadDebtEntry.company_id == company, BadDebtEntry.kind == "write_off", BadDebtEntry.entry_date <= as_of),
+    ).subquery()
+    paid = (sa.select(settled.c.invoice_id, sa.func.sum(settled.c.amount).label("paid"))
+            .group_by(settled.c.invoice_id).subquery())
     q = (sa.select(Invoice, sa.func.coalesce(paid.c.paid, 0)).outerjoin(paid, paid.c.invoice_id == Invoice.id)
          .where(Invoice.company_id == company, Invoice.issue_date <= as_of))
     if customer:
@@ -148,7 +158,7 @@ async def ageing(session: AsyncSession, company: str, as_of: dt.date, buckets: t
         for k, v in row.items():
             buckets_total[k] += v
         credit_total[0] += held
-        out.append({"customer": cust, **figures(row, held, cur)})
+        out.append({"customer": cust, "currency": cur, **figures(row, held, cur)})
     by_currency = {cur: figures(b, c[0], cur) for cur, (b, c) in sorted(totals.items())}
     total = next(iter(by_currency.values())) if len(by_currency) == 1 else None
     if not by_currency:

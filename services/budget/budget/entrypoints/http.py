@@ -14,13 +14,21 @@ from fincore import money
 from fincore.auth import Authenticator, Principal, get_owned
 from fincore.db import Database
 from fincore.errors import Conflict, Unprocessable
-from fincore.http import service_router
+from fincore.http import Page, pagination, service_router
 from fincore.money import CurrencyCode, MoneyError
 from fincore.rates import converted_from_json
 from fincore.schemas import StrictModel
 from pydantic import ConfigDict, Field
 
-from budget.adapters.tables import BudgetItem, BudgetLine, BudgetVersion, ItemAccount, Reservation, VersionLine
+from budget.adapters.tables import (
+    Actual,
+    BudgetItem,
+    BudgetLine,
+    BudgetVersion,
+    ItemAccount,
+    Reservation,
+    VersionLine,
+)
 from budget.service.budgets import BudgetDataError, LineIn, add_lines, approve, create_version, upsert_item
 from budget.service.report import GROUPS, budget_report
 
@@ -217,5 +225,22 @@ def build_router(db: Database, auth: Authenticator) -> APIRouter:
         async with db.sessions() as s:
             return await budget_report(s, company, period_from=period_from, period_to=period_to,
                                        cost_centre=cost_centre, budget_item=budget_item, group_by=groups)
+
+
+    @r.get("/actuals", summary="Every actual charged to a budget line: the journal line it came from (account "
+                               "empty: a stock purchase's commitment made actual by the invoice's journal)")
+    async def list_actuals(company: str, page: Page = Depends(pagination(1000, 10000)),
+                           principal: Principal = Depends(read)) -> dict:
+        principal.require_company(company)
+        async with db.sessions() as s:
+            rows = (await s.execute(
+                sa.select(Actual, BudgetLine).join(BudgetLine, BudgetLine.id == Actual.line_id)
+                .where(Actual.company_id == company).order_by(Actual.id)
+                .limit(page.limit).offset(page.offset))).all()
+        return {"items": [{"id": a.id, "cost_centre": ln.cost_centre, "budget_item": ln.budget_item,
+                           "period": ln.period, "currency": ln.currency, "journal_id": a.journal_id,
+                           "journal_line_no": a.journal_line_no, "journal_number": a.journal_number,
+                           "source_document": a.source_document, "account": a.account_code,
+                           "amount": money.format_amount(a.amount, ln.currency)} for a, ln in rows]}
 
     return r

@@ -1,0 +1,220 @@
+"""Each invariant catches its breach: a consistent company snapshot (in the shape the APIs
+answer) passes every check, and each test breaks it in one way and expects that breach,
+named, from that check alone."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+from finverify import checks
+from finverify.checks import Event, Snapshot
+
+ROLES = {"receivables": "1122", "payables": "220201", "inventory": "1405", "raw_materials": "1403",
+         "finished_goods": "1405", "grni": "220202", "revenue": "6001", "bank": "1002"}
+
+
+def line(jid, no, account, debit="0.00", credit="0.00", date="2026-11-05", **dims):
+    return {"id": hash((jid, no)) % 10**9, "journal_id": jid, "line_no": no, "posting_date": date, "account": account,
+            "debit": debit, "credit": credit, "txn_currency": "CNY", "txn_amount": "0", "open_item": "",
+            "dimensions": dims}
+
+
+def journal(jid, number, total, *, event_id=None, period="2026-11", posted_at="2026-11-05T10:00:00+00:00",
+            kind="event", event_type="finance.ar.InvoiceIssued.v1"):
+    return {"id": jid, "number": number, "period": period, "posting_date": f"{period}-05", "currency": "CNY",
+            "kind": kind, "total_debit": total, "total_credit": total, "posted_at": posted_at,
+            "source": {"event_id": event_id, "event_type": event_type}}
+
+
+def good() -> Snapshot:
+    """An invoice (1,130.00 to C001), a stock receipt (500.00), a supplier invoice (565.00 to
+    S1), an expense (200.00 on ADMIN, budgeted) and their sub-ledgers, all agreeing."""
+    s = Snapshot(company={"id": "X", "functional_currency": "CNY", "roles": ROLES})
+    s.journals = [journal("j1", "J1", "1130.00", event_id="e1"),
+                  journal("j2", "J2", "500.00", event_id="e2", event_type="finance.inventory.GoodsReceived.v1"),
+                  journal("j3", "J3", "565.00", event_id="e3", event_type="finance.ap.InvoiceApproved.v1"),
+                  journal("j4", "J4", "200.00", event_id="e4", event_type="finance.ap.InvoiceApproved.v1")]
+    s.lines = [line("j1", 1, "1122", debit="1130.00", customer="C001"), line("j1", 2, "6001", credit="1000.00"),
+               line("j1", 3, "22210102", credit="130.00"),
+               line("j2", 1, "1405", debit="500.00"), line("j2", 2, "220202", credit="500.00"),
+               line("j3", 1, "220202", debit="500.00"), line("j3", 2, "22210101", debit="65.00"),
+               line("j3", 3, "220201", credit="565.00", supplier="S1"),
+               line("j4", 1, "6602", debit="200.00", cost_centre="ADMIN"),
+               line("j4", 2, "220201", credit="200.00", supplier="S1")]
+    sums: dict = {}
+    for ln in s.lines:
+        k = (ln["account"], ln["posting_date"][:7])
+        d, c = sums.get(k, (0, 0))
+        sums[k] = (d + float(ln["debit"]), c + float(ln["credit"]))
+    s.period_balances = [{"account": a, "period": p, "debit": f"{d:.2f}", "credit": f"{c:.2f}"}
+                         for (a, p), (d, c) in sums.items()]
+    s.periods = {"periods": [{"period": "2026-10", "status": "closed"}],
+                 "audit": [{"period": "2026-10", "action": "closed", "at": "2026-11-01T00:00:00+00:00"}]}
+    s.events = [Event(f"e{i}", t, "X", "finance.x.events.v1", 0, i, "d") for i, t in
+                ((1, "finance.ar.InvoiceIssued.v1"), (2, "finance.inventory.GoodsReceived.v1"),
+                 (3, "finance.ap.InvoiceApproved.v1"), (4, "finance.ap.InvoiceApproved.v1"),
+                 (5, "finance.ar.CustomerUpserted.v1"))]
+    s.effects = {f"e{i}": {"event_id": f"e{i}", "handled": True, "journals": [f"j{i}"] if i < 5 else [],
+                           "parked": None, "dead_letters": []} for i in range(1, 6)}
+    s.receivables = [{"account": "1122", "customer": "C001", "currency": "CNY", "balance": "1130.00",
+                      "functional_balance": "1130.00"}]
+    s.ar_ageing = {"customers": [{"customer": "C001", "currency": "CNY", "total": "1130.00", "credit": "0.00",
+                                  "net": "1130.00"}]}
+    s.payables = [{"account": "220201", "supplier": "S1", "currency": "CNY", "balance": "-765.00",
+                   "functional_balance": "-765.00"}]
+    s.ap_ageing = {"suppliers": [{"supplier": "S1", "currency": "CNY", "total": "765.00"}]}
+    s.inventory_balances = [{"account": "1405", "currency": "CNY", "balance": "500.00",
+                             "functional_balance": "500.00"}]
+    s.valuation = {"lines": [{"item": "P1", "warehouse": "W1", "quantity": "5", "value": "500.00"}]}
+    s.budget_items = [{"code": "OFFICE", "accounts": ["6602"]}]
+    s.budget_report = {"rows": [{"cost_centre": "ADMIN", "budget_item": "OFFICE", "period": "2026-11",
+                                 "actual": "200.00"}]}
+    s.budget_actuals = [{"cost_centre": "ADMIN", "budget_item": "OFFICE", "period": "2026-11", "journal_id": "j4",
+                         "account": "6602", "amount": "200.00"}]
+    s.bank = {"accounts": [{"gl_account": "1002", "currency": "CNY", "reconciled_balance": "0.00"}], "ledger": []}
+    return s
+
+
+def only(breaches, invariant):
+    assert breaches, "the breach was not caught"
+    assert {b.invariant for b in breaches} == {invariant}, breaches
+    return breaches
+
+
+def test_a_consistent_company_passes_every_check():
+    s = good()
+    assert checks.run_checks(s) == []
+    assert checks.not_run(s) == []
+
+
+def test_i1_unbalanced_journal():
+    s = good()
+    s.lines[2]["credit"] = "129.99"
+    s.period_balances = good().period_balances
+    found = only([b for b in checks.run_checks(s) if b.invariant == "I1"], "I1")
+    assert any(b.subject == "journal J1" and "1130.00 != credits 1129.99" in b.detail for b in found)
+    assert any(b.subject == "books in CNY" for b in found)
+
+
+def test_i1_header_disagrees_with_lines_and_orphan_lines():
+    s = good()
+    s.journals[1]["total_debit"] = s.journals[1]["total_credit"] = "501.00"
+    s.lines.append(line("ghost", 1, "1002", debit="1.00"))
+    s.lines.append(line("ghost", 2, "6001", credit="1.00"))
+    found = checks.check_balanced(s)
+    assert [b.subject for b in found] == ["journal J2", "journal id ghost"]
+
+
+def test_i2_lost_event():
+    s = good()
+    s.effects["e3"] = {"event_id": "e3", "handled": False, "journals": [], "parked": None, "dead_letters": []}
+    found = only(checks.check_effects(s), "I2")
+    assert "e3" in found[0].subject and "lost" in found[0].detail
+
+
+def test_i2_two_effects_and_dead_letter_without_reason():
+    s = good()
+    s.effects["e1"]["dead_letters"] = [{"id": 7, "error": "", "replayed": False}]
+    found = only(checks.check_effects(s), "I2")
+    assert [b.detail for b in found] == ["more than one effect: 1 journal(s), 1 dead letter(s)",
+                                         "dead letter #7 without a reason"]
+
+
+def test_i2_parked_and_dead_lettered_events_are_one_effect_each():
+    s = good()
+    s.effects["e1"] = {"event_id": "e1", "handled": True, "journals": [], "dead_letters": [],
+                       "parked": {"reason": "period 2026-10 is closed", "resolved": False}}
+    s.effects["e2"] = {"event_id": "e2", "handled": False, "journals": [], "parked": None,
+                       "dead_letters": [{"id": 1, "error": "PermanentError: bad", "replayed": False}]}
+    assert checks.check_effects(s) == []
+
+
+def test_i3_event_posted_twice():
+    s = good()
+    s.journals.append(journal("j9", "J9", "0.00", event_id="e1"))
+    found = [b for b in checks.check_posted_once(s)]
+    assert only(found, "I3")[0].detail == "posted 2 times: J1, J9"
+
+
+def test_i3_same_id_different_payload_kept_silently():
+    s = good()
+    s.events.append(Event("e1", "finance.ar.InvoiceIssued.v1", "X", "finance.x.events.v1", 1, 9, "other"))
+    found = only(checks.check_posted_once(s), "I3")
+    assert "2 different payloads" in found[0].detail
+    s.effects["e1"]["dead_letters"] = [{"id": 3, "error": "payload differs", "replayed": False}]
+    assert checks.check_posted_once(s) == []
+    assert checks.check_effects(s) == []  # the first posted, the conflicting copy dead-lettered: one effect each
+
+
+def test_i4_period_balance_off():
+    s = good()
+    pb = next(b for b in s.period_balances if b["account"] == "6001")
+    pb["credit"] = "999.00"
+    found = only(checks.check_period_balances(s), "I4")
+    assert found[0].subject == "account 6001 2026-11" and "0.00/999.00 != lines 0.00/1000.00" in found[0].detail
+
+
+def test_i4_missing_period_balance_row():
+    s = good()
+    s.period_balances = [b for b in s.period_balances if b["account"] != "1405"]
+    assert only(checks.check_period_balances(s), "I4")[0].subject == "account 1405 2026-11"
+
+
+def test_i5_lag_not_drained():
+    assert checks.check_lag({"gl-posting": {"finance.ar.events.v1[0]": 0}}) == []
+    found = only(checks.check_lag({"gl-posting": {"finance.ar.events.v1[0]": 3}}), "I5")
+    assert found[0].subject == "group gl-posting finance.ar.events.v1[0]"
+
+
+def test_i6_journal_posted_into_a_closed_period():
+    s = good()
+    s.journals.append(journal("j5", "J5", "10.00", period="2026-10", posted_at="2026-11-02T00:00:00+00:00"))
+    found = only(checks.check_closed_periods(s), "I6")
+    assert found[0].subject == "journal J5"
+
+
+def test_i6_reopened_period_and_closing_journal_are_allowed():
+    s = good()
+    s.periods["audit"].append({"period": "2026-10", "action": "reopened", "at": "2026-11-03T00:00:00+00:00"})
+    s.journals.append(journal("j5", "J5", "10.00", period="2026-10", posted_at="2026-11-04T00:00:00+00:00"))
+    s.journals.append(journal("j6", "J6", "10.00", period="2026-10", posted_at="2026-11-02T00:00:00+00:00",
+                              kind="closing"))
+    assert checks.check_closed_periods(s) == []
+
+
+@pytest.mark.parametrize("breaker,subject", [
+    (lambda s: s.ar_ageing["customers"][0].update(net="1000.00"), "customer C001 CNY"),
+    (lambda s: s.receivables.append({"account": "1122", "customer": "C002", "currency": "USD", "balance": "5.00",
+                                     "functional_balance": "35.00"}), "customer C002 USD"),
+    (lambda s: s.ap_ageing["suppliers"][0].update(total="565.00"), "supplier S1 CNY"),
+    (lambda s: s.valuation["lines"].append({"item": "P2", "warehouse": "W1", "quantity": "1", "value": "20.00"}),
+     "inventory (1405)"),
+    (lambda s: s.budget_actuals[0].update(amount="150.00"), "budget ADMIN/OFFICE/2026-11"),
+    (lambda s: s.budget_report["rows"][0].update(actual="0.00"), "budget ADMIN/OFFICE/2026-11 report"),
+    (lambda s: s.bank["ledger"].append({"account": "1002", "currency": "CNY", "balance": "12.00"}), "bank 1002 CNY"),
+])
+def test_i7_each_sub_ledger_disagreeing_with_its_control_account(breaker, subject):
+    s = good()
+    breaker(s)
+    found = only(checks.run_checks(s), "I7")
+    assert subject in [b.subject for b in found], found
+
+
+def test_i7_stock_purchase_actual_must_name_an_ap_invoice_journal():
+    s = good()
+    s.budget_actuals.append({"cost_centre": "ADMIN", "budget_item": "OFFICE", "period": "2026-11",
+                             "journal_id": "j1", "account": "", "amount": "1.00"})
+    s.budget_report["rows"][0]["actual"] = "201.00"
+    found = only(checks.check_budget(s), "I7")
+    assert "not an approved AP invoice's" in found[0].detail
+    s.budget_actuals[-1]["journal_id"] = "j3"
+    assert checks.check_budget(s) == []
+    s.budget_actuals[-1]["journal_id"] = "nowhere"
+    assert "does not have" in checks.check_budget(s)[0].detail
+
+
+def test_unread_services_are_reported_not_run_never_passed():
+    s = copy.deepcopy(good())
+    s.ar_ageing = s.valuation = s.bank = s.events = None
+    assert checks.not_run(s) == ["I2 (topics not read)", "I7 receivables", "I7 inventory", "I7 bank"]
