@@ -38,6 +38,7 @@ def cockpit(suite, log_dir):
     env = {**suite.env, "COCKPIT_HTTP_PORT": str(port), "COCKPIT_DEV_SIGNIN": "true",
            "COCKPIT_GL_URL": suite.gl_url, "COCKPIT_AR_URL": suite.ar_url, "COCKPIT_AP_URL": suite.ap_url,
            "COCKPIT_INVENTORY_URL": suite.inv_url, "COCKPIT_BUDGET_URL": suite.budget_url,
+           "COCKPIT_CONSOLIDATION_URL": suite.consol_url,
            "COCKPIT_METRICS_URLS": f"gl-consume={suite.gl_consumer.metrics_url}"}
     proc = ServiceProcess("cockpit-api", "cockpit", "api", env, log_dir, ready_log="cockpit live feed reading")
     proc.start()

@@ -285,3 +285,20 @@ def document_link(event: dict) -> tuple[str, str] | None:
     if service == "inventory":
         return "inventory", f"/v1/movements/{subject}"
     return None
+
+
+async def consolidation(apis: Apis, token: str, group: str, period: Period) -> dict:
+    """The latest consolidation run of a group ending at the period (final runs first)."""
+    run = await apis.get("consolidation", f"/v1/groups/{group}/runs/latest", token, period_to=str(period))
+    return {"run": run, "currency": run.get("currency") or run.get("balance_sheet", {}).get("currency", "")}
+
+
+async def consolidated_figure(apis: Apis, token: str, run_id: str, account: str) -> dict:
+    """A consolidated figure by entity (each with its accounts, drilling into that entity's ledger
+    in the cockpit) and by consolidation journal."""
+    f = await apis.get("consolidation", f"/v1/runs/{run_id}/figures/{account}", token)
+    for e in f["entities"]:
+        for a in e["accounts"]:
+            ledger = a.get("ledger")
+            a["link"] = local_link(urlsplit(ledger)._replace(scheme="", netloc="").geturl()) if ledger else ""
+    return f

@@ -115,7 +115,15 @@ def build_router(settings: CockpitSettings, sessions: Sessions, apis: Apis, live
 
     @r.get("/consolidation")
     async def consolidation(request: Request):
-        return await page(request, "coming.html", _nothing, page_key="consolidation")
+        """The company chosen at the top is the group's id here."""
+        return await page(request, "consolidation.html",
+                          lambda u, c, p: svc.consolidation(apis, u.token, c, p), page_key="consolidation")
+
+    @r.get("/consolidation/runs/{run_id}/figures/{account}")
+    async def consolidated_figure(request: Request, run_id: str, account: str):
+        return await page(request, "consolidation_figure.html",
+                          lambda u, c, p: svc.consolidated_figure(apis, u.token, run_id, account),
+                          page_key="consolidation", run_id=run_id)
 
     @r.get("/operations")
     async def operations(request: Request):
