@@ -8,7 +8,7 @@ UV := .tools/bin/uv
 VENV := .venv
 BIN := $(VENV)/bin
 KAFKA_PORT ?= 9092
-SERVICES_BUILT := gl ar inventory ap budget consolidation
+SERVICES_BUILT := gl ar inventory ap budget consolidation cashmgmt
 
 .PHONY: help install proto proto-check manifests lint test test-tools test-unit test-e2e run migrate verify bench bench-ledger bench-o2c bench-p2p bench-consolidation pg-up token clean
 

@@ -27,6 +27,7 @@ class Suite:
         self.gl_port, self.ar_port, self.inv_port, self.ar_grpc_port = (free_port() for _ in range(4))
         self.ap_port, self.budget_port, self.budget_grpc_port = (free_port() for _ in range(3))
         self.consol_port = free_port()
+        self.cash_port = free_port()
         env = {
             **infra.env(), **otlp.env(),
             "OTEL_TRACES_EXPORTER": "otlp,file",  # spans to the test's receiver and to files finance-trace reads
@@ -41,6 +42,7 @@ class Suite:
             "BUDGET_GRPC_PORT": str(self.budget_grpc_port),
             "CONSOLIDATION_DATABASE_URL": infra.database_url("consolidation"),
             "CONSOLIDATION_HTTP_PORT": str(self.consol_port), "CONSOLIDATION_GL_URL": f"http://127.0.0.1:{self.gl_port}",
+            "CASHMGMT_DATABASE_URL": infra.database_url("cashmgmt"), "CASHMGMT_HTTP_PORT": str(self.cash_port),
         }
         self.env = env
 
@@ -75,6 +77,9 @@ class Suite:
         self.budget_grpc = mk("budget-grpc", "budget", "grpc", ready_log="gRPC serving")
         self.budget_relay = mk("budget-relay", "budget", "relay", ready_log="outbox relay publishing")
         self.budget_consumer = mk("budget-consume", "budget", "consume", ready_log="consumer budget-actuals reading")
+        self.cash_migrate = mk("cashmgmt-migrate", "cashmgmt", "migrate")
+        self.cash_api = mk("cashmgmt-api", "cashmgmt", "api", ready_url=f"{self.cash_url}/readyz")
+        self.cash_relay = mk("cashmgmt-relay", "cashmgmt", "relay", ready_log="outbox relay publishing")
         self.consol_migrate = mk("consolidation-migrate", "consolidation", "migrate")
         self.consol_api = mk("consolidation-api", "consolidation", "api", ready_url=f"{self.consol_url}/readyz")
         self.consol_relay = mk("consolidation-relay", "consolidation", "relay", ready_log="outbox relay publishing")
@@ -83,7 +88,8 @@ class Suite:
         self.processes = [self.gl_api, self.ar_api, self.gl_consumer, self.gl_relay, self.ar_relay, self.inv_api,
                           self.inv_relay, self.ar_grpc, self.ar_consumer, self.ap_api, self.ap_relay, self.ap_consumer,
                           self.budget_api, self.budget_grpc, self.budget_relay, self.budget_consumer,
-                          self.inv_consumer, self.consol_api, self.consol_relay, self.consol_consumer]
+                          self.inv_consumer, self.consol_api, self.consol_relay, self.consol_consumer,
+                          self.cash_api, self.cash_relay]
         self.token = mint_token(ServiceSettings(), subject="e2e", scopes=ALL_SCOPES, companies=["*"])
         self.http = self.client()
 
@@ -118,6 +124,10 @@ class Suite:
     def consol_url(self) -> str:
         return f"http://127.0.0.1:{self.consol_port}"
 
+    @property
+    def cash_url(self) -> str:
+        return f"http://127.0.0.1:{self.cash_port}"
+
     def start(self) -> None:
         self.gl_migrate.run_once()
         self.ar_migrate.run_once()
@@ -125,6 +135,7 @@ class Suite:
         self.ap_migrate.run_once()
         self.budget_migrate.run_once()
         self.consol_migrate.run_once()
+        self.cash_migrate.run_once()
         for p in self.processes:
             p.start()
 

@@ -71,10 +71,10 @@ def contract_token(company: str) -> str:
                       scopes=[s for s in ALL_SCOPES if s != OPS_ADMIN])
 
 
-@pytest.mark.parametrize("service", ["gl", "ar", "ap", "inventory", "budget", "consolidation"])
+@pytest.mark.parametrize("service", ["gl", "ar", "ap", "inventory", "budget", "consolidation", "cashmgmt"])
 def test_every_operation_keeps_its_documented_contract(suite, service):
     company = suite.new_company("CONTRACT")
     base = {"gl": suite.gl_url, "ar": suite.ar_url, "ap": suite.ap_url, "inventory": suite.inv_url,
-            "budget": suite.budget_url, "consolidation": suite.consol_url}[service]
+            "budget": suite.budget_url, "consolidation": suite.consol_url, "cashmgmt": suite.cash_url}[service]
     failures = check_contract(base, contract_token(company))
     assert not failures, "\n\n".join(failures)

@@ -20,6 +20,9 @@ A rule file (gl/data/rules/*.yaml) holds rules like::
 
 A negative amount posts on the other side; a zero amount posts no line. The `dimensions`
 message of the event and of each element are carried to the lines automatically.
+`account_from: gl_account` posts to the account code the event names in that field, when it
+names one: a sub-account of the line's account (a bank account's 100201 under bank 1002);
+any other code refuses the event.
 
 Open items (gl/domain/settlement.py): `opens: invoice_id` tags a control-account line with
 the document whose balance it opens; `settles: invoice_id` relieves that document at its
@@ -59,7 +62,7 @@ from google.protobuf.message import Message
 from gl.domain.cashflow import ITEMS as CASH_FLOW_ITEMS
 from gl.domain.chart import Chart
 from gl.domain.journal import DIMENSIONS, DraftLine, JournalDraft
-from gl.domain.postable import PostingRefused, check_lines
+from gl.domain.postable import PostingRefused, UnknownAccount, check_lines
 from gl.domain.settlement import OpenItem, relieve
 
 RULES_DIR = Path(__file__).resolve().parent.parent / "data" / "rules"
@@ -104,6 +107,7 @@ class LineSpec:
     subtract: str = ""
     opens: str = ""  # path to the id of the document whose open item this line opens
     settles: str = ""  # path to the id of the document whose open item this line relieves
+    account_from: str = ""  # path to an account code the event names (a bank sub-account); empty: `account`
 
 
 @dataclass(frozen=True)
@@ -237,6 +241,11 @@ class RuleBook:
         if spec.account_by:
             path, mapping = spec.account_by
             account = mapping.get(_str(resolve(msg, item, path)), account)
+        code = chart.account_for(account)
+        if spec.account_from and (named := _str(resolve(msg, item, spec.account_from))):
+            if named not in chart.accounts or named == code or not named.startswith(code):
+                raise UnknownAccount(f"{spec.account_from} {named!r} is no sub-account of {code} in chart {chart.id}")
+            code = named
         dims = dict(root_dims)
         if item is not msg:
             dims.update(_dims(getattr(item, "dimensions", None)))
@@ -248,7 +257,7 @@ class RuleBook:
         amount = abs(amount)
         txn_amount = abs(txn_amount) if debit_side else -abs(txn_amount)
         return DraftLine(
-            account_code=chart.account_for(account),
+            account_code=code,
             debit=amount if debit_side else Decimal(0),
             credit=Decimal(0) if debit_side else amount,
             currency=currency,
@@ -429,6 +438,8 @@ def _parse(raw: dict, source: str, charts: list[Chart]) -> Rule:
                 fd = _field_of(desc, ln[key], root)
                 if fd.message_type is None or fd.message_type.full_name != "finance.common.v1.Money":
                     raise RuleError(f"{where}: {key} {ln[key]!r} is not a Money field")
+            if "account_from" in ln and _field_of(desc, ln["account_from"], root).type != FieldDescriptor.TYPE_STRING:
+                raise RuleError(f"{where}: line {i}: account_from {ln['account_from']!r} is not a string field")
             account_by = None
             if "account_by" in ln:
                 _field_of(desc, ln["account_by"]["field"], root)
@@ -465,7 +476,7 @@ def _parse(raw: dict, source: str, charts: list[Chart]) -> Rule:
                                     "without a cash_flow item")
         lines.append(LineSpec(side, str(ln[side]), ln["amount"], each, account_by, dims,
                               ln.get("memo", ""), ln.get("cash_flow", ""), ln.get("subtract", ""),
-                              ln.get("opens", ""), ln.get("settles", "")))
+                              ln.get("opens", ""), ln.get("settles", ""), ln.get("account_from", "")))
     for x in lines:
         if x.cash_flow and x.cash_flow not in CASH_FLOW_ITEMS:
             raise RuleError(f"{where}: unknown cash_flow item {x.cash_flow!r}")

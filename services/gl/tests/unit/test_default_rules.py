@@ -15,7 +15,7 @@ from fincore import dates, money
 from fincore.events.registry import registry
 from gl.bootstrap import rulebook
 from gl.domain.chart import load_chart
-from gl.domain.postable import MissingDimension
+from gl.domain.postable import MissingDimension, UnknownAccount
 
 CAS = load_chart("cas")
 D = dates.to_proto(dt.date(2026, 11, 15))
@@ -107,6 +107,12 @@ CASES = [
     ("interest", cm.InterestReceived(**H, bank_account="B1", amount=M("8")), [("1002", "8", "0"), ("6603", "0", "8")]),
     ("transfer", cm.InternalTransfer(**H, from_bank_account="B1", to_bank_account="B2", amount=M("500")),
      [("1002", "500", "0"), ("1002", "0", "500")]),
+    ("charge on a bank sub-account", cm.BankChargeRecorded(**H, bank_account="B1", amount=M("2.5"), gl_account="100202"),
+     [("6603", "2.5", "0"), ("100202", "0", "2.5")]),
+    ("transfer between sub-accounts", cm.InternalTransfer(**H, from_bank_account="B1", to_bank_account="B2",
+                                                           amount=M("500"), to_amount=M("500"),
+                                                           from_gl_account="100201", to_gl_account="100202"),
+     [("100202", "500", "0"), ("100201", "0", "500")]),
     ("asset acquired", fa.AssetAcquired(**H, asset_id="A1", supplier_code="S", cost=M("1200")),
      [("1601", "1200", "0"), ("220201", "0", "1200")]),
     ("depreciation", fa.AssetDepreciated(**H, asset_id="A1", amount=M("100"), dimensions=CC),
@@ -155,3 +161,26 @@ def test_inventory_accounts_by_item_category_on_the_ifrs_chart():
                          functional_currency="CNY")
     assert [(ln.account_code, ln.credit) for ln in d.lines if ln.credit] == [
         ("1201", Decimal(10)), ("1202", Decimal(20)), ("1203", Decimal(30))]
+
+
+def test_transfer_between_currencies_posts_each_leg_at_the_ledgers_rate_and_realises_the_difference():
+    # 1,000.00 EUR left the EUR account (ledger: 7.90) and 7,800.00 CNY reached the CNY account:
+    # the EUR leg leaves at 7,900.00, so 100.00 is a realised exchange loss.
+    msg = cm.InternalTransfer(**H, from_bank_account="EUR1", to_bank_account="CNY1",
+                              amount=money.to_proto(Decimal("1000"), "EUR"), to_amount=M("7800"),
+                              from_gl_account="100202", to_gl_account="100201")
+    d = rulebook().draft(ce_type="finance.cashmgmt.InternalTransfer.v1", msg=msg, chart=CAS,
+                         functional_currency="CNY", rates={"EUR": Decimal("7.9")})
+    assert [(ln.account_code, ln.debit, ln.credit, ln.cash_flow_item) for ln in d.lines] == [
+        ("100201", Decimal("7800.00"), Decimal(0), "internal_transfer"),
+        ("100202", Decimal(0), Decimal("7900.00"), "internal_transfer"),
+        ("660302", Decimal("100.00"), Decimal(0), "")]
+    assert d.total_debit == d.total_credit == Decimal("7900.00")
+
+
+@pytest.mark.parametrize("gl_account", ["1001", "1122", "1002", "999999"])
+def test_a_named_gl_account_must_be_a_sub_account_of_the_bank(gl_account):
+    msg = cm.BankChargeRecorded(**H, bank_account="B1", amount=M("2.5"), gl_account=gl_account)
+    with pytest.raises(UnknownAccount, match="no sub-account"):
+        rulebook().draft(ce_type="finance.cashmgmt.BankChargeRecorded.v1", msg=msg, chart=CAS,
+                         functional_currency="CNY")

@@ -25,23 +25,31 @@ _sym_db = _symbol_database.Default()
 from finance.common.v1 import types_pb2 as finance_dot_common_dot_v1_dot_types__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n finance/cashmgmt/v1/events.proto\x12\x13\x66inance.cashmgmt.v1\x1a\x1d\x66inance/common/v1/types.proto\"\xb5\x02\n\x12\x42\x61nkChargeRecorded\x12\x12\n\ncompany_id\x18\x01 \x01(\t\x12\x17\n\x0f\x64ocument_number\x18\x02 \x01(\t\x12\x30\n\x0foccurrence_date\x18\x03 \x01(\x0b\x32\x17.finance.common.v1.Date\x12\x14\n\x0c\x62\x61nk_account\x18\x04 \x01(\t\x12(\n\x06\x61mount\x18\x05 \x01(\x0b\x32\x18.finance.common.v1.Money\x12\x13\n\x0b\x64\x65scription\x18\x06 \x01(\t\x12\x31\n\ndimensions\x18\x07 \x01(\x0b\x32\x1d.finance.common.v1.Dimensions:8\xca\xf3\x18\x34\n\x1a\x66inance.cashmgmt.events.v1\x12\x0c\x62\x61nk_account\x1a\x08\x63\x61shmgmt\"\x80\x02\n\x10InterestReceived\x12\x12\n\ncompany_id\x18\x01 \x01(\t\x12\x17\n\x0f\x64ocument_number\x18\x02 \x01(\t\x12\x30\n\x0foccurrence_date\x18\x03 \x01(\x0b\x32\x17.finance.common.v1.Date\x12\x14\n\x0c\x62\x61nk_account\x18\x04 \x01(\t\x12(\n\x06\x61mount\x18\x05 \x01(\x0b\x32\x18.finance.common.v1.Money\x12\x13\n\x0b\x64\x65scription\x18\x06 \x01(\t:8\xca\xf3\x18\x34\n\x1a\x66inance.cashmgmt.events.v1\x12\x0c\x62\x61nk_account\x1a\x08\x63\x61shmgmt\"\x9d\x02\n\x10InternalTransfer\x12\x12\n\ncompany_id\x18\x01 \x01(\t\x12\x17\n\x0f\x64ocument_number\x18\x02 \x01(\t\x12\x30\n\x0foccurrence_date\x18\x03 \x01(\x0b\x32\x17.finance.common.v1.Date\x12\x13\n\x0btransfer_id\x18\x04 \x01(\t\x12\x19\n\x11\x66rom_bank_account\x18\x05 \x01(\t\x12\x17\n\x0fto_bank_account\x18\x06 \x01(\t\x12(\n\x06\x61mount\x18\x07 \x01(\x0b\x32\x18.finance.common.v1.Money:7\xca\xf3\x18\x33\n\x1a\x66inance.cashmgmt.events.v1\x12\x0btransfer_id\x1a\x08\x63\x61shmgmtb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n finance/cashmgmt/v1/events.proto\x12\x13\x66inance.cashmgmt.v1\x1a\x1d\x66inance/common/v1/types.proto\"\xa9\x02\n\x11\x42\x61nkAccountOpened\x12\x12\n\ncompany_id\x18\x01 \x01(\t\x12\x17\n\x0f\x64ocument_number\x18\x02 \x01(\t\x12\x30\n\x0foccurrence_date\x18\x03 \x01(\x0b\x32\x17.finance.common.v1.Date\x12\x14\n\x0c\x62\x61nk_account\x18\x04 \x01(\t\x12\x0c\n\x04name\x18\x05 \x01(\t\x12\x10\n\x08\x63urrency\x18\x06 \x01(\t\x12\x0c\n\x04iban\x18\x07 \x01(\t\x12\x0b\n\x03\x62ic\x18\x08 \x01(\t\x12\x16\n\x0e\x61\x63\x63ount_number\x18\t \x01(\t\x12\x12\n\ngl_account\x18\n \x01(\t:8\xca\xf3\x18\x34\n\x1a\x66inance.cashmgmt.events.v1\x12\x0c\x62\x61nk_account\x1a\x08\x63\x61shmgmt\"\xc9\x02\n\x12\x42\x61nkChargeRecorded\x12\x12\n\ncompany_id\x18\x01 \x01(\t\x12\x17\n\x0f\x64ocument_number\x18\x02 \x01(\t\x12\x30\n\x0foccurrence_date\x18\x03 \x01(\x0b\x32\x17.finance.common.v1.Date\x12\x14\n\x0c\x62\x61nk_account\x18\x04 \x01(\t\x12(\n\x06\x61mount\x18\x05 \x01(\x0b\x32\x18.finance.common.v1.Money\x12\x13\n\x0b\x64\x65scription\x18\x06 \x01(\t\x12\x31\n\ndimensions\x18\x07 \x01(\x0b\x32\x1d.finance.common.v1.Dimensions\x12\x12\n\ngl_account\x18\x08 \x01(\t:8\xca\xf3\x18\x34\n\x1a\x66inance.cashmgmt.events.v1\x12\x0c\x62\x61nk_account\x1a\x08\x63\x61shmgmt\"\x94\x02\n\x10InterestReceived\x12\x12\n\ncompany_id\x18\x01 \x01(\t\x12\x17\n\x0f\x64ocument_number\x18\x02 \x01(\t\x12\x30\n\x0foccurrence_date\x18\x03 \x01(\x0b\x32\x17.finance.common.v1.Date\x12\x14\n\x0c\x62\x61nk_account\x18\x04 \x01(\t\x12(\n\x06\x61mount\x18\x05 \x01(\x0b\x32\x18.finance.common.v1.Money\x12\x13\n\x0b\x64\x65scription\x18\x06 \x01(\t\x12\x12\n\ngl_account\x18\x07 \x01(\t:8\xca\xf3\x18\x34\n\x1a\x66inance.cashmgmt.events.v1\x12\x0c\x62\x61nk_account\x1a\x08\x63\x61shmgmt\"\x8d\x03\n\x10InternalTransfer\x12\x12\n\ncompany_id\x18\x01 \x01(\t\x12\x17\n\x0f\x64ocument_number\x18\x02 \x01(\t\x12\x30\n\x0foccurrence_date\x18\x03 \x01(\x0b\x32\x17.finance.common.v1.Date\x12\x13\n\x0btransfer_id\x18\x04 \x01(\t\x12\x19\n\x11\x66rom_bank_account\x18\x05 \x01(\t\x12\x17\n\x0fto_bank_account\x18\x06 \x01(\t\x12(\n\x06\x61mount\x18\x07 \x01(\x0b\x32\x18.finance.common.v1.Money\x12+\n\tto_amount\x18\x08 \x01(\x0b\x32\x18.finance.common.v1.Money\x12\x17\n\x0f\x66rom_gl_account\x18\t \x01(\t\x12\x15\n\rto_gl_account\x18\n \x01(\t\x12\x11\n\treference\x18\x0b \x01(\t:7\xca\xf3\x18\x33\n\x1a\x66inance.cashmgmt.events.v1\x12\x0btransfer_id\x1a\x08\x63\x61shmgmt\"\x9d\x04\n\x15\x42\x61nkStatementImported\x12\x12\n\ncompany_id\x18\x01 \x01(\t\x12\x17\n\x0f\x64ocument_number\x18\x02 \x01(\t\x12\x30\n\x0foccurrence_date\x18\x03 \x01(\x0b\x32\x17.finance.common.v1.Date\x12\x14\n\x0cstatement_id\x18\x04 \x01(\t\x12\x14\n\x0c\x62\x61nk_account\x18\x05 \x01(\t\x12\x0e\n\x06\x66ormat\x18\x06 \x01(\t\x12*\n\tfrom_date\x18\x07 \x01(\x0b\x32\x17.finance.common.v1.Date\x12(\n\x07to_date\x18\x08 \x01(\x0b\x32\x17.finance.common.v1.Date\x12\x31\n\x0fopening_balance\x18\t \x01(\x0b\x32\x18.finance.common.v1.Money\x12\x31\n\x0f\x63losing_balance\x18\n \x01(\x0b\x32\x18.finance.common.v1.Money\x12\x12\n\nline_count\x18\x0b \x01(\x05\x12/\n\rtotal_credits\x18\x0c \x01(\x0b\x32\x18.finance.common.v1.Money\x12.\n\x0ctotal_debits\x18\r \x01(\x0b\x32\x18.finance.common.v1.Money:8\xca\xf3\x18\x34\n\x1a\x66inance.cashmgmt.events.v1\x12\x0c\x62\x61nk_account\x1a\x08\x63\x61shmgmtb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'finance.cashmgmt.v1.events_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_BANKACCOUNTOPENED']._loaded_options = None
+  _globals['_BANKACCOUNTOPENED']._serialized_options = b'\312\363\0304\n\032finance.cashmgmt.events.v1\022\014bank_account\032\010cashmgmt'
   _globals['_BANKCHARGERECORDED']._loaded_options = None
   _globals['_BANKCHARGERECORDED']._serialized_options = b'\312\363\0304\n\032finance.cashmgmt.events.v1\022\014bank_account\032\010cashmgmt'
   _globals['_INTERESTRECEIVED']._loaded_options = None
   _globals['_INTERESTRECEIVED']._serialized_options = b'\312\363\0304\n\032finance.cashmgmt.events.v1\022\014bank_account\032\010cashmgmt'
   _globals['_INTERNALTRANSFER']._loaded_options = None
   _globals['_INTERNALTRANSFER']._serialized_options = b'\312\363\0303\n\032finance.cashmgmt.events.v1\022\013transfer_id\032\010cashmgmt'
-  _globals['_BANKCHARGERECORDED']._serialized_start=89
-  _globals['_BANKCHARGERECORDED']._serialized_end=398
-  _globals['_INTERESTRECEIVED']._serialized_start=401
-  _globals['_INTERESTRECEIVED']._serialized_end=657
-  _globals['_INTERNALTRANSFER']._serialized_start=660
-  _globals['_INTERNALTRANSFER']._serialized_end=945
+  _globals['_BANKSTATEMENTIMPORTED']._loaded_options = None
+  _globals['_BANKSTATEMENTIMPORTED']._serialized_options = b'\312\363\0304\n\032finance.cashmgmt.events.v1\022\014bank_account\032\010cashmgmt'
+  _globals['_BANKACCOUNTOPENED']._serialized_start=89
+  _globals['_BANKACCOUNTOPENED']._serialized_end=386
+  _globals['_BANKCHARGERECORDED']._serialized_start=389
+  _globals['_BANKCHARGERECORDED']._serialized_end=718
+  _globals['_INTERESTRECEIVED']._serialized_start=721
+  _globals['_INTERESTRECEIVED']._serialized_end=997
+  _globals['_INTERNALTRANSFER']._serialized_start=1000
+  _globals['_INTERNALTRANSFER']._serialized_end=1397
+  _globals['_BANKSTATEMENTIMPORTED']._serialized_start=1400
+  _globals['_BANKSTATEMENTIMPORTED']._serialized_end=1941
 # @@protoc_insertion_point(module_scope)

@@ -6,8 +6,32 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class BankAccountOpened(_message.Message):
+    __slots__ = ("company_id", "document_number", "occurrence_date", "bank_account", "name", "currency", "iban", "bic", "account_number", "gl_account")
+    COMPANY_ID_FIELD_NUMBER: _ClassVar[int]
+    DOCUMENT_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    OCCURRENCE_DATE_FIELD_NUMBER: _ClassVar[int]
+    BANK_ACCOUNT_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    CURRENCY_FIELD_NUMBER: _ClassVar[int]
+    IBAN_FIELD_NUMBER: _ClassVar[int]
+    BIC_FIELD_NUMBER: _ClassVar[int]
+    ACCOUNT_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    GL_ACCOUNT_FIELD_NUMBER: _ClassVar[int]
+    company_id: str
+    document_number: str
+    occurrence_date: _types_pb2.Date
+    bank_account: str
+    name: str
+    currency: str
+    iban: str
+    bic: str
+    account_number: str
+    gl_account: str
+    def __init__(self, company_id: _Optional[str] = ..., document_number: _Optional[str] = ..., occurrence_date: _Optional[_Union[_types_pb2.Date, _Mapping]] = ..., bank_account: _Optional[str] = ..., name: _Optional[str] = ..., currency: _Optional[str] = ..., iban: _Optional[str] = ..., bic: _Optional[str] = ..., account_number: _Optional[str] = ..., gl_account: _Optional[str] = ...) -> None: ...
+
 class BankChargeRecorded(_message.Message):
-    __slots__ = ("company_id", "document_number", "occurrence_date", "bank_account", "amount", "description", "dimensions")
+    __slots__ = ("company_id", "document_number", "occurrence_date", "bank_account", "amount", "description", "dimensions", "gl_account")
     COMPANY_ID_FIELD_NUMBER: _ClassVar[int]
     DOCUMENT_NUMBER_FIELD_NUMBER: _ClassVar[int]
     OCCURRENCE_DATE_FIELD_NUMBER: _ClassVar[int]
@@ -15,6 +39,7 @@ class BankChargeRecorded(_message.Message):
     AMOUNT_FIELD_NUMBER: _ClassVar[int]
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
     DIMENSIONS_FIELD_NUMBER: _ClassVar[int]
+    GL_ACCOUNT_FIELD_NUMBER: _ClassVar[int]
     company_id: str
     document_number: str
     occurrence_date: _types_pb2.Date
@@ -22,26 +47,29 @@ class BankChargeRecorded(_message.Message):
     amount: _types_pb2.Money
     description: str
     dimensions: _types_pb2.Dimensions
-    def __init__(self, company_id: _Optional[str] = ..., document_number: _Optional[str] = ..., occurrence_date: _Optional[_Union[_types_pb2.Date, _Mapping]] = ..., bank_account: _Optional[str] = ..., amount: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., description: _Optional[str] = ..., dimensions: _Optional[_Union[_types_pb2.Dimensions, _Mapping]] = ...) -> None: ...
+    gl_account: str
+    def __init__(self, company_id: _Optional[str] = ..., document_number: _Optional[str] = ..., occurrence_date: _Optional[_Union[_types_pb2.Date, _Mapping]] = ..., bank_account: _Optional[str] = ..., amount: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., description: _Optional[str] = ..., dimensions: _Optional[_Union[_types_pb2.Dimensions, _Mapping]] = ..., gl_account: _Optional[str] = ...) -> None: ...
 
 class InterestReceived(_message.Message):
-    __slots__ = ("company_id", "document_number", "occurrence_date", "bank_account", "amount", "description")
+    __slots__ = ("company_id", "document_number", "occurrence_date", "bank_account", "amount", "description", "gl_account")
     COMPANY_ID_FIELD_NUMBER: _ClassVar[int]
     DOCUMENT_NUMBER_FIELD_NUMBER: _ClassVar[int]
     OCCURRENCE_DATE_FIELD_NUMBER: _ClassVar[int]
     BANK_ACCOUNT_FIELD_NUMBER: _ClassVar[int]
     AMOUNT_FIELD_NUMBER: _ClassVar[int]
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    GL_ACCOUNT_FIELD_NUMBER: _ClassVar[int]
     company_id: str
     document_number: str
     occurrence_date: _types_pb2.Date
     bank_account: str
     amount: _types_pb2.Money
     description: str
-    def __init__(self, company_id: _Optional[str] = ..., document_number: _Optional[str] = ..., occurrence_date: _Optional[_Union[_types_pb2.Date, _Mapping]] = ..., bank_account: _Optional[str] = ..., amount: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., description: _Optional[str] = ...) -> None: ...
+    gl_account: str
+    def __init__(self, company_id: _Optional[str] = ..., document_number: _Optional[str] = ..., occurrence_date: _Optional[_Union[_types_pb2.Date, _Mapping]] = ..., bank_account: _Optional[str] = ..., amount: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., description: _Optional[str] = ..., gl_account: _Optional[str] = ...) -> None: ...
 
 class InternalTransfer(_message.Message):
-    __slots__ = ("company_id", "document_number", "occurrence_date", "transfer_id", "from_bank_account", "to_bank_account", "amount")
+    __slots__ = ("company_id", "document_number", "occurrence_date", "transfer_id", "from_bank_account", "to_bank_account", "amount", "to_amount", "from_gl_account", "to_gl_account", "reference")
     COMPANY_ID_FIELD_NUMBER: _ClassVar[int]
     DOCUMENT_NUMBER_FIELD_NUMBER: _ClassVar[int]
     OCCURRENCE_DATE_FIELD_NUMBER: _ClassVar[int]
@@ -49,6 +77,10 @@ class InternalTransfer(_message.Message):
     FROM_BANK_ACCOUNT_FIELD_NUMBER: _ClassVar[int]
     TO_BANK_ACCOUNT_FIELD_NUMBER: _ClassVar[int]
     AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    TO_AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    FROM_GL_ACCOUNT_FIELD_NUMBER: _ClassVar[int]
+    TO_GL_ACCOUNT_FIELD_NUMBER: _ClassVar[int]
+    REFERENCE_FIELD_NUMBER: _ClassVar[int]
     company_id: str
     document_number: str
     occurrence_date: _types_pb2.Date
@@ -56,4 +88,38 @@ class InternalTransfer(_message.Message):
     from_bank_account: str
     to_bank_account: str
     amount: _types_pb2.Money
-    def __init__(self, company_id: _Optional[str] = ..., document_number: _Optional[str] = ..., occurrence_date: _Optional[_Union[_types_pb2.Date, _Mapping]] = ..., transfer_id: _Optional[str] = ..., from_bank_account: _Optional[str] = ..., to_bank_account: _Optional[str] = ..., amount: _Optional[_Union[_types_pb2.Money, _Mapping]] = ...) -> None: ...
+    to_amount: _types_pb2.Money
+    from_gl_account: str
+    to_gl_account: str
+    reference: str
+    def __init__(self, company_id: _Optional[str] = ..., document_number: _Optional[str] = ..., occurrence_date: _Optional[_Union[_types_pb2.Date, _Mapping]] = ..., transfer_id: _Optional[str] = ..., from_bank_account: _Optional[str] = ..., to_bank_account: _Optional[str] = ..., amount: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., to_amount: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., from_gl_account: _Optional[str] = ..., to_gl_account: _Optional[str] = ..., reference: _Optional[str] = ...) -> None: ...
+
+class BankStatementImported(_message.Message):
+    __slots__ = ("company_id", "document_number", "occurrence_date", "statement_id", "bank_account", "format", "from_date", "to_date", "opening_balance", "closing_balance", "line_count", "total_credits", "total_debits")
+    COMPANY_ID_FIELD_NUMBER: _ClassVar[int]
+    DOCUMENT_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    OCCURRENCE_DATE_FIELD_NUMBER: _ClassVar[int]
+    STATEMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    BANK_ACCOUNT_FIELD_NUMBER: _ClassVar[int]
+    FORMAT_FIELD_NUMBER: _ClassVar[int]
+    FROM_DATE_FIELD_NUMBER: _ClassVar[int]
+    TO_DATE_FIELD_NUMBER: _ClassVar[int]
+    OPENING_BALANCE_FIELD_NUMBER: _ClassVar[int]
+    CLOSING_BALANCE_FIELD_NUMBER: _ClassVar[int]
+    LINE_COUNT_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_CREDITS_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_DEBITS_FIELD_NUMBER: _ClassVar[int]
+    company_id: str
+    document_number: str
+    occurrence_date: _types_pb2.Date
+    statement_id: str
+    bank_account: str
+    format: str
+    from_date: _types_pb2.Date
+    to_date: _types_pb2.Date
+    opening_balance: _types_pb2.Money
+    closing_balance: _types_pb2.Money
+    line_count: int
+    total_credits: _types_pb2.Money
+    total_debits: _types_pb2.Money
+    def __init__(self, company_id: _Optional[str] = ..., document_number: _Optional[str] = ..., occurrence_date: _Optional[_Union[_types_pb2.Date, _Mapping]] = ..., statement_id: _Optional[str] = ..., bank_account: _Optional[str] = ..., format: _Optional[str] = ..., from_date: _Optional[_Union[_types_pb2.Date, _Mapping]] = ..., to_date: _Optional[_Union[_types_pb2.Date, _Mapping]] = ..., opening_balance: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., closing_balance: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., line_count: _Optional[int] = ..., total_credits: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., total_debits: _Optional[_Union[_types_pb2.Money, _Mapping]] = ...) -> None: ...

@@ -1,0 +1,236 @@
+"""Cash-management HTTP API: bank accounts, internal transfers, statement import."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Literal
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Body, Depends, Query
+from fincore import money
+from fincore.auth import Authenticator, Principal
+from fincore.dates import Date
+from fincore.db import Database
+from fincore.errors import NotFound, Unprocessable
+from fincore.http import Page, pagination, service_router
+from fincore.money import CurrencyCode, MoneyError
+from fincore.schemas import StrictModel
+from pydantic import Field
+
+from cashmgmt.adapters.bankfiles import CSV_FIELDS
+from cashmgmt.adapters.tables import BankAccount, InternalTransferRow, Statement, StatementLine
+from cashmgmt.domain.statements import StatementRefused
+from cashmgmt.service.accounts import AccountError, AccountNotFound, account_by_code, open_account, transfer
+from cashmgmt.service.statements import CsvOptions, import_file
+
+Code = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.\-]+$")]
+Amount = Annotated[Decimal, Field(max_digits=20, decimal_places=4)]
+
+
+class BankAccountIn(StrictModel):
+    company_id: Code
+    code: Code
+    name: str = Field(min_length=1, max_length=200)
+    currency: CurrencyCode
+    iban: str = Field("", max_length=42, description="IBAN (spaces allowed); or give account_number")
+    bic: str = Field("", max_length=11)
+    account_number: str = Field("", max_length=40, description="local account number where the bank has no IBAN")
+    gl_account: str = Field(min_length=1, max_length=20, pattern=r"^\d+$",
+                            description="ledger sub-account of bank deposits the account posts to (CAS 100201...)")
+    opened_on: Date
+
+
+class CsvMappingIn(StrictModel):
+    columns: dict[Literal[CSV_FIELDS], Annotated[str, Field(min_length=1, max_length=80)]] = Field(  # type: ignore[valid-type]
+        description="our field -> the bank's column header; booking_date and amount (or credit and debit) needed")
+    delimiter: str = Field(",", min_length=1, max_length=1)
+    date_format: str = Field("%Y-%m-%d", min_length=2, max_length=20, description="strftime format of the dates")
+    decimal_comma: bool = False
+    encoding: Literal["utf-8-sig", "utf-8", "latin-1", "cp1252", "gb18030"] = "utf-8-sig"
+
+
+class TransferIn(StrictModel):
+    company_id: Code
+    from_bank_account: Code
+    to_bank_account: Code
+    amount: Amount = Field(gt=0, description="what left the sending account, in its currency")
+    to_amount: Amount | None = Field(None, gt=0, description="what reached the receiving account, in its "
+                                                              "currency (needed between currencies)")
+    transfer_date: Date
+    reference: str = Field("", max_length=140)
+
+
+def _account_json(a: BankAccount, last: Statement | None = None) -> dict:
+    return {"code": a.code, "company_id": a.company_id, "name": a.name, "currency": a.currency, "iban": a.iban,
+            "bic": a.bic, "account_number": a.account_number, "gl_account": a.gl_account,
+            "csv_mapping": a.csv_mapping,
+            "statement_balance": money.format_amount(last.closing_balance, a.currency) if last else None,
+            "statement_date": last.closing_date.isoformat() if last else None,
+            "last_statement": last.statement_id if last else None}
+
+
+def _statement_json(s: Statement, account_code: str) -> dict:
+    cur = s.currency
+    return {"id": s.id, "statement_id": s.statement_id, "bank_account": account_code, "format": s.format,
+            "sequence": s.sequence, "currency": cur,
+            "opening_balance": money.format_amount(s.opening_balance, cur), "opening_date": s.opening_date.isoformat(),
+            "closing_balance": money.format_amount(s.closing_balance, cur), "closing_date": s.closing_date.isoformat(),
+            "lines": s.line_count, "file_name": s.file_name, "file_sha256": s.file_sha256,
+            "imported_by": s.imported_by, "imported_at": s.imported_at.isoformat()}
+
+
+def _line_json(ln: StatementLine) -> dict:
+    return {"line_no": ln.line_no, "booking_date": ln.booking_date.isoformat(),
+            "value_date": ln.value_date.isoformat(), "amount": money.format_amount(ln.amount, ln.currency),
+            "currency": ln.currency, "reference": ln.reference, "counterparty_name": ln.counterparty_name,
+            "counterparty_iban": ln.counterparty_iban, "description": ln.description,
+            "bank_reference": ln.bank_reference, "bank_code": ln.bank_code, "status": ln.status}
+
+
+def build_router(db: Database, auth: Authenticator) -> APIRouter:
+    r = service_router(prefix="/v1", tags=["cash"])
+    read, write = auth.require("cashmgmt:read"), auth.require("cashmgmt:write")
+
+    @r.post("/bank-accounts", status_code=201, summary="Open a bank account of a company")
+    async def post_account(body: BankAccountIn, principal: Principal = Depends(write)) -> dict:
+        principal.require_company(body.company_id)
+        try:
+            async with db.transaction() as s:
+                a = await open_account(s, company_id=body.company_id, code=body.code, name=body.name,
+                                       currency=body.currency, iban=body.iban, bic=body.bic,
+                                       account_number=body.account_number, gl_account=body.gl_account,
+                                       opened_on=body.opened_on)
+        except (AccountError, MoneyError) as exc:
+            raise Unprocessable(str(exc)) from exc
+        return _account_json(a)
+
+    async def _last(s, account_id: str) -> Statement | None:
+        return (await s.execute(sa.select(Statement).where(Statement.bank_account_id == account_id)
+                                .order_by(Statement.seq.desc()).limit(1))).scalar_one_or_none()
+
+    @r.get("/bank-accounts", summary="Bank accounts of a company, with their last statement balance")
+    async def list_accounts(company: str, principal: Principal = Depends(read)) -> list[dict]:
+        principal.require_company(company)
+        async with db.sessions() as s:
+            accounts = (await s.execute(sa.select(BankAccount).where(BankAccount.company_id == company)
+                                        .order_by(BankAccount.code))).scalars().all()
+            return [_account_json(a, await _last(s, a.id)) for a in accounts]
+
+    async def _account(s, company: str, code: str, principal: Principal) -> BankAccount:
+        principal.require_company(company)
+        try:
+            return await account_by_code(s, company, code)
+        except AccountNotFound as exc:
+            raise NotFound(str(exc)) from exc
+
+    @r.get("/bank-accounts/{code}", summary="A bank account with its last statement balance")
+    async def get_account(code: str, company: str, principal: Principal = Depends(read)) -> dict:
+        async with db.sessions() as s:
+            a = await _account(s, company, code, principal)
+            return _account_json(a, await _last(s, a.id))
+
+    @r.put("/bank-accounts/{code}/csv-mapping", summary="Save the CSV column mapping of the account's bank")
+    async def put_mapping(code: str, company: str, body: CsvMappingIn, principal: Principal = Depends(write)) -> dict:
+        cols = body.columns
+        if "booking_date" not in cols or not ("amount" in cols or {"credit", "debit"} <= set(cols)):
+            raise Unprocessable("the mapping needs booking_date and amount (or credit and debit)")
+        async with db.transaction() as s:
+            a = await _account(s, company, code, principal)
+            a.csv_mapping = body.model_dump()
+        return _account_json(a)
+
+    @r.post("/internal-transfers", status_code=201, summary="Move money between two of the company's accounts")
+    async def post_transfer(body: TransferIn, principal: Principal = Depends(write)) -> dict:
+        principal.require_company(body.company_id)
+        try:
+            async with db.transaction() as s:
+                t = await transfer(s, company_id=body.company_id, from_code=body.from_bank_account,
+                                   to_code=body.to_bank_account, amount=body.amount, to_amount=body.to_amount,
+                                   on=body.transfer_date, reference=body.reference, created_by=principal.subject)
+        except AccountNotFound as exc:
+            raise Unprocessable(str(exc)) from exc
+        except AccountError as exc:
+            raise Unprocessable(str(exc)) from exc
+        return {"id": t.id, "number": t.number, "company_id": t.company_id,
+                "transfer_date": t.transfer_date.isoformat(),
+                "from_bank_account": body.from_bank_account, "to_bank_account": body.to_bank_account,
+                "amount": money.format_amount(t.amount, t.currency), "currency": t.currency,
+                "to_amount": money.format_amount(t.to_amount, t.to_currency), "to_currency": t.to_currency,
+                "reference": t.reference}
+
+    @r.get("/internal-transfers", summary="Internal transfers of a company")
+    async def list_transfers(company: str, page: Page = Depends(pagination()),
+                             principal: Principal = Depends(read)) -> list[dict]:
+        principal.require_company(company)
+        async with db.sessions() as s:
+            rows = (await s.execute(sa.select(InternalTransferRow).where(InternalTransferRow.company_id == company)
+                                    .order_by(InternalTransferRow.number).limit(page.limit).offset(page.offset)
+                                    )).scalars().all()
+        return [{"id": t.id, "number": t.number, "transfer_date": t.transfer_date.isoformat(),
+                 "amount": money.format_amount(t.amount, t.currency), "currency": t.currency,
+                 "to_amount": money.format_amount(t.to_amount, t.to_currency), "to_currency": t.to_currency,
+                 "reference": t.reference} for t in rows]
+
+    @r.post("/statements", status_code=201,
+            summary="Import a bank statement file (camt.053 .001.02/.001.08, MT940, or CSV by the account's mapping)",
+            description="The body is the file as the bank sent it. Refused (422, nothing kept): a file that is "
+                        "not valid (camt.053 is validated against its ISO 20022 XSD), a duplicate statement "
+                        "(same id, or the same lines again), a break in continuity (opening balance is not the "
+                        "previous closing balance), lines that do not add up to the closing balance.",
+            openapi_extra={"requestBody": {"required": True, "content": {
+                "application/xml": {"schema": {"type": "string"}}, "text/plain": {"schema": {"type": "string"}},
+                "text/csv": {"schema": {"type": "string"}},
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}})
+    async def post_statement(
+            body: Annotated[bytes, Body(media_type="application/octet-stream")], company: str,
+            format: Literal["auto", "camt053", "mt940", "csv"] = "auto",  # noqa: A002 - the API's word
+            bank_account: str = Query("", max_length=40, description="needed for CSV; else found by IBAN/number"),
+            statement_id: str = Query("", max_length=80, description="CSV: the statement's id"),
+            opening_balance: Amount | None = Query(None, description="CSV: unless the mapping has a balance column"),
+            closing_balance: Amount | None = Query(None, description="CSV: unless the mapping has a balance column"),
+            file_name: str = Query("", max_length=255),
+            principal: Principal = Depends(write)) -> dict:
+        principal.require_company(company)
+        if not body:
+            raise Unprocessable("the body is the statement file; it is empty")
+        try:
+            async with db.transaction() as s:
+                rows = await import_file(s, company_id=company, data=body, fmt=format, bank_account=bank_account,
+                                         csv=CsvOptions(statement_id, opening_balance, closing_balance),
+                                         file_name=file_name, imported_by=principal.subject)
+                codes = {a.id: a.code for a in (await s.execute(sa.select(BankAccount).where(
+                    BankAccount.id.in_({x.bank_account_id for x in rows})))).scalars()}
+        except AccountNotFound as exc:
+            raise Unprocessable(str(exc), type_="unknown-bank-account") from exc
+        except StatementRefused as exc:
+            raise Unprocessable(str(exc), type_=exc.kind, title="Statement refused") from exc
+        return {"statements": [_statement_json(x, codes[x.bank_account_id]) for x in rows],
+                "lines": sum(x.line_count for x in rows)}
+
+    @r.get("/statements", summary="Imported statements of a company (newest first)")
+    async def list_statements(company: str, bank_account: str = "", page: Page = Depends(pagination()),
+                              principal: Principal = Depends(read)) -> list[dict]:
+        principal.require_company(company)
+        async with db.sessions() as s:
+            q = sa.select(Statement, BankAccount.code).join(BankAccount, BankAccount.id == Statement.bank_account_id
+                                                            ).where(Statement.company_id == company)
+            if bank_account:
+                q = q.where(BankAccount.code == bank_account)
+            rows = (await s.execute(q.order_by(Statement.imported_at.desc(), Statement.seq.desc())
+                                    .limit(page.limit).offset(page.offset))).all()
+        return [_statement_json(st, code) for st, code in rows]
+
+    @r.get("/statements/{statement_id}", summary="A statement with its lines as received")
+    async def get_statement(statement_id: str, company: str, principal: Principal = Depends(read)) -> dict:
+        principal.require_company(company)
+        async with db.sessions() as s:
+            row = (await s.execute(sa.select(Statement, BankAccount.code).join(
+                BankAccount, BankAccount.id == Statement.bank_account_id).where(
+                Statement.company_id == company, Statement.id == statement_id))).first()
+            if row is None:
+                raise NotFound(f"no statement {statement_id}")
+            lines = (await s.execute(sa.select(StatementLine).where(StatementLine.statement_id == statement_id)
+                                     .order_by(StatementLine.line_no))).scalars().all()
+        return {**_statement_json(*row), "items": [_line_json(ln) for ln in lines]}
+
+    return r

@@ -1,0 +1,3 @@
+from fincore.migrations import run_env
+
+run_env()
