@@ -18,6 +18,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from finance.consolidation.v1 import events_pb2 as ev
 from fincore import dates, money
+from fincore.db import HotStatement
 from fincore.outbox.writer import add_event
 from fincore.rates import LedgerRate
 from fincore.tables import utcnow
@@ -106,18 +107,20 @@ def structure_json(group: Group) -> dict:
     })
 
 
+_T = EntityBalance.__table__
+# A run reads every row of its entities' projection: on PostgreSQL straight from the driver's
+# cursor (SQLAlchemy's per-row work cost as much as the query on 120,000 rows).
+_MOVEMENTS = HotStatement(sa.select(
+    _T.c.company_id, _T.c.posting_date, _T.c.account_code, _T.c.amount, _T.c.partner, _T.c.txn_currency,
+    _T.c.txn_amount, _T.c.document).where(_T.c.company_id == sa.bindparam("company"),
+                                          _T.c.posting_date <= sa.bindparam("up_to", type_=sa.Date))
+    .order_by(_T.c.posting_date, _T.c.account_code, _T.c.partner, _T.c.txn_currency, _T.c.document))
+
+
 async def load_movements(session: AsyncSession, companies: list[str], up_to: dt.date) -> dict[str, list[Movement]]:
-    t = EntityBalance.__table__
-    rows = (await session.execute(sa.select(
-        t.c.company_id, t.c.posting_date, t.c.account_code, t.c.amount, t.c.partner, t.c.txn_currency,
-        t.c.txn_amount, t.c.document).where(t.c.company_id.in_(companies), t.c.posting_date <= up_to)
-        .order_by(t.c.company_id, t.c.posting_date, t.c.account_code, t.c.partner, t.c.txn_currency,
-                  t.c.document))).all()
-    out: dict[str, list[Movement]] = defaultdict(list)
+    conn = await session.connection()
     make = Movement._make  # NUMERIC columns arrive as Decimal
-    for r in rows:
-        out[r[0]].append(make(r))
-    return out
+    return {c: [make(r) for r in await _MOVEMENTS.rows(conn, {"company": c, "up_to": up_to})] for c in companies}
 
 
 async def load_rates(session: AsyncSession, group: Group) -> Rates:
