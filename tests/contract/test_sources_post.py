@@ -32,7 +32,8 @@ from fincore import dates, money
 from fincore.auth import ALL_SCOPES, mint_token
 from fincore.db import Database, migrate
 from fincore.events.registry import registry
-from fincore.tables import OutboxRecord
+from fincore.rates import LedgerRate
+from fincore.tables import OutboxRecord, utcnow
 from gl.bootstrap import rulebook
 from gl.domain.chart import load_chart
 from gl.domain.rules import MissingRate, NothingToPost
@@ -182,7 +183,15 @@ def test_every_ar_event_the_api_accepts_posts_or_parks(tmp_path):
                                                 "amount": "0.01"}, 201)
             await call("POST", "/v1/refunds", {"company_id": "C", "customer_code": "KR", "refund_date": "2026-11-05",
                                                "amount": "0.01"}, 201)
-            # Bad debts: an allowance of a fraction of a cent rounds to nothing (no event), one of 1 % posts.
+            # Bad debts: the allowance adds currencies at the ledger's rate; with none known here yet
+            # it is refused (nothing published), with AR's copy of the rates it posts.
+            await call("POST", "/v1/bad-debt-provisions", {"company_id": "C", "as_of": "2026-11-30",
+                                                           "rates": {"current": "0.01"}}, 422)
+            async with ar.db.transaction() as s:
+                s.add_all([LedgerRate(company_id="C", currency=cur, rate_date=dt.date(2026, 11, 1),
+                                      functional_currency="CNY", rate=rate, received_at=utcnow())
+                           for cur, rate in {**RATES, "KWD": Decimal("23.1")}.items()])
+            # An allowance of a fraction of a cent rounds to nothing (no event), one of 1 % posts.
             await call("POST", "/v1/bad-debt-provisions", {"company_id": "C", "as_of": "2026-11-30",
                                                            "rates": {"current": "0.0001"}}, 200)
             await call("POST", "/v1/bad-debt-provisions", {"company_id": "C", "as_of": "2026-11-30",

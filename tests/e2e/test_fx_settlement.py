@@ -6,6 +6,7 @@ ledger, so the next revaluation finds nothing to revalue. Books in CNY; hand com
 in the comments."""
 
 import datetime as dt
+import json
 import time
 from decimal import Decimal
 
@@ -317,3 +318,246 @@ def test_a_receipt_read_before_its_invoice_waits_for_it_and_realises_the_differe
     assert open_items(suite, company)[inv_id] == (Decimal(0), Decimal(0))
     assert parked() == []
     assert [(p["document"], p["resolved_by"]) for p in parked(include_resolved=True)] == [("W-RC-1", "gl-posting")]
+
+
+def test_bad_debt_allowance_adds_currencies_at_the_ledgers_rate(suite):
+    """The allowance is one functional-currency account: each currency's ageing x the bucket
+    rates, translated at the ledger's rate of the provision date, then added; a write-off uses
+    the allowance at the rate of its own date, as the GL posts it."""
+    company = suite.new_company("BDFX")
+    r = suite.http.put(f"{suite.gl_url}/v1/companies/{company}/exchange-rates", json=[
+        {"currency": "EUR", "rate_date": d, "rate": v}
+        for d, v in (("2026-12-01", "7.80"), ("2026-12-31", "7.70"), ("2027-02-01", "7.90"))])
+    assert r.status_code == 200, r.text
+    eur_customer(suite, company, "EU-D")
+    cny = post(suite, "invoices", {"company_id": company, "customer_code": "C001", "currency": "CNY",
+                                   "issue_date": "2026-12-01", "due_date": "2026-12-31",
+                                   "lines": [{"description": "Service", "quantity": "1", "unit_price": "1000.00",
+                                              "tax_code": "VAT0"}]})
+    eur = post(suite, "invoices", {"company_id": company, "customer_code": "EU-D", "currency": "EUR",
+                                   "issue_date": "2026-12-01", "due_date": "2026-12-31",
+                                   "lines": [{"description": "Service", "quantity": "1", "unit_price": "1000.00",
+                                              "tax_code": "VAT0"}]})
+    journal_of(suite, company, cny["number"])
+    assert journal_of(suite, company, eur["number"])[0] == ("1122", "7800.00", "0.00")  # 1,000 EUR x 7.80
+    rates = {"current": "0.01", "1-30": "0.05", "31-60": "0.2", "61-90": "0.5", "90+": "1"}
+
+    def provide(as_of: str) -> dict:
+        # AR converts with its copy of the ledger's rates (ExchangeRatesSet): until it has them,
+        # a provision is refused (422 rate-unavailable) and changes nothing.
+        deadline = time.monotonic() + 120
+        while True:
+            r = suite.http.post(f"{suite.ar_url}/v1/bad-debt-provisions",
+                                json={"company_id": company, "as_of": as_of, "rates": rates})
+            if r.status_code == 200 or time.monotonic() > deadline:
+                break
+            assert r.status_code == 422 and r.json()["type"].endswith("rate-unavailable"), r.text
+            time.sleep(0.25)
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    # 12-31: both current, 1%: CNY 10.00, and EUR 10.00 x 7.70 (rate of 12-31) = 77.00: 87.00 CNY
+    # (adding the buckets across currencies gave 20.00).
+    p1 = provide("2026-12-31")
+    assert (p1["currency"], p1["allowance"], p1["change"]) == ("CNY", "87.00", "87.00")
+    assert p1["required_by_currency"] == {
+        "CNY": {"required": "10.00", "in_functional": "10.00"},
+        "EUR": {"required": "10.00", "in_functional": "77.00", "rate": "7.7", "rate_date": "2026-12-31"}}
+    # 02-15: 46 days late, 20%: CNY 200.00 + EUR 200.00 x 7.90 = 1,580.00 -> 1,780.00 (change 1,693.00).
+    p2 = provide("2027-02-15")
+    assert (p2["allowance"], p2["change"]) == ("1780.00", "1693.00")
+    # 02-16: the EUR invoice written off: the GL debits the allowance 1,000 x 7.90 = 7,900.00 and
+    # relieves the receivable at its booked 7,800.00 (realised gain 100.00).
+    wo = post(suite, "write-offs", {"invoice_id": eur["id"], "write_off_date": "2027-02-16", "reason": "insolvent"})
+    assert journal_of(suite, company, wo["number"]) == [
+        ("1231", "7900.00", "0.00"), ("1122", "0.00", "7800.00"), ("660302", "0.00", "100.00")]
+    # 02-28: CNY 59 days late, 20% = 200.00. Held: 87 + 1,693 - 7,900 = -6,120.00; change 6,320.00.
+    p3 = provide("2027-02-28")
+    assert (p3["allowance"], p3["change"]) == ("200.00", "6320.00")
+    for p in (p1, p2, p3):
+        journal_of(suite, company, p["number"])
+    # The ledger agrees: 1231 credit 87 + 1,693 + 6,320 - 7,900 = 200.00; impairment 8,100.00;
+    # receivables: the CNY invoice only, the EUR customer 0.00 in both currencies.
+    tb = {x["account"]: x for x in suite.trial_balance(company, "2027-02-28")["lines"]}
+    assert tb["1231"]["credit_balance"] == "200.00"
+    assert tb["6702"]["debit_balance"] == "8100.00"
+    assert control_balances(suite, company) == {("1122", "C001"): (Decimal(0), Decimal("1000.00")),
+                                                ("1122", "EU-D"): (Decimal(0), Decimal(0))}
+
+
+def test_documents_booked_before_open_items_are_relieved_at_their_carrying_amount(suite):
+    """An AR invoice and a part payment of November (rules without open items: the receivable
+    is not tagged by document), then the rest paid in December: the ledger derives the
+    invoice's open item from the posted journals (never edited), so the December receipt
+    relieves what the invoice carries and realises the difference. The same for an AP invoice
+    of November paid in December, after the operator's command derived its item."""
+    from finance.ap.v1 import events_pb2 as ap
+    from finance.common.v1 import types_pb2
+    from fincore import dates, money
+
+    company = suite.new_company("FXL")
+    r = suite.http.put(f"{suite.gl_url}/v1/companies/{company}/exchange-rates", json=[
+        {"currency": "EUR", "rate_date": d, "rate": v}
+        for d, v in (("2026-11-01", "7.80"), ("2026-11-29", "7.70"), ("2026-12-20", "7.75"))])
+    assert r.status_code == 200, r.text
+    eur_customer(suite, company, "EU-L")
+    inv = eur_invoice(suite, company, "EU-L", "2000.00", "2026-11-28")
+    # November's rule: 2,000 x 7.80 = 15,600.00 on 1122, no open item on the line.
+    assert journal_of(suite, company, inv["number"])[0] == ("1122", "15600.00", "0.00")
+    # 500 EUR on 11-29 at 7.70 = 3,850.00 in and out of 1122 (no exchange difference then).
+    part = post(suite, "receipts", {"company_id": company, "customer_code": "EU-L", "receipt_date": "2026-11-29",
+                                    "amount": "500.00"})
+    assert journal_of(suite, company, part["number"]) == [("1002", "3850.00", "0.00"), ("1122", "0.00", "3850.00")]
+    # December: 1,500 EUR at 7.75 = 11,625.00 relieves what the invoice carries, 15,600 - 3,850
+    # = 11,750.00; loss 125.00 = (7.70 - 7.80) x 500 + (7.75 - 7.80) x 1,500.
+    rest = post(suite, "receipts", {"company_id": company, "customer_code": "EU-L", "receipt_date": "2026-12-20",
+                                    "amount": "1500.00"})
+    assert journal_of(suite, company, rest["number"]) == [
+        ("1002", "11625.00", "0.00"), ("1122", "0.00", "11750.00"), ("660302", "125.00", "0.00")]
+    assert control_balances(suite, company) == {("1122", "EU-L"): (Decimal(0), Decimal(0))}
+    r = suite.http.get(f"{suite.gl_url}/v1/open-items", params={"company": company, "document": inv["id"]})
+    assert r.status_code == 200, r.text
+    assert r.json() == [{"document": inv["id"], "currency": "EUR", "open": "0.00", "carrying_amount": "0.00",
+                         "includes_legacy": True}]
+
+    # AP: an expense invoice of 11-20, 1,000 EUR at 7.80 = 7,800.00 payable (untagged).
+    def eur(v):
+        return money.to_proto(Decimal(v), "EUR")
+
+    def d(s):
+        return dates.to_proto(dt.date.fromisoformat(s))
+
+    suite.publish(ap.InvoiceApproved(
+        company_id=company, document_number="PI-L1", occurrence_date=d("2026-11-20"), invoice_id="pil1",
+        supplier_code="EU-S", kind=ap.INVOICE_KIND_EXPENSE, currency="EUR", gross_total=eur("1000.00"),
+        net_total=eur("1000.00"), lines=[ap.PayableLine(net=eur("1000.00"),
+                                                        dimensions=types_pb2.Dimensions(cost_centre="ADMIN"))]))
+    assert journal_of(suite, company, "PI-L1")[-1] == ("220201", "0.00", "7800.00")
+    # The operator derives the open items of what was booked before (idempotent: again, nothing new).
+    first = suite.http.post(f"{suite.gl_url}/v1/companies/{company}/legacy-open-items")
+    again = suite.http.post(f"{suite.gl_url}/v1/companies/{company}/legacy-open-items")
+    assert first.status_code == again.status_code == 200, (first.text, again.text)
+    assert first.json()["parts_derived"] >= 1 and first.json()["skipped"] == []
+    assert again.json()["parts_derived"] == 0
+    r = suite.http.get(f"{suite.gl_url}/v1/open-items", params={"company": company, "document": "pil1"})
+    assert r.json() == [{"document": "pil1", "currency": "EUR", "open": "-1000.00", "carrying_amount": "-7800.00",
+                         "includes_legacy": True}]
+    # Paid on 12-20 at 7.75 = 7,750.00: the payable is relieved at its 7,800.00, gain 50.00.
+    suite.publish(ap.PaymentMade(company_id=company, document_number="PAY-L1", occurrence_date=d("2026-12-20"),
+                                 supplier_code="EU-S", amount=eur("1000.00"),
+                                 applications=[ap.PaymentApplication(invoice_id="pil1", amount=eur("1000.00"))]))
+    assert journal_of(suite, company, "PAY-L1") == [
+        ("220201", "7800.00", "0.00"), ("1002", "0.00", "7750.00"), ("660302", "0.00", "50.00")]
+    assert control_balances(suite, company) == {("1122", "EU-L"): (Decimal(0), Decimal(0)),
+                                                ("220201", "EU-S"): (Decimal(0), Decimal(0))}
+    assert income(suite, company, "2026-11-01", "2026-12-31") == Decimal("-75.00")  # -125 + 50
+
+
+def test_operators_decide_a_settlement_whose_document_never_comes(suite):
+    """A receipt that waits for an invoice that never comes: listed with its age (API, CLI,
+    metric), posted at the payment-date rate by an operator with a reason (audited; the same
+    decision again changes nothing); another sent to the dead letters and replayed once its
+    invoice is published, which posts it at the invoice's carrying amount."""
+    import uuid
+
+    import httpx
+    from click.testing import CliRunner
+    from finance.ar.v1 import events_pb2 as ar
+    from fincore import dates, money
+    from gl.__main__ import cli
+
+    company = fx_company(suite, "FXO")
+
+    def eur(v: str):
+        return money.to_proto(Decimal(v), "EUR")
+
+    def receipt(doc: str, invoice_id: str):
+        return ar.PaymentReceived(company_id=company, document_number=doc, receipt_id=f"rc-{uuid.uuid4().hex[:8]}",
+                                  customer_code="EU-O", amount=eur("2000.00"), unapplied=eur("0"),
+                                  occurrence_date=dates.to_proto(dt.date(2026, 12, 20)),
+                                  applications=[ar.ReceiptApplication(invoice_id=invoice_id,
+                                                                      amount=eur("2000.00"))])
+
+    inv_id = f"inv-{uuid.uuid4().hex[:8]}"
+    suite.publish(receipt("O-RC-1", f"never-{uuid.uuid4().hex[:8]}"), receipt("O-RC-2", inv_id))
+
+    def waiting() -> list[dict]:
+        r = suite.http.get(f"{suite.gl_url}/v1/admin/awaiting-documents", params={"company": company})
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    deadline = time.monotonic() + 120
+    while len(rows := waiting()) < 2 and time.monotonic() < deadline:
+        time.sleep(0.25)
+    assert sorted(x["document"] for x in rows) == ["O-RC-1", "O-RC-2"] and all(x["age_seconds"] >= 0 for x in rows)
+    ids = {x["document"]: x["event_id"] for x in rows}
+    # The age is a metric (the relay samples it): an alert fires when it grows too old.
+    deadline = time.monotonic() + 120
+    while f'gl_awaiting_document_oldest_age_seconds{{company="{company}"}}' not in \
+            httpx.get(f"{suite.gl_relay.metrics_url}/metrics", timeout=10).text and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert f'gl_awaiting_document_oldest_age_seconds{{company="{company}"}}' in \
+        httpx.get(f"{suite.gl_relay.metrics_url}/metrics", timeout=10).text
+    # Only the suite's operators decide (scope ops:admin).
+    from fincore.auth import mint_token
+    from fincore.settings import ServiceSettings
+
+    clerk = mint_token(ServiceSettings(), subject="clerk", scopes=["gl:read", "gl:post", "gl:admin", "admin"],
+                       companies=[company])
+    r = httpx.post(f"{suite.gl_url}/v1/admin/awaiting-documents/{ids['O-RC-1']}/decide",
+                   json={"action": "post", "reason": "x"}, headers={"Authorization": f"Bearer {clerk}"})
+    assert r.status_code == 403, r.text
+    cli_args = ["--url", suite.gl_url, "--token", suite.token]
+    listed = CliRunner().invoke(cli, ["awaiting", "list", "--company", company, *cli_args])
+    assert listed.exit_code == 0 and "O-RC-1" in listed.output and "O-RC-2" in listed.output, listed.output
+
+    # O-RC-1: its invoice was never issued. Posted at the payment-date rate: 2,000 x 7.75 =
+    # 15,500.00 on both sides, no exchange difference; the journal says why and who decided.
+    body = {"action": "post", "reason": "invoice cancelled upstream, never published"}
+    r = suite.http.post(f"{suite.gl_url}/v1/admin/awaiting-documents/{ids['O-RC-1']}/decide", json=body)
+    assert r.status_code == 200, r.text
+    decided = r.json()
+    assert (decided["action"], decided["decided_by"], decided["reason"]) == ("posted", "e2e", body["reason"])
+    j = suite.http.get(f"{suite.gl_url}/v1/journals/{decided['journal_id']}").json()
+    assert [(x["account"], x["debit"], x["credit"]) for x in j["lines"]] == [
+        ("1002", "15500.00", "0.00"), ("1122", "0.00", "15500.00")]
+    assert "valued at the payment-date rate (e2e: invoice cancelled upstream" in j["description"]
+    again = suite.http.post(f"{suite.gl_url}/v1/admin/awaiting-documents/{ids['O-RC-1']}/decide", json=body)
+    assert again.status_code == 200 and again.json() == decided  # nothing new
+    other = suite.http.post(f"{suite.gl_url}/v1/admin/awaiting-documents/{ids['O-RC-1']}/decide",
+                            json={"action": "dead-letter", "reason": "changed my mind"})
+    assert other.status_code == 409, other.text
+    assert len([x for x in suite.journals(company) if x["source"]["document"] == "O-RC-1"]) == 1
+
+    # O-RC-2 goes to the dead letters (CLI), then its invoice is published and the dead letter
+    # replayed: 15,600.00 relieved for 15,500.00 received, a realised loss of 100.00.
+    out = CliRunner().invoke(cli, ["awaiting", "decide", ids["O-RC-2"], "--dead-letter", "--reason",
+                                   "invoice not published yet", *cli_args])
+    assert out.exit_code == 0, out.output
+    dead_id = json.loads(out.output)["dead_letter_id"]
+    dls = suite.http.get(f"{suite.gl_url}/v1/admin/dead-letters", params={"company": company}).json()
+    assert [(x["id"], x["event_id"]) for x in dls] == [(dead_id, ids["O-RC-2"])]
+    assert waiting() == []
+    suite.publish(ar.InvoiceIssued(company_id=company, document_number="O-INV-2", invoice_id=inv_id,
+                                   customer_code="EU-O", currency="EUR", gross_total=eur("2000.00"),
+                                   occurrence_date=dates.to_proto(dt.date(2026, 12, 5)),
+                                   lines=[ar.InvoiceLine(net=eur("2000.00"))]))
+    journal_of(suite, company, "O-INV-2")
+    r = suite.http.post(f"{suite.gl_url}/v1/admin/dead-letters/{dead_id}/replay")
+    assert r.status_code == 200, r.text
+    assert journal_of(suite, company, "O-RC-2") == [
+        ("1002", "15500.00", "0.00"), ("1122", "0.00", "15600.00"), ("660302", "100.00", "0.00")]
+    audit = suite.http.get(f"{suite.gl_url}/v1/admin/awaiting-documents/decisions", params={"company": company})
+    assert [(x["document"], x["action"]) for x in audit.json()] == [("O-RC-2", "dead_lettered"), ("O-RC-1", "posted")]
+    deadline = time.monotonic() + 120
+    while f'gl_awaiting_document_oldest_age_seconds{{company="{company}"}}' in \
+            httpx.get(f"{suite.gl_relay.metrics_url}/metrics", timeout=10).text and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert f'gl_awaiting_document_oldest_age_seconds{{company="{company}"}}' not in \
+        httpx.get(f"{suite.gl_relay.metrics_url}/metrics", timeout=10).text
+    # The money of O-RC-1 goes back to the payer: its journal is reversed (posted journals are
+    # never edited), and EU-O is 0.00 in EUR and CNY again, as its (empty) sub-ledger says.
+    r = suite.http.post(f"{suite.gl_url}/v1/journals/{decided['journal_id']}/reverse",
+                        json={"posting_date": "2026-12-21", "reason": "receipt returned to the payer"})
+    assert r.status_code in (200, 201), r.text
+    assert control_balances(suite, company) == {("1122", "EU-O"): (Decimal(0), Decimal(0))}

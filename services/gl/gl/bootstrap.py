@@ -45,6 +45,7 @@ def create_app(settings: GLSettings) -> FastAPI:
         description="Journals posted from every context's events by declarative rules; statements.",
         routers=[], consumers=build_consumers(settings, db),
     )
-    app.include_router(build_router(db, app.state.auth, Poster(rules), segregate_duties=settings.segregate_duties))
+    app.include_router(build_router(db, app.state.auth, Poster(rules), segregate_duties=settings.segregate_duties,
+                                    posting_group=settings.posting_group))
     app.include_router(build_integrity_router(db, app.state.auth, posting_consumer=settings.posting_group))
     return app

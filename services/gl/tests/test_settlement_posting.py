@@ -7,6 +7,7 @@ import datetime as dt
 import uuid
 from decimal import Decimal
 
+import pytest
 import sqlalchemy as sa
 from aiokafka import ConsumerRecord
 from finance.ar.v1 import events_pb2 as ar
@@ -14,7 +15,7 @@ from fincore import dates, money
 from fincore.db import Database, migrate
 from fincore.events import new_envelope
 from fincore.inbox import InboxConsumer
-from gl.adapters.tables import ExchangeRate, JournalLine, ParkedEvent
+from gl.adapters.tables import ExchangeRate, JournalLine, LegacyOpenItem, ParkedEvent
 from gl.bootstrap import MIGRATIONS, rulebook
 from gl.service.posting import Poster, close_period, create_company, reopen_period, resolve_parked
 from gl.settings import GLSettings
@@ -222,31 +223,54 @@ def test_receipt_waits_for_an_invoice_of_its_batch_parked_in_a_closed_month(tmp_
         ("clerk", "posted after reopening"), ("gl-posting", "posted when inv1 posted")])
 
 
-def test_receipt_for_an_invoice_booked_before_open_items_posts_at_once(tmp_path):
-    """An invoice posted by the November rules carries no open item; the ledger knows it by
-    its event, so a December receipt does not wait: it is relieved at its own rate, as before."""
+@pytest.mark.parametrize("batches", ["one event per batch", "all in one batch"])
+def test_receipt_for_an_invoice_booked_before_open_items_relieves_its_carrying_amount(tmp_path, batches):
+    """An invoice and a part payment posted by the November rules carry no open item; the
+    ledger derives the invoice's item from those journals (gl.service.legacy), so the December
+    receipt of the rest relieves the carrying amount and realises the difference, and the
+    invoice ends 0.00 in EUR and in CNY. Posted journals are not touched."""
     url = f"sqlite+aiosqlite:///{tmp_path / 'gl.db'}"
     migrate(MIGRATIONS, url)
     company = f"S{uuid.uuid4().hex[:8]}"
     invoice, receipt = _events(company)
     invoice.occurrence_date.CopyFrom(dates.to_proto(dt.date(2026, 11, 28)))
+    part = ar.PaymentReceived(company_id=company, document_number="RC-0", receipt_id="rc0", customer_code="K",
+                              occurrence_date=dates.to_proto(dt.date(2026, 11, 29)), amount=eur("500.00"),
+                              unapplied=eur("0"),
+                              applications=[ar.ReceiptApplication(invoice_id="inv1", amount=eur("500.00"))])
+    receipt.amount.CopyFrom(eur("1500.00"))
+    receipt.applications[0].amount.CopyFrom(eur("1500.00"))
 
     async def run():
-        db, consumer, _ = await _setup(url, company, [(dt.date(2026, 11, 1), "7.80"),
+        db, consumer, _ = await _setup(url, company, [(dt.date(2026, 11, 1), "7.80"), (dt.date(2026, 11, 29), "7.70"),
                                                       (dt.date(2026, 12, 20), "7.75")])
         try:
-            await consumer._apply(_batch(invoice))
-            await consumer._apply(_batch(receipt))
-            return await _ledger(db, company)
+            if batches == "all in one batch":
+                await consumer._apply(_batch(receipt, invoice, part))
+            else:
+                for m in (invoice, part, receipt):
+                    await consumer._apply(_batch(m))
+            async with db.sessions() as s:
+                legacy = (await s.execute(sa.select(LegacyOpenItem.open_item, LegacyOpenItem.txn_amount,
+                                                    LegacyOpenItem.functional)
+                                          .where(LegacyOpenItem.company_id == company))).all()
+            return await _ledger(db, company), sorted((r, Decimal(t), Decimal(f)) for r, t, f in legacy)
         finally:
             await db.dispose()
 
-    lines, _, parked = asyncio.run(run())
+    (lines, item, parked), legacy = asyncio.run(run())
     assert parked == []
-    # 2,000 EUR at the receipt's 7.75 = 15,500.00 on both sides, no exchange difference.
-    assert ("1002", Decimal("15500"), Decimal(0), "") in lines
-    assert ("1122", Decimal(0), Decimal("15500"), "inv1") in lines
-    assert not any(a == "660302" for a, *_ in lines)
+    # November, as the old rules posted them: the invoice 2,000 x 7.80 = 15,600.00; 500 EUR
+    # received at 7.70 = 3,850.00 (no exchange difference then). Their parts of the invoice's item:
+    assert legacy == [("inv1", Decimal("-500"), Decimal("-3850")), ("inv1", Decimal("2000"), Decimal("15600"))]
+    # December: 1,500 EUR at 7.75 = 11,625.00 relieves what is left, 15,600 - 3,850 = 11,750.00:
+    # a loss of 125.00 = (7.70 - 7.80) x 500 + (7.75 - 7.80) x 1,500, both receipts' differences.
+    assert ("1002", Decimal("11625"), Decimal(0), "") in lines
+    assert ("1122", Decimal(0), Decimal("11750"), "inv1") in lines
+    assert ("660302", Decimal("125"), Decimal(0), "") in lines
+    assert sum(d - c for a, d, c, _ in lines if a == "1122") == 0
+    # the invoice's item, tagged lines plus legacy parts: 0.00 EUR, 0.00 CNY
+    assert (item[0] + sum(t for _, t, _ in legacy), item[1] + sum(f for *_, f in legacy)) == (0, 0)
 
 
 def test_supplier_payment_before_its_invoice_waits_and_realises_the_difference(tmp_path):
@@ -323,3 +347,74 @@ def test_receipt_for_two_invoices_waits_for_each_in_turn(tmp_path):
     assert third[1] == (Decimal(0), Decimal(0))  # inv1's item
     assert sum(d - c for a, d, c, o in lines if o == "inv2") == 0
     assert [res for *_, res in third[2]] == ["posted when inv2 posted"]
+
+
+def test_operators_decide_settlements_whose_document_never_comes(tmp_path):
+    """Two receipts wait for invoices that have not posted. The operator posts one at the
+    payment-date rate (with the reason in the journal) and sends the other to the dead
+    letters; deciding again changes nothing; once its invoice posts, replaying the dead
+    letter posts that receipt at the invoice's carrying amount."""
+    from gl.adapters.tables import AwaitingDecision, Journal
+    from gl.service import awaiting
+    from gl.service.posting import LedgerError
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'gl.db'}"
+    migrate(MIGRATIONS, url)
+    company = f"S{uuid.uuid4().hex[:8]}"
+    invoice, receipt = _events(company)  # INV-1 (inv1) 2,000 EUR on 12-05; RC-1 pays it on 12-20
+    lost = ar.PaymentReceived()
+    lost.CopyFrom(receipt)
+    lost.document_number, lost.receipt_id = "RC-9", "rc9"
+    lost.applications[0].invoice_id = "inv-never"
+
+    async def run():
+        db, consumer, poster = await _setup(url, company, [(dt.date(2026, 12, 1), "7.80"),
+                                                           (dt.date(2026, 12, 20), "7.75")])
+        try:
+            b_lost, b_receipt = _batch(lost), _batch(receipt)
+            await consumer._apply(b_lost + b_receipt)
+            async with db.sessions() as s:
+                waiting = await awaiting.awaiting_settlements(s, company)
+            ids = {w["document"]: w["event_id"] for w in waiting}
+
+            async def decide(doc, action, reason="the invoice was never issued"):
+                async with db.transaction() as s:
+                    d = await awaiting.decide(s, poster, ids[doc], action=action, reason=reason, actor="ops-anna",
+                                              consumer="gl-posting")
+                    return awaiting.decision_json(d)
+
+            posted = await decide("RC-9", "post")
+            again = await decide("RC-9", "post", "asked twice")
+            try:
+                await decide("RC-9", "dead-letter")
+                other = None
+            except LedgerError as exc:
+                other = type(exc).__name__
+            dead = await decide("RC-1", "dead-letter", "invoice INV-1 not published yet")
+            async with db.sessions() as s:
+                journal = await s.get(Journal, posted["journal_id"])
+                still = await awaiting.awaiting_settlements(s, company)
+                decisions = (await s.execute(sa.select(AwaitingDecision.action, AwaitingDecision.actor)
+                                             .order_by(AwaitingDecision.id))).all()
+            after_decisions = await _ledger(db, company)
+            await consumer._apply(_batch(invoice))
+            await consumer.replay(dead["dead_letter_id"])
+            return waiting, posted, again, other, journal, still, decisions, after_decisions, await _ledger(db, company)
+        finally:
+            await db.dispose()
+
+    waiting, posted, again, other, journal, still, decisions, (lines0, _, _), (lines, item, _) = asyncio.run(run())
+    assert sorted((w["document"], w["awaiting"]) for w in waiting) == [("RC-1", "inv1"), ("RC-9", "inv-never")]
+    assert all(w["age_seconds"] >= 0 for w in waiting)
+    # RC-9: 2,000 EUR at the payment-date rate 7.75 = 15,500.00 on both sides, nothing realised;
+    # the journal says why, and who decided.
+    assert sorted(ln for ln in lines0 if ln[3] == "inv-never") == [("1122", Decimal(0), Decimal("15500"), "inv-never")]
+    assert "inv-never never posted, valued at the payment-date rate (ops-anna: the invoice was never issued)" \
+        in journal.description and journal.posted_by == "ops-anna"
+    assert again == posted and other == "AlreadyDecided"  # the same decision again: nothing new
+    assert still == [] and decisions == [("posted", "ops-anna"), ("dead_lettered", "ops-anna")]
+    assert not any(o == "inv1" for *_, o in lines0)  # RC-1 left the ledger for the dead letters
+    # INV-1 posts (15,600.00); the replayed RC-1 relieves it at 15,600.00: loss 100.00 (as SETTLED).
+    assert sorted(ln for ln in lines if ln[3] == "inv1" or ln[0] == "660302") == sorted(
+        [x for x in SETTLED if x[3] == "inv1" or x[0] == "660302"])
+    assert item == (Decimal(0), Decimal(0))

@@ -177,5 +177,7 @@ class BadDebtEntry(SQLModel, table=True):
     invoice_id: str | None = Field(default=None, sa_column=sa.Column(sa.String(36), nullable=True))
     customer_code: str = Field(sa_column=sa.Column(sa.String(40), nullable=False))
     amount: Decimal = Field(sa_column=sa.Column(Amount, nullable=False))
+    # provision: the ledger's functional currency; write-off: the invoice's
+    currency: str = Field(default="CNY", sa_column=sa.Column(sa.String(3), nullable=False, server_default="CNY"))
     detail: dict = Field(sa_column=sa.Column(sa.JSON, nullable=False))
     created_at: dt.datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))

@@ -22,7 +22,7 @@ from pydantic import ConfigDict, Field
 
 from ar.adapters.tables import Customer, Invoice, InvoiceLine, Receipt, ReceiptApplication
 from ar.domain.invoice import TAX_RATES, InvoiceError, LineInput
-from ar.service.bad_debts import BadDebtError, allowance, provide, write_off
+from ar.service.bad_debts import BadDebtError, provide, write_off
 from ar.service.credit import UnknownCustomer, position
 from ar.service.credit_memos import issue_credit_memo
 from ar.service.invoicing import invoice_json, issue_invoice
@@ -225,14 +225,16 @@ def build_router(db: Database, auth: Authenticator) -> APIRouter:
             raise Unprocessable("rates are between 0 and 1")
         try:
             async with db.transaction() as s:
-                entry = await provide(s, body.company_id, body.as_of, body.rates, tuple(body.buckets))
-                total = await allowance(s, body.company_id)
+                entry, total, currency, by_currency = await provide(s, body.company_id, body.as_of, body.rates,
+                                                                    tuple(body.buckets))
         except BadDebtError as exc:
             raise Unprocessable(str(exc)) from exc
-        # provisions are kept in CNY, the currency bad_debts.provide books them in
-        return {"allowance": money.format_amount(total, "CNY"),
-                "change": money.format_amount(entry.amount if entry else 0, "CNY"),
-                "number": entry.number if entry else None}
+        except RateUnavailable as exc:
+            raise rate_unavailable(exc) from exc
+        # the allowance is in the ledger's functional currency; each currency's requirement beside it
+        return {"currency": currency, "allowance": money.format_amount(total, currency),
+                "change": money.format_amount(entry.amount if entry else 0, currency),
+                "number": entry.number if entry else None, "required_by_currency": by_currency}
 
     @r.post("/write-offs", status_code=201, tags=["bad debts"], summary="Write an invoice's outstanding amount off")
     async def post_write_off(body: WriteOffIn, principal: Principal = Depends(auth.require("ar:write"))) -> dict:

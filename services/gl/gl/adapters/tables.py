@@ -44,6 +44,7 @@ class Journal(SQLModel, table=True):
         sa.UniqueConstraint("company_id", "number", name="uq_journal_number"),
         sa.CheckConstraint("total_debit = total_credit", name="ck_journal_balanced"),
         sa.Index("ix_journal_company_date", "company_id", "posting_date"),
+        sa.Index("ix_journal_company_posted_at", "company_id", "posted_at"),
     )
 
     id: str = Field(sa_column=sa.Column(sa.String(36), primary_key=True))
@@ -196,3 +197,52 @@ class PeriodBalance(SQLModel, table=True):
     period: str = Field(sa_column=sa.Column(sa.String(7), primary_key=True))
     debit: Decimal = Field(sa_column=sa.Column(Amount, nullable=False))
     credit: Decimal = Field(sa_column=sa.Column(Amount, nullable=False))
+
+
+class LegacyOpenItem(SQLModel, table=True):
+    """What one journal posted by a rule version without open items did to one document's
+    balance on one control account, derived from its posted lines (gl.service.legacy)."""
+
+    __tablename__ = "legacy_open_item"
+    __table_args__ = (sa.Index("ix_legacy_open_item_doc", "company_id", "open_item"),)
+
+    journal_id: str = Field(sa_column=sa.Column(sa.String(36), sa.ForeignKey("journal.id"), primary_key=True))
+    open_item: str = Field(sa_column=sa.Column(sa.String(64), primary_key=True))
+    account_code: str = Field(sa_column=sa.Column(sa.String(20), primary_key=True))
+    company_id: str = Field(sa_column=sa.Column(sa.String(40), nullable=False))
+    txn_currency: str = Field(sa_column=sa.Column(sa.String(3), nullable=False))
+    txn_amount: Decimal = Field(sa_column=sa.Column(Amount, nullable=False))
+    functional: Decimal = Field(sa_column=sa.Column(Amount, nullable=False))  # debit - credit
+    derived_at: dt.datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
+    derived_by: str = Field(sa_column=sa.Column(sa.String(120), nullable=False))
+
+
+class LegacyOpenItemScan(SQLModel, table=True):
+    """How far a company's journals have been read for legacy open items (posted_at)."""
+
+    __tablename__ = "legacy_open_item_scan"
+
+    company_id: str = Field(sa_column=sa.Column(sa.String(40), sa.ForeignKey("company.id"), primary_key=True))
+    through: dt.datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
+    scanned_at: dt.datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
+    scanned_by: str = Field(sa_column=sa.Column(sa.String(120), nullable=False))
+
+
+class AwaitingDecision(SQLModel, table=True):
+    """An operator's decision on a settlement parked awaiting a document (the audit trail)."""
+
+    __tablename__ = "awaiting_decision"
+
+    id: int | None = Field(default=None, sa_column=sa.Column(BigId, primary_key=True, autoincrement=True))
+    event_id: str = Field(sa_column=sa.Column(sa.String(64), nullable=False, index=True))
+    company_id: str = Field(sa_column=sa.Column(sa.String(40), nullable=False))
+    event_type: str = Field(sa_column=sa.Column(sa.String(120), nullable=False))
+    document_number: str = Field(sa_column=sa.Column(sa.String(80), nullable=False))
+    awaiting: str = Field(sa_column=sa.Column(sa.String(120), nullable=False))
+    action: str = Field(sa_column=sa.Column(sa.String(20), nullable=False))  # posted | dead_lettered
+    reason: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    actor: str = Field(sa_column=sa.Column(sa.String(120), nullable=False))
+    decided_at: dt.datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
+    parked_at: dt.datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
+    journal_id: str | None = Field(default=None, sa_column=sa.Column(sa.String(36), nullable=True))
+    dead_letter_id: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger, nullable=True))

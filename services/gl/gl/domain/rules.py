@@ -132,6 +132,11 @@ class Rule:
     def settles(self) -> bool:
         return any(spec.settles for spec in self.lines)
 
+    @property
+    def tracks(self) -> bool:
+        """Does the rule keep open items (a line that opens or settles one)?"""
+        return any(spec.settles or spec.opens for spec in self.lines)
+
 
 class RuleBook:
     def __init__(self, rules: list[Rule]) -> None:
@@ -157,6 +162,12 @@ class RuleBook:
                 return rule
         raise NoRule(f"no posting rule for {ce_type} on {on}")
 
+    def tracking_rule(self, ce_type: str, msg: Message) -> Rule | None:
+        """The first version that keeps open items of the rules matching the event (whatever its
+        date): how a document posted before open items were tracked would have been itemised."""
+        found = [r for r in self._by_event.get(ce_type, []) if r.tracks and r.matches(msg)]
+        return min(found, key=lambda r: (r.effective_from, r.version)) if found else None
+
     def open_items_settled(self, ce_type: str, msg: Message) -> set[str]:
         """The documents whose open items the event's rule relieves (their balances are
         looked up before drafting)."""
@@ -171,13 +182,15 @@ class RuleBook:
 
     def draft(self, *, ce_type: str, msg: Message, chart: Chart, functional_currency: str,
               event_id: str = "", rates: Mapping[str, Decimal] | None = None,
-              open_items: Mapping[str, OpenItem] | None = None) -> JournalDraft:
+              open_items: Mapping[str, OpenItem] | None = None, rule: Rule | None = None) -> JournalDraft:
         """`rates`: functional units per unit of each foreign currency the event uses, at its date.
         `open_items`: the balances of the documents the event settles (missing ones are
-        valued at the event's rate, as a document posted before open items were tracked)."""
+        valued at the event's rate, as a document posted before open items were tracked).
+        `rule`: draft by this rule instead of the one in force (gl.service.legacy itemises an
+        older journal by the first version that keeps open items)."""
         posting_date = dates.from_proto(msg.occurrence_date)
         fx = _Fx(functional_currency, rates or {}, posting_date)
-        rule = self.select(ce_type, msg, posting_date)
+        rule = rule or self.select(ce_type, msg, posting_date)
         open_now = dict(open_items or {})  # updated line by line: two lines may relieve one item
         lines: list[DraftLine] = []
         root_dims = _dims(getattr(msg, "dimensions", None))

@@ -75,3 +75,42 @@ def awaiting(settled: set[str], posted: set[str]) -> str | None:
     tracked (those are valued at the settlement's rate, as before)."""
     missing = sorted(settled - posted)
     return missing[0] if missing else None
+
+
+class LegacyMismatch(ValueError):
+    """A journal posted before open items were tracked does not itemise: its lines on a control
+    account are not what the open-item rule would have posted (another rule, edited amounts)."""
+
+
+def itemise(tagged: list[tuple[str, str, str, Decimal]], posted: list[tuple[str, str, Decimal, Decimal]],
+            functional_currency: str) -> dict[tuple[str, str], OpenItem]:
+    """Split what a journal posted before open items were tracked did to its control accounts
+    among the documents it concerns, by document reference: (document, account) -> the part of
+    the posted lines that belongs to the document, in the transaction and the functional currency.
+
+    `tagged`: (document, account, currency, signed transaction amount) of the lines the first
+    open-item version of its rule draws from the same event (which document each line concerns).
+    `posted`: (account, currency, signed transaction amount, functional debit - credit) of the
+    journal's untagged foreign-currency lines on those accounts, as posted. Per account and
+    currency the transaction amounts must agree (LegacyMismatch otherwise); the posted functional
+    amount is shared pro rata to the transaction amounts, the last share taking the rounding, so
+    the parts add up to the posted lines exactly (the sub-ledger stays equal to the account).
+    """
+    groups: dict[tuple[str, str], list[tuple[str, Decimal]]] = {}
+    for ref, account, cur, txn in tagged:
+        if cur and txn:
+            groups.setdefault((account, cur), []).append((ref, txn))
+    out: dict[tuple[str, str], OpenItem] = {}
+    for (account, cur), parts in sorted(groups.items()):
+        txn_total = sum((t for a, c, t, _ in posted if (a, c) == (account, cur)), ZERO)
+        func_total = sum((f for a, c, _, f in posted if (a, c) == (account, cur)), ZERO)
+        if txn_total != sum((t for _, t in parts), ZERO) or txn_total == 0:
+            raise LegacyMismatch(f"account {account} {cur}: posted {txn_total}, itemised "
+                                 f"{sum((t for _, t in parts), ZERO)}")
+        left = func_total
+        for i, (ref, txn) in enumerate(parts):
+            share = left if i == len(parts) - 1 else money.quantize(func_total * txn / txn_total, functional_currency)
+            left -= share
+            prev = out.get((ref, account), OpenItem(cur, ZERO, ZERO))
+            out[(ref, account)] = OpenItem(cur, prev.txn + txn, prev.functional + share)
+    return out

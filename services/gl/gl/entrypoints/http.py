@@ -7,13 +7,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Body, Depends, Path, Query
 from fastapi.responses import StreamingResponse
 from fincore import money
-from fincore.auth import Authenticator, Forbidden, Principal, get_owned
+from fincore.auth import OPS_ADMIN, Authenticator, Forbidden, Principal, get_owned
 from fincore.dates import Date
 from fincore.db import Database
 from fincore.errors import Conflict, NotFound, Unprocessable
@@ -28,6 +28,7 @@ from pydantic import ConfigDict, Field, StrictBool, field_validator
 
 from gl.adapters.tables import (
     Account,
+    AwaitingDecision,
     Company,
     ExchangeRate,
     Journal,
@@ -43,7 +44,7 @@ from gl.domain.chart import available_charts, load_chart
 from gl.domain.journal import DIMENSIONS
 from gl.domain.postable import PostingRefused
 from gl.domain.rules import RuleError, parse_rules, with_candidates
-from gl.service import reports
+from gl.service import awaiting, legacy, reports
 from gl.service.manual import DutiesNotSegregated, NotADraft, create_manual_journal, post_manual_journal
 from gl.service.posting import (
     CompanyExists,
@@ -52,6 +53,8 @@ from gl.service.posting import (
     Poster,
     close_period,
     create_company,
+    lock_documents,
+    open_items,
     reopen_period,
     resolve_parked,
     revalue,
@@ -131,6 +134,14 @@ class RateIn(StrictModel):
                           description="functional-currency units per 1 unit of `currency`")
 
 
+class AwaitingDecisionIn(StrictModel):
+    model_config = ConfigDict(extra="forbid")
+    action: Literal["post", "dead-letter"] = Field(
+        description="post: at the payment-date rate, the document never having posted; dead-letter: to the "
+                    "posting consumer's dead letters (replay it once the document is published)")
+    reason: str = Field(min_length=1, max_length=1000)
+
+
 class DryRunIn(StrictModel):
     model_config = ConfigDict(extra="forbid")
     event_type: str = Field(description="CloudEvents type, e.g. finance.ar.InvoiceIssued.v1")
@@ -142,7 +153,8 @@ def dimension_filters(cost_centre: str = "", department: str = "", product: str 
     return {k: v for k, v in locals().items() if v}
 
 
-def build_router(db: Database, auth: Authenticator, poster: Poster, *, segregate_duties: bool = True) -> APIRouter:
+def build_router(db: Database, auth: Authenticator, poster: Poster, *, segregate_duties: bool = True,
+                 posting_group: str = "gl-posting") -> APIRouter:
     r = service_router(prefix="/v1")
     read, post, admin = auth.require("gl:read"), auth.require("gl:post"), auth.require("gl:admin")
 
@@ -315,6 +327,68 @@ def build_router(db: Database, auth: Authenticator, poster: Poster, *, segregate
         except (LedgerError, PostingRefused) as exc:
             raise refused(exc) from exc
         return {"journal_id": j["id"], "number": j["number"], "posting_date": j["posting_date"].isoformat()}
+
+    # --- settlements awaiting a document (operators) ------------------------------------
+    ops = auth.require(OPS_ADMIN)
+
+    @r.get("/admin/awaiting-documents", tags=["operations"],
+           summary="Settlements parked awaiting the document they settle, oldest first, with their age (ops:admin)")
+    async def get_awaiting(company: str | None = None, _: Principal = Depends(ops)) -> list[dict]:
+        async with db.sessions() as s:
+            return await awaiting.awaiting_settlements(s, company)
+
+    @r.get("/admin/awaiting-documents/decisions", tags=["operations"],
+           summary="Operators' decisions on awaiting settlements, newest first (the audit trail; ops:admin)")
+    async def get_awaiting_decisions(company: str | None = None, page: Page = Depends(pagination()),
+                                     _: Principal = Depends(ops)) -> list[dict]:
+        q = sa.select(AwaitingDecision).order_by(AwaitingDecision.id.desc())
+        if company is not None:
+            q = q.where(AwaitingDecision.company_id == company)
+        async with db.sessions() as s:
+            rows = (await s.execute(q.limit(page.limit).offset(page.offset))).scalars().all()
+        return [awaiting.decision_json(d) for d in rows]
+
+    @r.post("/admin/awaiting-documents/{event_id}/decide", tags=["operations"],
+            summary="Decide an awaiting settlement: post it at the payment-date rate, or send it to the dead "
+                    "letters, with a reason (ops:admin; audited; deciding the same again changes nothing)")
+    async def post_awaiting_decision(event_id: str, body: AwaitingDecisionIn,
+                                     principal: Principal = Depends(ops)) -> dict:
+        try:
+            async with db.transaction() as s:
+                d = await awaiting.decide(s, poster, event_id, action=body.action, reason=body.reason,
+                                          actor=principal.subject, consumer=posting_group)
+                return awaiting.decision_json(d)
+        except awaiting.NotAwaiting as exc:
+            raise NotFound(str(exc)) from exc
+        except awaiting.AlreadyDecided as exc:
+            raise Conflict(str(exc), type_="already-decided") from exc
+        except (LedgerError, PostingRefused) as exc:
+            raise refused(exc) from exc
+
+    # --- open items of documents booked before open items were tracked -----------------
+    @r.post("/companies/{company_id}/legacy-open-items", tags=["operations"],
+            summary="Derive the open items of documents booked before open items were tracked from their posted "
+                    "journals (idempotent; also done by itself when such a document is settled)")
+    async def post_legacy_open_items(company_id: str, principal: Principal = Depends(admin)) -> dict:
+        async with db.transaction() as s:
+            await company_or_404(s, company_id, principal)
+            await lock_documents(s, {company_id})
+            books = await poster.company(s, company_id)
+            return (await legacy.scan(s, poster.rules, books, actor=principal.subject)).as_dict()
+
+    @r.get("/open-items", tags=["journals"],
+           summary="Documents' open items: tagged journal lines plus what older journals did to them")
+    async def get_open_items(company: str, document: Annotated[list[str], Query()],
+                             principal: Principal = Depends(read)) -> list[dict]:
+        async with db.sessions() as s:
+            await company_or_404(s, company, principal)
+            legacy_refs: set[str] = set()
+            items = await open_items(s, company, set(document), None, legacy_refs)
+            functional = (await s.get(Company, company)).functional_currency
+        return [{"document": ref, "currency": it.currency or functional,
+                 "open": money.format_amount(it.txn, it.currency) if it.currency else None,
+                 "carrying_amount": money.format_amount(it.functional, functional),
+                 "includes_legacy": ref in legacy_refs} for ref, it in sorted(items.items())]
 
     # --- journals ----------------------------------------------------------------------
     @r.get("/journals", tags=["journals"], summary="Posted journals, newest first, filtered")

@@ -43,6 +43,7 @@ from gl.domain.journal import DIMENSIONS, DraftLine, JournalDraft, UnbalancedJou
 from gl.domain.postable import AccountBlocked, PostingRefused, blocked_in, check_lines
 from gl.domain.rules import MissingRate, NothingToPost, RuleBook
 from gl.domain.settlement import AwaitingDocument, OpenItem, awaiting
+from gl.service import legacy
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("gl.posting")
@@ -179,6 +180,7 @@ _STAGED = "gl.staged_journals"
 _DEFERRED = "gl.deferred_settlements"
 _OPENED = "gl.staged_open_items"
 _POSTED = "gl.staged_documents"  # (company, event key) of the events staged to post in this batch
+_LEGACY = "gl.staged_legacy"  # companies with journals staged by a rule without open items (gl.service.legacy)
 
 
 @dataclass(frozen=True)
@@ -251,9 +253,12 @@ async def rates_on(session: AsyncSession, company_id: str, currencies: set[str],
 
 
 async def open_items(session: AsyncSession, company_id: str, refs: set[str],
-                     staged: dict[tuple[str, str], OpenItem] | None = None) -> dict[str, OpenItem]:
+                     staged: dict[tuple[str, str], OpenItem] | None = None,
+                     legacy_refs: set[str] | None = None) -> dict[str, OpenItem]:
     """The open items of these documents: their lines' sums in the transaction and the
-    functional currency (the ledger's, plus journals staged in this transaction)."""
+    functional currency (the ledger's, plus journals staged in this transaction), plus what
+    journals posted before open items were tracked did to them (gl.service.legacy; the
+    documents that have such parts are added to `legacy_refs`)."""
     out: dict[str, OpenItem] = {}
     if refs:
         jl = JournalLine.__table__
@@ -265,6 +270,12 @@ async def open_items(session: AsyncSession, company_id: str, refs: set[str],
         for ref, cur, txn, func in rows:
             if cur or ref not in out:  # the foreign-currency balance, where an item has one
                 out[ref] = OpenItem(cur, Decimal(txn or 0), Decimal(func or 0))
+        for ref, part in (await legacy.legacy_items(session, company_id, refs)).items():
+            base = out.get(ref)
+            out[ref] = part if base is None else OpenItem(base.currency or part.currency, base.txn + part.txn,
+                                                          base.functional + part.functional)
+            if legacy_refs is not None:
+                legacy_refs.add(ref)
     for (company, ref), delta in (staged or {}).items():
         if company == company_id and ref in refs:
             base = out.get(ref, OpenItem(delta.currency, Decimal(0), Decimal(0)))
@@ -328,10 +339,13 @@ class Poster:
         except LookupError:
             return False  # no rule: draft() says so
 
-    async def draft(self, session: AsyncSession, books: CompanyBooks, ce_type: str, msg, event_id: str) -> JournalDraft:
+    async def draft(self, session: AsyncSession, books: CompanyBooks, ce_type: str, msg, event_id: str, *,
+                    await_documents: bool = True) -> JournalDraft:
         """The event's journal by the rules, at the exchange rates of its date and the
         carrying amounts of the open items it settles. MissingRate propagates (the event is
-        parked until the rate is entered); other refusals are permanent."""
+        parked until the rate is entered); other refusals are permanent. `await_documents`
+        False: a settled document the ledger has not posted is valued at the event's rate (an
+        operator's decision, gl.service.awaiting) instead of raising AwaitingDocument."""
         on = dates.from_proto(msg.occurrence_date)
         foreign = foreign_currencies(msg, books.functional_currency)
         rates = await rates_on(session, books.id, foreign, on)
@@ -339,8 +353,14 @@ class Poster:
             items = {}
             if self.settles(ce_type, msg):
                 refs = self.rules.open_items_settled(ce_type, msg)
-                items = await open_items(session, books.id, refs, session.info.get(_OPENED))
-                if foreign and refs - set(items):  # a foreign-currency settlement needs its documents' carrying amounts
+                legacy_refs: set[str] = set()
+                items = await open_items(session, books.id, refs, session.info.get(_OPENED), legacy_refs)
+                if foreign and (refs - set(items) or legacy_refs):
+                    # a document booked before open items were tracked (or an older journal of
+                    # one read since): derive its item from the posted journals first
+                    await legacy.scan(session, self.rules, books)
+                    items = await open_items(session, books.id, refs, session.info.get(_OPENED))
+                if foreign and await_documents and refs - set(items):  # its documents' carrying amounts
                     posted = set(items) | await posted_documents(session, books.id, refs - set(items),
                                                                  session.info.get(_POSTED))
                     if doc := awaiting(refs, posted):
@@ -392,12 +412,18 @@ class Poster:
         session.info.setdefault(_STAGED, []).append((env, Staged(draft, trace_id, context)))
         session.info.setdefault(_POSTED, set()).add((books.id, env.subject))
         opened = session.info.setdefault(_OPENED, {})
-        for ln in draft.lines:
-            if ln.open_item:
-                key = (draft.company_id, ln.open_item)
-                prev = opened.get(key, OpenItem(ln.txn_currency, Decimal(0), Decimal(0)))
-                opened[key] = OpenItem(prev.currency or ln.txn_currency, prev.txn + ln.txn_amount,
-                                       prev.functional + ln.debit - ln.credit)
+        deltas = [(ln.open_item, OpenItem(ln.txn_currency, ln.txn_amount, ln.debit - ln.credit))
+                  for ln in draft.lines if ln.open_item]
+        if any(ln.txn_currency and not ln.open_item for ln in draft.lines):  # by a rule without open items?
+            parts = legacy.itemise_draft(self.rules, books, env.type, msg, draft)
+            if parts:  # kept for this batch here, and derived from the written journal before commit
+                session.info.setdefault(_LEGACY, {})[books.id] = books
+                deltas += [(ref, part) for (ref, _), part in parts.items()]
+        for ref, delta in deltas:
+            key = (draft.company_id, ref)
+            prev = opened.get(key, OpenItem(delta.currency, Decimal(0), Decimal(0)))
+            opened[key] = OpenItem(prev.currency or delta.currency, prev.txn + delta.txn,
+                                   prev.functional + delta.functional)
 
     async def _refusal(self, session: AsyncSession, draft: JournalDraft) -> str | None:
         """Why the journal cannot post now (its period closed, an account blocked), decided
@@ -428,6 +454,7 @@ class Poster:
                 otel_context.detach(token)
         for key in (_OPENED, _POSTED, "gl.closed_periods", "gl.blocked_accounts"):
             session.info.pop(key, None)
+        legacy_books = session.info.pop(_LEGACY, {})
         staged: list[tuple[Envelope, Staged | _Parked]] = session.info.pop(_STAGED, [])
         if not staged:
             return
@@ -449,6 +476,8 @@ class Poster:
                 log.warning("parked %d event(s): %s", len(parked), "; ".join(sorted({p.reason for _, p in parked})))
             written = [s for _, s in staged if isinstance(s, Staged)]
             await write_journals(session, written)
+            for _, books in sorted(legacy_books.items()):  # their open-item parts, now that they are written
+                await legacy.scan(session, self.rules, books)
             released = await release_awaiting(session, self, documents_of(
                 [(s.draft, env.subject) for env, s in staged if isinstance(s, Staged)]))
             await refresh_revaluations(session, [s.draft for s in written] + released)
@@ -645,6 +674,7 @@ async def reverse_journal(session: AsyncSession, journal_id: str, *, on: dt.date
     original = await session.get(Journal, journal_id)
     if original is None:
         raise LedgerError(f"no journal {journal_id}")
+    await lock_documents(session, {original.company_id})  # it may change open items (gl.service.legacy)
     if original.kind == "reversal":
         raise LedgerError("a reversal is not reversed; post a new journal instead")
     if original.kind == "closing":

@@ -168,3 +168,37 @@ def test_ap_payment_at_a_higher_rate_is_a_loss():
     items = {"PI1": OpenItem("EUR", Decimal("-1000.00"), Decimal("-7800.00"))}
     assert draft(pay, "7.95", items) == [
         ("220201", "7800.00", "0", "PI1"), ("1002", "0", "7950.00", ""), ("660302", "150.00", "0", "")]
+
+
+# --- documents booked before open items (gl.service.legacy) ------------------------------
+
+def test_an_older_receipt_for_two_invoices_is_shared_by_its_transaction_amounts():
+    from gl.domain.settlement import LegacyMismatch, itemise
+
+    # A November receipt of 1,000 EUR posted at 7.77 (one 1122 line, 7,770.00): 600 EUR applied
+    # to A, 300 to B, 100 unapplied. Shares: 7,770 x 600/1,000 = 4,662.00; x 300/1,000 = 2,331.00;
+    # the last takes the rest, 777.00 (they add up to the posted line exactly).
+    tagged = [("A", "1122", "EUR", Decimal("-600")), ("B", "1122", "EUR", Decimal("-300")),
+              ("R", "1122", "EUR", Decimal("-100"))]
+    posted = [("1122", "EUR", Decimal("-1000"), Decimal("-7770"))]
+    assert itemise(tagged, posted, "CNY") == {
+        ("A", "1122"): OpenItem("EUR", Decimal("-600"), Decimal("-4662.00")),
+        ("B", "1122"): OpenItem("EUR", Decimal("-300"), Decimal("-2331.00")),
+        ("R", "1122"): OpenItem("EUR", Decimal("-100"), Decimal("-777.00"))}
+    # Rounding: 1,000.00 CNY over three equal parts -> 333.33, 333.33 and the rest 333.34.
+    parts = itemise([(x, "1122", "EUR", Decimal("1")) for x in "XYZ"], [("1122", "EUR", Decimal("3"), Decimal("1000"))],
+                    "CNY")
+    assert [p.functional for p in parts.values()] == [Decimal("333.33"), Decimal("333.33"), Decimal("333.34")]
+    # Lines that are not what the open-item rule would post do not itemise.
+    with pytest.raises(LegacyMismatch):
+        itemise(tagged, [("1122", "EUR", Decimal("-900"), Decimal("-7000"))], "CNY")
+
+
+def test_the_first_open_item_version_itemises_an_older_event():
+    book = rulebook()
+    receipt = ar.PaymentReceived(**H, receipt_id="r1", customer_code="K", amount=eur("100"), unapplied=eur("0"),
+                                 applications=[ar.ReceiptApplication(invoice_id="i1", amount=eur("100"))])
+    rule = book.tracking_rule("finance.ar.PaymentReceived.v1", receipt)
+    assert (rule.id, rule.version, rule.effective_from) == ("ar.payment_received", 2, dt.date(2026, 12, 1))
+    # an AP payment without applications has no open-item version that matches it
+    assert book.tracking_rule("finance.ap.PaymentMade.v1", ap.PaymentMade(**H, amount=eur("1"))) is None
