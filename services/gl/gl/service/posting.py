@@ -351,16 +351,16 @@ class Poster:
         rates = await rates_on(session, books.id, foreign, on)
         try:
             items = {}
-            if self.settles(ce_type, msg):
+            if foreign and self.settles(ce_type, msg):  # in the functional currency an item is its amount
                 refs = self.rules.open_items_settled(ce_type, msg)
                 legacy_refs: set[str] = set()
                 items = await open_items(session, books.id, refs, session.info.get(_OPENED), legacy_refs)
-                if foreign and (refs - set(items) or legacy_refs):
+                if refs - set(items) or legacy_refs:
                     # a document booked before open items were tracked (or an older journal of
                     # one read since): derive its item from the posted journals first
                     await legacy.scan(session, self.rules, books)
                     items = await open_items(session, books.id, refs, session.info.get(_OPENED))
-                if foreign and await_documents and refs - set(items):  # its documents' carrying amounts
+                if await_documents and refs - set(items):  # its documents' carrying amounts
                     posted = set(items) | await posted_documents(session, books.id, refs - set(items),
                                                                  session.info.get(_POSTED))
                     if doc := awaiting(refs, posted):
