@@ -8,16 +8,16 @@ decisions on settlements that wait for a document.
 - awaiting_decision: who decided what about a settlement parked awaiting a document, when
   and why (posted at the payment-date rate, or sent to the dead letters).
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-02
 """
 import sqlalchemy as sa
 from alembic import op
 from fincore.tables import BigId
 
-revision = "0009"
-down_revision = "0008"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
