@@ -17,6 +17,7 @@ from fincore.events import new_envelope
 from fincore.inbox import InboxConsumer
 from gl.adapters.tables import ExchangeRate, JournalLine, LegacyOpenItem, ParkedEvent
 from gl.bootstrap import MIGRATIONS, rulebook
+from gl.domain.settlement import OpenItem
 from gl.service.posting import Poster, close_period, create_company, reopen_period, resolve_parked
 from gl.settings import GLSettings
 
@@ -418,3 +419,42 @@ def test_operators_decide_settlements_whose_document_never_comes(tmp_path):
     assert sorted(ln for ln in lines if ln[3] == "inv1" or ln[0] == "660302") == sorted(
         [x for x in SETTLED if x[3] == "inv1" or x[0] == "660302"])
     assert item == (Decimal(0), Decimal(0))
+
+
+def test_the_operators_command_derives_open_items_of_journals_posted_before_it_existed(tmp_path):
+    """Journals posted by the November rules before this release have no legacy parts: the
+    command (legacy.scan) derives them once; run again, it derives nothing."""
+    from gl.adapters.tables import LegacyOpenItemScan
+    from gl.service import legacy
+    from gl.service.posting import lock_documents
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'gl.db'}"
+    migrate(MIGRATIONS, url)
+    company = f"S{uuid.uuid4().hex[:8]}"
+    invoice, _ = _events(company)
+    invoice.occurrence_date.CopyFrom(dates.to_proto(dt.date(2026, 11, 28)))
+
+    async def run():
+        db, consumer, poster = await _setup(url, company, [(dt.date(2026, 11, 1), "7.80")])
+        try:
+            await consumer._apply(_batch(invoice))
+            async with db.transaction() as s:  # as before this release: no parts, never scanned
+                await s.execute(sa.delete(LegacyOpenItem))
+                await s.execute(sa.delete(LegacyOpenItemScan))
+            results = []
+            for _ in range(2):
+                async with db.transaction() as s:
+                    await lock_documents(s, {company})
+                    results.append((await legacy.scan(s, poster.rules, await poster.company(s, company),
+                                                      actor="ops")).as_dict())
+            async with db.sessions() as s:
+                items = await legacy.legacy_items(s, company, {"inv1"})
+            return results, items
+        finally:
+            await db.dispose()
+
+    (first, again), items = asyncio.run(run())
+    assert first == {"journals_read": 1, "parts_derived": 1, "skipped": []}
+    assert again["parts_derived"] == 0
+    # 2,000 EUR at 7.80 = 15,600.00, the invoice's whole receivable line
+    assert items == {"inv1": OpenItem("EUR", Decimal("2000"), Decimal("15600"))}
