@@ -25,6 +25,7 @@ INV = os.environ.get("INVENTORY_URL", "http://127.0.0.1:8004")
 AP = os.environ.get("AP_URL", "http://127.0.0.1:8003")
 BUDGET = os.environ.get("BUDGET_URL", "http://127.0.0.1:8006")
 COCKPIT = os.environ.get("COCKPIT_URL", "http://127.0.0.1:8000")
+CASH = os.environ.get("CASHMGMT_URL", "http://127.0.0.1:8005")
 # Purchase cost of the stocked items (the demo buys them at the start of the month).
 UNIT_COST = {"P-100": ["820.00", "860.00"], "P-200": ["51.20", "49.90"], "F-010": ["1700.00", "1760.00"]}
 ITEMS = [("P-100", "GOODS", "Industrial pump", "1280.00", "VAT13"),
@@ -132,6 +133,58 @@ def procure_to_pay(c: httpx.Client, month: dt.date) -> int:
     return 1 + 3 + len(done["payments"])
 
 
+def cash_month(c: httpx.Client, month: dt.date) -> dict:
+    """DEMO's bank statement for the month as the bank would send it (camt.053.001.08): most
+    invoices paid by their reference (one in two parts), the payment run's transfers, a fee
+    and interest; imported and reconciled against what AR and AP published."""
+    from cashmgmt.adapters import bankfiles
+    from cashmgmt.domain.statements import ParsedLine, ParsedStatement
+
+    r = c.post(f"{CASH}/v1/bank-accounts", json={
+        "company_id": "DEMO", "code": "BANK-1", "name": "ICBC Shanghai current account", "currency": "CNY",
+        "account_number": "1001 2345 6789 0123", "gl_account": "1002", "opened_on": month.isoformat()})
+    if r.status_code not in (201, 422):
+        sys.exit(f"opening DEMO's bank account failed: {r.status_code} {r.text}")
+    account = ok(c.get(f"{CASH}/v1/bank-accounts/BANK-1", params={"company": "DEMO"}))
+    deadline = time.monotonic() + 60  # what AR and AP published reaches cash management
+    while True:
+        items = ok(c.get(f"{CASH}/v1/reconciliation/open-items", params={"company": "DEMO", "limit": 10000}))
+        if {"ar_invoice", "ap_payment"} <= {i["kind"] for i in items} or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    last = month + dt.timedelta(days=27)
+    lines: list[ParsedLine] = []
+    invoices = sorted((i for i in items if i["kind"] == "ar_invoice"), key=lambda i: i["number"])
+    for k, i in enumerate(invoices[: max(1, len(invoices) * 2 // 3)]):
+        on = min(last, month + dt.timedelta(days=5 + k % 20))
+        amount, name = Decimal(i["open"]), f"{i['party'][2:].title()} Co."
+        if k == 0:  # paid in two parts
+            half = (amount / 2).quantize(Decimal("0.01"))
+            lines.append(ParsedLine(on, on, half, i["number"], name, "", "Part payment", f"DEMO-B{k}a", "RCDT"))
+            lines.append(ParsedLine(last, last, amount - half, i["number"], name, "", "Rest", f"DEMO-B{k}b", "RCDT"))
+        else:
+            lines.append(ParsedLine(on, on, amount, i["number"], name, "", f"Invoice {i['number']}", f"DEMO-B{k}",
+                                    "RCDT"))
+    for k, p in enumerate(i for i in items if i["kind"] == "ap_payment"):
+        on = dt.date.fromisoformat(p["date"])
+        lines.append(ParsedLine(on, on, Decimal(p["open"]), p["number"], p["party"], "", "Supplier payment",
+                                f"DEMO-P{k}", "ICDT"))
+    lines += [ParsedLine(last, last, Decimal("-35.00"), "", "", "", "Account maintenance fee", "DEMO-F1", "CHRG"),
+              ParsedLine(last, last, Decimal("12.68"), "", "", "", "Interest", "DEMO-I1", "INTR")]
+    lines.sort(key=lambda ln: ln.booking_date)
+    opening = Decimal(account["statement_balance"] or "0.00")
+    st = ParsedStatement("any", f"DEMO-{month:%Y%m}", "CNY", opening,
+                         opening + sum((ln.amount for ln in lines), Decimal(0)), month, last, tuple(lines),
+                         account_number=account["account_number"])
+    r = c.post(f"{CASH}/v1/statements", params={"company": "DEMO", "file_name": f"DEMO-{month:%Y%m}.xml"},
+               content=bankfiles.write_camt053(st))
+    if r.status_code == 422 and r.json()["type"].endswith("duplicate-statement"):
+        return {"statement": st.statement_id, "already imported": True}
+    got = ok(r)
+    return {"statement": st.statement_id, "lines": got["lines"], "closing": str(st.closing_balance),
+            **got["reconciliation"]}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--invoices", type=int, default=30)
@@ -147,6 +200,7 @@ def main() -> None:
         wait_ready(c, AP)
         wait_ready(c, BUDGET)
         wait_ready(c, demo_group.CONSOL)
+        wait_ready(c, CASH)
         r = c.post(f"{GL}/v1/companies", json={"id": "DEMO", "name": "Demo Trading Co., Ltd. (演示贸易有限公司)",
                                                "functional_currency": "CNY", "chart_template": "cas"})
         if r.status_code not in (201, 409):
@@ -194,6 +248,13 @@ def main() -> None:
             if (seen >= n_docs and time.monotonic() - stable_since > 3) or time.monotonic() > deadline:
                 break
             time.sleep(0.5)
+        cash = cash_month(c, month)
+        deadline, stable_since = time.monotonic() + 60, time.monotonic()
+        while time.monotonic() < deadline and time.monotonic() - stable_since < 3:  # receipts, fee, interest post
+            tb = c.get(f"{GL}/v1/trial-balance", params={"company": "DEMO", "as_of": as_of.isoformat()}).json()
+            if tb["journals"] != seen:
+                seen, stable_since = tb["journals"], time.monotonic()
+            time.sleep(0.5)
     print(f"\nTrial balance of DEMO as of {as_of} ({tb['journals']} journals, "
           f"{'balanced' if tb['balanced'] else 'NOT BALANCED'}); invoices issued: {gross} CNY gross")
     print(f"{'account':<10} {'name':<34} {'debit':>14} {'credit':>14}")
@@ -218,6 +279,7 @@ def main() -> None:
         print(f"{row['cost_centre'] + '/' + row['budget_item'] + '/' + row['period']:<28} {row['budget']:>10} "
               f"{row['actual']:>10} {row['committed']:>10} {row['reserved']:>10} {row['pct_consumed'] or '':>7}")
     print(f"Open payables as of {as_of}: {ageing['total']['total']} CNY\n")
+    print("Bank statement " + ", ".join(f"{k}: {v}" for k, v in cash.items()) + "\n")
     with httpx.Client(headers=h, timeout=60) as c:
         demo_group.report(c, month, as_of)
     print(f"Cockpit       {COCKPIT}/overview?company=DEMO&period={as_of:%Y-%m}   (web UI: development sign-in)")
@@ -226,6 +288,7 @@ def main() -> None:
     print(f"Inventory     {INV}/docs        valuation:     {INV}/v1/valuation?company=DEMO")
     print(f"AP API docs   {AP}/docs        ageing:        {AP}/v1/ageing?company=DEMO&as_of={as_of}")
     print(f"Budget        {BUDGET}/docs        report:        {BUDGET}/v1/reports/budget-vs-actual?company=DEMO")
+    print(f"Cash          {CASH}/docs        review queue:  {CASH}/v1/reconciliation/lines?company=DEMO&status=review")
     print("gRPC          CreditService 127.0.0.1:50052, BudgetService 127.0.0.1:50056 (reflection on)")
     print(f"Statements    {GL}/v1/statements/income-statement?company=DEMO&from={month}&to={as_of}")
     print("Metrics       /metrics on each service; readiness /readyz")

@@ -80,6 +80,8 @@ class Suite:
         self.cash_migrate = mk("cashmgmt-migrate", "cashmgmt", "migrate")
         self.cash_api = mk("cashmgmt-api", "cashmgmt", "api", ready_url=f"{self.cash_url}/readyz")
         self.cash_relay = mk("cashmgmt-relay", "cashmgmt", "relay", ready_log="outbox relay publishing")
+        self.cash_consumer = mk("cashmgmt-consume", "cashmgmt", "consume",
+                                ready_log="consumer cashmgmt-documents reading")
         self.consol_migrate = mk("consolidation-migrate", "consolidation", "migrate")
         self.consol_api = mk("consolidation-api", "consolidation", "api", ready_url=f"{self.consol_url}/readyz")
         self.consol_relay = mk("consolidation-relay", "consolidation", "relay", ready_log="outbox relay publishing")
@@ -89,7 +91,7 @@ class Suite:
                           self.inv_relay, self.ar_grpc, self.ar_consumer, self.ap_api, self.ap_relay, self.ap_consumer,
                           self.budget_api, self.budget_grpc, self.budget_relay, self.budget_consumer,
                           self.inv_consumer, self.consol_api, self.consol_relay, self.consol_consumer,
-                          self.cash_api, self.cash_relay]
+                          self.cash_api, self.cash_relay, self.cash_consumer]
         self.token = mint_token(ServiceSettings(), subject="e2e", scopes=ALL_SCOPES, companies=["*"])
         self.http = self.client()
 

@@ -10,6 +10,7 @@ from fincore.http import create_service_app
 from fincore.inbox import InboxConsumer
 from fincore.rates import LedgerRatesConsumer
 
+from ar.entrypoints.bank_receipts import BankReceipts
 from ar.entrypoints.http import build_router
 from ar.service.shipments import ShipmentInvoicer
 from ar.settings import ARSettings
@@ -22,7 +23,10 @@ def build_consumers(settings: ARSettings, db: Database) -> list[InboxConsumer]:
                           handler=ShipmentInvoicer()),
             # the ledger's exchange rates, for credit checks of orders in another currency than the limit's
             InboxConsumer(db, settings, name="ar-rates", topics=["finance.gl.events.v1"],
-                          handler=LedgerRatesConsumer())]
+                          handler=LedgerRatesConsumer()),
+            # receipts cash management identified on bank statements
+            InboxConsumer(db, settings, name="ar-bank-receipts", topics=["finance.cashmgmt.events.v1"],
+                          handler=BankReceipts())]
 
 
 def create_app(settings: ARSettings) -> FastAPI:

@@ -1,4 +1,4 @@
-"""`finance-cashmgmt migrate | api | relay | import FILE`."""
+"""`finance-cashmgmt migrate | api | relay | consume | import FILE`."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ import httpx
 from fincore.cli import service_cli
 from tqdm import tqdm
 
-from cashmgmt.bootstrap import MIGRATIONS, create_app
+from cashmgmt.bootstrap import MIGRATIONS, build_consumers, create_app
 from cashmgmt.settings import CashmgmtSettings
 
 cli = service_cli(name="cashmgmt", settings_factory=CashmgmtSettings, migrations_dir=MIGRATIONS,
-                  create_app=create_app)
+                  create_app=create_app, build_consumers=build_consumers)
 
 
 @cli.command("import", help="Import a bank statement file (camt.053, MT940 or CSV) through the API, "

@@ -7,8 +7,10 @@ from pathlib import Path
 from fastapi import FastAPI
 from fincore.db import Database
 from fincore.http import create_service_app
-from fincore.inbox import InboxConsumer
+from fincore.inbox import Handlers, InboxConsumer
 
+from cashmgmt.domain.reconcile import load_rules
+from cashmgmt.entrypoints.consumers import TOPICS, DocumentsFromAP, DocumentsFromAR
 from cashmgmt.entrypoints.http import build_router
 from cashmgmt.settings import CashmgmtSettings
 
@@ -16,7 +18,9 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
 def build_consumers(settings: CashmgmtSettings, db: Database) -> list[InboxConsumer]:
-    return []
+    # what reconciliation matches against: AR's and AP's documents, read once through the inbox
+    return [InboxConsumer(db, settings, name="cashmgmt-documents", topics=list(TOPICS),
+                          handler=Handlers(DocumentsFromAR(), DocumentsFromAP()))]
 
 
 def create_app(settings: CashmgmtSettings) -> FastAPI:
@@ -24,8 +28,9 @@ def create_app(settings: CashmgmtSettings) -> FastAPI:
     app = create_service_app(
         settings=settings, db=db, title="Finance suite - Cash management",
         description="Bank accounts, internal transfers, bank statement import (camt.053, MT940, CSV) "
-                    "checked for duplicates and continuity; publishes finance.cashmgmt.events.v1.",
+                    "checked for duplicates and continuity, automatic reconciliation against what AR and AP "
+                    "published with a review queue; publishes finance.cashmgmt.events.v1.",
         routers=[], consumers=build_consumers(settings, db),
     )
-    app.include_router(build_router(db, app.state.auth))
+    app.include_router(build_router(db, app.state.auth, load_rules()))  # a bad rule file stops the start
     return app

@@ -34,7 +34,9 @@ class Instruction:
 
 async def receive_payment(session: AsyncSession, *, company: str, customer: str, amount: Decimal, on: dt.date,
                           bank_account: str, method: str, instructions: list[Instruction] | None = None,
-                          idempotency_key: str | None = None) -> tuple[Receipt, list[ReceiptApplication]]:
+                          idempotency_key: str | None = None,
+                          bank_line_id: str = "") -> tuple[Receipt, list[ReceiptApplication]]:
+    """`bank_line_id`: the bank statement line cash management identified the receipt from."""
     c = await session.get(Customer, (company, customer))
     if c is None:
         raise ReceiptError(f"no customer {customer!r} in company {company!r}")
@@ -96,7 +98,8 @@ async def receive_payment(session: AsyncSession, *, company: str, customer: str,
         payment_method=method, amount=m(amount),
         applications=[ar_events.ReceiptApplication(invoice_id=inv.id, amount=m(take)) for inv, take in plan],
         unapplied=m(left),
-        dimensions=types_pb2.Dimensions(customer=customer, intercompany_partner=c.intercompany_partner)), source="ar")
+        dimensions=types_pb2.Dimensions(customer=customer, intercompany_partner=c.intercompany_partner),
+        bank_line_id=bank_line_id), source="ar")
     return rec, apps
 
 

@@ -181,12 +181,18 @@ def write_camt053(st: ParsedStatement, version: str = "camt.053.001.08", *, msg_
         tag = "Dbtr" if ln.amount > 0 else "Cdtr"
         status = "<Sts><Cd>BOOK</Cd></Sts>" if v8 else "<Sts>BOOK</Sts>"
         code = ln.bank_code or ("RCDT" if ln.amount > 0 else "ICDT")
-        refs = f"<Refs><EndToEndId>{escape(ln.reference or 'NOTPROVIDED')}</EndToEndId></Refs>"
-        rmt = f"<RmtInf><Ustrd>{escape(ln.description[:140])}</Ustrd></RmtInf>" if ln.description else ""
+        # EndToEndId holds 35 characters; a longer reference (several invoices) travels as
+        # unstructured remittance information, as banks send it
+        short = len(ln.reference) <= 35
+        e2e = ln.reference if short and ln.reference else "NOTPROVIDED"
+        refs = f"<Refs><EndToEndId>{escape(e2e)}</EndToEndId></Refs>"
+        texts = [*([] if short else [ln.reference[i:i + 140] for i in range(0, len(ln.reference), 140)]),
+                 *([ln.description[:140]] if ln.description else [])]
+        rmt = f"<RmtInf>{''.join(f'<Ustrd>{escape(t)}</Ustrd>' for t in texts)}</RmtInf>" if texts else ""
         entries.append(
             f"<Ntry>{amt(ln.amount)}{status}<BookgDt><Dt>{ln.booking_date.isoformat()}</Dt></BookgDt>"
             f"<ValDt><Dt>{ln.value_date.isoformat()}</Dt></ValDt>"
-            f"<AcctSvcrRef>{escape(ln.bank_reference or f'{st.statement_id}-{i}')}</AcctSvcrRef>"
+            f"<AcctSvcrRef>{escape((ln.bank_reference or f'{st.statement_id}-{i}')[:35])}</AcctSvcrRef>"
             f"<BkTxCd><Prtry><Cd>{escape(code)}</Cd></Prtry></BkTxCd>"
             f"<NtryDtls><TxDtls>{refs}{party(tag, ln)}{rmt}</TxDtls></NtryDtls></Ntry>")
     acct_id = (f"<IBAN>{st.iban}</IBAN>" if st.iban else f"<Othr><Id>{escape(st.account_number)}</Id></Othr>")

@@ -121,3 +121,74 @@ class StatementLine(SQLModel, table=True):
     fingerprint: str = Field(sa_column=_s(64))
     # What reconciliation made of the line: open | matched | review | posted (charge, interest)
     status: str = Field(default="open", sa_column=sa.Column(sa.String(10), nullable=False, server_default="open"))
+
+
+class OpenItemRow(SQLModel, table=True):
+    """A document whose money is expected on the bank, from what AR and AP published (and our
+    own transfers): what reconciliation matches statement lines against. `open` is what is
+    still expected (money in positive)."""
+
+    __tablename__ = "cash_open_item"
+    __table_args__ = (sa.Index("ix_cash_open_item_open", "company_id", "currency", "is_open"),)
+
+    company_id: str = Field(sa_column=sa.Column(sa.String(40), primary_key=True))
+    key: str = Field(sa_column=sa.Column(sa.String(120), primary_key=True))  # kind:document_id[:leg]
+    kind: str = Field(sa_column=_s(20))
+    document_id: str = Field(sa_column=_s(64))
+    number: str = Field(sa_column=_s(80))
+    party: str = Field(sa_column=_s(40))
+    currency: str = Field(sa_column=_s(3))
+    amount: Decimal = Field(sa_column=sa.Column(Amount, nullable=False))
+    open: Decimal = Field(sa_column=sa.Column(Amount, nullable=False))
+    is_open: bool = Field(sa_column=sa.Column(sa.Boolean, nullable=False))
+    item_date: dt.date = Field(sa_column=sa.Column(sa.Date, nullable=False))
+    references: list = Field(sa_column=sa.Column(sa.JSON, nullable=False))
+    bank_account: str = Field(sa_column=_s(40))
+    updated_at: dt.datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
+
+
+class PartyRow(SQLModel, table=True):
+    """Customers and suppliers as AR and AP published them, with the IBANs they pay from/to."""
+
+    __tablename__ = "cash_party"
+
+    company_id: str = Field(sa_column=sa.Column(sa.String(40), primary_key=True))
+    code: str = Field(sa_column=sa.Column(sa.String(40), primary_key=True))
+    kind: str = Field(sa_column=_s(10))  # customer | supplier
+    name: str = Field(sa_column=_s(200))
+    ibans: list = Field(sa_column=sa.Column(sa.JSON, nullable=False))
+
+
+class Allocation(SQLModel, table=True):
+    """What a reconciled line took of an open item. `confirmed` once the owning context booked
+    it (AR's receipt for a line we identified); until then it holds the item's amount so a
+    later line cannot take it twice."""
+
+    __tablename__ = "cash_allocation"
+    __table_args__ = (sa.Index("ix_cash_allocation_item", "company_id", "item_key", "confirmed"),)
+
+    line_id: int = Field(sa_column=sa.Column(sa.BigInteger, primary_key=True))
+    item_key: str = Field(sa_column=sa.Column(sa.String(120), primary_key=True))
+    company_id: str = Field(sa_column=_s(40))
+    amount: Decimal = Field(sa_column=sa.Column(Amount, nullable=False))
+    confirmed: bool = Field(sa_column=sa.Column(sa.Boolean, nullable=False))
+
+
+class Reconciliation(SQLModel, table=True):
+    """The decision on one statement line: by which rule, what it was found to be, the
+    candidates with their scores, and who accepted or rejected it."""
+
+    __tablename__ = "cash_reconciliation"
+    __table_args__ = (sa.Index("ix_cash_reconciliation_status", "company_id", "status"),)
+
+    line_id: int = Field(sa_column=sa.Column(sa.BigInteger, primary_key=True))
+    company_id: str = Field(sa_column=_s(40))
+    rule: str = Field(sa_column=_s(60))
+    action: str = Field(sa_column=_s(20))  # charge | interest | match | receipt | customer_receipt | suspense
+    # auto | review | accepted | rejected | unmatched
+    status: str = Field(sa_column=_s(10))
+    candidates: list = Field(sa_column=sa.Column(sa.JSON, nullable=False))
+    chosen: int | None = Field(default=None, sa_column=sa.Column(sa.Integer, nullable=True))
+    party: str = Field(sa_column=_s(40))
+    decided_by: str = Field(sa_column=_s(100))
+    decided_at: dt.datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))

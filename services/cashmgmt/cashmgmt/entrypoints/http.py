@@ -7,20 +7,30 @@ from typing import Annotated, Literal
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Body, Depends, Query
+from fastapi.responses import PlainTextResponse
 from fincore import money
 from fincore.auth import Authenticator, Principal
 from fincore.dates import Date
 from fincore.db import Database
-from fincore.errors import NotFound, Unprocessable
+from fincore.errors import Conflict, NotFound, Unprocessable
 from fincore.http import Page, pagination, service_router
 from fincore.money import CurrencyCode, MoneyError
-from fincore.schemas import StrictModel
+from fincore.schemas import RowId, StrictModel
 from pydantic import Field
 
 from cashmgmt.adapters.bankfiles import CSV_FIELDS
-from cashmgmt.adapters.tables import BankAccount, InternalTransferRow, Statement, StatementLine
+from cashmgmt.adapters.tables import (
+    BankAccount,
+    InternalTransferRow,
+    OpenItemRow,
+    Reconciliation,
+    Statement,
+    StatementLine,
+)
+from cashmgmt.domain.reconcile import Rule
 from cashmgmt.domain.statements import StatementRefused
 from cashmgmt.service.accounts import AccountError, AccountNotFound, account_by_code, open_account, transfer
+from cashmgmt.service.reconciliation import ReviewError, accept, decision_json, reconcile, reject
 from cashmgmt.service.statements import CsvOptions, import_file
 
 Code = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.\-]+$")]
@@ -60,6 +70,13 @@ class TransferIn(StrictModel):
     reference: str = Field("", max_length=140)
 
 
+class DecisionIn(StrictModel):
+    candidate: int | None = Field(None, ge=0, le=1000, description="index of the accepted candidate")
+    customer: str = Field("", max_length=40, description="a known customer: a receipt on account (oldest-first)")
+    action: Literal["suspense", "charge", "interest"] | None = Field(
+        None, description="suspense: unidentified money, on the suspense account until cleared")
+
+
 def _account_json(a: BankAccount, last: Statement | None = None) -> dict:
     return {"code": a.code, "company_id": a.company_id, "name": a.name, "currency": a.currency, "iban": a.iban,
             "bic": a.bic, "account_number": a.account_number, "gl_account": a.gl_account,
@@ -87,7 +104,7 @@ def _line_json(ln: StatementLine) -> dict:
             "bank_reference": ln.bank_reference, "bank_code": ln.bank_code, "status": ln.status}
 
 
-def build_router(db: Database, auth: Authenticator) -> APIRouter:
+def build_router(db: Database, auth: Authenticator, rules: list[Rule]) -> APIRouter:
     r = service_router(prefix="/v1", tags=["cash"])
     read, write = auth.require("cashmgmt:read"), auth.require("cashmgmt:write")
 
@@ -198,6 +215,7 @@ def build_router(db: Database, auth: Authenticator) -> APIRouter:
                 rows = await import_file(s, company_id=company, data=body, fmt=format, bank_account=bank_account,
                                          csv=CsvOptions(statement_id, opening_balance, closing_balance),
                                          file_name=file_name, imported_by=principal.subject)
+                summary = await reconcile(s, company, rules, statement_ids=[x.id for x in rows])
                 codes = {a.id: a.code for a in (await s.execute(sa.select(BankAccount).where(
                     BankAccount.id.in_({x.bank_account_id for x in rows})))).scalars()}
         except AccountNotFound as exc:
@@ -205,7 +223,7 @@ def build_router(db: Database, auth: Authenticator) -> APIRouter:
         except StatementRefused as exc:
             raise Unprocessable(str(exc), type_=exc.kind, title="Statement refused") from exc
         return {"statements": [_statement_json(x, codes[x.bank_account_id]) for x in rows],
-                "lines": sum(x.line_count for x in rows)}
+                "lines": sum(x.line_count for x in rows), "reconciliation": summary}
 
     @r.get("/statements", summary="Imported statements of a company (newest first)")
     async def list_statements(company: str, bank_account: str = "", page: Page = Depends(pagination()),
@@ -232,5 +250,101 @@ def build_router(db: Database, auth: Authenticator) -> APIRouter:
             lines = (await s.execute(sa.select(StatementLine).where(StatementLine.statement_id == statement_id)
                                      .order_by(StatementLine.line_no))).scalars().all()
         return {**_statement_json(*row), "items": [_line_json(ln) for ln in lines]}
+
+    @r.post("/reconciliation/runs", summary="Reconcile the company's open and unmatched statement lines again "
+                                             "(after new documents arrived)")
+    async def post_run(company: str, principal: Principal = Depends(write)) -> dict:
+        principal.require_company(company)
+        async with db.transaction() as s:
+            return {"company": company, "reconciliation": await reconcile(s, company, rules,
+                                                                          actor=principal.subject)}
+
+    @r.get("/reconciliation/lines", summary="Statement lines with their reconciliation: the review queue is "
+                                            "status=review (candidates with scores), unmatched what no rule knew")
+    async def list_decisions(company: str, status: Literal["auto", "review", "accepted", "rejected", "unmatched"]
+                             | None = None, bank_account: str = "", page: Page = Depends(pagination(500, 10000)),
+                             principal: Principal = Depends(read)) -> list[dict]:
+        principal.require_company(company)
+        async with db.sessions() as s:
+            q = (sa.select(Reconciliation, StatementLine, BankAccount.code, Statement.statement_id)
+                 .join(StatementLine, StatementLine.id == Reconciliation.line_id)
+                 .join(BankAccount, BankAccount.id == StatementLine.bank_account_id)
+                 .join(Statement, Statement.id == StatementLine.statement_id)
+                 .where(Reconciliation.company_id == company))
+            if status:
+                q = q.where(Reconciliation.status == status)
+            if bank_account:
+                q = q.where(BankAccount.code == bank_account)
+            rows = (await s.execute(q.order_by(StatementLine.booking_date, StatementLine.id)
+                                    .limit(page.limit).offset(page.offset))).all()
+        return [decision_json(*row) for row in rows]
+
+    async def _decide(company: str, line_id: int, principal: Principal, fn) -> dict:
+        principal.require_company(company)
+        try:
+            async with db.transaction() as s:
+                rec = await fn(s)
+                row = (await s.execute(sa.select(StatementLine, BankAccount.code, Statement.statement_id)
+                                       .join(BankAccount, BankAccount.id == StatementLine.bank_account_id)
+                                       .join(Statement, Statement.id == StatementLine.statement_id)
+                                       .where(StatementLine.id == line_id))).first()
+                return decision_json(rec, *row)
+        except LookupError as exc:
+            raise NotFound(str(exc)) from exc
+        except ReviewError as exc:
+            raise Conflict(str(exc)) from exc
+
+    @r.post("/reconciliation/lines/{line_id}/accept",
+            summary="Decide a line in review or unmatched: a candidate, a customer's receipt, or suspense")
+    async def post_accept(line_id: RowId, company: str, body: DecisionIn,
+                          principal: Principal = Depends(write)) -> dict:
+        return await _decide(company, line_id, principal, lambda s: accept(
+            s, company, line_id, candidate=body.candidate, customer=body.customer, action=body.action,
+            actor=principal.subject))
+
+    @r.post("/reconciliation/lines/{line_id}/reject", summary="None of the candidates: the line stays unmatched")
+    async def post_reject(line_id: RowId, company: str, principal: Principal = Depends(write)) -> dict:
+        return await _decide(company, line_id, principal, lambda s: reject(s, company, line_id,
+                                                                           actor=principal.subject))
+
+    @r.get("/reconciliation/open-items", summary="What reconciliation matches against, as AR and AP published it")
+    async def list_items(company: str, kind: str = "", open_only: bool = True,
+                         page: Page = Depends(pagination(500, 10000)), principal: Principal = Depends(read)) -> list:
+        principal.require_company(company)
+        async with db.sessions() as s:
+            q = sa.select(OpenItemRow).where(OpenItemRow.company_id == company)
+            if kind:
+                q = q.where(OpenItemRow.kind == kind)
+            if open_only:
+                q = q.where(OpenItemRow.is_open)
+            rows = (await s.execute(q.order_by(OpenItemRow.item_date, OpenItemRow.key)
+                                    .limit(page.limit).offset(page.offset))).scalars().all()
+        return [{"key": i.key, "kind": i.kind, "document_id": i.document_id, "number": i.number, "party": i.party,
+                 "currency": i.currency, "amount": money.format_amount(i.amount, i.currency),
+                 "open": money.format_amount(i.open, i.currency), "date": i.item_date.isoformat(),
+                 "references": i.references, "bank_account": i.bank_account} for i in rows]
+
+    @r.get("/reconciliation/hledger-assertions", response_class=PlainTextResponse,
+           summary="hledger balance assertions: each ledger bank account equals its bank statements' closing "
+                   "balance (accounts in the given functional currency)")
+    async def hledger_assertions(company: str, currency: CurrencyCode, principal: Principal = Depends(read)) -> str:
+        principal.require_company(company)
+        async with db.sessions() as s:
+            accounts = (await s.execute(sa.select(BankAccount).where(
+                BankAccount.company_id == company, BankAccount.currency == currency))).scalars().all()
+            by_gl: dict[str, list] = {}
+            for a in accounts:
+                last = (await s.execute(sa.select(Statement).where(Statement.bank_account_id == a.id)
+                                        .order_by(Statement.seq.desc()).limit(1))).scalar_one_or_none()
+                if last is not None:
+                    by_gl.setdefault(a.gl_account, []).append((a, last))
+        out = [f"; bank statement closing balances of {company} (cash management), as hledger balance assertions\n"]
+        for gl, pairs in sorted(by_gl.items()):
+            on = max(st.closing_date for _, st in pairs)
+            total = sum((st.closing_balance for _, st in pairs), Decimal(0))
+            names = ", ".join(f"{a.code} {st.statement_id}" for a, st in pairs)
+            out.append(f"{on.isoformat()} bank statements {names}\n"
+                       f"    assets:{gl}  0 {currency} = {money.format_amount(total, currency)} {currency}\n\n")
+        return "".join(out)
 
     return r

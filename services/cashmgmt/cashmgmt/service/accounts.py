@@ -16,7 +16,7 @@ from schwifty.exceptions import SchwiftyException
 from sqlalchemy.ext.asyncio import AsyncSession
 from uuid_utils import uuid7
 
-from cashmgmt.adapters.tables import BankAccount, InternalTransferRow
+from cashmgmt.adapters.tables import BankAccount, InternalTransferRow, OpenItemRow
 
 SOURCE = "cashmgmt"
 
@@ -112,6 +112,12 @@ async def transfer(session: AsyncSession, *, company_id: str, from_code: str, to
         from_account_id=src.id, to_account_id=dst.id, amount=amount, currency=src.currency, to_amount=to_amount,
         to_currency=dst.currency, reference=reference, created_by=created_by, created_at=utcnow())
     session.add(row)
+    # both legs are expected on the bank statements: reconciliation matches them
+    for leg, acct, amt in (("out", src, -amount), ("in", dst, to_amount)):
+        session.add(OpenItemRow(company_id=company_id, key=f"transfer:{row.id}:{leg}", kind="transfer",
+                                document_id=row.id, number=row.number, party="", currency=acct.currency, amount=amt,
+                                open=amt, is_open=True, item_date=on, references=[reference] if reference else [],
+                                bank_account=acct.code, updated_at=utcnow()))
     add_event(session, ev.InternalTransfer(
         company_id=company_id, document_number=row.number, occurrence_date=dates.to_proto(on), transfer_id=row.id,
         from_bank_account=src.code, to_bank_account=dst.code, amount=money.to_proto(amount, src.currency),

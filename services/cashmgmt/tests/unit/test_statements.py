@@ -123,3 +123,15 @@ def test_the_same_lines_have_the_same_digest_whatever_the_statement_id():
     assert lines_digest(other) == lines_digest(STATEMENT)
     assert lines_digest(other) != lines_digest(ParsedStatement("csv", "X", "EUR", Decimal(0), Decimal(0),
                                                                D(2026, 11, 1), D(2026, 11, 3), LINES[:2]))
+
+
+@pytest.mark.parametrize("version", bankfiles.CAMT_VERSIONS)
+def test_a_reference_longer_than_an_end_to_end_id_travels_as_remittance_text(version):
+    refs = "INV-2026-000001 INV-2026-000002 INV-2026-000003"
+    long = ParsedStatement("any", "S", "EUR", Decimal(0), Decimal(1), D(2026, 11, 1), D(2026, 11, 1),
+                           (ParsedLine(D(2026, 11, 1), D(2026, 11, 1), Decimal(1), refs, "", "", "Invoices"),),
+                           account_number="12345678")
+    data = bankfiles.write_camt053(long, version)
+    assert bankfiles.camt_schema(version).validate(etree.fromstring(data))
+    (ln,) = bankfiles.read_camt053(data)[0].lines
+    assert (ln.reference, ln.description) == ("", f"{refs} Invoices")

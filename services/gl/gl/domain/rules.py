@@ -21,8 +21,8 @@ A rule file (gl/data/rules/*.yaml) holds rules like::
 A negative amount posts on the other side; a zero amount posts no line. The `dimensions`
 message of the event and of each element are carried to the lines automatically.
 `account_from: gl_account` posts to the account code the event names in that field, when it
-names one: a sub-account of the line's account (a bank account's 100201 under bank 1002);
-any other code refuses the event.
+names one: the line's account or one of its sub-accounts (a bank account's 100201 under
+bank 1002); any other code refuses the event.
 
 Open items (gl/domain/settlement.py): `opens: invoice_id` tags a control-account line with
 the document whose balance it opens; `settles: invoice_id` relieves that document at its
@@ -256,7 +256,7 @@ class RuleBook:
             account = mapping.get(_str(resolve(msg, item, path)), account)
         code = chart.account_for(account)
         if spec.account_from and (named := _str(resolve(msg, item, spec.account_from))):
-            if named not in chart.accounts or named == code or not named.startswith(code):
+            if named not in chart.accounts or not named.startswith(code):
                 raise UnknownAccount(f"{spec.account_from} {named!r} is no sub-account of {code} in chart {chart.id}")
             code = named
         dims = dict(root_dims)

@@ -107,6 +107,11 @@ CASES = [
     ("interest", cm.InterestReceived(**H, bank_account="B1", amount=M("8")), [("1002", "8", "0"), ("6603", "0", "8")]),
     ("transfer", cm.InternalTransfer(**H, from_bank_account="B1", to_bank_account="B2", amount=M("500")),
      [("1002", "500", "0"), ("1002", "0", "500")]),
+    ("unidentified money in", cm.BankLineUnidentified(**H, line_id="7", direction="IN", amount=M("99")),
+     [("1002", "99", "0"), ("2241", "0", "99")]),
+    ("unidentified money out", cm.BankLineUnidentified(**H, line_id="8", direction="OUT", amount=M("5"),
+                                                       gl_account="100201"),
+     [("2241", "5", "0"), ("100201", "0", "5")]),
     ("charge on a bank sub-account", cm.BankChargeRecorded(**H, bank_account="B1", amount=M("2.5"), gl_account="100202"),
      [("6603", "2.5", "0"), ("100202", "0", "2.5")]),
     ("transfer between sub-accounts", cm.InternalTransfer(**H, from_bank_account="B1", to_bank_account="B2",
@@ -178,7 +183,7 @@ def test_transfer_between_currencies_posts_each_leg_at_the_ledgers_rate_and_real
     assert d.total_debit == d.total_credit == Decimal("7900.00")
 
 
-@pytest.mark.parametrize("gl_account", ["1001", "1122", "1002", "999999"])
+@pytest.mark.parametrize("gl_account", ["1001", "1122", "100", "999999"])
 def test_a_named_gl_account_must_be_a_sub_account_of_the_bank(gl_account):
     msg = cm.BankChargeRecorded(**H, bank_account="B1", amount=M("2.5"), gl_account=gl_account)
     with pytest.raises(UnknownAccount, match="no sub-account"):

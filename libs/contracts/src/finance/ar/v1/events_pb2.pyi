@@ -154,7 +154,7 @@ class RefundPaid(_message.Message):
     def __init__(self, company_id: _Optional[str] = ..., document_number: _Optional[str] = ..., occurrence_date: _Optional[_Union[_types_pb2.Date, _Mapping]] = ..., refund_id: _Optional[str] = ..., customer_code: _Optional[str] = ..., customer_group: _Optional[str] = ..., bank_account: _Optional[str] = ..., amount: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., dimensions: _Optional[_Union[_types_pb2.Dimensions, _Mapping]] = ..., sources: _Optional[_Iterable[_Union[RefundSource, _Mapping]]] = ...) -> None: ...
 
 class PaymentReceived(_message.Message):
-    __slots__ = ("company_id", "document_number", "occurrence_date", "receipt_id", "customer_code", "customer_group", "bank_account", "payment_method", "amount", "applications", "unapplied", "dimensions")
+    __slots__ = ("company_id", "document_number", "occurrence_date", "receipt_id", "customer_code", "customer_group", "bank_account", "payment_method", "amount", "applications", "unapplied", "dimensions", "bank_line_id")
     COMPANY_ID_FIELD_NUMBER: _ClassVar[int]
     DOCUMENT_NUMBER_FIELD_NUMBER: _ClassVar[int]
     OCCURRENCE_DATE_FIELD_NUMBER: _ClassVar[int]
@@ -167,6 +167,7 @@ class PaymentReceived(_message.Message):
     APPLICATIONS_FIELD_NUMBER: _ClassVar[int]
     UNAPPLIED_FIELD_NUMBER: _ClassVar[int]
     DIMENSIONS_FIELD_NUMBER: _ClassVar[int]
+    BANK_LINE_ID_FIELD_NUMBER: _ClassVar[int]
     company_id: str
     document_number: str
     occurrence_date: _types_pb2.Date
@@ -179,7 +180,8 @@ class PaymentReceived(_message.Message):
     applications: _containers.RepeatedCompositeFieldContainer[ReceiptApplication]
     unapplied: _types_pb2.Money
     dimensions: _types_pb2.Dimensions
-    def __init__(self, company_id: _Optional[str] = ..., document_number: _Optional[str] = ..., occurrence_date: _Optional[_Union[_types_pb2.Date, _Mapping]] = ..., receipt_id: _Optional[str] = ..., customer_code: _Optional[str] = ..., customer_group: _Optional[str] = ..., bank_account: _Optional[str] = ..., payment_method: _Optional[str] = ..., amount: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., applications: _Optional[_Iterable[_Union[ReceiptApplication, _Mapping]]] = ..., unapplied: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., dimensions: _Optional[_Union[_types_pb2.Dimensions, _Mapping]] = ...) -> None: ...
+    bank_line_id: str
+    def __init__(self, company_id: _Optional[str] = ..., document_number: _Optional[str] = ..., occurrence_date: _Optional[_Union[_types_pb2.Date, _Mapping]] = ..., receipt_id: _Optional[str] = ..., customer_code: _Optional[str] = ..., customer_group: _Optional[str] = ..., bank_account: _Optional[str] = ..., payment_method: _Optional[str] = ..., amount: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., applications: _Optional[_Iterable[_Union[ReceiptApplication, _Mapping]]] = ..., unapplied: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., dimensions: _Optional[_Union[_types_pb2.Dimensions, _Mapping]] = ..., bank_line_id: _Optional[str] = ...) -> None: ...
 
 class BadDebtProvisioned(_message.Message):
     __slots__ = ("company_id", "document_number", "occurrence_date", "provision_id", "customer_code", "amount", "dimensions")

@@ -1,7 +1,8 @@
 from finance.common.v1 import types_pb2 as _types_pb2
+from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
-from collections.abc import Mapping as _Mapping
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
@@ -123,3 +124,61 @@ class BankStatementImported(_message.Message):
     total_credits: _types_pb2.Money
     total_debits: _types_pb2.Money
     def __init__(self, company_id: _Optional[str] = ..., document_number: _Optional[str] = ..., occurrence_date: _Optional[_Union[_types_pb2.Date, _Mapping]] = ..., statement_id: _Optional[str] = ..., bank_account: _Optional[str] = ..., format: _Optional[str] = ..., from_date: _Optional[_Union[_types_pb2.Date, _Mapping]] = ..., to_date: _Optional[_Union[_types_pb2.Date, _Mapping]] = ..., opening_balance: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., closing_balance: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., line_count: _Optional[int] = ..., total_credits: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., total_debits: _Optional[_Union[_types_pb2.Money, _Mapping]] = ...) -> None: ...
+
+class BankReceiptApplication(_message.Message):
+    __slots__ = ("invoice_id", "invoice_number", "amount")
+    INVOICE_ID_FIELD_NUMBER: _ClassVar[int]
+    INVOICE_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    invoice_id: str
+    invoice_number: str
+    amount: _types_pb2.Money
+    def __init__(self, invoice_id: _Optional[str] = ..., invoice_number: _Optional[str] = ..., amount: _Optional[_Union[_types_pb2.Money, _Mapping]] = ...) -> None: ...
+
+class BankReceiptIdentified(_message.Message):
+    __slots__ = ("company_id", "document_number", "occurrence_date", "line_id", "bank_account", "customer_code", "amount", "applications", "counterparty_name", "counterparty_iban", "reference")
+    COMPANY_ID_FIELD_NUMBER: _ClassVar[int]
+    DOCUMENT_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    OCCURRENCE_DATE_FIELD_NUMBER: _ClassVar[int]
+    LINE_ID_FIELD_NUMBER: _ClassVar[int]
+    BANK_ACCOUNT_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_CODE_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    APPLICATIONS_FIELD_NUMBER: _ClassVar[int]
+    COUNTERPARTY_NAME_FIELD_NUMBER: _ClassVar[int]
+    COUNTERPARTY_IBAN_FIELD_NUMBER: _ClassVar[int]
+    REFERENCE_FIELD_NUMBER: _ClassVar[int]
+    company_id: str
+    document_number: str
+    occurrence_date: _types_pb2.Date
+    line_id: str
+    bank_account: str
+    customer_code: str
+    amount: _types_pb2.Money
+    applications: _containers.RepeatedCompositeFieldContainer[BankReceiptApplication]
+    counterparty_name: str
+    counterparty_iban: str
+    reference: str
+    def __init__(self, company_id: _Optional[str] = ..., document_number: _Optional[str] = ..., occurrence_date: _Optional[_Union[_types_pb2.Date, _Mapping]] = ..., line_id: _Optional[str] = ..., bank_account: _Optional[str] = ..., customer_code: _Optional[str] = ..., amount: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., applications: _Optional[_Iterable[_Union[BankReceiptApplication, _Mapping]]] = ..., counterparty_name: _Optional[str] = ..., counterparty_iban: _Optional[str] = ..., reference: _Optional[str] = ...) -> None: ...
+
+class BankLineUnidentified(_message.Message):
+    __slots__ = ("company_id", "document_number", "occurrence_date", "line_id", "bank_account", "direction", "amount", "description", "gl_account")
+    COMPANY_ID_FIELD_NUMBER: _ClassVar[int]
+    DOCUMENT_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    OCCURRENCE_DATE_FIELD_NUMBER: _ClassVar[int]
+    LINE_ID_FIELD_NUMBER: _ClassVar[int]
+    BANK_ACCOUNT_FIELD_NUMBER: _ClassVar[int]
+    DIRECTION_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    GL_ACCOUNT_FIELD_NUMBER: _ClassVar[int]
+    company_id: str
+    document_number: str
+    occurrence_date: _types_pb2.Date
+    line_id: str
+    bank_account: str
+    direction: str
+    amount: _types_pb2.Money
+    description: str
+    gl_account: str
+    def __init__(self, company_id: _Optional[str] = ..., document_number: _Optional[str] = ..., occurrence_date: _Optional[_Union[_types_pb2.Date, _Mapping]] = ..., line_id: _Optional[str] = ..., bank_account: _Optional[str] = ..., direction: _Optional[str] = ..., amount: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., description: _Optional[str] = ..., gl_account: _Optional[str] = ...) -> None: ...

@@ -1,0 +1,106 @@
+"""What reconciliation matches against, kept from what AR and AP publish (never read from
+their databases): customers and suppliers, open invoices, receipts, payments and refunds.
+
+One consumer (`cashmgmt-documents`) reads both topics through the inbox, so a redelivered
+event changes nothing twice. An item's `open` is what is still expected on the bank."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+
+import sqlalchemy as sa
+from finance.ap.v1 import events_pb2 as ap
+from finance.ar.v1 import events_pb2 as ar
+from fincore import dates, money
+from fincore.events.envelope import Envelope
+from fincore.tables import utcnow
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cashmgmt.adapters.tables import Allocation, OpenItemRow, PartyRow
+
+TOPICS = ("finance.ar.events.v1", "finance.ap.events.v1")
+
+
+async def _party(session: AsyncSession, company: str, code: str, kind: str, name: str, iban: str = "") -> None:
+    row = await session.get(PartyRow, (company, code))
+    if row is None:
+        session.add(PartyRow(company_id=company, code=code, kind=kind, name=name, ibans=[iban] if iban else []))
+        return
+    row.name, row.kind = name, kind
+    if iban and iban not in row.ibans:
+        row.ibans = sorted({*row.ibans, iban})
+
+
+async def _item(session: AsyncSession, company: str, key: str, *, kind: str, document_id: str, number: str,
+                party: str, amount: Decimal, currency: str, on: dt.date, references: list[str],
+                bank_account: str = "") -> None:
+    if await session.get(OpenItemRow, (company, key)) is not None:
+        return  # the same document again (a republished event)
+    session.add(OpenItemRow(company_id=company, key=key, kind=kind, document_id=document_id, number=number,
+                            party=party, currency=currency, amount=amount, open=amount, is_open=amount != 0,
+                            item_date=on, references=[r for r in references if r], bank_account=bank_account,
+                            updated_at=utcnow()))
+    await session.flush()
+
+
+async def _reduce(session: AsyncSession, company: str, key: str, by: Decimal) -> None:
+    row = await session.get(OpenItemRow, (company, key))
+    if row is not None:
+        row.open -= by
+        row.is_open = row.open != 0
+        row.updated_at = utcnow()
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in re.split(r"[\s,;]+", text) if len(w) >= 4]
+
+
+class DocumentsFromAR:
+    async def __call__(self, session: AsyncSession, env: Envelope) -> None:
+        m = env.payload
+        if isinstance(m, ar.CustomerUpserted):
+            await _party(session, m.company_id, m.customer_code, "customer", m.name)
+        elif isinstance(m, ar.InvoiceIssued):
+            gross = money.from_proto(m.gross_total)
+            on = dates.from_proto(m.due_date) if m.HasField("due_date") else dates.from_proto(m.occurrence_date)
+            await _item(session, m.company_id, f"ar_invoice:{m.invoice_id}", kind="ar_invoice",
+                        document_id=m.invoice_id, number=m.document_number, party=m.customer_code, amount=gross,
+                        currency=m.gross_total.currency_code or m.currency, on=on,
+                        references=[m.sales_order_ref])
+        elif isinstance(m, ar.CreditMemoIssued):
+            applied = money.from_proto(m.applied) if m.HasField("applied") else money.from_proto(m.gross_total)
+            await _reduce(session, m.company_id, f"ar_invoice:{m.invoice_id}", applied)
+        elif isinstance(m, ar.PaymentReceived):
+            for app in m.applications:
+                await _reduce(session, m.company_id, f"ar_invoice:{app.invoice_id}", money.from_proto(app.amount))
+            if m.bank_line_id:
+                # the receipt AR booked for a line we identified: what the line held is now AR's
+                await session.execute(sa.delete(Allocation).where(
+                    Allocation.company_id == m.company_id, Allocation.line_id == int(m.bank_line_id),
+                    Allocation.confirmed.is_(False)))
+                return
+            await _item(session, m.company_id, f"ar_receipt:{m.receipt_id}", kind="ar_receipt",
+                        document_id=m.receipt_id, number=m.document_number, party=m.customer_code,
+                        amount=money.from_proto(m.amount), currency=m.amount.currency_code,
+                        on=dates.from_proto(m.occurrence_date), references=[], bank_account=m.bank_account)
+        elif isinstance(m, ar.RefundPaid):
+            await _item(session, m.company_id, f"ar_refund:{m.refund_id}", kind="ar_refund", document_id=m.refund_id,
+                        number=m.document_number, party=m.customer_code, amount=-money.from_proto(m.amount),
+                        currency=m.amount.currency_code, on=dates.from_proto(m.occurrence_date), references=[],
+                        bank_account=m.bank_account)
+
+
+class DocumentsFromAP:
+    async def __call__(self, session: AsyncSession, env: Envelope) -> None:
+        m = env.payload
+        if isinstance(m, ap.SupplierUpserted):
+            await _party(session, m.company_id, m.supplier_code, "supplier", m.name, m.iban)
+        elif isinstance(m, ap.PaymentMade):
+            refs = [m.payment_run_number, *_words(m.remittance_information)]
+            refs += [x for a in m.applications for x in (a.invoice_number, a.supplier_invoice_number)]
+            await _item(session, m.company_id, f"ap_payment:{m.payment_id}", kind="ap_payment",
+                        document_id=m.payment_id, number=m.document_number, party=m.supplier_code,
+                        amount=-money.from_proto(m.amount), currency=m.amount.currency_code,
+                        on=dates.from_proto(m.occurrence_date), references=refs, bank_account=m.bank_account)
