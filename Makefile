@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 KAFKA_PORT ?= 9092
 SERVICES_BUILT := gl ar inventory ap budget consolidation cashmgmt
 
-.PHONY: help install proto proto-check manifests lint test test-tools test-unit test-e2e run migrate verify bench bench-ledger bench-o2c bench-p2p bench-consolidation pg-up token clean
+.PHONY: help install proto proto-check manifests lint test test-tools test-unit test-e2e run migrate verify chaos bench bench-ledger bench-o2c bench-p2p bench-consolidation pg-up token clean
 
 help:
 	@echo "make run    - start the broker and the services on SQLite, load demo data"
@@ -102,6 +102,11 @@ run: install migrate
 verify: install
 	@FINANCE_TOKEN=$$($(BIN)/python tools/devtoken.py --subject finance-verify) \
 	  KAFKA_BOOTSTRAP_SERVERS=$${KAFKA_BOOTSTRAP_SERVERS:-127.0.0.1:$(KAFKA_PORT)} $(BIN)/finance-verify $(VERIFY_ARGS)
+
+# Faults under load, each followed by the checker (tests/e2e/chaos_faults.py): on a broker and a
+# PostgreSQL of its own (the shared server is never restarted). CHAOS=quick runs the short list.
+chaos: install test-tools
+	CHAOS=$${CHAOS:-full} $(BIN)/pytest -s -p no:cacheprovider tests/e2e/chaos_faults.py
 
 bench: install pg-up
 	$(BIN)/python bench/outbox_to_gl.py --invoices 10000 --runs 3

@@ -389,6 +389,18 @@ class Poster:
         }):
             await self._stage(session, books, env, msg)
 
+    async def duplicate(self, session: AsyncSession, env: Envelope, value: bytes) -> None:
+        """An event id seen before (the inbox skips it): it must be the same event. One that
+        carries another payload than the one the ledger posted or parked is refused (dead
+        letter), so nobody can change a posted fact by re-sending its id."""
+        if env.type not in self.posting_types:
+            return
+        stored = (await session.execute(sa.select(SourceEvent.payload).where(
+            SourceEvent.event_id == env.id))).scalar_one_or_none()
+        if stored is not None and type(env.payload).FromString(bytes(stored)) != env.payload:
+            raise PermanentError(f"event {env.id} ({env.type}) was received before with a different payload; "
+                                 "the ledger keeps the first")
+
     async def _stage(self, session: AsyncSession, books: CompanyBooks, env: Envelope, msg,
                      trace: tuple[str, otel_context.Context] | None = None) -> None:
         if trace is None and self.settles(env.type, msg):

@@ -175,11 +175,20 @@ class InboxConsumer:
         async with self.db.transaction() as session:
             seen = await self._seen(session, [env.id for _, env in items])
             outcomes, inbox_rows, now = [], [], utcnow()
+            payloads: dict[str, bytes] = {}
             for rec, env in items:
                 if env.id in seen:
+                    # A copy of an event already handled has no second effect; a different
+                    # payload under the same id is not a copy but a conflict: refused (to the
+                    # dead-letter queue, with an alert), never applied over the first.
+                    if env.id in payloads and payloads[env.id] != (rec.value or b""):
+                        raise PermanentError(f"event {env.id} was received with a different payload")
+                    if (check := getattr(self.handler, "duplicate", None)) is not None:
+                        await check(session, env, rec.value or b"")
                     outcomes.append((env.type, "duplicate"))
                     continue
                 seen.add(env.id)
+                payloads[env.id] = rec.value or b""
                 inbox_rows.append({"consumer": self.name, "event_id": env.id, "processed_at": now})
                 if not recording():
                     # No spans to record: only carry the event's trace context, so what the
