@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 KAFKA_PORT ?= 9092
 SERVICES_BUILT := gl ar inventory ap budget consolidation cashmgmt
 
-.PHONY: help install proto proto-check manifests lint test test-tools test-unit test-e2e run migrate verify chaos bench bench-ledger bench-o2c bench-p2p bench-consolidation pg-up token clean
+.PHONY: help install proto proto-check manifests lint test test-tools test-unit test-e2e run migrate verify chaos bench bench-ledger bench-o2c bench-p2p bench-consolidation bench-cash pg-up token clean
 
 help:
 	@echo "make run    - start the broker and the services on SQLite, load demo data"
@@ -122,6 +122,9 @@ bench-p2p: install pg-up
 
 bench-consolidation: install pg-up
 	$(BIN)/python bench/group_consolidation.py
+
+bench-cash: install pg-up
+	$(BIN)/python bench/cash_reconcile.py
 
 token: install
 	@$(BIN)/python tools/devtoken.py
