@@ -115,3 +115,22 @@ def test_amount_pb_puts_money_on_the_wire_at_its_minor_unit():
     assert (jpy.currency_code, jpy.units, jpy.nanos) == ("JPY", 1235, 0)
     assert (kwd.units, kwd.nanos) == (1, 235_000_000)
     assert money.from_proto(money.amount_pb("8000.0000", "CNY")) == Decimal("8000.00")
+
+
+def test_format_price_is_the_shortest_text_at_least_the_minor_unit_over_many_values():
+    """Checked against the definition (significant decimals of the 6-place price, at least the
+    currency's minor unit), over values around every rounding and padding edge."""
+
+    def by_definition(price, currency: str) -> str:
+        value = Decimal(price).quantize(Decimal("0.000001"), rounding="ROUND_HALF_UP")
+        text = f"{value.normalize():f}"
+        places = len(("0" if text in ("-0", "0") else text).partition(".")[2])
+        return f"{value.quantize(Decimal(1).scaleb(-max(places, money.minor_units(currency)))):f}"
+
+    values = ["0", "-0", "0.0000004", "0.0000005", "-0.0000005", "1", "100", "1E+2", "12.5", "12.50", "12.345",
+              "0.123456", "0.1234565", "7.1000000000", "-3.25", "99999999999999.999999", "0.5", "1000000", 7, "3.10"]
+    for v in values:
+        for cur in ("CNY", "JPY", "KWD"):
+            assert money.format_price(v if isinstance(v, int) else Decimal(v), cur) == by_definition(v, cur), (v, cur)
+    assert money.format_price(Decimal("12.5"), "EUR") == "12.50"
+    assert money.format_price("0.5", "JPY") == "0.5"

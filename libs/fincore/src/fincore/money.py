@@ -28,6 +28,7 @@ from pydantic import AfterValidator
 NANOS = Decimal(1_000_000_000)
 ZERO = Decimal(0)
 PRICE_PLACES = 6  # unit prices and unit costs: NUMERIC(20, 6)
+_PRICE_QUANTUM = Decimal(1).scaleb(-PRICE_PLACES)
 # The largest amount one document may carry (exclusive). Every service stores amounts as
 # NUMERIC(20, 4) (16 integer digits) and the ledger sums documents into balances, so a
 # source refuses a document at or above this rather than publish one the ledger cannot store.
@@ -133,7 +134,10 @@ def from_proto(money: types_pb2.Money) -> Decimal:
 def format_amount(amount: Decimal | int | str, currency: str) -> str:
     """Money as its JSON string: rounded half up to the currency's minor unit, exactly that many
     decimals (CNY "8000.00", JPY "8000", KWD "8000.000")."""
-    value = quantize(amount, currency)
+    if type(amount) is Decimal and amount.is_finite():  # the common case, without quantize's checks
+        value = amount.quantize(quantum(currency), rounding=ROUND_HALF_UP)
+    else:
+        value = quantize(amount, currency)
     return f"{abs(value) if value.is_zero() else value:f}"  # never "-0.00"
 
 
@@ -146,16 +150,16 @@ def _plain(value: Decimal) -> str:
 def price(value: Decimal | int | str) -> Decimal:
     """A unit price or unit cost at its own precision (6 decimals, half up), never at the
     currency's minor unit: 33.33 for 10 units is 3.333, not 3.33."""
-    return Decimal(value).quantize(Decimal(1).scaleb(-PRICE_PLACES), rounding=ROUND_HALF_UP)
+    return (value if type(value) is Decimal else Decimal(value)).quantize(_PRICE_QUANTUM, rounding=ROUND_HALF_UP)
 
 
 def format_price(price_: Decimal | int | str, currency: str) -> str:
     """A unit price or unit cost: its own precision (up to 6 decimals), at least the currency's
     minor unit, no trailing zeros beyond it ("100.00", "12.345", "0.123457"; JPY "100", "0.5")."""
     value = price(price_)
-    shortest = _plain(value)
-    places = len(shortest.partition(".")[2])
-    return f"{value.quantize(Decimal(1).scaleb(-max(places, minor_units(currency)))):f}"
+    whole, _, decimals = f"{value:f}".partition(".")  # exactly PRICE_PLACES decimals
+    decimals = decimals.rstrip("0").ljust(minor_units(currency), "0")
+    return f"{whole}.{decimals}" if decimals else whole
 
 
 def format_rate(rate: Decimal | int | str) -> str:

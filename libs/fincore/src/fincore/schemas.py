@@ -58,9 +58,19 @@ def check_decimal(d: Decimal) -> Decimal:
 
 
 def _check(value: Any, multiline: bool) -> None:
-    if isinstance(value, bool) or value is None:
+    # Fast paths first (a 10,000-line request checks tens of thousands of values): a printable
+    # string has no control character (they, U+2028 and U+2029 are all non-printable); a
+    # finite decimal whose text is at most 15 characters has at most 15 digits.
+    kind = type(value)
+    if kind is str:
+        if not value.isprintable():
+            check_text(value, multiline=multiline)
+    elif kind is Decimal:
+        if not (value.is_finite() and len(str(value)) <= MAX_SIGNIFICANT_DIGITS):
+            check_decimal(value)
+    elif isinstance(value, bool) or value is None:
         return
-    if isinstance(value, str):
+    elif isinstance(value, str):
         check_text(value, multiline=multiline)
     elif isinstance(value, int):
         if not INT64[0] <= value <= INT64[1]:
@@ -79,6 +89,26 @@ def _check(value: Any, multiline: bool) -> None:
         for v in value:
             if not isinstance(v, BaseModel):  # a nested schema checked itself
                 _check(v, multiline)
+
+
+def _needs_check(annotation: Any) -> bool:
+    """False for fields whose values the schema itself makes safe: booleans (strict), nested
+    schemas and lists of them (each checks itself), literals without control characters."""
+    import types
+    import typing
+
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is typing.Annotated:
+        return _needs_check(args[0])
+    if origin in (typing.Union, types.UnionType):
+        return any(_needs_check(a) for a in args if a is not type(None))
+    if origin is typing.Literal:
+        return not all(isinstance(a, bool) or (isinstance(a, str) and a.isprintable()) for a in args)
+    if origin in (list, tuple, set, frozenset) and args:
+        return any(_needs_check(a) for a in args if a is not Ellipsis)
+    if annotation is bool:
+        return False
+    return not (isinstance(annotation, type) and issubclass(annotation, BaseModel))
 
 
 def _is_bool(annotation: Any) -> bool:
@@ -118,12 +148,13 @@ class StrictModel(BaseModel):
         if rebuild:
             cls.model_rebuild(force=True, raise_errors=False)
         cls._fincore_checked = tuple((name, _MULTILINE in f.metadata) for name, f in cls.model_fields.items()
-                                     if not _is_bool(f.annotation))
+                                     if _needs_check(f.annotation))
 
     @model_validator(mode="after")
     def _safe_values(self) -> Self:
+        values = self.__dict__
         for name, multiline in self._fincore_checked:
-            value = getattr(self, name)
+            value = values[name]
             if value is not None and not isinstance(value, BaseModel):
                 try:
                     _check(value, multiline)

@@ -317,8 +317,12 @@ def build_router(db: Database, auth: Authenticator, budget: BudgetClient, tol: T
     async def invoice_json(inv_id: str) -> dict:
         async with db.sessions() as s:
             inv = await s.get(SupplierInvoice, inv_id)
-            lines = (await s.execute(sa.select(SupplierInvoiceLine).where(SupplierInvoiceLine.invoice_id == inv_id)
-                                     .order_by(SupplierInvoiceLine.line_no))).scalars().all()
+            # plain rows, not ORM objects: an invoice may have 10,000 lines
+            lines = (await s.execute(sa.select(*SupplierInvoiceLine.__table__.c)
+                                     .where(SupplierInvoiceLine.invoice_id == inv_id)
+                                     .order_by(SupplierInvoiceLine.line_no))).all()
+        cur = inv.currency
+        amount = money.format_amount
         return {"id": inv.id, "number": inv.number, "company_id": inv.company_id, "kind": inv.kind,
                 "supplier_code": inv.supplier_code, "supplier_invoice_number": inv.supplier_invoice_number,
                 "invoice_date": inv.invoice_date.isoformat(), "due_date": inv.due_date.isoformat(),
@@ -326,15 +330,17 @@ def build_router(db: Database, auth: Authenticator, budget: BudgetClient, tol: T
                 "payment_terms": inv.payment_terms, "discount_pct": format(Decimal(inv.discount_pct).normalize(), "f"),
                 "payment_hold": {"reason": inv.payment_hold_reason, "by": inv.payment_hold_by,
                                  "at": inv.payment_hold_at.isoformat()} if inv.payment_hold_reason else None,
-                "currency": inv.currency, "status": inv.status, "reasons": inv.reasons, "budget": inv.budget,
+                "currency": cur, "status": inv.status, "reasons": inv.reasons, "budget": inv.budget,
                 "warnings": [d["reason"] for d in inv.budget if d.get("warning")],
-                "net_total": money.format_amount(inv.net_total, inv.currency), "tax_total": money.format_amount(inv.tax_total, inv.currency), "gross_total": money.format_amount(inv.gross_total, inv.currency),
-                "settled": money.format_amount(inv.settled, inv.currency), "approved_by": inv.approved_by,
+                "net_total": amount(inv.net_total, cur), "tax_total": amount(inv.tax_total, cur),
+                "gross_total": amount(inv.gross_total, cur),
+                "settled": amount(inv.settled, cur), "approved_by": inv.approved_by,
                 "lines": [{"line_no": ln.line_no, "po_line_no": ln.po_line_no, "item_code": ln.item_code,
-                           "description": ln.description, "quantity": format(Decimal(Decimal(ln.quantity)).normalize(), "f"),
-                           "unit_price": money.format_price(ln.unit_price, inv.currency), "tax_code": ln.tax_code,
-                           "net": money.format_amount(ln.net, inv.currency), "tax": money.format_amount(ln.tax, inv.currency), "grni_cleared": money.format_amount(ln.grni_cleared, inv.currency),
-                           "price_variance": money.format_amount(ln.price_variance, inv.currency), "cost_centre": ln.cost_centre,
+                           "description": ln.description, "quantity": format(Decimal(ln.quantity).normalize(), "f"),
+                           "unit_price": money.format_price(ln.unit_price, cur), "tax_code": ln.tax_code,
+                           "net": amount(ln.net, cur), "tax": amount(ln.tax, cur),
+                           "grni_cleared": amount(ln.grni_cleared, cur),
+                           "price_variance": amount(ln.price_variance, cur), "cost_centre": ln.cost_centre,
                            "budget_item": ln.budget_item, "expense_category": ln.expense_category} for ln in lines]}
 
     async def _inv(inv_id: str, principal: Principal) -> SupplierInvoice:
