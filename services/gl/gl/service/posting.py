@@ -90,12 +90,6 @@ async def create_company(session: AsyncSession, *, company_id: str, name: str, f
 
 # --- periods ---------------------------------------------------------------------------
 
-async def closed_periods_of(session: AsyncSession, company_id: str) -> set[tuple[str, str]]:
-    rows = (await session.execute(sa.select(Period.period).where(Period.company_id == company_id,
-                                                                 Period.status == "closed"))).scalars().all()
-    return {(company_id, p) for p in rows}
-
-
 async def closed_periods(session: AsyncSession, keys: set[tuple[str, str]]) -> set[tuple[str, str]]:
     if not keys:
         return set()
@@ -300,14 +294,34 @@ async def posted_documents(session: AsyncSession, company_id: str, refs: set[str
     return out
 
 
-async def lock_documents(session: AsyncSession, company_ids: set[str]) -> None:
+async def lock_documents(session: AsyncSession, company_ids: set[str]) -> set[str]:
     """Serialise, per company, "is the settled document posted?" (parking a settlement) with
     "who waits for the document just posted?" (releasing it): two consumers committing the
     invoice and its receipt at the same time would otherwise each miss the other, and the
     receipt would wait for ever. Taken first in a posting transaction, in company order (so
-    before the journal numbers' locks); FOR NO KEY UPDATE leaves foreign-key checks alone."""
-    for company_id in sorted(company_ids):
-        await session.execute(sa.select(Company.id).where(Company.id == company_id).with_for_update(key_share=True))
+    before the journal numbers' locks); FOR NO KEY UPDATE leaves foreign-key checks alone.
+
+    Returns the companies that have settlements parked awaiting a document, read under the
+    lock in the same round trip: for the others `release_awaiting` has nothing to look for
+    (only a holder of the lock parks or releases one)."""
+    if not company_ids:
+        return set()
+    c, pe = Company.__table__, ParkedEvent.__table__
+    waiting = sa.exists().where(pe.c.company_id == c.c.id, pe.c.resolved_at.is_(None), pe.c.awaiting.is_not(None))
+    rows = (await session.execute(
+        sa.select(c.c.id, waiting).where(c.c.id.in_(sorted(company_ids))).order_by(c.c.id)
+        .with_for_update(key_share=True, of=c))).all()  # rows are locked in the order they are read
+    return {company_id for company_id, has_waiting in rows if has_waiting}
+
+
+async def company_state(session: AsyncSession, company_id: str) -> tuple[set[str], set[str]]:
+    """The company's closed periods and blocked accounts, in one round trip."""
+    p, a = Period.__table__, Account.__table__
+    rows = (await session.execute(sa.union_all(
+        sa.select(sa.literal("period"), p.c.period).where(p.c.company_id == company_id, p.c.status == "closed"),
+        sa.select(sa.literal("account"), a.c.code).where(a.c.company_id == company_id, a.c.active.is_(False)),
+    ))).all()
+    return {v for kind, v in rows if kind == "period"}, {v for kind, v in rows if kind == "account"}
 
 
 class Poster:
@@ -444,9 +458,7 @@ class Poster:
         closed = session.info.setdefault("gl.closed_periods", {})
         blocked = session.info.setdefault("gl.blocked_accounts", {})
         if draft.company_id not in closed:
-            closed[draft.company_id] = {p for _, p in await closed_periods_of(session, draft.company_id)}
-            found = await blocked_accounts(session, {draft.company_id})
-            blocked[draft.company_id] = found.get(draft.company_id, set())
+            closed[draft.company_id], blocked[draft.company_id] = await company_state(session, draft.company_id)
         if hit := blocked_in(draft, blocked[draft.company_id]):
             return f"account {', '.join(hit)} is blocked"
         if draft.period in closed[draft.company_id]:
@@ -456,8 +468,8 @@ class Poster:
     async def before_commit(self, session: AsyncSession) -> None:
         deferred = session.info.pop(_DEFERRED, [])
         staged_now = session.info.get(_STAGED, [])
-        await lock_documents(session, {books.id for books, _, _ in deferred}
-                             | {s.draft.company_id for _, s in staged_now if isinstance(s, Staged)})
+        waiting = await lock_documents(session, {books.id for books, _, _ in deferred}
+                                       | {s.draft.company_id for _, s in staged_now if isinstance(s, Staged)})
         for books, env, origin in deferred:
             token = otel_context.attach(origin[1])
             try:
@@ -490,8 +502,9 @@ class Poster:
             await write_journals(session, written)
             for _, books in sorted(legacy_books.items()):  # their open-item parts, now that they are written
                 await legacy.scan(session, self.rules, books)
+            waiting |= {p.company_id for _, p in parked if p.awaiting}
             released = await release_awaiting(session, self, documents_of(
-                [(s.draft, env.subject) for env, s in staged if isinstance(s, Staged)]))
+                [(s.draft, env.subject) for env, s in staged if isinstance(s, Staged)]), waiting)
             await refresh_revaluations(session, [s.draft for s in written] + released)
 
 
@@ -608,14 +621,16 @@ def documents_of(posted: list[tuple[JournalDraft, str]]) -> set[tuple[str, str]]
     return out
 
 
-async def release_awaiting(session: AsyncSession, poster: Poster,
-                           documents: set[tuple[str, str]]) -> list[JournalDraft]:
+async def release_awaiting(session: AsyncSession, poster: Poster, documents: set[tuple[str, str]],
+                           companies: set[str] | None = None) -> list[JournalDraft]:
     """Post, in this transaction, the settlements parked awaiting these documents (just
     posted): each is drafted again, now at its documents' carrying amounts. One still waiting
     for another document waits for that one; one that cannot post for another reason (a
-    rate, a closed period) stays parked with that reason. What they post may release more."""
+    rate, a closed period) stays parked with that reason. What they post may release more.
+    `companies`: the only companies with settlements awaiting a document (`lock_documents`
+    says which); None: look in every company of `documents`."""
     released: list[JournalDraft] = []
-    pending = documents
+    pending = documents if companies is None else {(c, ref) for c, ref in documents if c in companies}
     while pending:
         by_company: dict[str, set[str]] = {}
         for company_id, ref in pending:

@@ -15,6 +15,7 @@ topic/partition/offset, and the partition moves on.
 from __future__ import annotations
 
 import asyncio
+import collections
 import json
 import logging
 import traceback
@@ -228,11 +229,15 @@ class InboxConsumer:
             if before_commit is not None:
                 await before_commit(session)
         committed = utcnow()
-        for ce_type, outcome in outcomes:
-            CONSUMED.labels(self.name, ce_type, outcome).inc()
+        # Metric children looked up once per type and outcome in the batch, not per event.
+        for (ce_type, outcome), n in collections.Counter(outcomes).items():
+            CONSUMED.labels(self.name, ce_type, outcome).inc(n)
+        latency: dict[str, Histogram] = {}
         for (_, env), (_, outcome) in zip(items, outcomes, strict=True):
             if outcome == "handled":
-                EVENT_TO_COMMIT.labels(self.name, env.type).observe(max(0.0, (committed - env.time).total_seconds()))
+                if (child := latency.get(env.type)) is None:
+                    child = latency[env.type] = EVENT_TO_COMMIT.labels(self.name, env.type)
+                child.observe(max(0.0, (committed - env.time).total_seconds()))
 
     async def _seen(self, session: AsyncSession, ids: list[str]) -> set[str]:
         """Which of these events this consumer already handled. On PostgreSQL the ids travel
