@@ -48,7 +48,7 @@ import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -128,7 +128,7 @@ class Rule:
         return all(_present(msg, path) if values == (PRESENT,) else not _present(msg, path) if values == (ABSENT,)
                    else _str(resolve(msg, msg, path)) in values for path, values in self.when.items())
 
-    @property
+    @cached_property
     def settles(self) -> bool:
         return any(spec.settles for spec in self.lines)
 
@@ -148,6 +148,8 @@ class RuleBook:
             self._by_event.setdefault(r.event, []).append(r)
         for lst in self._by_event.values():
             lst.sort(key=lambda r: (r.effective_from, r.version), reverse=True)
+        # Event types some rule of which settles open items (the others never do: no rule lookup)
+        self.settling_types = {t for t, lst in self._by_event.items() if any(r.settles for r in lst)}
 
     def version(self, rule_id: str, version: int) -> Rule | None:
         return self._by_key.get((rule_id, version))

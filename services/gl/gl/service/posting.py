@@ -348,6 +348,8 @@ class Poster:
         return books
 
     def settles(self, ce_type: str, msg) -> bool:
+        if ce_type not in self.rules.settling_types:
+            return False
         try:
             return self.rules.select(ce_type, msg, dates.from_proto(msg.occurrence_date)).settles
         except LookupError:
