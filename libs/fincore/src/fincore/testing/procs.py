@@ -17,6 +17,14 @@ class ServiceProcess:
                  ready_url: str | None = None, ready_log: str | None = None) -> None:
         self.name, self.module, self.command = name, module, command
         self.env = {**os.environ, **env}
+        # Relays, consumers and gRPC servers serve /metrics on http_port + an offset unless told
+        # otherwise: two consumers of one service (or another user's process on a shared
+        # machine) would collide there, and the second would exit. Each gets a free port.
+        metrics_var = f"{module.upper()}_METRICS_PORT"
+        if command in ("relay", "consume", "grpc") and not self.env.get(metrics_var):
+            from fincore.testing.infra import free_port
+
+            self.env[metrics_var] = str(free_port())
         self.log_path = log_dir / f"{name}.log"
         self.ready_url, self.ready_log = ready_url, ready_log
         self.proc: subprocess.Popen | None = None
