@@ -49,21 +49,24 @@ def _income(apis: Apis, token: str, company: str, start: dt.date, end: dt.date, 
 
 
 async def overview(apis: Apis, token: str, company: str, period: Period) -> dict:
+    """The tiles: five calls (the month, the prior month, the year to date, the trial balance at
+    the period's end, the budget); the 12-month trend is a second request (`trend`), so the
+    figures render first."""
     info = await company_info(apis, token, company)
     cur, roles, accounts = info["functional_currency"], info["roles"], info["accounts"]
-    months = period.last(TREND_MONTHS)
+    prior_period = period.plus(-1)
     got = await apis.gather(
+        mtd=_income(apis, token, company, period.start, period.end),
+        prior=_income(apis, token, company, prior_period.start, prior_period.end),
         ytd=_income(apis, token, company, period.year_start, period.end),
         tb=apis.get("gl", "/v1/trial-balance", token, company=company, as_of=period.end.isoformat()),
         budget=apis.get("budget", "/v1/reports/budget-vs-actual", token, company=company,
-                        period_from=f"{period.year:04d}-01", period_to=str(period), group_by="cost_centre"),
-        **{f"m{i}": _income(apis, token, company, p.start, p.end) for i, p in enumerate(months)})
-    for key in ("ytd", "tb", f"m{len(months) - 1}", f"m{len(months) - 2}"):
+                        period_from=f"{period.year:04d}-01", period_to=str(period), group_by="cost_centre"))
+    for key in ("mtd", "prior", "ytd", "tb"):
         if isinstance(got[key], ApiError):
             raise got[key]
-    tb = got["tb"]
+    tb, mtd = got["tb"], got["mtd"]
     cash_accounts = tuple(code for code, a in accounts.items() if a["cash"])
-    mtd = got[f"m{len(months) - 1}"]
     revenue_accounts = ",".join(ln["account"] for ln in mtd["revenue"]["lines"]) or ",".join(
         code for code, a in accounts.items() if a["type"] == "revenue")
     base = {"company": company}
@@ -79,21 +82,29 @@ async def overview(apis: Apis, token: str, company: str, period: Period) -> dict
     }
     budget = got["budget"]
     tiles = fig.overview(
-        currency=cur, mtd=mtd, ytd=got["ytd"], prior=got[f"m{len(months) - 2}"],
+        currency=cur, mtd=mtd, ytd=got["ytd"], prior=got["prior"],
         cash=fig.balance_of(tb, cash_accounts, "debit") if cash_accounts else ZERO,
         receivables=fig.balance_of(tb, roles["receivables"], "debit"),
         payables=fig.balance_of(tb, roles["payables"], "credit"),
         budget_total=None if isinstance(budget, ApiError) else budget.get("total"), roles=roles, links=links)
-    trend = []
+    return {"currency": cur, "company_name": info["name"], "tiles": tiles, "journals": tb["journals"],
+            "unavailable": [g.service for g in got.values() if isinstance(g, ApiError)]}
+
+
+async def trend(apis: Apis, token: str, company: str, period: Period) -> dict:
+    """Revenue, gross profit and net income of the last TREND_MONTHS months."""
+    info = await company_info(apis, token, company)
+    months = period.last(TREND_MONTHS)
+    got = await apis.gather(**{f"m{i}": _income(apis, token, company, p.start, p.end) for i, p in enumerate(months)})
+    rows = []
     for i, p in enumerate(months):
         m = got[f"m{i}"]
         if isinstance(m, ApiError):
-            continue
-        f = fig.income_figures(m, roles["cost_of_sales"])
-        trend.append({"period": str(p), "revenue": f["revenue"], "net_income": f["net_income"],
-                      "gross_profit": f["gross_profit"]})
-    return {"currency": cur, "company_name": info["name"], "tiles": tiles, "trend": trend,
-            "journals": tb["journals"], "unavailable": [g.service for g in got.values() if isinstance(g, ApiError)]}
+            raise m
+        f = fig.income_figures(m, info["roles"]["cost_of_sales"])
+        rows.append({"period": str(p), "revenue": f["revenue"], "net_income": f["net_income"],
+                     "gross_profit": f["gross_profit"]})
+    return {"currency": info["functional_currency"], "trend": rows}
 
 
 async def balance_sheet(apis: Apis, token: str, company: str, period: Period, compare: str) -> dict:

@@ -77,6 +77,13 @@ def build_router(settings: CockpitSettings, sessions: Sessions, apis: Apis, live
             return await svc.overview(apis, user.token, company, period)
         return await page(request, "overview.html", load, page_key="overview")
 
+    @r.get("/overview/trend")
+    async def overview_trend(request: Request):
+        """The overview's trend section (htmx loads it after the tiles)."""
+        async def load(user, company, period):
+            return await svc.trend(apis, user.token, company, period)
+        return await page(request, "_trend.html", load, page_key="overview")
+
     @r.get("/statements/{kind}")
     async def statement(request: Request, kind: str, compare: str = "prior_period", ytd: bool = False):
         compare = compare if compare in ("prior_period", "prior_year") else "prior_period"
