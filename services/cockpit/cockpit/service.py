@@ -313,3 +313,28 @@ async def consolidated_figure(apis: Apis, token: str, run_id: str, account: str)
             ledger = a.get("ledger")
             a["link"] = local_link(urlsplit(ledger)._replace(scheme="", netloc="").geturl()) if ledger else ""
     return f
+
+
+async def cash_position(apis: Apis, token: str, company: str, period: Period) -> dict:
+    """Each bank account's balance in the books (its GL account at the period's end, in the
+    functional currency) beside the bank's (its last imported statement), and their difference
+    where both are in one currency."""
+    got = await apis.gather(
+        accounts=apis.get("cashmgmt", "/v1/bank-accounts", token, company=company),
+        tb=apis.get("gl", "/v1/trial-balance", token, company=company, as_of=period.end.isoformat()),
+        info=company_info(apis, token, company))
+    for key in ("accounts", "tb", "info"):
+        if isinstance(got[key], ApiError):
+            raise got[key]
+    cur = got["info"]["functional_currency"]
+    rows, total = [], ZERO
+    for a in got["accounts"]:
+        book = fig.balance_of(got["tb"], (a["gl_account"],), "debit") if a.get("gl_account") else None
+        bank = amount(a["statement_balance"]) if a.get("statement_balance") is not None else None
+        same = a["currency"] == cur
+        rows.append({**a, "book": book, "bank": bank,
+                     "difference": book - bank if same and book is not None and bank is not None else None,
+                     "link": "/ledger?" + urlencode({"company": company, "account": a["gl_account"],
+                                                     "to": period.end.isoformat()}) if a.get("gl_account") else ""})
+        total += book or ZERO
+    return {"currency": cur, "rows": rows, "total": total}

@@ -118,7 +118,8 @@ def build_router(settings: CockpitSettings, sessions: Sessions, apis: Apis, live
 
     @r.get("/cash")
     async def cash(request: Request):
-        return await page(request, "coming.html", _nothing, page_key="cash_position")
+        return await page(request, "cash.html", lambda u, c, p: svc.cash_position(apis, u.token, c, p),
+                          page_key="cash_position")
 
     @r.get("/consolidation")
     async def consolidation(request: Request):

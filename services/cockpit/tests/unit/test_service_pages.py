@@ -1,5 +1,6 @@
-"""The consolidation page over the consolidation API's answers (a stand-in serving their shapes):
-statements of the latest run, and a figure drilled down to the entities' ledgers."""
+"""Pages over the consolidation and cash management APIs (stand-ins serving their answers'
+shapes): a run's statements and a figure drilled down to the entities' ledgers; bank accounts'
+book and bank balances."""
 
 import re
 
@@ -51,3 +52,38 @@ def test_consolidated_statements_drill_down_to_an_entitys_ledger():
     link = re.search(r'href="(/consolidation/runs/run-1/figures/1122[^"]*)"', page).group(1)
     figure = c.get(link.replace("&amp;", "&"), headers={"accept": "text/html"}).text
     assert 'href="/ledger?company=E1&amp;account=1122&amp;to=2026-11-30"' in figure and "elim-1" in figure
+
+
+def test_cash_position_books_beside_the_bank():
+    app = FastAPI()
+
+    @app.get("/v1/bank-accounts")
+    async def accounts(company: str):
+        return [{"code": "MAIN", "name": "Main", "currency": "CNY", "gl_account": "100201",
+                 "statement_balance": "900.00", "statement_date": "2026-11-28"},
+                {"code": "USD", "name": "Dollar", "currency": "USD", "gl_account": "100202",
+                 "statement_balance": None, "statement_date": None}]
+
+    @app.get("/v1/trial-balance")
+    async def tb(company: str, as_of: str):
+        return {"journals": 1, "lines": [{"account": "100201", "debit_balance": "1000.00", "credit_balance": "0.00"},
+                                         {"account": "100202", "debit_balance": "70.00", "credit_balance": "0.00"}]}
+
+    @app.get("/v1/companies/{company}")
+    async def company_(company: str):
+        return {"id": company, "name": "X", "functional_currency": "CNY", "chart_template": "cas"}
+
+    @app.get("/v1/companies/{company}/accounts")
+    async def chart(company: str):
+        return []
+
+    settings = CockpitSettings(live=False, dev_signin=True)
+    c = TestClient(create_app(settings, apis=Apis(settings, transport=httpx.ASGITransport(app=app))),
+                   follow_redirects=False)
+    form = c.get("/login", headers={"accept": "text/html"}).text
+    c.post("/login/dev", data={"csrf": re.search(r'name="csrf" value="([^"]+)"', form).group(1), "next": "/"})
+    page = c.get("/cash?company=X&period=2026-11", headers={"accept": "text/html"}).text
+    assert 'id="cash-position"' in page
+    assert 'data-amount="1000.00"' in page and 'data-amount="900.00"' in page and 'data-amount="100.00"' in page
+    assert 'href="/ledger?company=X&amp;account=100201&amp;to=2026-11-30"' in page
+    assert 'data-amount="1070.00"' in page  # total in the books
