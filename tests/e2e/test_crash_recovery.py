@@ -43,13 +43,13 @@ def test_gl_consumer_killed_three_times_while_consuming(suite, log_dir):
     # The stream waits in Kafka while no consumer runs; a consumer taking two records per
     # poll then works through it slowly enough to be killed in the middle, three times.
     suite.gl_consumer.stop()
-    invoices, errors = [], []
-    post_stream(suite, company, n, invoices, errors).join(120)
-    assert not errors, errors
     slow = ServiceProcess("gl-consume-small-polls", "gl", "consume", {**suite.env, "GL_CONSUMER_MAX_RECORDS": "2"},
                           log_dir, ready_log="consumer gl-posting reading")
     kill_points = []
     try:
+        invoices, errors = [], []
+        post_stream(suite, company, n, invoices, errors).join(120)
+        assert not errors, errors
         for fraction in (0.15, 0.45, 0.75):
             slow.start(wait=False)
             wait_until(lambda f=fraction: journals_in_db(suite, company) >= int(n * f), 120, f"{fraction:.0%} posted",
@@ -58,8 +58,8 @@ def test_gl_consumer_killed_three_times_while_consuming(suite, log_dir):
             kill_points.append(journals_in_db(suite, company))
     finally:
         slow.kill()
+        suite.gl_consumer.ensure_running()  # a failure here must not leave later tests without a GL consumer
     assert len(set(kill_points)) == 3 and all(0 < k < n for k in kill_points), kill_points
-    suite.gl_consumer.start()
     suite.wait_journals(company, n, timeout=180)
     time.sleep(2)  # anything redelivered after the last restart has had its chance to double-post
     suite.assert_posted_exactly_once(company, invoices)
@@ -75,21 +75,24 @@ def test_ar_relay_killed_mid_publish_loses_and_doubles_nothing(suite, log_dir):
     company = suite.new_company("RELAY")
     n = 300
     suite.ar_relay.stop()
-    invoices = [suite.post_invoice(company, i) for i in range(n)]
-    pending, _ = outbox_counts(suite.env["AR_DATABASE_URL"])
-    assert pending >= n
     # A relay publishing in small batches, so there is a "middle" of publishing to die in.
     slow = ServiceProcess("ar-relay-small-batches", "ar", "relay", {**suite.env, "AR_OUTBOX_BATCH_SIZE": "5"},
                           log_dir, ready_log="outbox relay publishing")
     killed_with_pending = []
-    for fraction in (0.2, 0.5, 0.8):
-        slow.start(wait=False)
-        wait_until(lambda f=fraction: outbox_counts(suite.env["AR_DATABASE_URL"])[0] <= pending * (1 - f),
-                   60, f"{fraction:.0%} published", suite)
+    try:
+        invoices = [suite.post_invoice(company, i) for i in range(n)]
+        pending, _ = outbox_counts(suite.env["AR_DATABASE_URL"])
+        assert pending >= n
+        for fraction in (0.2, 0.5, 0.8):
+            slow.start(wait=False)
+            wait_until(lambda f=fraction: outbox_counts(suite.env["AR_DATABASE_URL"])[0] <= pending * (1 - f),
+                       60, f"{fraction:.0%} published", suite)
+            slow.kill()
+            killed_with_pending.append(outbox_counts(suite.env["AR_DATABASE_URL"])[0])
+    finally:
         slow.kill()
-        killed_with_pending.append(outbox_counts(suite.env["AR_DATABASE_URL"])[0])
+        suite.ar_relay.ensure_running()  # put the shared relay back even when this test fails
     assert all(p > 0 for p in killed_with_pending), f"relay finished before it was killed: {killed_with_pending}"
-    suite.ar_relay.start()
     suite.wait_journals(company, n, timeout=120)
     # Deliberate duplicates: publish the whole range again, as an operator would after a
     # broker disaster. Every event reaches the GL a second time; none may post twice.

@@ -43,6 +43,13 @@ class ServiceProcess:
             self.wait_ready(timeout)
         return self
 
+    def ensure_running(self) -> ServiceProcess:
+        """Start the process unless it is already running (a test that stopped a shared process
+        puts it back in ``finally``, so a failure does not take it from every later test)."""
+        if self.proc is None or self.proc.poll() is not None:
+            self.start()
+        return self
+
     def run_once(self, timeout: float = 120) -> None:
         with open(self.log_path, "ab") as out:
             res = subprocess.run([sys.executable, "-m", self.module, self.command], env=self.env,
