@@ -136,7 +136,8 @@ def lag_runs(infra, log_dir: Path, runs: int) -> list[float]:
            "GL_METRICS_PORT": str(free_port())}
     procs = [ServiceProcess("cashmgmt-api", "cashmgmt", "api", env, log_dir,
                             ready_url=f"http://127.0.0.1:{cport}/healthz"),
-             ServiceProcess("cashmgmt-relay", "cashmgmt", "relay", env, log_dir, ready_log="outbox relay publishing"),
+             ServiceProcess("cashmgmt-relay", "cashmgmt", "relay", {**env, "LOG_LEVEL": "INFO"}, log_dir,
+                            ready_log="outbox relay publishing"),
              ServiceProcess("gl-api", "gl", "api", env, log_dir, ready_url=f"http://127.0.0.1:{gport}/healthz"),
              ServiceProcess("gl-consume", "gl", "consume", {**env, "LOG_LEVEL": "INFO"}, log_dir,
                             ready_log="consumer gl-posting reading")]
