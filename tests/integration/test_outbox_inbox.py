@@ -180,3 +180,47 @@ async def test_inbox_dedups_retries_transients_and_dead_letters_poison(env):
     await task2
     await again.stop()
     assert dict(attempts) == before
+
+
+async def test_relay_is_woken_by_the_outbox_commit_not_by_its_poll(env):
+    """Platform schema v3: the outbox's insert trigger notifies on commit and the relay, which
+    otherwise polls only every `outbox_idle_poll_s` (here a minute), publishes at once. A
+    rolled-back insert notifies nothing (PostgreSQL drops the notification with it)."""
+    from alembic.migration import MigrationContext
+    from alembic.operations import Operations
+    from fincore.tables import create_platform_tables_v3
+
+    db, settings = env
+    async with db.engine.begin() as conn:
+        await conn.run_sync(lambda c: create_platform_tables_v3(Operations(MigrationContext.configure(c))))
+    settings = settings.model_copy(update={"outbox_idle_poll_s": 60.0})
+    relay = OutboxRelay(db, settings)
+    await relay.start()
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay.run(stop))
+    loop = asyncio.get_running_loop()
+    try:
+        deadline = loop.time() + 30
+        while not relay._listening:  # noqa: ASYNC110 - waiting for the LISTEN connection
+            assert not task.done(), task.result()
+            assert loop.time() < deadline, "the relay never listened"
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.5)  # the relay is now in its (one-minute) idle wait
+
+        with pytest.raises(RuntimeError):
+            async with db.transaction() as s:
+                add_event(s, event("k", "rolled-back"), source="itest", topic=settings.events_topic)
+                raise RuntimeError("abort")
+        async with db.transaction() as s:
+            add_event(s, event("k", "woken"), source="itest", topic=settings.events_topic)
+        committed = loop.time()
+        while await relay.pending():  # noqa: ASYNC110 - polling the database, not an event
+            assert not task.done(), task.result()
+            assert loop.time() - committed < 20, "not published: the relay waited for its poll"
+            await asyncio.sleep(0.02)
+    finally:
+        stop.set()
+        await asyncio.gather(task)
+        await relay.stop()
+    records = await read_topic(settings, 1, wait_s=10)
+    assert [decode_record(r.topic, r.key, r.value, r.headers).payload.document_number for r in records] == ["woken"]

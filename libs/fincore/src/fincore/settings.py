@@ -56,6 +56,8 @@ class ServiceSettings(BaseSettings):
 
     outbox_batch_size: int = 500
     outbox_poll_interval_s: float = 0.05
+    # With PostgreSQL's commit notification listened to, the safety-net poll (see outbox.relay).
+    outbox_idle_poll_s: float = 1.0
     outbox_retention_days: int = 14
     # How long an Idempotency-Key is remembered (the relay purges older ones).
     idempotency_retention_days: int = 7

@@ -170,3 +170,33 @@ def drop_platform_tables_v2(op) -> None:
     op.drop_index("ix_dead_letter_company_id", "dead_letter")
     with op.batch_alter_table("dead_letter") as batch:
         batch.drop_column("company_id")
+
+
+# PostgreSQL: the outbox wakes its relay. A statement-level trigger notifies on the channel
+# below whenever rows are inserted (ORM, Core or COPY alike); PostgreSQL delivers the
+# notification when the inserting transaction commits, once per transaction, and never for a
+# rolled-back one. The relay LISTENs and publishes at once instead of polling 20 times a
+# second; it still polls now and then, so a lost notification only delays, never loses.
+OUTBOX_CHANNEL = "fincore_outbox"
+
+
+def create_platform_tables_v3(op) -> None:
+    """Alembic: platform schema v3: the outbox's commit notification (PostgreSQL only)."""
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    op.execute(f"""
+        CREATE OR REPLACE FUNCTION fincore_outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            PERFORM pg_notify('{OUTBOX_CHANNEL}', '');
+            RETURN NULL;
+        END $$""")
+    op.execute("""
+        CREATE TRIGGER outbox_notify AFTER INSERT ON outbox
+        FOR EACH STATEMENT EXECUTE FUNCTION fincore_outbox_notify()""")
+
+
+def drop_platform_tables_v3(op) -> None:
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    op.execute("DROP TRIGGER IF EXISTS outbox_notify ON outbox")
+    op.execute("DROP FUNCTION IF EXISTS fincore_outbox_notify()")

@@ -9,6 +9,11 @@ Why it is shaped this way:
   -scoped advisory lock makes exactly one of them publish at a time, which also keeps
   per-aggregate order (row-level SKIP LOCKED would let two relays interleave one key).
   SQLite (development) serialises writers itself; run one relay there.
+- On PostgreSQL the outbox's insert trigger notifies on commit (LISTEN/NOTIFY, platform
+  schema v3), which wakes the relay at once; between notifications it polls only every
+  `outbox_idle_poll_s`, as a safety net for a notification lost with its connection. While
+  the listening connection is down (a database restart) it polls at `outbox_poll_interval_s`.
+  SQLite has no notifications: the relay polls at `outbox_poll_interval_s`.
 - Published rows stay for a retention window so an operator can re-publish a time range
   after a broker disaster (`republish`).
 """
@@ -30,7 +35,7 @@ from fincore.db import Database
 from fincore.kafka import ensure_topics, make_producer
 from fincore.metrics import Heartbeat
 from fincore.settings import ServiceSettings
-from fincore.tables import IdempotencyRecord, OutboxRecord, utcnow
+from fincore.tables import OUTBOX_CHANNEL, IdempotencyRecord, OutboxRecord, utcnow
 from fincore.telemetry import extract_context, inject_headers
 
 log = logging.getLogger(__name__)
@@ -61,6 +66,8 @@ class OutboxRelay:
         )
         self.producer: AIOKafkaProducer | None = None
         self.heartbeat = Heartbeat(f"{settings.service_name} outbox relay")
+        self._wake = asyncio.Event()
+        self._listening = False  # a LISTEN connection is up: idle polling may slow down
 
     async def start(self) -> None:
         await ensure_topics(self.settings, [self.settings.events_topic])
@@ -75,17 +82,56 @@ class OutboxRelay:
         """Publish until `stop` is set (after `start`); purges expired rows now and then."""
         last_purge = 0.0
         loop = asyncio.get_running_loop()
+        listener = None if self.db.is_sqlite else asyncio.create_task(self._listen(stop))
+        try:
+            while not stop.is_set():
+                self.heartbeat.beat()
+                self._wake.clear()  # before reading: a commit after this read wakes the next wait
+                n = await self.publish_batch()
+                if loop.time() - last_purge > 600:
+                    await self.purge()
+                    last_purge = loop.time()
+                if n == 0:
+                    await self._idle(stop)
+        finally:
+            if listener is not None:
+                listener.cancel()
+                await asyncio.gather(listener, return_exceptions=True)
+
+    async def _idle(self, stop: asyncio.Event) -> None:
+        """Wait for a notification, `stop`, or the poll interval (long while listening)."""
+        timeout = self.settings.outbox_idle_poll_s if self._listening else self.settings.outbox_poll_interval_s
+        waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._wake.wait())]
+        try:
+            await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for w in waiters:
+                w.cancel()
+
+    async def _listen(self, stop: asyncio.Event) -> None:
+        """LISTEN on the outbox channel on a connection of its own; reconnect after a failure
+        (the relay polls quickly meanwhile). Each notification sets the wake-up event."""
+        import psycopg
+
+        dsn = self.db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
         while not stop.is_set():
-            self.heartbeat.beat()
-            n = await self.publish_batch()
-            if loop.time() - last_purge > 600:
-                await self.purge()
-                last_purge = loop.time()
-            if n == 0:
-                try:
-                    await asyncio.wait_for(stop.wait(), self.settings.outbox_poll_interval_s)
-                except TimeoutError:
-                    pass
+            try:
+                async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
+                    await conn.execute(f"LISTEN {OUTBOX_CHANNEL}")
+                    self._listening = True
+                    self._wake.set()  # rows committed before LISTEN took effect are read now
+                    async for _ in conn.notifies():
+                        self._wake.set()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - a lost connection: poll quickly, retry
+                log.warning("outbox relay: LISTEN connection lost (%s); polling until it is back", exc)
+            finally:
+                self._listening = False
+            try:
+                await asyncio.wait_for(stop.wait(), 1.0)
+            except TimeoutError:
+                pass
 
     async def publish_batch(self) -> int:
         assert self.producer is not None, "start() first"

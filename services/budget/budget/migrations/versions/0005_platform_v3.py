@@ -1,0 +1,23 @@
+"""Platform schema v3: the outbox notifies its relay on commit (PostgreSQL LISTEN/NOTIFY), so
+events are published at once instead of on the next poll, and idle relays stop polling the
+database 20 times a second (see fincore.tables.create_platform_tables_v3).
+
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-12-02
+"""
+from alembic import op
+from fincore.tables import create_platform_tables_v3, drop_platform_tables_v3
+
+revision = "0005"
+down_revision = "0004"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    create_platform_tables_v3(op)
+
+
+def downgrade() -> None:
+    drop_platform_tables_v3(op)
