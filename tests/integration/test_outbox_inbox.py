@@ -15,6 +15,7 @@ from fincore import dates
 from fincore.db import Database
 from fincore.events import decode_record
 from fincore.inbox import InboxConsumer, PermanentError
+from fincore.kafka import ensure_topics
 from fincore.outbox import OutboxRelay, add_event
 from fincore.settings import ServiceSettings
 from fincore.tables import DeadLetter, IdempotencyRecord, InboxRecord, OutboxRecord
@@ -224,3 +225,112 @@ async def test_relay_is_woken_by_the_outbox_commit_not_by_its_poll(env):
         await relay.stop()
     records = await read_topic(settings, 1, wait_s=10)
     assert [decode_record(r.topic, r.key, r.value, r.headers).payload.document_number for r in records] == ["woken"]
+
+async def _publish(settings: ServiceSettings, topic: str, n: int, partitions: list[int] | None = None) -> None:
+    from fincore.events import encode_record, new_envelope
+    from fincore.kafka import make_producer
+
+    producer = make_producer(settings, client_id=f"{settings.service_name}-load")
+    await producer.start()
+    try:
+        sent = []
+        for i in range(n):
+            e = new_envelope(event(f"inv-{i % 97}", f"doc-{i}"), source="itest")
+            e.topic = topic
+            k, v, h = encode_record(e)
+            part = partitions[i % len(partitions)] if partitions else None
+            sent.append(await producer.send(topic, key=k, value=v, headers=h, partition=part))
+        await asyncio.gather(*sent)
+    finally:
+        await producer.stop()
+
+
+class _Group:
+    """Inbox consumers of one group on one topic whose handler records who handled what; a
+    member's handler can be Python-bound (time.sleep: work that never awaits, as a rule plan
+    applied per event is) for `slow_s` per event."""
+
+    def __init__(self, db, settings: ServiceSettings, topic: str, slow_s: dict[str, float]) -> None:
+        self.db, self.handled, self.by_member = db, Counter(), Counter()
+        self.members = {m: InboxConsumer(db, settings, name=f"{settings.service_name}-rebalance", topics=[topic],
+                                         handler=self._handler(m, s)) for m, s in slow_s.items()}
+        self.stop, self.tasks = asyncio.Event(), []
+
+    def _handler(self, member: str, slow_s: float):
+        import time
+
+        async def handler(session, e):
+            self.handled[e.id] += 1
+            self.by_member[member] += 1
+            time.sleep(slow_s)  # noqa: ASYNC251 - on purpose: handler work that never awaits
+            session.add(Effect(event_id=e.id, document=e.payload.document_number))
+        return handler
+
+    async def start(self, member: str) -> None:
+        await self.members[member].start()
+        self.tasks.append(asyncio.create_task(self.members[member].run(self.stop)))
+
+    async def effects(self) -> int:
+        async with self.db.sessions() as s:
+            return (await s.execute(sa.select(sa.func.count()).select_from(Effect))).scalar_one()
+
+    async def until(self, condition, what: str, timeout_s: float = 120) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while not await condition():
+            for t in self.tasks:  # a consumer that died fails the test, not a timeout
+                if t.done():
+                    t.result()
+                    raise AssertionError("a consumer stopped")
+            assert loop.time() < deadline, f"{what}: not within {timeout_s} s"
+            await asyncio.sleep(0.05)
+
+    async def close(self) -> None:
+        self.stop.set()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        for m in self.members.values():
+            await m.stop()
+
+    def assert_each_handled_once(self, n: int, caplog) -> None:
+        twice = sum(1 for c in self.handled.values() if c > 1)
+        assert len(self.handled) == n and not twice, f"{twice} events handled more than once"
+        messages = [r.getMessage() for r in caplog.records]
+        assert not [m for m in messages if "one by one" in m or "duplicate key" in m], messages[:5]
+
+
+async def _ge(count, n: int) -> bool:
+    return await count >= n
+
+
+async def test_a_member_joining_mid_poll_waits_for_the_event_in_hand(env, caplog):
+    """A 2,000-record poll in hand, Python-bound for 16 s (longer than the rebalance
+    timeout), and a second member joining the group mid-poll (a scale-out, a restarted pod):
+    the first member finishes the event in hand when the rebalance begins, commits it with
+    its offsets and only then hands over its partitions; every event is handled once, by
+    exactly one member. Before the fix the rebalance could not begin until the whole poll
+    was done (or the first member was dropped past the rebalance timeout, and the second
+    re-read records the first still held: events handled twice, duplicate keys)."""
+    import logging
+
+    db, settings = env
+    settings = settings.model_copy(update={"consumer_max_records": 2000})
+    topic = f"{settings.service_name}.join"
+    await ensure_topics(settings, [topic], partitions=4)
+    caplog.set_level(logging.WARNING, logger="fincore.inbox.consumer")
+    n = 2000
+    await _publish(settings, topic, n)
+    g = _Group(db, settings, topic, {"a": 0.008, "b": 0.008})
+    try:
+        await g.start("a")
+
+        async def inside_first_poll() -> bool:
+            return g.by_member["a"] >= 100
+
+        await g.until(inside_first_poll, "the first member beginning its poll", 60)
+        await g.start("b")
+        await g.until(lambda: _ge(g.effects(), n), f"{n} effects")
+    finally:
+        await g.close()
+    assert await g.effects() == n
+    g.assert_each_handled_once(n, caplog)
+    assert g.by_member["b"] > 0, "the second member got no partitions before the first had done it all"

@@ -63,6 +63,10 @@ class ServiceSettings(BaseSettings):
     idempotency_retention_days: int = 7
 
     consumer_max_records: int = 500
+    # A poll's records are handled in transactions of at most about this long (a 2,000-record
+    # poll may take longer than the rebalance timeout); each transaction's offsets are committed
+    # when it commits, and a pending rebalance ends the poll at the next event.
+    consumer_max_batch_s: float = 2.0
     consumer_max_retries: int = 3
     consumer_retry_backoff_s: float = 0.2
 

@@ -43,12 +43,33 @@ class Api:
     def __init__(self, endpoints: Endpoints, token: str, timeout: float = 60) -> None:
         self.urls = endpoints
         self.http = httpx.Client(headers={"Authorization": f"Bearer {token}"}, timeout=timeout)
+        self.transient = 0  # 5xx answers and dropped connections asked again (see get)
 
     def close(self) -> None:
         self.http.close()
 
+    # A live system answers 5xx (or drops the connection) for a moment while it recovers: a
+    # service's first request after a database restart fails before its pool reconnects
+    # (fincore.db), a service restarting refuses connections. Such answers are asked again
+    # for up to RETRY_S; they are counted (`transient`), never taken for the books' state.
+    RETRY_S = 30.0
+
     def get(self, base: str, path: str, **params) -> dict | list:
-        r = self.http.get(f"{base}{path}", params=params)
+        deadline = time.monotonic() + self.RETRY_S
+        pause = 0.2
+        while True:
+            try:
+                r = self.http.get(f"{base}{path}", params=params)
+                if r.status_code < 500:
+                    break
+                problem = f"{r.status_code}: {r.text[:300]}"
+            except httpx.TransportError as exc:
+                problem = f"{type(exc).__name__}: {exc}"
+            if time.monotonic() >= deadline:
+                raise ApiError(f"GET {base}{path} {params} -> {problem}")
+            self.transient += 1
+            time.sleep(pause)
+            pause = min(pause * 2, 3.0)
         if r.status_code != 200:
             raise ApiError(f"GET {base}{path} {params} -> {r.status_code}: {r.text[:300]}")
         return r.json()
@@ -113,11 +134,8 @@ class Api:
         out = {}
         for i in range(0, len(ids), 200):
             chunk = ids[i:i + 200]
-            r = self.http.get(f"{self.urls.gl}/v1/event-effects",
-                              params=[("company", company), *(("event_id", x) for x in chunk)])
-            if r.status_code != 200:
-                raise ApiError(f"GET /v1/event-effects -> {r.status_code}: {r.text[:300]}")
-            out.update({e["event_id"]: e for e in r.json()["items"]})
+            page = self.get(self.urls.gl, "/v1/event-effects", company=company, event_id=chunk)
+            out.update({e["event_id"]: e for e in page["items"]})
         return out
 
 

@@ -40,6 +40,7 @@ class Result:
     attempts: int = 0
     seconds: float = 0.0
     undecodable: list[str] = field(default_factory=list)
+    transient: int = 0  # 5xx answers or dropped connections asked again (a service recovering)
 
     @property
     def ok(self) -> bool:
@@ -48,7 +49,8 @@ class Result:
     def report(self) -> str:
         lines = [f"finance-verify: {len(self.breaches)} breach(es); {self.counts.get('companies', 0)} companies, "
                  f"{self.counts.get('journals', 0)} journals, {self.counts.get('lines', 0)} lines, "
-                 f"{self.counts.get('events', 0)} events read; {self.attempts} reading(s) in {self.seconds:.1f}s"]
+                 f"{self.counts.get('events', 0)} events read; {self.attempts} reading(s) in {self.seconds:.1f}s"
+                 + (f"; {self.transient} transient error(s) asked again" if self.transient else "")]
         if self.lag_drained_s is not None:
             lines.append(f"I5 consumer lag: {'drained' if not any(checks.check_lag(self.lag)) else 'NOT drained'} "
                          f"({sum(len(p) for p in self.lag.values())} partitions of {len(self.lag)} groups, "
@@ -107,5 +109,6 @@ def verify(api: Api, companies: Iterable[str] | None = None, *, bootstrap: str |
     res.breaches = unexpected
     res.expected = [(e, [b for b in found if e.matches(b)]) for e in expected]
     res.undecodable = list(reader.undecodable) if reader is not None else []
+    res.transient = api.transient
     res.seconds = time.monotonic() - start
     return res

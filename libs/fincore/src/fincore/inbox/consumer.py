@@ -5,11 +5,22 @@ So a redelivered event (consumer crash, rebalance, a relay that published twice)
 id in the inbox and has no second effect, and a crash can never skip an event. Auto-commit
 would break the second half of that promise; it is off.
 
-Each poll's records of a partition are handled in one transaction (throughput). If that
-transaction fails, the records are retried one by one with backoff, so one bad record
-cannot hold back the others: after the retries it goes to the context's dead-letter topic
-(and the dead_letter table, for the admin API) with the error and its original
-topic/partition/offset, and the partition moves on.
+A poll's records are handled in few transactions (throughput), each bounded in time
+(consumer_max_batch_s) and followed by the commit of its offsets. The handlers' work can be
+Python-bound for seconds on a large poll, so the loop yields to the event loop every few
+milliseconds (the client's heartbeats keep the member in its group) and a rebalance waits
+for the transaction in hand: the rebalance listener sets a flag, the poll stops at the next
+event, commits what it has done, and the partitions go to their new owner only then. Before
+this, a 2,000-record poll outlived the session: the member was dropped mid-poll, a second
+member re-read the same records while the first still held them, the inbox's primary key
+refused one of the two, and the poll fell back to one-by-one retries.
+
+If a transaction fails on a duplicate key (another member committed the same events first,
+e.g. a member that stalled past its session), it is run once more: the inbox is re-read, the
+events already handled are skipped as copies and the rest applied. Any other failure retries
+the records one by one with backoff, so one bad record cannot hold back the others: after the
+retries it goes to the context's dead-letter topic (and the dead_letter table, for the admin
+API) with the error and its original topic/partition/offset, and the partition moves on.
 """
 
 from __future__ import annotations
@@ -18,6 +29,7 @@ import asyncio
 import collections
 import json
 import logging
+import time
 import traceback
 from collections.abc import Awaitable, Callable, Sequence
 
@@ -30,6 +42,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 from prometheus_client import Counter, Gauge, Histogram
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from tenacity import AsyncRetrying, retry_if_not_exception_type, stop_after_attempt, wait_exponential
 
@@ -64,6 +77,8 @@ EVENT_TO_COMMIT = Histogram(
 
 
 _ID_ARRAY = ARRAY(sa.String)
+# Longest stretch of handler work without giving the event loop a turn (heartbeats, rebalances).
+_YIELD_EVERY_S = 0.02
 
 
 class PermanentError(Exception):
@@ -101,13 +116,17 @@ class InboxConsumer:
         self.dlq_producer: AIOKafkaProducer | None = None
         self.heartbeat = Heartbeat(f"consumer {name}")
         self._lag_at = 0.0
+        # Held while a poll's records are handled and their offsets committed; a rebalance
+        # waits for it. _revocations counts rebalances begun: a poll read before one is stale.
+        self._busy = asyncio.Lock()
+        self._revocations = 0
 
     async def start(self) -> None:
         await ensure_topics(self.settings, [*self.topics, self.settings.dlq_topic])
         self.dlq_producer = make_producer(self.settings, client_id=f"{self.name}-dlq")
         await self.dlq_producer.start()
         self.consumer = make_consumer(self.settings, group_id=self.group_id)
-        self.consumer.subscribe(self.topics, listener=_LogRebalance(self.name, self._forget_lag))
+        self.consumer.subscribe(self.topics, listener=_Rebalance(self))
         await self.consumer.start()
 
     async def stop(self) -> None:
@@ -121,9 +140,10 @@ class InboxConsumer:
         loop = asyncio.get_running_loop()
         while not stop.is_set():
             self.heartbeat.beat()
+            generation = self._revocations
             batches = await self.consumer.getmany(timeout_ms=200)
             if batches:
-                await self.process_batches(batches)
+                await self.process_batches(batches, generation)
             if loop.time() - self._lag_at >= 1.0:
                 self._lag_at = loop.time()
                 await self._measure_lag()
@@ -149,9 +169,14 @@ class InboxConsumer:
     async def process(self, tp: TopicPartition, records: list[ConsumerRecord]) -> None:
         await self.process_batches({tp: records})
 
-    async def process_batches(self, batches: dict[TopicPartition, list[ConsumerRecord]]) -> None:
-        """Handle one poll (all its partitions) in one transaction, then commit the offsets.
-        Per partition, records are handled in offset order."""
+    async def process_batches(self, batches: dict[TopicPartition, list[ConsumerRecord]],
+                              generation: int | None = None) -> None:
+        """Handle one poll (all its partitions), per partition in offset order, in transactions
+        of at most consumer_max_batch_s, committing the offsets after each. Stops early, with
+        what it has done committed, once a rebalance begins (the records not handled are read
+        again by the partitions' next owner, from the committed offsets)."""
+        if generation is None:
+            generation = self._revocations
         decoded: list[tuple[ConsumerRecord, Envelope]] = []
         for records in batches.values():
             for rec in records:
@@ -159,25 +184,88 @@ class InboxConsumer:
                     decoded.append((rec, decode_record(rec.topic, rec.key, rec.value, rec.headers)))
                 except EnvelopeError as exc:
                     await self._dead_letter(rec, None, exc, attempts=1)
-        if decoded:
-            try:
-                await self._apply(decoded)
-            except Exception as exc:  # noqa: BLE001 - isolate the failing record below
-                log.warning("%s: batch of %d records failed (%s); retrying one by one", self.name, len(decoded), exc)
-                for rec, env in decoded:
-                    await self._apply_with_retries(rec, env)
+        async with self._busy:
+            if self._revocations != generation:
+                return  # read before a rebalance: the partitions' owner now reads them from the commit
+            budget = self.settings.consumer_max_batch_s
+            done = 0
+            while done < len(decoded):
+                started = time.monotonic()
+
+                def enough(started=started) -> bool:
+                    return self._revocations != generation or time.monotonic() - started >= budget
+
+                part = decoded[done:]
+                try:
+                    n = await self._apply(part, until=enough)
+                except IntegrityError as exc:
+                    # Another member committed some of these first: read the inbox again.
+                    log.warning("%s: %d records met a duplicate key (%s); applying again after the inbox",
+                                self.name, len(part), exc.orig or exc)
+                    n = await self._apply_or_isolate(part, enough)
+                except Exception as exc:  # noqa: BLE001 - isolate the failing record below
+                    log.warning("%s: batch of %d records failed (%s); retrying one by one", self.name, len(part),
+                                exc)
+                    n = await self._one_by_one(part, enough)
+                done += n
+                await self._commit(batches, decoded[done:])
+                if self._revocations != generation:
+                    break
+            if not decoded:
+                await self._commit(batches, [])
+
+    async def _apply_or_isolate(self, items, until) -> int:
         try:
-            await self.consumer.commit({tp: records[-1].offset + 1 for tp, records in batches.items() if records})
+            return await self._apply(items, until=until)
+        except Exception as exc:  # noqa: BLE001
+            log.warning("%s: batch of %d records failed again (%s); retrying one by one", self.name, len(items), exc)
+            return await self._one_by_one(items, until)
+
+    async def _one_by_one(self, items, until) -> int:
+        n = 0
+        for rec, env in items:
+            if n and until():
+                break
+            await self._apply_with_retries(rec, env)
+            n += 1
+        return n
+
+    async def _commit(self, batches: dict[TopicPartition, list[ConsumerRecord]],
+                      pending: list[tuple[ConsumerRecord, Envelope]]) -> None:
+        """Commit each partition's offset up to its first record not yet handled (`pending`
+        are the poll's records not handled, in order)."""
+        first_pending: dict[TopicPartition, int] = {}
+        for rec, _ in pending:
+            first_pending.setdefault(TopicPartition(rec.topic, rec.partition), rec.offset)
+        offsets = {tp: first_pending.get(tp, records[-1].offset + 1) for tp, records in batches.items() if records}
+        offsets = {tp: o for tp, o in offsets.items() if o > batches[tp][0].offset}
+        if not offsets:
+            return
+        try:
+            await self.consumer.commit(offsets)
         except (CommitFailedError, KafkaError) as exc:
             # Rebalanced away: the new owner re-reads from the last commit; the inbox dedups.
             log.warning("%s: offset commit failed: %s", self.name, exc)
 
-    async def _apply(self, items: list[tuple[ConsumerRecord, Envelope]]) -> None:
+    async def _apply(self, items: list[tuple[ConsumerRecord, Envelope]],
+                     until: Callable[[], bool] | None = None) -> int:
+        """Handle `items` in one transaction; with `until`, stop before the first event for
+        which it says so (never before the first). Returns how many were handled."""
+        handled = len(items)
         async with self.db.transaction() as session:
             seen = await self._seen(session, [env.id for _, env in items])
             outcomes, inbox_rows, now = [], [], utcnow()
             payloads: dict[str, bytes] = {}
-            for rec, env in items:
+            yielded = time.monotonic()
+            for index, (rec, env) in enumerate(items):
+                if index and until is not None and until():
+                    handled = index
+                    break
+                if time.monotonic() - yielded >= _YIELD_EVERY_S:
+                    # Handlers can be Python-bound for a whole poll: let the client heartbeat
+                    # (and the rebalance listener run) every few milliseconds.
+                    await asyncio.sleep(0)
+                    yielded = time.monotonic()
                 if env.id in seen:
                     # A copy of an event already handled has no second effect; a different
                     # payload under the same id is not a copy but a conflict: refused (to the
@@ -233,11 +321,12 @@ class InboxConsumer:
         for (ce_type, outcome), n in collections.Counter(outcomes).items():
             CONSUMED.labels(self.name, ce_type, outcome).inc(n)
         latency: dict[str, Histogram] = {}
-        for (_, env), (_, outcome) in zip(items, outcomes, strict=True):
+        for (_, env), (_, outcome) in zip(items[:handled], outcomes, strict=True):
             if outcome == "handled":
                 if (child := latency.get(env.type)) is None:
                     child = latency[env.type] = EVENT_TO_COMMIT.labels(self.name, env.type)
                 child.observe(max(0.0, (committed - env.time).total_seconds()))
+        return handled
 
     async def _seen(self, session: AsyncSession, ids: list[str]) -> set[str]:
         """Which of these events this consumer already handled. On PostgreSQL the ids travel
@@ -343,18 +432,27 @@ class ReplayFailed(Exception):
         self.cause, self.attempts = cause, attempts
 
 
-class _LogRebalance(ConsumerRebalanceListener):
-    def __init__(self, name: str, on_revoked: Callable[[object], None] = lambda _: None) -> None:
-        self.name = name
-        self.on_revoked = on_revoked
+class _Rebalance(ConsumerRebalanceListener):
+    """Logs assignments; on revocation, marks a rebalance begun (the consumer's poll stops at
+    the next event) and waits until the transaction in hand has committed with its offsets,
+    so no two members ever handle the same records at once. aiokafka awaits this callback
+    and keeps heartbeating meanwhile (up to the rebalance timeout)."""
+
+    def __init__(self, consumer: InboxConsumer) -> None:
+        self.consumer = consumer
 
     async def on_partitions_revoked(self, revoked) -> None:
-        self.on_revoked(revoked)
+        c = self.consumer
+        c._revocations += 1
+        c._forget_lag(revoked)
+        async with c._busy:
+            pass
         if revoked:
-            log.info("%s: partitions revoked: %s", self.name, sorted(f"{tp.topic}[{tp.partition}]" for tp in revoked))
+            log.info("%s: partitions revoked: %s", c.name, sorted(f"{tp.topic}[{tp.partition}]" for tp in revoked))
 
     async def on_partitions_assigned(self, assigned) -> None:
-        log.info("%s: partitions assigned: %s", self.name, sorted(f"{tp.topic}[{tp.partition}]" for tp in assigned))
+        log.info("%s: partitions assigned: %s", self.consumer.name,
+                 sorted(f"{tp.topic}[{tp.partition}]" for tp in assigned))
 
 
 def _header(rec: ConsumerRecord, name: str) -> str | None:
