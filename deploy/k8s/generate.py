@@ -121,10 +121,23 @@ def volumes(svc: str) -> list[dict]:
 MOUNTS = [{"name": "tmp", "mountPath": "/tmp"}, {"name": "kafka-tls", "mountPath": "/etc/kafka-tls", "readOnly": True}]
 
 
+# Database connections per process kind (pool, burst overflow): an API or gRPC server serves
+# concurrent requests; a relay publishes one batch at a time (plus its LISTEN connection); a
+# consumer posts one batch at a time beside its samplers. Sized so that every pod at its
+# maximum replica count, plus a rolling update's surge, fits the CloudNativePG cluster's
+# max_connections (base/postgres/cluster.yaml); tests/deploy checks the sum.
+DB_POOL = {"api": (5, 3), "grpc": (5, 3), "relay": (1, 1), "consume": (2, 1)}
+
+
 def container(svc: str, cmd: str, facts: dict) -> dict:
     name = f"{svc}-{cmd}"
+    env = env_of(svc, facts)
+    if facts["database"]:
+        pool, overflow = DB_POOL[cmd]
+        env += [{"name": f"{facts['prefix']}DB_POOL_SIZE", "value": str(pool)},
+                {"name": f"{facts['prefix']}DB_MAX_OVERFLOW", "value": str(overflow)}]
     c = {"name": name, "image": IMAGE, "command": [f"finance-{svc}", cmd],
-         "envFrom": [{"configMapRef": {"name": "finance-config"}}], "env": env_of(svc, facts),
+         "envFrom": [{"configMapRef": {"name": "finance-config"}}], "env": env,
          "securityContext": container_security(), "volumeMounts": MOUNTS}
     req, lim = RESOURCES[cmd]
     c["resources"] = {"requests": req, "limits": lim}

@@ -199,6 +199,36 @@ def test_consumer_autoscaling_is_capped_at_partitions():
         assert so["spec"]["maxReplicaCount"] <= cap, so["metadata"]["name"]
 
 
+def test_database_connections_fit_the_cluster():
+    """Every pod with a database, at its maximum replica count (KEDA, HPA or replicas) plus a
+    rolling update's surge (25 %, rounded up), holding its whole pool and burst overflow (and a
+    relay its LISTEN connection), stays inside the PostgreSQL cluster's max_connections less
+    what PostgreSQL and CloudNativePG keep for themselves (superuser, replication, monitoring)."""
+    docs = build("overlays/prod")
+    cluster = next(d for d in docs if d["kind"] == "Cluster")
+    max_connections = int(cluster["spec"]["postgresql"]["parameters"]["max_connections"])
+    scaled = {d["spec"]["scaleTargetRef"]["name"]: d["spec"]["maxReplicaCount"]
+              for d in docs if d["kind"] == "ScaledObject"}
+    scaled |= {d["spec"]["scaleTargetRef"]["name"]: d["spec"]["maxReplicas"]
+               for d in docs if d["kind"] == "HorizontalPodAutoscaler"}
+    total, with_db = 0, 0
+    for name, dep in _by_kind(docs, "Deployment").items():
+        env = {e["name"]: e.get("value") for c in dep["spec"]["template"]["spec"]["containers"]
+               for e in c.get("env", [])}
+        pool = [int(v) for k, v in env.items() if k.endswith("_DB_POOL_SIZE")]
+        overflow = [int(v) for k, v in env.items() if k.endswith("_DB_MAX_OVERFLOW")]
+        if not any(k.endswith("_DATABASE_URL") for k in env):
+            continue
+        assert pool and overflow, f"{name}: a database but no pool size in its manifest"
+        with_db += 1
+        replicas = scaled.get(name, dep["spec"].get("replicas", 1))
+        surge = -(-replicas // 4)  # the Deployment default maxSurge: 25 %, rounded up
+        total += (replicas + surge) * (pool[0] + overflow[0] + (1 if name.endswith("-relay") else 0))
+    assert with_db >= 20
+    reserved = 3 + 20  # superuser_reserved_connections; CloudNativePG's replication and monitoring
+    assert total <= max_connections - reserved, f"{total} connections at peak, {max_connections} in the cluster"
+
+
 def _env_names(settings_cls) -> set[str]:
     prefix = settings_cls.model_config.get("env_prefix", "")
     names = set()

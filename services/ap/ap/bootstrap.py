@@ -24,7 +24,7 @@ def build_consumers(settings: APSettings, db: Database) -> list[InboxConsumer]:
 
 
 def create_app(settings: APSettings) -> FastAPI:
-    db = Database(settings.resolved_database_url())
+    db = Database.for_settings(settings)
     budget = BudgetClient(settings.budget_grpc_target, settings.budget_timeout_s, settings.budget_token)
     app = create_service_app(
         settings=settings, db=db, title="Finance suite - Accounts payable",

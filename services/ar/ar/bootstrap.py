@@ -30,7 +30,7 @@ def build_consumers(settings: ARSettings, db: Database) -> list[InboxConsumer]:
 
 
 def create_app(settings: ARSettings) -> FastAPI:
-    db = Database(settings.resolved_database_url())
+    db = Database.for_settings(settings)
     app = create_service_app(
         settings=settings, db=db, title="Finance suite - Accounts receivable",
         description="Customer invoices; every change is published as an event on finance.ar.events.v1.",

@@ -25,7 +25,7 @@ def build_consumers(settings: BudgetSettings, db: Database) -> list[InboxConsume
 
 
 def create_app(settings: BudgetSettings) -> FastAPI:
-    db = Database(settings.resolved_database_url())
+    db = Database.for_settings(settings)
     app = create_service_app(
         settings=settings, db=db, title="Finance suite - Budget",
         description="Budgets by company, cost centre, item and month; in-process control over gRPC "

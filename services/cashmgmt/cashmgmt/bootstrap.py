@@ -24,7 +24,7 @@ def build_consumers(settings: CashmgmtSettings, db: Database) -> list[InboxConsu
 
 
 def create_app(settings: CashmgmtSettings) -> FastAPI:
-    db = Database(settings.resolved_database_url())
+    db = Database.for_settings(settings)
     app = create_service_app(
         settings=settings, db=db, title="Finance suite - Cash management",
         description="Bank accounts, internal transfers, bank statement import (camt.053, MT940, CSV) "

@@ -25,7 +25,7 @@ def build_consumers(settings: ConsolidationSettings, db: Database) -> list[Inbox
 
 
 def create_app(settings: ConsolidationSettings) -> FastAPI:
-    db = Database(settings.resolved_database_url())
+    db = Database.for_settings(settings)
     app = create_service_app(
         settings=settings, db=db, title="Finance suite - Consolidation",
         description="Group statements from the entities' ledgers (a projection of finance.gl.events.v1): IAS 21 "

@@ -38,7 +38,7 @@ def build_consumers(settings: GLSettings, db: Database) -> list[InboxConsumer]:
 
 
 def create_app(settings: GLSettings) -> FastAPI:
-    db = Database(settings.resolved_database_url())
+    db = Database.for_settings(settings)
     rules = rulebook()
     app = create_service_app(
         settings=settings, db=db, title="Finance suite - General ledger",

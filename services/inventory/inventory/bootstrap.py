@@ -22,7 +22,7 @@ def build_consumers(settings: InventorySettings, db: Database) -> list[InboxCons
 
 
 def create_app(settings: InventorySettings) -> FastAPI:
-    db = Database(settings.resolved_database_url())
+    db = Database.for_settings(settings)
     app = create_service_app(
         settings=settings, db=db, title="Finance suite - Inventory cost",
         description="Stock movements costed by moving average or FIFO; every cost is published on "

@@ -145,7 +145,7 @@ def service_cli(
             configure_telemetry(settings.service_name, "relay")
 
             async def main(stop: asyncio.Event) -> None:
-                db = Database(settings.resolved_database_url())
+                db = Database.for_settings(settings)
                 watch_pool(settings.service_name, db.engine)
                 relay = OutboxRelay(db, settings)
 
@@ -177,7 +177,7 @@ def service_cli(
             configure_telemetry(settings.service_name, "consume")
 
             async def main(stop: asyncio.Event) -> None:
-                db = Database(settings.resolved_database_url())
+                db = Database.for_settings(settings)
                 watch_pool(settings.service_name, db.engine)
                 consumers = build_consumers(settings, db)
 
@@ -210,7 +210,7 @@ def service_cli(
             configure_telemetry(settings.service_name, "grpc")
 
             async def main(stop: asyncio.Event) -> None:
-                db = Database(settings.resolved_database_url())
+                db = Database.for_settings(settings)
                 watch_pool(settings.service_name, db.engine)
                 import gc
 

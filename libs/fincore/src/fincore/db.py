@@ -18,7 +18,7 @@ def is_sqlite(url_or_engine: str | AsyncEngine) -> bool:
     return name.startswith("sqlite")
 
 
-def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
+def make_engine(url: str, *, echo: bool = False, pool_size: int = 10, max_overflow: int = 10) -> AsyncEngine:
     if is_sqlite(url):
         engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
 
@@ -35,21 +35,27 @@ def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     # check). A connection broken by a database restart or failover fails the one request
     # that meets it; SQLAlchemy then invalidates the whole pool, and callers retry (every
     # write API is idempotent, and the failure comes before anything was committed).
-    return create_async_engine(url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=False,
-                               pool_recycle=1800)
+    return create_async_engine(url, echo=echo, pool_size=pool_size, max_overflow=max_overflow,
+                               pool_pre_ping=False, pool_recycle=1800)
 
 
 class Database:
     """One per process: the engine and a session factory. Created by `main`, passed in."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, pool_size: int = 10, max_overflow: int = 10) -> None:
         self.url = url
-        self.engine = make_engine(url, echo=echo)
+        self.engine = make_engine(url, echo=echo, pool_size=pool_size, max_overflow=max_overflow)
         self.sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
         # Same pool, no transaction: a single read-only statement costs one round trip instead
         # of three (BEGIN, the query, the ROLLBACK when the connection goes back to the pool).
         self.autocommit = self.engine if self.is_sqlite else self.engine.execution_options(
             isolation_level="AUTOCOMMIT")
+
+    @classmethod
+    def for_settings(cls, settings) -> Database:
+        """The service's database with the pool its settings size (DB_POOL_SIZE, DB_MAX_OVERFLOW)."""
+        return cls(settings.resolved_database_url(), pool_size=settings.db_pool_size,
+                   max_overflow=settings.db_max_overflow)
 
     @property
     def is_sqlite(self) -> bool:

@@ -23,6 +23,11 @@ class ServiceSettings(BaseSettings):
     service_name: str = "service"
     # Embedded default: a SQLite file per service under .data/ (make run needs nothing installed).
     database_url: str = ""
+    # PostgreSQL connections per process: at most db_pool_size kept open plus db_max_overflow
+    # opened under a burst. Size them against the server's max_connections (or PgBouncer's):
+    # every API, relay, consumer and gRPC replica of every service has its own pool.
+    db_pool_size: int = Field(10, ge=1, le=200)
+    db_max_overflow: int = Field(10, ge=0, le=200)
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     # Larger request bodies are refused (413) before they are parsed.
