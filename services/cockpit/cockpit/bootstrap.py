@@ -24,7 +24,7 @@ from cockpit.adapters.live import TOPIC as LIVE_TOPIC
 from cockpit.adapters.live import LiveFeed
 from cockpit.entrypoints import pages, signin
 from cockpit.entrypoints.pages import SignInRequired
-from cockpit.entrypoints.session import CSRF_COOKIE, LANG_COOKIE, Sessions
+from cockpit.entrypoints.session import CSRF_COOKIE, LANG_COOKIE, SESSION_COOKIE, Sessions
 from cockpit.i18n import LANGUAGES, Translator, negotiate
 from cockpit.settings import CockpitSettings
 
@@ -34,6 +34,10 @@ API_READS_TOPICS = (LIVE_TOPIC,)
 # Everything the pages load comes from this host: the CSP says so to the browser too.
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
        "font-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'")
+
+
+# Paths served without a session (no token to renew): assets, probes, metrics, the sign-in itself.
+NO_SESSION_PATHS = ("/static", "/healthz", "/readyz", "/metrics", "/login", "/auth", "/docs", "/openapi.json")
 
 
 def create_app(settings: CockpitSettings, *, apis: Apis | None = None, live: LiveFeed | None = None) -> FastAPI:
@@ -81,6 +85,18 @@ def create_app(settings: CockpitSettings, *, apis: Apis | None = None, live: Liv
         resp.headers.setdefault("Content-Security-Policy", CSP)
         resp.headers.setdefault("X-Content-Type-Options", "nosniff")
         resp.headers.setdefault("Referrer-Policy", "same-origin")
+        return resp
+
+    @app.middleware("http")
+    async def renew_session(request: Request, call_next):
+        """An access token about to expire is renewed with the session's refresh token before
+        the page (or its htmx fragment, or the live stream) is served."""
+        if not oidc.configured or request.url.path.startswith(NO_SESSION_PATHS):
+            return await call_next(request)
+        cookie = await sessions.renew(request, oidc.refresh)
+        resp = await call_next(request)
+        if cookie is not None:
+            resp.set_cookie(SESSION_COOKIE, cookie, **sessions.cookie_args(settings.session_max_age_s))
         return resp
 
     @app.exception_handler(SignInRequired)

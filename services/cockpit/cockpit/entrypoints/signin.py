@@ -4,12 +4,15 @@ that issues the APIs' tokens, and a development sign-in for `make run`.
 The access token the provider returns is what the cockpit sends to the APIs; it is verified
 with the APIs' own settings (AUTH_JWT_*) before a session is made, so a provider configured
 for something else fails at sign-in, not on every page. The flow's state, nonce and code
-verifier travel in a short-lived signed cookie (no server-side store)."""
+verifier travel in a short-lived signed cookie (no server-side store). The refresh token, when
+the provider gives one, renews the access token before it expires (session.Sessions.renew);
+signing out revokes it and ends the provider's session too (RP-initiated logout)."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import logging
 import secrets
 import time
 from urllib.parse import urlencode, urlsplit
@@ -23,6 +26,8 @@ from itsdangerous import BadSignature
 
 from cockpit.entrypoints.session import SESSION_COOKIE, Sessions
 from cockpit.settings import CockpitSettings
+
+log = logging.getLogger(__name__)
 
 FLOW_COOKIE = "cockpit_oidc"
 FLOW_MAX_AGE_S = 600
@@ -77,9 +82,17 @@ class OidcClient:
         return meta
 
     async def exchange(self, code: str, verifier: str) -> dict:
+        return await self._token({"grant_type": "authorization_code", "code": code,
+                                  "redirect_uri": self.redirect_uri, "code_verifier": verifier}, "the code")
+
+    async def refresh(self, refresh_token: str) -> dict:
+        """A new access token for the session's refresh token (RFC 6749 section 6)."""
+        return await self._token({"grant_type": "refresh_token", "refresh_token": refresh_token},
+                                 "the refresh token")
+
+    async def _token(self, form: dict, what: str) -> dict:
         meta = await self.metadata()
-        form = {"grant_type": "authorization_code", "code": code, "redirect_uri": self.redirect_uri,
-                "client_id": self.settings.oidc_client_id, "code_verifier": verifier}
+        form = {**form, "client_id": self.settings.oidc_client_id}
         secret = self.settings.oidc_client_secret
         auth = (self.settings.oidc_client_id, secret) if secret else None  # a confidential client
         try:
@@ -87,8 +100,37 @@ class OidcClient:
         except httpx.HTTPError as exc:
             raise SignInFailed(f"the identity provider did not answer: {exc}") from exc
         if r.status_code != 200:
-            raise SignInFailed(f"the identity provider refused the code: {r.status_code} {r.text[:300]}")
-        return r.json()
+            raise SignInFailed(f"the identity provider refused {what}: {r.status_code} {r.text[:300]}")
+        try:
+            return r.json()
+        except ValueError as exc:
+            raise SignInFailed(f"the identity provider's token answer is not JSON: {r.text[:300]}") from exc
+
+    async def sign_out_url(self, refresh_token: str | None) -> str | None:
+        """End the session at the provider too: revoke the refresh token (RFC 7009) where the
+        provider offers revocation, and the provider's end-session address to send the browser
+        to (OpenID Connect RP-Initiated Logout), coming back to the cockpit's sign-in page.
+        Best effort: a provider that cannot be reached still leaves the cockpit signed out."""
+        try:
+            meta = await self.metadata()
+        except SignInFailed as exc:
+            log.warning("signing out without the identity provider: %s", exc)
+            return None
+        if refresh_token and meta.get("revocation_endpoint"):
+            secret = self.settings.oidc_client_secret
+            try:
+                await self.http.post(meta["revocation_endpoint"], data={
+                    "token": refresh_token, "token_type_hint": "refresh_token",
+                    "client_id": self.settings.oidc_client_id},
+                    auth=(self.settings.oidc_client_id, secret) if secret else None)
+            except httpx.HTTPError as exc:
+                log.warning("refresh token not revoked: %s", exc)
+        end = meta.get("end_session_endpoint")
+        if not end:
+            return None
+        back = self.settings.public_url.rstrip("/") + "/login"
+        return end + ("&" if "?" in end else "?") + urlencode(
+            {"client_id": self.settings.oidc_client_id, "post_logout_redirect_uri": back})
 
 
 def build_router(settings: CockpitSettings, sessions: Sessions, oidc: OidcClient, render) -> APIRouter:
@@ -134,7 +176,8 @@ def build_router(settings: CockpitSettings, sessions: Sessions, oidc: OidcClient
                                f"{exc.detail}") from exc
         resp = RedirectResponse(flow["next"], status_code=303)
         resp.delete_cookie(FLOW_COOKIE, path="/")
-        resp.set_cookie(SESSION_COOKIE, sessions.issue(token), **sessions.cookie_args(settings.session_max_age_s))
+        resp.set_cookie(SESSION_COOKIE, sessions.issue(token, tokens.get("refresh_token") or ""),
+                        **sessions.cookie_args(settings.session_max_age_s))
         return resp
 
     @r.post("/login/dev")
@@ -150,7 +193,11 @@ def build_router(settings: CockpitSettings, sessions: Sessions, oidc: OidcClient
     @r.post("/logout")
     async def logout(request: Request, csrf: str = Form("")):
         sessions.check_csrf(request, csrf)
-        resp = RedirectResponse("/login", status_code=303)
+        data = sessions.load(request) or {}
+        target = None
+        if oidc.configured and data.get("refresh"):  # signed in at the provider, not by the dev sign-in
+            target = await oidc.sign_out_url(data["refresh"])
+        resp = RedirectResponse(target or "/login", status_code=303)
         resp.delete_cookie(SESSION_COOKIE, path="/")
         return resp
 

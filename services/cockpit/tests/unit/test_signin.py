@@ -1,7 +1,9 @@
-"""Sign-in against a stand-in identity provider (authorization code + PKCE S256), the
-development sign-in, the session cookie's flags and the forms' CSRF check."""
+"""Sign-in against a stand-in identity provider (authorization code + PKCE S256, refresh
+tokens, revocation, RP-initiated logout), the development sign-in, the session cookie's flags
+and the forms' CSRF check."""
 
 import base64
+import datetime as dt
 import hashlib
 import re
 import secrets
@@ -17,6 +19,7 @@ from fastapi import FastAPI, Form
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.testclient import TestClient
 from fincore.auth import mint_token
+from itsdangerous import URLSafeTimedSerializer
 
 IDP = "https://idp.example"
 
@@ -26,10 +29,18 @@ def fake_idp(settings: CockpitSettings, tokens: dict) -> FastAPI:
     token only to the holder of the matching verifier."""
     app = FastAPI()
     codes: dict[str, dict] = {}
+    refresh_tokens: set[str] = set()  # valid ones; rotated on use, removed on revocation
+    app.state.refresh_tokens, app.state.refreshed = refresh_tokens, []
 
     @app.get("/.well-known/openid-configuration")
     async def meta():
-        return {"issuer": IDP, "authorization_endpoint": f"{IDP}/authorize", "token_endpoint": f"{IDP}/token"}
+        return {"issuer": IDP, "authorization_endpoint": f"{IDP}/authorize", "token_endpoint": f"{IDP}/token",
+                **tokens.get("meta", {})}
+
+    @app.post("/revoke")
+    async def revoke(token: str = Form(), client_id: str = Form(), token_type_hint: str = Form("")):
+        refresh_tokens.discard(token)
+        return {}
 
     @app.get("/authorize")
     async def authorize(response_type: str, client_id: str, redirect_uri: str, state: str, code_challenge: str,
@@ -39,14 +50,28 @@ def fake_idp(settings: CockpitSettings, tokens: dict) -> FastAPI:
         codes[code] = {"challenge": code_challenge, "redirect_uri": redirect_uri}
         return RedirectResponse(f"{redirect_uri}?code={code}&state={state}", status_code=302)
 
+    def grant_tokens() -> dict:
+        answer = {"access_token": tokens["access"], "token_type": "Bearer", "expires_in": 3600}
+        if tokens.get("refresh"):
+            answer["refresh_token"] = rt = secrets.token_urlsafe(12)
+            refresh_tokens.add(rt)
+        return answer
+
     @app.post("/token")
-    async def token(grant_type: str = Form(), code: str = Form(), redirect_uri: str = Form(),
-                    client_id: str = Form(), code_verifier: str = Form()):
+    async def token(grant_type: str = Form(), client_id: str = Form(), code: str = Form(""),
+                    redirect_uri: str = Form(""), code_verifier: str = Form(""), refresh_token: str = Form("")):
+        if grant_type == "refresh_token":
+            if refresh_token not in refresh_tokens:
+                return JSONResponse({"error": "invalid_grant"}, status_code=400)
+            refresh_tokens.discard(refresh_token)  # rotation: each refresh token is good once
+            app.state.refreshed.append(refresh_token)
+            tokens["access"] = tokens["next_access"]
+            return grant_tokens()
         grant = codes.pop(code, None)
         challenge = base64.urlsafe_b64encode(hashlib.sha256(code_verifier.encode()).digest()).rstrip(b"=").decode()
         if grant is None or grant["challenge"] != challenge or grant["redirect_uri"] != redirect_uri:
             return JSONResponse({"error": "invalid_grant"}, status_code=400)
-        return {"access_token": tokens["access"], "token_type": "Bearer", "expires_in": 3600}
+        return grant_tokens()
 
     return app
 
@@ -148,3 +173,57 @@ def test_pages_send_a_policy_that_forbids_other_hosts():
     assert c.get("/healthz").json() == {"status": "ok", "service": "cockpit"}
     assert c.get("/static/vendor/htmx-2.0.11.min.js").status_code == 200
     assert c.get("/docs").status_code == 200
+
+
+def sign_in(cockpit: TestClient, idp: TestClient, next_: str = "/") -> None:
+    r = cockpit.get("/login/oidc", params={"next": next_})
+    q = {k: v[0] for k, v in parse_qs(urlsplit(r.headers["location"]).query).items()}
+    back = urlsplit(idp.get("/authorize", params=q).headers["location"])
+    assert cockpit.get(f"/auth/callback?{back.query}").status_code == 303
+
+
+def test_an_expiring_access_token_is_renewed_with_the_refresh_token(setup):
+    """The provider issues a 30-second access token with a refresh token: the next page renews
+    it (inside REFRESH_AHEAD_S of expiry) and the user stays signed in, with the new token; the
+    old refresh token is spent (rotation). A refresh token the provider refuses signs the user out."""
+    settings, cockpit, idp, tokens = setup
+    tokens["access"] = mint_token(settings, subject="alice", scopes=["gl:read"], companies=["DEMO"],
+                                  ttl=dt.timedelta(seconds=30))
+    tokens["next_access"] = mint_token(settings, subject="alice", scopes=["gl:read", "ar:read"], companies=["DEMO"])
+    tokens["refresh"] = True
+    sign_in(cockpit, idp)
+    first_refresh = next(iter(idp.app.state.refresh_tokens))
+    page = cockpit.get("/cash?company=DEMO", headers={"accept": "text/html"})
+    assert page.status_code != 303 and "Signed in as <strong>alice</strong>" in page.text
+    assert idp.app.state.refreshed == [first_refresh]
+    assert any(h.startswith("cockpit_session=") for h in page.headers.get_list("set-cookie"))
+    # The renewed token (one hour) is not renewed again on the next page.
+    assert cockpit.get("/cash?company=DEMO", headers={"accept": "text/html"}).status_code != 303
+    assert idp.app.state.refreshed == [first_refresh]
+
+    # A session whose access token has expired and whose refresh token the provider no longer
+    # honours (revoked, or its own session ended): sign in again.
+    expired = mint_token(settings, subject="alice", scopes=["gl:read"], companies=["DEMO"],
+                         ttl=dt.timedelta(seconds=-5))
+    cockpit.cookies.set("cockpit_session", URLSafeTimedSerializer(settings.session_secret, salt="cockpit-session")
+                        .dumps({"token": expired, "refresh": "revoked-long-ago"}))
+    r = cockpit.get("/cash?company=DEMO")
+    assert r.status_code == 303 and r.headers["location"].startswith("/login")
+
+
+def test_signing_out_revokes_the_refresh_token_and_ends_the_providers_session(setup):
+    settings, cockpit, idp, tokens = setup
+    tokens["refresh"] = True
+    tokens["meta"] = {"revocation_endpoint": f"{IDP}/revoke", "end_session_endpoint": f"{IDP}/logout"}
+    sign_in(cockpit, idp)
+    assert len(idp.app.state.refresh_tokens) == 1
+    page = cockpit.get("/cash?company=DEMO", headers={"accept": "text/html"})
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+    r = cockpit.post("/logout", data={"csrf": csrf})
+    assert r.status_code == 303
+    end = urlsplit(r.headers["location"])
+    assert f"{end.scheme}://{end.netloc}{end.path}" == f"{IDP}/logout"
+    assert parse_qs(end.query) == {"client_id": ["finance-cockpit"],
+                                   "post_logout_redirect_uri": ["https://cockpit.example/login"]}
+    assert not idp.app.state.refresh_tokens, "the refresh token was revoked"
+    assert cockpit.get("/cash?company=DEMO").status_code == 303
