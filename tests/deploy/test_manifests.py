@@ -199,6 +199,16 @@ def test_consumer_autoscaling_is_capped_at_partitions():
         assert so["spec"]["maxReplicaCount"] <= cap, so["metadata"]["name"]
 
 
+def test_the_cockpit_reads_consumer_lag_from_prometheus_in_production():
+    docs = build("overlays/prod")
+    cockpit = _by_kind(docs, "Deployment")["cockpit-api"]
+    env = {e["name"]: e.get("value") for e in cockpit["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert env["COCKPIT_PROMETHEUS_URL"].endswith(":9090")
+    egress = [r for d in docs if d["kind"] == "NetworkPolicy" and d["metadata"]["name"] == "finance-cockpit-to-apis"
+              for r in d["spec"]["egress"]]
+    assert any({"protocol": "TCP", "port": 9090} in r.get("ports", []) for r in egress), "no egress to Prometheus"
+
+
 def test_database_connections_fit_the_cluster():
     """Every pod with a database, at its maximum replica count (KEDA, HPA or replicas) plus a
     rolling update's surge (25 %, rounded up), holding its whole pool and burst overflow (and a

@@ -239,13 +239,37 @@ async def budget(apis: Apis, token: str, company: str, period: Period) -> dict:
 DEAD_LETTER_SERVICES = ("gl", "ar", "ap", "inventory", "budget")
 
 
-async def operations(apis: Apis, token: str, company: str, metrics_urls: dict[str, str]) -> dict:
+async def operations(apis: Apis, token: str, company: str, metrics_urls: dict[str, str],
+                     prometheus_url: str = "") -> dict:
     calls: dict[str, Any] = {f"dl_{s}": apis.get(s, "/v1/admin/dead-letters", token, limit=50)
                              for s in DEAD_LETTER_SERVICES}
     calls["parked"] = apis.get("gl", "/v1/parked-events", token, company=company)
     got = await apis.gather(**calls)
-    lag = await consumer_lag(apis, metrics_urls)
+    lag = await (prometheus_lag(apis, prometheus_url) if prometheus_url else consumer_lag(apis, metrics_urls))
     return {"dead_letters": {s: got[f"dl_{s}"] for s in DEAD_LETTER_SERVICES}, "parked": got["parked"], "lag": lag}
+
+
+# Every replica of every consumer, summed per consumer group and topic (as the alert rules do).
+PROMETHEUS_LAG_QUERY = "sum by (consumer, topic) (kafka_consumer_lag_messages)"
+
+
+async def prometheus_lag(apis: Apis, prometheus_url: str) -> list[dict]:
+    """Consumer lag from Prometheus (Kubernetes: the consumers scale to several pods, so no one
+    pod's /metrics has the whole figure): its HTTP API's instant query."""
+    url = prometheus_url.rstrip("/") + "/api/v1/query"
+    try:
+        r = await apis.client.get(url, params={"query": PROMETHEUS_LAG_QUERY}, timeout=5)
+        r.raise_for_status()
+        body = r.json()
+        if body.get("status") != "success":
+            raise ValueError(body.get("error") or body)
+        results = body["data"]["result"]
+    except Exception as exc:  # noqa: BLE001 - shown on the page
+        return [{"process": "prometheus", "error": f"{url}: {exc}"}]
+    rows = [{"process": res["metric"].get("consumer", "?"),
+             "metric": 'kafka_consumer_lag_messages{topic="' + res["metric"].get("topic", "?") + '"}',
+             "value": res["value"][1]} for res in results]
+    return sorted(rows, key=lambda x: (x["process"], x["metric"]))
 
 
 LAG_METRICS = ("finance_consumer_lag", "consumer_lag")

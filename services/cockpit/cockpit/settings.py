@@ -43,7 +43,10 @@ class CockpitSettings(ServiceSettings):
     # Trace view: a trace backend's page for a trace id (e.g. "https://jaeger.example/trace/{trace_id}");
     # empty: the cockpit shows the spans from the trace files (OTEL_TRACES_EXPORTER=file).
     trace_url: str = ""
-    # Operations page: metrics endpoints to read consumer lag from, "name=url,name=url".
+    # Operations page, consumer lag: a Prometheus that scrapes the consumers (Kubernetes: the
+    # monitoring component sets it; lag is summed over every replica), else the metrics
+    # endpoints to read it from directly, "name=url,name=url" (make run, tests).
+    prometheus_url: str = ""
     metrics_urls: str = ""
     # Live updates: listen to finance.gl.events.v1 (JournalPosted) and push to open pages.
     live: bool = True

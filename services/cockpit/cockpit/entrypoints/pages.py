@@ -136,7 +136,7 @@ def build_router(settings: CockpitSettings, sessions: Sessions, apis: Apis, live
     @r.get("/operations")
     async def operations(request: Request):
         async def load(user, company, period):
-            return await svc.operations(apis, user.token, company, metrics_urls)
+            return await svc.operations(apis, user.token, company, metrics_urls, settings.prometheus_url)
         user = sessions.user(request)
         return await page(request, "operations.html", load, page_key="operations",
                           can_replay=bool(user and user.has(OPS_ADMIN, "admin")))
