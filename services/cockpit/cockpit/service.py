@@ -177,24 +177,25 @@ async def profit(apis: Apis, token: str, company: str, period: Period, rows_dim:
 
     by_rows = await split(rows_dim)
     cells: dict[tuple[str, str], Decimal] = {}
-    truncated = False
+    hidden = 0
     if cols_dim and cols_dim != rows_dim:
-        col_values = sorted(v for v in (await split(cols_dim)) if v)
-        truncated = len(col_values) > PIVOT_MAX_VALUES
-        col_values = col_values[:PIVOT_MAX_VALUES]
+        col_values, hidden = fig.pivot_columns(await split(cols_dim), PIVOT_MAX_VALUES)
         parts = await asyncio.gather(*(split(rows_dim, **{cols_dim: v}) for v in col_values))
         for v, part in zip(col_values, parts, strict=True):
             for r, value in part.items():
                 cells[(r, v)] = value
-        # what has no value of the column dimension: the row's total less the columns'
+        # The remainder column: what has no value of the column dimension, and the values left
+        # out past PIVOT_MAX_VALUES: the row's total less the columns shown, so every row and
+        # the grand total still equal the profit above.
         for r, total in by_rows.items():
             rest = total - sum((cells.get((r, v), ZERO) for v in col_values), ZERO)
-            if rest and not truncated:
+            if rest:
                 cells[(r, "")] = rest
     rows, cols, matrix, totals = fig.pivot(cells) if cells else ([], [], [], {})
     return {"currency": info["functional_currency"], "by_rows": sorted(by_rows.items(), key=lambda kv: -kv[1]),
             "total": sum(by_rows.values(), ZERO), "pivot": {"rows": rows, "cols": cols, "matrix": matrix,
-                                                            "totals": totals}, "truncated": truncated}
+                                                            "totals": totals},
+            "hidden_columns": hidden, "max_columns": PIVOT_MAX_VALUES}
 
 
 async def receivables(apis: Apis, token: str, company: str, period: Period) -> dict:

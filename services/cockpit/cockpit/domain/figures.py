@@ -165,10 +165,25 @@ def profit_by(trial_balance: dict, dimension: str, types: dict[str, str]) -> dic
     return out
 
 
+def pivot_columns(col_totals: dict[str, Decimal], max_values: int) -> tuple[list[str], int]:
+    """The column dimension's values a pivot shows: all of them up to `max_values`, else the
+    `max_values` largest by absolute amount (the ones that explain the profit), and how many
+    values are left out. What is left out still counts, in the pivot's remainder column."""
+    values = [v for v in col_totals if v]
+    if len(values) <= max_values:
+        return sorted(values), 0
+    largest = sorted(values, key=lambda v: (-abs(col_totals[v]), v))[:max_values]
+    return sorted(largest), len(values) - max_values
+
+
 def pivot(cells: dict[tuple[str, str], Decimal]) -> tuple[list[str], list[str], list[list[Decimal]], dict]:
-    """Rows x columns of a two-dimension pivot with row, column and grand totals."""
-    rows = sorted({r for r, _ in cells})
-    cols = sorted({c for _, c in cells})
+    """Rows x columns of a two-dimension pivot with row, column and grand totals. Values sort
+    alphabetically; "" (no value, or the remainder past a column cap) comes last."""
+    def order(values: set[str]) -> list[str]:
+        return sorted(v for v in values if v) + ([""] if "" in values else [])
+
+    rows = order({r for r, _ in cells})
+    cols = order({c for _, c in cells})
     matrix = [[cells.get((r, c), ZERO) for c in cols] for r in rows]
     totals = {"rows": [sum(row, ZERO) for row in matrix],
               "cols": [sum((cells.get((r, c), ZERO) for r in rows), ZERO) for c in cols],

@@ -78,9 +78,19 @@ def test_profit_by_dimension_and_pivot_totals():
     rows, cols, matrix, totals = fig.pivot({("A", "x"): D(1), ("A", "y"): D(2), ("B", "x"): D(4)})
     assert (rows, cols, matrix) == (["A", "B"], ["x", "y"], [[D(1), D(2)], [D(4), D(0)]])
     assert totals == {"rows": [D(3), D(4)], "cols": [D(5), D(2)], "all": D(7)}
+    assert fig.pivot({("", "x"): D(1), ("A", ""): D(2), ("A", "x"): D(3)})[:2] == (["A", ""], ["x", ""])
 
 
 @pytest.mark.parametrize(("pct", "flag"), [(None, ""), ("0", "ok"), ("79.99", "ok"), ("80", "warn"),
                                            ("99.99", "warn"), ("100.00", "over"), ("120", "over")])
 def test_budget_flags(pct, flag):
     assert fig.budget_flag(pct) == flag
+
+
+def test_pivot_columns_keep_the_largest_values_and_count_the_rest():
+    totals = {f"P{i:02d}": D(i * 10) for i in range(1, 26)} | {"LOSS": D("-1000"), "": D("5")}
+    shown, hidden = fig.pivot_columns(totals, 20)
+    # the loss is large in absolute terms: shown; the five smallest (P01..P05) and "" are not columns
+    assert len(shown) == 20 and "LOSS" in shown and "P01" not in shown and "" not in shown
+    assert shown == sorted(shown) and hidden == 6
+    assert fig.pivot_columns({"B": D(1), "A": D(2), "": D(3)}, 20) == (["A", "B"], 0)

@@ -87,3 +87,53 @@ def test_cash_position_books_beside_the_bank():
     assert 'data-amount="1000.00"' in page and 'data-amount="900.00"' in page and 'data-amount="100.00"' in page
     assert 'href="/ledger?company=X&amp;account=100201&amp;to=2026-11-30"' in page
     assert 'data-amount="1070.00"' in page  # total in the books
+
+
+def test_profit_pivot_past_its_column_cap_still_adds_up():
+    """23 products as columns: the 20 largest are shown, the page says so, and the last column
+    holds the other 3 with the revenue that has no product, so rows and total still add up.
+    Customer A buys product Pn for n*10 (n = 1..23) and has 7.00 without a product; customer B
+    buys each product for 1.00. Hidden: P01..P03 -> A 10+20+30 = 60 (+7 none = 67), B 3.
+    Total: A 10*(1+..+23) + 7 = 2,767; B 23; all 2,790."""
+    products = [f"P{n:02d}" for n in range(1, 24)]
+    sales = {("A", p): 10 * (i + 1) for i, p in enumerate(products)} | {("B", p): 1 for p in products}
+    sales[("A", "")] = 7
+    app = FastAPI()
+
+    @app.get("/v1/trial-balance")
+    async def tb(company: str, as_of: str, group_by: str, product: str = ""):
+        if as_of < "2026-11-01":
+            return {"journals": 0, "lines": []}
+        cells = {k: v for k, v in sales.items() if not product or k[1] == product}
+        key = 0 if group_by == "customer" else 1
+        parts: dict[str, int] = {}
+        for k, v in cells.items():
+            parts[k[key]] = parts.get(k[key], 0) + v
+        return {"journals": 1, "lines": [{"account": "6001", "debit_balance": "0", "credit_balance": "0",
+                                          f"by_{group_by}": [{group_by: val, "balance": f"-{amt}.00"}
+                                                             for val, amt in parts.items()]}]}
+
+    @app.get("/v1/companies/{company}")
+    async def company_(company: str):
+        return {"id": company, "name": "X", "functional_currency": "CNY", "chart_template": "cas"}
+
+    @app.get("/v1/companies/{company}/accounts")
+    async def chart(company: str):
+        return [{"code": "6001", "name": "Revenue", "type": "revenue"}]
+
+    settings = CockpitSettings(live=False, dev_signin=True)
+    apis = Apis(settings, transport=httpx.ASGITransport(app=app))
+    c = TestClient(create_app(settings, apis=apis), follow_redirects=False)
+    form = c.get("/login", headers={"accept": "text/html"}).text
+    c.post("/login/dev", data={"csrf": re.search(r'name="csrf" value="([^"]+)"', form).group(1), "next": "/"})
+    page = c.get("/profit?company=X&period=2026-11&rows=customer&cols=product", headers={"accept": "text/html"})
+    assert page.status_code == 200, page.text
+    pivot = page.text[page.text.index('<table id="pivot">'):]
+    pivot = pivot[:pivot.index("</table>")]
+    assert "the 20 largest values by amount; 3 more are in the last column" in pivot
+    assert "P04" in pivot and "P03" not in pivot and "(others and none)" in pivot
+    assert pivot.index("P23") < pivot.index("(others and none)")  # the last column, as the caption says
+    rows = {m.group(1): re.findall(r'data-amount="([^"]+)"', m.group(2))
+            for m in re.finditer(r'<tr><th scope="row">([^<]+)</th>(.*?)</tr>', pivot, re.S)}
+    assert rows["A"][-2:] == ["67.00", "2767.00"] and rows["B"][-2:] == ["3.00", "23.00"]
+    assert rows["Total"][-2:] == ["70.00", "2790.00"]
