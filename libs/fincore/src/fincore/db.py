@@ -77,6 +77,38 @@ class Database:
         async with self.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
 
+    async def reachable(self, timeout_s: float = 5.0) -> bool:
+        """Whether the database answers now. A relay or consumer asks after a failure: an
+        unreachable database (a restart, a failover) is waited for, never blamed on the work."""
+        import asyncio
+
+        try:
+            await asyncio.wait_for(self.ping(), timeout_s)
+            return True
+        except Exception:  # noqa: BLE001 - any failure to answer is "not now"
+            return False
+
+    async def wait_reachable(self, what: str, give_up=lambda: False) -> bool:
+        """Wait, with backoff up to 5 s, until the database answers; False if `give_up()` said
+        so first. Logs once when it goes and once when it is back."""
+        import asyncio
+        import logging
+        import time
+
+        log = logging.getLogger(__name__)
+        started, pause, warned = time.monotonic(), 0.2, False
+        while not await self.reachable():
+            if not warned:
+                log.warning("%s: the database does not answer; waiting for it", what)
+                warned = True
+            if give_up():
+                return False
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 5.0)
+        if warned:
+            log.warning("%s: the database answers again after %.1fs", what, time.monotonic() - started)
+        return True
+
     async def dispose(self) -> None:
         await self.engine.dispose()
 

@@ -21,6 +21,10 @@ events already handled are skipped as copies and the rest applied. Any other fai
 the records one by one with backoff, so one bad record cannot hold back the others: after the
 retries it goes to the context's dead-letter topic (and the dead_letter table, for the admin
 API) with the error and its original topic/partition/offset, and the partition moves on.
+A failure while the database does not answer (a restart, a failover) is none of that: the
+consumer waits until it answers and handles the same records again. (Before, a PostgreSQL
+restart sent valid events through the one-by-one retries towards the dead-letter queue,
+and the consumer exited when it could not write the dead letter either.)
 """
 
 from __future__ import annotations
@@ -198,21 +202,37 @@ class InboxConsumer:
                 part = decoded[done:]
                 try:
                     n = await self._apply(part, until=enough)
-                except IntegrityError as exc:
-                    # Another member committed some of these first: read the inbox again.
-                    log.warning("%s: %d records met a duplicate key (%s); applying again after the inbox",
-                                self.name, len(part), exc.orig or exc)
-                    n = await self._apply_or_isolate(part, enough)
-                except Exception as exc:  # noqa: BLE001 - isolate the failing record below
-                    log.warning("%s: batch of %d records failed (%s); retrying one by one", self.name, len(part),
-                                exc)
-                    n = await self._one_by_one(part, enough)
+                except Exception as exc:  # noqa: BLE001 - sorted out in _after_failure
+                    n = await self._after_failure(exc, part, enough, generation)
+                    if n is None:
+                        if self._revocations != generation:
+                            break  # rebalanced while the database was away: the new owner reads it
+                        continue  # the database is back: the same part again
                 done += n
                 await self._commit(batches, decoded[done:])
                 if self._revocations != generation:
                     break
             if not decoded:
                 await self._commit(batches, [])
+
+    async def _after_failure(self, exc: Exception, part, enough, generation: int) -> int | None:
+        """A transaction of `part` failed: None if the database was unreachable (it is back
+        now, or the partitions went to another member meanwhile: nothing was done), else how
+        many records were handled another way."""
+        if not await self.db.reachable():
+            # A restart or failover, not the records: never retried one by one into the
+            # dead-letter queue (that would lose valid events from the books).
+            log.warning("%s: %d records not handled: the database is unreachable (%s)", self.name, len(part),
+                        exc.__class__.__name__)
+            await self.db.wait_reachable(self.name, give_up=lambda: self._revocations != generation)
+            return None
+        if isinstance(exc, IntegrityError):
+            # Another member committed some of these first: read the inbox again.
+            log.warning("%s: %d records met a duplicate key (%s); applying again after the inbox",
+                        self.name, len(part), exc.orig or exc)
+            return await self._apply_or_isolate(part, enough)
+        log.warning("%s: batch of %d records failed (%s); retrying one by one", self.name, len(part), exc)
+        return await self._one_by_one(part, enough)
 
     async def _apply_or_isolate(self, items, until) -> int:
         try:
@@ -340,19 +360,29 @@ class InboxConsumer:
             t.c.consumer == self.name, t.c.event_id.in_(ids)))).scalars().all())
 
     async def _apply_with_retries(self, rec: ConsumerRecord, env: Envelope) -> None:
-        attempts = 0
-        try:
-            async for attempt in AsyncRetrying(
-                stop=stop_after_attempt(self.settings.consumer_max_retries),
-                wait=wait_exponential(multiplier=self.settings.consumer_retry_backoff_s, max=5),
-                retry=retry_if_not_exception_type(PermanentError),
-                reraise=True,
-            ):
-                with attempt:
-                    attempts += 1
-                    await self._apply([(rec, env)])
-        except Exception as exc:  # noqa: BLE001 - whatever it is, it goes to the DLQ with its error
-            await self._dead_letter(rec, env, exc, attempts=attempts)
+        while True:
+            attempts = 0
+            try:
+                async for attempt in AsyncRetrying(
+                    stop=stop_after_attempt(self.settings.consumer_max_retries),
+                    wait=wait_exponential(multiplier=self.settings.consumer_retry_backoff_s, max=5),
+                    retry=retry_if_not_exception_type(PermanentError),
+                    reraise=True,
+                ):
+                    with attempt:
+                        attempts += 1
+                        await self._apply([(rec, env)])
+                return
+            except PermanentError as exc:
+                await self._dead_letter(rec, env, exc, attempts=attempts)
+                return
+            except Exception as exc:  # noqa: BLE001 - whatever it is, it goes to the DLQ with its error
+                if not await self.db.reachable():
+                    # The database went away while the record was retried: not the record's fault.
+                    await self.db.wait_reachable(self.name)
+                    continue
+                await self._dead_letter(rec, env, exc, attempts=attempts)
+                return
 
     async def _dead_letter(self, rec: ConsumerRecord, env: Envelope | None, exc: BaseException,
                            *, attempts: int) -> None:

@@ -13,6 +13,8 @@ Why it is shaped this way:
   schema v3), which wakes the relay at once; between notifications it polls only every
   `outbox_idle_poll_s`, as a safety net for a notification lost with its connection. While
   the listening connection is down (a database restart) it polls at `outbox_poll_interval_s`.
+  A batch that fails because the database does not answer (a restart, a failover) is waited
+  out, not a crash (the chaos suite's PostgreSQL restart: every relay exited before).
   SQLite has no notifications: the relay polls at `outbox_poll_interval_s`.
 - Published rows stay for a retention window so an operator can re-publish a time range
   after a broker disaster (`republish`).
@@ -87,10 +89,18 @@ class OutboxRelay:
             while not stop.is_set():
                 self.heartbeat.beat()
                 self._wake.clear()  # before reading: a commit after this read wakes the next wait
-                n = await self.publish_batch()
-                if loop.time() - last_purge > 600:
-                    await self.purge()
-                    last_purge = loop.time()
+                try:
+                    n = await self.publish_batch()
+                    if loop.time() - last_purge > 600:
+                        await self.purge()
+                        last_purge = loop.time()
+                except Exception:
+                    # A database restart or failover: wait for it (the rows stay in the outbox,
+                    # nothing is lost); any other failure stops the relay as before.
+                    if await self.db.reachable():
+                        raise
+                    await self.db.wait_reachable("outbox relay", give_up=stop.is_set)
+                    continue
                 if n == 0:
                     await self._idle(stop)
         finally:
