@@ -34,6 +34,17 @@ def setup_logging() -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
+def freeze_startup_objects() -> None:
+    """Move what start-up loaded (modules, rule books, charts, compiled statements: ~200,000
+    objects) out of the garbage collector's walks: each full collection otherwise walks all of
+    them again, which cost the GL consumer ~35 us per event (one full collection per ~3,000
+    events, 0.1 s each). Objects made later are collected as before."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
+
+
 def run_loop(main: Awaitable[None]) -> None:
     """asyncio.run on uvloop (libuv's event loop: less per-wakeup cost for every database and
     broker round trip; uvicorn picks it up by itself), the standard loop where it is absent."""
@@ -129,6 +140,7 @@ def service_cli(
         settings = settings_factory()
         configure_telemetry(settings.service_name, "api")
         app = create_app(settings)
+        freeze_startup_objects()
         try:
             uvicorn.run(app, host=host or settings.http_host, port=port or settings.http_port,
                         log_level="warning", access_log=False)
@@ -148,6 +160,7 @@ def service_cli(
                 db = Database.for_settings(settings)
                 watch_pool(settings.service_name, db.engine)
                 relay = OutboxRelay(db, settings)
+                freeze_startup_objects()
 
                 async def work() -> None:
                     await with_start_retries(relay.start, "outbox relay")
@@ -180,6 +193,7 @@ def service_cli(
                 db = Database.for_settings(settings)
                 watch_pool(settings.service_name, db.engine)
                 consumers = build_consumers(settings, db)
+                freeze_startup_objects()
 
                 async def work() -> None:
                     for c in consumers:
@@ -212,10 +226,7 @@ def service_cli(
             async def main(stop: asyncio.Event) -> None:
                 db = Database.for_settings(settings)
                 watch_pool(settings.service_name, db.engine)
-                import gc
-
-                gc.collect()
-                gc.freeze()  # what start-up loaded stays out of the collector's walks (shorter pauses)
+                freeze_startup_objects()
 
                 async def work() -> None:
                     await serve(host=settings.http_host, port=port or settings.grpc_port,

@@ -50,7 +50,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from tenacity import AsyncRetrying, retry_if_not_exception_type, stop_after_attempt, wait_exponential
 
-from fincore.db import Database, bulk_insert
+from fincore.db import Database, HotStatement, bulk_insert
 from fincore.events.envelope import Envelope, EnvelopeError, decode_record
 from fincore.kafka import ensure_topics, make_consumer, make_producer
 from fincore.metrics import Heartbeat
@@ -83,6 +83,10 @@ EVENT_TO_COMMIT = Histogram(
 _ID_ARRAY = ARRAY(sa.String)
 # Longest stretch of handler work without giving the event loop a turn (heartbeats, rebalances).
 _YIELD_EVERY_S = 0.02
+_INBOX = InboxRecord.__table__
+_SEEN_PG = HotStatement(select(_INBOX.c.event_id).where(
+    _INBOX.c.consumer == sa.bindparam("consumer"),
+    _INBOX.c.event_id == sa.func.any(sa.bindparam("ids", type_=_ID_ARRAY))))
 
 
 class PermanentError(Exception):
@@ -352,10 +356,9 @@ class InboxConsumer:
         """Which of these events this consumer already handled. On PostgreSQL the ids travel
         as one array parameter (a statement that does not change with the batch size)."""
         t = InboxRecord.__table__
-        if session.bind.dialect.name == "postgresql":
-            stmt = select(t.c.event_id).where(t.c.consumer == self.name,
-                                              t.c.event_id == sa.func.any(sa.bindparam("ids", type_=_ID_ARRAY)))
-            return set((await session.execute(stmt, {"ids": ids})).scalars().all())
+        conn = await session.connection()
+        if conn.dialect.name == "postgresql":  # compiled once, run on the driver's connection
+            return {r[0] for r in await _SEEN_PG.rows(conn, {"consumer": self.name, "ids": ids})}
         return set((await session.execute(select(t.c.event_id).where(
             t.c.consumer == self.name, t.c.event_id.in_(ids)))).scalars().all())
 
