@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from fincore import money
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gl.adapters.tables import Account, Company, Journal, JournalLine, PeriodBalance
+from gl.adapters.tables import NOT_FROM_EVENTS, Account, Company, Journal, JournalLine, PeriodBalance
 from gl.domain.cashflow import ITEMS as CF_ITEMS
 from gl.domain.cashflow import SECTIONS as CF_SECTIONS
 from gl.domain.chart import load_chart
@@ -307,7 +307,8 @@ async def _closing_sums(session: AsyncSession, company: str, start: dt.date, end
     jl, j = JournalLine.__table__, Journal.__table__
     q = (sa.select(jl.c.account_code, sa.func.sum(jl.c.debit), sa.func.sum(jl.c.credit))
          .join(j, j.c.id == jl.c.journal_id)
-         .where(j.c.company_id == company, j.c.kind == "closing", j.c.posting_date >= start, j.c.posting_date <= end)
+         .where(j.c.company_id == company, j.c.kind == "closing", j.c.kind != NOT_FROM_EVENTS,
+                j.c.posting_date >= start, j.c.posting_date <= end)
          .group_by(jl.c.account_code))
     out: Sums = {}
     _add(out, (await session.execute(q)).all())
