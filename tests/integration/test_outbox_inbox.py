@@ -334,3 +334,66 @@ async def test_a_member_joining_mid_poll_waits_for_the_event_in_hand(env, caplog
     assert await g.effects() == n
     g.assert_each_handled_once(n, caplog)
     assert g.by_member["b"] > 0, "the second member got no partitions before the first had done it all"
+
+
+async def test_a_poll_another_member_committed_first_is_applied_again_not_one_by_one(env, caplog):
+    """Two members holding the same records at once (a member that stalled past its session
+    while its successor re-read the partition): the second's inbox COPY waits for the first's
+    transaction and is refused by the primary key when it commits. The second then reads the
+    inbox again and finds every event handled: no effect twice, no one-by-one retries."""
+    import logging
+
+    from aiokafka import ConsumerRecord
+    from fincore.events import encode_record, new_envelope
+
+    db, settings = env
+    caplog.set_level(logging.WARNING, logger="fincore.inbox.consumer")
+    items = []
+    for i in range(50):
+        e = new_envelope(event(f"k{i}", f"d{i}"), source="itest")
+        k, v, h = encode_record(e)
+        items.append((ConsumerRecord("t", 0, i, 0, 0, k, v, None, len(k), len(v), h), e))
+    hold, entered = asyncio.Event(), asyncio.Event()
+    calls: Counter = Counter()
+
+    class Handler:
+        def __init__(self, member: str, wait: bool) -> None:
+            self.member, self.wait = member, wait
+
+        async def __call__(self, session, e):
+            calls[self.member] += 1
+            session.add(Effect(event_id=e.id, document=e.payload.document_number))
+
+        async def before_commit(self, session):  # after the inbox rows are in
+            if self.wait:
+                entered.set()
+                await hold.wait()  # the first member's transaction stays open
+
+    def handler_of(member: str, wait: bool):
+        return Handler(member, wait)
+
+    name = f"{settings.service_name}-twice"
+    first = InboxConsumer(db, settings, name=name, topics=[], handler=handler_of("first", True))
+    second = InboxConsumer(db, settings, name=name, topics=[], handler=handler_of("second", False))
+    a = asyncio.create_task(first._apply(items))
+    await asyncio.wait_for(entered.wait(), 30)
+
+    async def second_member() -> int:
+        try:
+            return await second._apply(items)
+        except Exception as exc:  # noqa: BLE001 - the path under test
+            n = await second._after_failure(exc, items, lambda: False, 0)
+            assert n is not None
+            return n
+
+    b = asyncio.create_task(second_member())
+    await asyncio.sleep(0.5)  # the second's COPY is now waiting for the first's rows
+    hold.set()
+    assert await asyncio.wait_for(a, 30) == len(items)
+    assert await asyncio.wait_for(b, 30) == len(items)
+    async with db.sessions() as s:
+        n = (await s.execute(sa.select(sa.func.count()).select_from(Effect))).scalar_one()
+    assert n == len(items)
+    messages = [r.getMessage() for r in caplog.records]
+    assert any("met a duplicate key" in m for m in messages), messages
+    assert not [m for m in messages if "one by one" in m], messages

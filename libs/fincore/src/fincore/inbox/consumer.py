@@ -230,10 +230,10 @@ class InboxConsumer:
                         exc.__class__.__name__)
             await self.db.wait_reachable(self.name, give_up=lambda: self._revocations != generation)
             return None
-        if isinstance(exc, IntegrityError):
+        if _duplicate_key(exc):
             # Another member committed some of these first: read the inbox again.
             log.warning("%s: %d records met a duplicate key (%s); applying again after the inbox",
-                        self.name, len(part), exc.orig or exc)
+                        self.name, len(part), getattr(exc, "orig", None) or exc)
             return await self._apply_or_isolate(part, enough)
         log.warning("%s: batch of %d records failed (%s); retrying one by one", self.name, len(part), exc)
         return await self._one_by_one(part, enough)
@@ -486,6 +486,18 @@ class _Rebalance(ConsumerRebalanceListener):
     async def on_partitions_assigned(self, assigned) -> None:
         log.info("%s: partitions assigned: %s", self.consumer.name,
                  sorted(f"{tp.topic}[{tp.partition}]" for tp in assigned))
+
+
+def _duplicate_key(exc: BaseException) -> bool:
+    """A constraint refused the transaction: through SQLAlchemy, or from the driver itself
+    (the inbox rows go in by COPY on psycopg's connection, fincore.db.bulk_insert)."""
+    if isinstance(exc, IntegrityError):
+        return True
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - SQLite-only installs
+        return False
+    return isinstance(exc, psycopg.errors.IntegrityError)
 
 
 def _header(rec: ConsumerRecord, name: str) -> str | None:
