@@ -39,6 +39,27 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = 10, max_overfl
                                pool_pre_ping=False, pool_recycle=1800)
 
 
+def connection_lost(exc: BaseException) -> bool:
+    """The error is the connection's, not the statement's: the server restarted, failed over
+    or went away (SQLAlchemy's disconnect detection; psycopg's own errors, raised where a
+    statement runs on the driver's connection, by SQLSTATE class 08 connection exception or
+    57P operator intervention, or none at all: "the connection is lost")."""
+    from sqlalchemy.exc import DBAPIError
+
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        exc = exc.orig
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - SQLite-only installs
+        return False
+    if isinstance(exc, psycopg.OperationalError):
+        state = exc.sqlstate
+        return state is None or state.startswith(("08", "57P"))
+    return False
+
+
 class Database:
     """One per process: the engine and a session factory. Created by `main`, passed in."""
 
@@ -76,6 +97,18 @@ class Database:
     async def ping(self) -> None:
         async with self.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
+
+    async def recover(self, exc: BaseException, what: str, give_up=lambda: False) -> bool:
+        """After a failed unit of work: True if the database was at fault (it does not answer,
+        or `exc` is a lost connection: a restart can be over before anyone asks), in which
+        case the pool's connections are dropped, the database is waited for, and the caller
+        does the same work again; False if the failure is the work's own."""
+        gone = connection_lost(exc)
+        if not gone and await self.reachable():
+            return False
+        await self.engine.dispose()  # pooled connections of the old server are all dead
+        await self.wait_reachable(what, give_up)
+        return True
 
     async def reachable(self, timeout_s: float = 5.0) -> bool:
         """Whether the database answers now. A relay or consumer asks after a failure: an

@@ -223,12 +223,11 @@ class InboxConsumer:
         """A transaction of `part` failed: None if the database was unreachable (it is back
         now, or the partitions went to another member meanwhile: nothing was done), else how
         many records were handled another way."""
-        if not await self.db.reachable():
+        if await self.db.recover(exc, self.name, give_up=lambda: self._revocations != generation):
             # A restart or failover, not the records: never retried one by one into the
             # dead-letter queue (that would lose valid events from the books).
-            log.warning("%s: %d records not handled: the database is unreachable (%s)", self.name, len(part),
+            log.warning("%s: %d records not handled: the database went away (%s)", self.name, len(part),
                         exc.__class__.__name__)
-            await self.db.wait_reachable(self.name, give_up=lambda: self._revocations != generation)
             return None
         if _duplicate_key(exc):
             # Another member committed some of these first: read the inbox again.
@@ -380,10 +379,8 @@ class InboxConsumer:
                 await self._dead_letter(rec, env, exc, attempts=attempts)
                 return
             except Exception as exc:  # noqa: BLE001 - whatever it is, it goes to the DLQ with its error
-                if not await self.db.reachable():
-                    # The database went away while the record was retried: not the record's fault.
-                    await self.db.wait_reachable(self.name)
-                    continue
+                if await self.db.recover(exc, self.name):
+                    continue  # the database went away while the record was retried: not its fault
                 await self._dead_letter(rec, env, exc, attempts=attempts)
                 return
 

@@ -94,12 +94,11 @@ class OutboxRelay:
                     if loop.time() - last_purge > 600:
                         await self.purge()
                         last_purge = loop.time()
-                except Exception:
+                except Exception as exc:
                     # A database restart or failover: wait for it (the rows stay in the outbox,
                     # nothing is lost); any other failure stops the relay as before.
-                    if await self.db.reachable():
+                    if not await self.db.recover(exc, "outbox relay", give_up=stop.is_set):
                         raise
-                    await self.db.wait_reachable("outbox relay", give_up=stop.is_set)
                     continue
                 if n == 0:
                     await self._idle(stop)
