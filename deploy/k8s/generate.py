@@ -99,7 +99,7 @@ def env_of(svc: str, facts: dict) -> list[dict]:
          "value": f"postgresql+psycopg://$(DB_USER):$(DB_PASSWORD)@{DB_CLUSTER}-rw:5432/{svc}"},
     ] if facts["database"] else []
     return [
-        *db, *facts.get("extra_env", []),
+        *db, *(dict(e) for e in facts.get("extra_env", [])),
         {"name": f"{p}HTTP_HOST", "value": "0.0.0.0"},
         {"name": f"{p}METRICS_PORT", "value": str(METRICS_PORT)},
         {"name": "OTEL_SERVICE_NAME", "value": svc},
@@ -280,6 +280,10 @@ def render() -> dict[Path, str]:
         facts["cockpit"]["extra_env"] = [
             {"name": f"COCKPIT_{s.upper()}_URL", "value": f"http://{s}:{facts[s]['http_port']}"}
             for s, cmds in by_svc.items() if "api" in cmds and s != "cockpit"]
+    if "cashmgmt" in facts:  # the cash-flow forecast reads AR's, AP's and the budget's APIs
+        facts["cashmgmt"]["extra_env"] = [
+            {"name": f"CASHMGMT_{s.upper()}_URL", "value": f"http://{s}:{facts[s]['http_port']}"}
+            for s in ("ar", "ap", "budget") if s in facts]
     files: dict[Path, str] = {}
     for svc, cmds in by_svc.items():
         f = facts[svc]

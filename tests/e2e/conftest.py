@@ -43,6 +43,8 @@ class Suite:
             "CONSOLIDATION_DATABASE_URL": infra.database_url("consolidation"),
             "CONSOLIDATION_HTTP_PORT": str(self.consol_port), "CONSOLIDATION_GL_URL": f"http://127.0.0.1:{self.gl_port}",
             "CASHMGMT_DATABASE_URL": infra.database_url("cashmgmt"), "CASHMGMT_HTTP_PORT": str(self.cash_port),
+            "CASHMGMT_AR_URL": f"http://127.0.0.1:{self.ar_port}", "CASHMGMT_AP_URL": f"http://127.0.0.1:{self.ap_port}",
+            "CASHMGMT_BUDGET_URL": f"http://127.0.0.1:{self.budget_port}",
         }
         self.env = env
 

@@ -12,6 +12,7 @@ from fincore.inbox import InboxConsumer
 from ap.adapters.budget_client import BudgetClient
 from ap.domain.matching import Tolerances
 from ap.entrypoints.http import build_router
+from ap.entrypoints.outlook_http import build_outlook_router
 from ap.service.receipts import ReceiptRecorder
 from ap.settings import APSettings
 
@@ -35,4 +36,5 @@ def create_app(settings: APSettings) -> FastAPI:
     app.include_router(build_router(db, app.state.auth, budget,
                                     Tolerances(settings.price_tolerance_pct, settings.quantity_tolerance_pct),
                                     segregate_duties=settings.segregate_duties))
+    app.include_router(build_outlook_router(db, app.state.auth))
     return app

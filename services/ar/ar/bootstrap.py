@@ -11,6 +11,7 @@ from fincore.inbox import InboxConsumer
 from fincore.rates import LedgerRatesConsumer
 
 from ar.entrypoints.bank_receipts import BankReceipts
+from ar.entrypoints.collections_http import build_collections_router
 from ar.entrypoints.http import build_router
 from ar.service.shipments import ShipmentInvoicer
 from ar.settings import ARSettings
@@ -37,4 +38,5 @@ def create_app(settings: ARSettings) -> FastAPI:
         routers=[], consumers=build_consumers(settings, db),
     )
     app.include_router(build_router(db, app.state.auth))
+    app.include_router(build_collections_router(db, app.state.auth))
     return app

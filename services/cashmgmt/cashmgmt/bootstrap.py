@@ -9,8 +9,10 @@ from fincore.db import Database
 from fincore.http import create_service_app
 from fincore.inbox import Handlers, InboxConsumer
 
+from cashmgmt.adapters.forecast_sources import ForecastSources
 from cashmgmt.domain.reconcile import load_rules
 from cashmgmt.entrypoints.consumers import TOPICS, DocumentsFromAP, DocumentsFromAR
+from cashmgmt.entrypoints.forecast_http import build_forecast_router
 from cashmgmt.entrypoints.http import build_router
 from cashmgmt.settings import CashmgmtSettings
 
@@ -33,4 +35,6 @@ def create_app(settings: CashmgmtSettings) -> FastAPI:
         routers=[], consumers=build_consumers(settings, db),
     )
     app.include_router(build_router(db, app.state.auth, load_rules()))  # a bad rule file stops the start
+    app.include_router(build_forecast_router(db, app.state.auth, ForecastSources(
+        ar_url=settings.ar_url, ap_url=settings.ap_url, budget_url=settings.budget_url, token=settings.forecast_token)))
     return app
