@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "services" / "cockpit" / "web" / "node_modules" / "axe-core" / "axe.min.js"
 PERIOD = "2026-11"
 PAGES = ["/overview", "/statements/balance-sheet", "/statements/income-statement", "/statements/cash-flow",
-         "/profit", "/receivables", "/payables", "/budget", "/operations"]
+         "/profit", "/receivables", "/payables", "/budget", "/cash/forecast", "/operations"]
 
 
 def chromium_path() -> str:
@@ -38,7 +38,7 @@ def cockpit(suite, log_dir):
     env = {**suite.env, "COCKPIT_HTTP_PORT": str(port), "COCKPIT_DEV_SIGNIN": "true",
            "COCKPIT_GL_URL": suite.gl_url, "COCKPIT_AR_URL": suite.ar_url, "COCKPIT_AP_URL": suite.ap_url,
            "COCKPIT_INVENTORY_URL": suite.inv_url, "COCKPIT_BUDGET_URL": suite.budget_url,
-           "COCKPIT_CONSOLIDATION_URL": suite.consol_url,
+           "COCKPIT_CONSOLIDATION_URL": suite.consol_url, "COCKPIT_CASHMGMT_URL": suite.cash_url,
            "COCKPIT_METRICS_URLS": f"gl-consume={suite.gl_consumer.metrics_url}"}
     proc = ServiceProcess("cockpit-api", "cockpit", "api", env, log_dir, ready_log="cockpit live feed reading")
     proc.start()
@@ -268,4 +268,48 @@ def test_accessibility_no_critical_violations(suite, cockpit, books, browser, ke
         if critical:
             found[path] = critical
     assert found == {}, found
+    context.close()
+
+
+def test_the_13_week_forecast_page_makes_a_forecast_and_drills_to_its_documents(suite, cockpit, books, browser,
+                                                                                 shots, keep_on_failure):
+    """From the cash page to the forecast; a forecast made with the page's form shows what cash
+    management answers, a bucket opens to its documents; in Chinese too; axe finds nothing critical."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, bypass_csp=True)
+    page = context.new_page()
+    keep_on_failure(page)
+    sign_in(page, cockpit, f"/cash?company={books}&period={PERIOD}")
+    page.click("#forecast-link")
+    page.fill('#make-forecast input[name="as_of"]', "2026-11-16")
+    page.click('#make-forecast button[type="submit"]')
+    page.wait_for_url(lambda url: "id=" in url)
+    r = suite.http.get(f"{suite.cash_url}/v1/cash-forecasts", params={"company": books})
+    assert r.status_code == 200, r.text
+    fc = suite.http.get(f"{suite.cash_url}/v1/cash-forecasts/{r.json()[0]['id']}", params={"company": books}).json()
+    (cny,) = fc["currencies"]
+    # the invoices (issued 11-01..11-04, 30 days) are due 12-01..12-04: week 3 (11-30..12-06)
+    assert cny["weeks"][2]["inflows"]["receivables"] != "0.00"
+    rows = page.locator("#forecast-CNY tbody tr")
+    assert rows.count() == 13
+    shown = [page.get_attribute(f"#forecast-CNY tbody tr:nth-child({i + 1}) td:nth-child(7) [data-amount]",
+                                "data-amount") for i in range(13)]
+    assert shown == [w["net"] for w in cny["weeks"]]
+    page.screenshot(path=str(shots / "cash-forecast.png"), full_page=True)
+
+    def no_critical() -> list:
+        page.add_script_tag(path=str(AXE))
+        result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+        return [(v["id"], v["help"]) for v in result["violations"] if v["impact"] == "critical"]
+
+    assert no_critical() == []
+    page.click('#forecast-CNY tbody tr:nth-child(3) th a')
+    page.wait_for_url(lambda url: "/cash/forecast/documents" in url)
+    docs = suite.http.get(f"{suite.cash_url}/v1/cash-forecasts/{fc['id']}/documents",
+                          params={"company": books, "currency": "CNY", "week": 3}).json()["documents"]
+    assert page.locator("#forecast-documents tbody th").all_inner_texts() == [d["number"] for d in docs]
+    assert no_critical() == []
+    page.screenshot(path=str(shots / "cash-forecast-documents.png"), full_page=True)
+    page.click('a[hreflang="zh-Hans"]')
+    page.wait_for_load_state()
+    assert "13周现金流预测" in page.inner_text("h1")
     context.close()

@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 from fincore.auth import OPS_ADMIN
 from fincore.tracefile import read_trace, trace_dir
 
+from cockpit import forecast as fc_svc
 from cockpit import service as svc
 from cockpit.adapters.apis import ApiError, Apis
 from cockpit.adapters.live import LiveFeed
@@ -120,6 +121,32 @@ def build_router(settings: CockpitSettings, sessions: Sessions, apis: Apis, live
     async def cash(request: Request):
         return await page(request, "cash.html", lambda u, c, p: svc.cash_position(apis, u.token, c, p),
                           page_key="cash_position")
+
+    # --- the 13-week cash-flow forecast (cash management makes and keeps it) -------------
+    @r.get("/cash/forecast")
+    async def cash_forecast(request: Request, id: str = "", outcome: str = ""):
+        return await page(request, "forecast.html", lambda u, c, p: fc_svc.cash_forecast(apis, u.token, c, id),
+                          page_key="cash_forecast", outcome=outcome, today=dt.date.today())
+
+    @r.post("/cash/forecast")
+    async def make_forecast(request: Request, company: str = Form(...), as_of: str = Form(...),
+                            csrf: str = Form("")):
+        user = user_of(request)
+        sessions.check_csrf(request, csrf)
+        back = {"company": company}
+        try:
+            fc = await fc_svc.make_forecast(apis, user.token, company, as_of,
+                                            f"cockpit-forecast-{company}-{as_of}-{dt.datetime.now().timestamp()}")
+            back["id"] = fc["id"]
+        except ApiError as exc:
+            back["outcome"] = f"{exc.status}: {exc.detail}"
+        return RedirectResponse("/cash/forecast?" + urlencode(back), status_code=303)
+
+    @r.get("/cash/forecast/documents")
+    async def cash_forecast_documents(request: Request, id: str, currency: str, week: str, source: str = ""):
+        return await page(request, "forecast_documents.html",
+                          lambda u, c, p: fc_svc.forecast_documents(apis, u.token, c, id, currency, week, source),
+                          page_key="cash_forecast")
 
     @r.get("/consolidation")
     async def consolidation(request: Request):
