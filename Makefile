@@ -103,10 +103,10 @@ verify: install
 	@FINANCE_TOKEN=$$($(BIN)/python tools/devtoken.py --subject finance-verify) \
 	  KAFKA_BOOTSTRAP_SERVERS=$${KAFKA_BOOTSTRAP_SERVERS:-127.0.0.1:$(KAFKA_PORT)} $(BIN)/finance-verify $(VERIFY_ARGS)
 
-# Faults under load, each followed by the checker (tests/e2e/chaos_faults.py): on a broker and a
+# Faults under load, each followed by the checker (tests/e2e/test_chaos.py): on a broker and a
 # PostgreSQL of its own (the shared server is never restarted). CHAOS=quick runs the short list.
 chaos: install test-tools
-	CHAOS=$${CHAOS:-full} $(BIN)/pytest -s -p no:cacheprovider tests/e2e/chaos_faults.py
+	CHAOS=$${CHAOS:-full} $(BIN)/pytest -s -p no:cacheprovider tests/e2e/test_chaos.py
 
 bench: install pg-up
 	$(BIN)/python bench/outbox_to_gl.py --invoices 10000 --runs 3
