@@ -104,7 +104,7 @@ verify: install
 	  KAFKA_BOOTSTRAP_SERVERS=$${KAFKA_BOOTSTRAP_SERVERS:-127.0.0.1:$(KAFKA_PORT)} $(BIN)/finance-verify $(VERIFY_ARGS)
 
 # Faults under load, each followed by the checker (tests/e2e/test_chaos.py): on a broker and a
-# PostgreSQL of its own (the shared server is never restarted). CHAOS=quick runs the short list.
+# PostgreSQL of its own (the shared server is never restarted). make test runs the bounded list (CHAOS unset).
 chaos: install test-tools
 	CHAOS=$${CHAOS:-full} $(BIN)/pytest -s -p no:cacheprovider tests/e2e/test_chaos.py
 
