@@ -290,7 +290,8 @@ class Chaos:
         (parked: awaiting its document, never posted against nothing) and posts when the
         invoice does. Hand-computed, per CNY pair: invoice Dr 1122 1,130.00 / Cr 6001 1,000.00,
         22210102 130.00; receipt Dr 1002 1,130.00 / Cr 1122 1,130.00. Per EUR pair (rates 7.80
-        on 1 Nov, 7.75 on 20 Nov): invoice EUR 1,000.00 Dr 1122 7,800.00 / Cr 6001 7,800.00;
+        on 1 Dec, 7.75 on 20 Dec; December: the receipt rule settling open items, version 2 of
+        ar.payment_received, applies from 1 December 2026): invoice EUR 1,000.00 Dr 1122 7,800.00 / Cr 6001 7,800.00;
         receipt Dr 1002 7,750.00, Dr 660302 50.00 (realised loss) / Cr 1122 7,800.00.
         Receivables end at 0.00; the bank at pairs x (1,130.00 + 7,750.00)."""
         import datetime as dt
@@ -303,8 +304,8 @@ class Chaos:
         s = self.s
         company = s.new_company("EARLY")
         r = s.http.put(f"{s.gl_url}/v1/companies/{company}/exchange-rates", json=[
-            {"currency": "EUR", "rate_date": "2026-11-01", "rate": "7.80"},
-            {"currency": "EUR", "rate_date": "2026-11-20", "rate": "7.75"}])
+            {"currency": "EUR", "rate_date": "2026-12-01", "rate": "7.80"},
+            {"currency": "EUR", "rate_date": "2026-12-20", "rate": "7.75"}])
         assert r.status_code == 200, r.text
 
         invoices, receipts, foreign = [], [], []
@@ -318,11 +319,11 @@ class Chaos:
             inv_id, rc_id = f"inv-{uuid.uuid4().hex[:8]}", f"rc-{uuid.uuid4().hex[:8]}"
             invoices.append(ar.InvoiceIssued(
                 company_id=company, document_number=f"EI-{i}", invoice_id=inv_id, customer_code="C001",
-                currency=cur, occurrence_date=dates.to_proto(dt.date(2026, 11, 5)), gross_total=m(gross),
+                currency=cur, occurrence_date=dates.to_proto(dt.date(2026, 12, 5)), gross_total=m(gross),
                 net_total=m(net), tax_total=m(tax), lines=[ar.InvoiceLine(net=m(net), tax=m(tax), tax_code=code)]))
             receipts.append(ar.PaymentReceived(
                 company_id=company, document_number=f"ER-{i}", receipt_id=rc_id, customer_code="C001",
-                amount=m(gross), unapplied=m("0"), occurrence_date=dates.to_proto(dt.date(2026, 11, 20)),
+                amount=m(gross), unapplied=m("0"), occurrence_date=dates.to_proto(dt.date(2026, 12, 20)),
                 applications=[ar.ReceiptApplication(invoice_id=inv_id, amount=m(gross))]))
             if cur != "CNY":
                 foreign.append(f"ER-{i}")
