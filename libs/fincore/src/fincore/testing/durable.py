@@ -58,6 +58,17 @@ class DurableInfra:
         return time.monotonic() - t
 
 
+def _stop(proc: subprocess.Popen) -> None:
+    """SIGTERM, and SIGKILL if it has not exited within 10 s (moto under load can take longer,
+    and a teardown error would fail the run that used it)."""
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(10)
+
+
 @contextlib.contextmanager
 def durable_infra(log_dir: Path) -> Iterator[DurableInfra]:
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -69,7 +80,7 @@ def durable_infra(log_dir: Path) -> Iterator[DurableInfra]:
         s3_log = stack.enter_context(open(log_dir / "s3.log", "wb"))
         s3 = subprocess.Popen([str(moto_bin), "-H", "127.0.0.1", "-p", str(s3_port)], stdout=s3_log,
                               stderr=subprocess.STDOUT)
-        stack.callback(lambda: (s3.terminate(), s3.wait(10)))
+        stack.callback(_stop, s3)
         wait_port("127.0.0.1", s3_port, 60, "local S3 server (moto)", s3)
         import httpx
 
