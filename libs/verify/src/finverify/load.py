@@ -70,10 +70,12 @@ class Urls:
 
 class Load:
     def __init__(self, urls: Urls, token: str, approver_token: str, kafka: str, *, rate: float, duration: float,
-                 seed: int, company: str | None = None, concurrency: int = 64) -> None:
+                 seed: int, company: str | None = None, concurrency: int = 64,
+                 mix: dict[str, int] | None = None) -> None:
         self.urls, self.kafka = urls, kafka
         self.rate, self.duration, self.seed = rate, duration, seed
         self.rnd = random.Random(seed)
+        self.mix = dict(mix or MIX)  # kind -> weight; a kind left out is never drawn
         self.company = company or f"LOAD-{seed}-{uuid.uuid4().hex[:6]}"
         self.headers = {"Authorization": f"Bearer {token}"}
         self.approver = {"Authorization": f"Bearer {approver_token}"}
@@ -130,7 +132,7 @@ class Load:
     def plan(self, seq: int) -> tuple[str, dict]:
         """The seq-th transaction, drawn from the seeded generator (no I/O: runs repeat)."""
         r = self.rnd
-        kind = r.choices(list(MIX), weights=list(MIX.values()))[0]
+        kind = r.choices(list(self.mix), weights=list(self.mix.values()))[0]
         if kind == "ship_rest" and not self.open_orders:
             kind = "order_and_ship"
         if kind == "return" and not self.shipped:
