@@ -45,11 +45,20 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):
     gRPC status and detail, anything else as INTERNAL "internal error" (logged). Without this,
     grpc answers UNKNOWN with the exception's class and message ("Unexpected <class ...>")."""
 
+    def __init__(self) -> None:
+        self._wrapped: dict = {}  # per method handler: the wrapper, made once
+
     async def intercept_service(self, continuation, handler_call_details):
         handler = await continuation(handler_call_details)
         if handler is None or handler.unary_unary is None:
             return handler
-        inner, method = handler.unary_unary, handler_call_details.method
+        if (wrapped := self._wrapped.get(handler)) is None:
+            wrapped = self._wrapped[handler] = self._wrap(handler, handler_call_details.method)
+        return wrapped
+
+    @staticmethod
+    def _wrap(handler, method: str):
+        inner = handler.unary_unary
 
         async def guarded(request, context):
             try:
@@ -66,17 +75,69 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):
                                                    response_serializer=handler.response_serializer)
 
 
+class TraceContextInterceptor(grpc.aio.ServerInterceptor):
+    """When no span is recorded: the call continues the caller's trace from the metadata
+    (traceparent) or starts a new trace id, current while the servicer runs, so what it writes
+    records the trace id. That is what OpenTelemetry's gRPC server instrumentation does under
+    an ALWAYS_OFF sampler, without its span and attribute work: ~80 us of CPU a call, half of a
+    trivial call's (budget CheckBudget and AR CheckCredit answer in ~0.6-0.9 ms)."""
+
+    def __init__(self) -> None:
+        from opentelemetry import trace
+
+        self._tracer = trace.get_tracer("fincore.grpc")
+        self._wrapped: dict = {}  # per method handler: the wrapper, made once
+
+    async def intercept_service(self, continuation, handler_call_details):
+        handler = await continuation(handler_call_details)
+        if handler is None or handler.unary_unary is None:
+            return handler
+        if (wrapped := self._wrapped.get(handler)) is None:
+            wrapped = self._wrapped[handler] = self._wrap(handler, handler_call_details.method)
+        return wrapped
+
+    def _wrap(self, handler, method: str):
+        from opentelemetry import context as otel_context
+        from opentelemetry import trace
+        from opentelemetry.trace import SpanKind
+
+        from fincore.telemetry import extract_context
+
+        inner, tracer = handler.unary_unary, self._tracer
+
+        async def traced(request, context):
+            carrier = {k: v for k, v in (context.invocation_metadata() or ()) if k in ("traceparent", "tracestate")}
+            parent = extract_context(carrier) if carrier else None
+            span = tracer.start_span(method, context=parent, kind=SpanKind.SERVER)  # not recorded
+            token = otel_context.attach(trace.set_span_in_context(span, parent))
+            try:
+                return await inner(request, context)
+            finally:
+                otel_context.detach(token)
+
+        return grpc.unary_unary_rpc_method_handler(traced, request_deserializer=handler.request_deserializer,
+                                                   response_serializer=handler.response_serializer)
+
+
+def server_interceptors() -> list[grpc.aio.ServerInterceptor]:
+    """Always: the call continues the caller's trace from the metadata (or starts one), so what
+    it writes records a trace id even when no span is exported. With spans recorded, by
+    OpenTelemetry's gRPC instrumentation; otherwise by TraceContextInterceptor (cheaper)."""
+    from fincore.metrics import grpc_metrics_interceptor
+    from fincore.telemetry import recording
+
+    if recording():
+        from opentelemetry.instrumentation.grpc import GrpcAioInstrumentorServer
+
+        GrpcAioInstrumentorServer().instrument()
+        return [grpc_metrics_interceptor(), ErrorInterceptor()]
+    return [grpc_metrics_interceptor(), ErrorInterceptor(), TraceContextInterceptor()]
+
+
 async def serve(*, host: str, port: int, register: Callable[[grpc.aio.Server], Sequence[str]],
                 stop: asyncio.Event) -> None:
     """Start a server with the services `register` adds (it returns their full names)."""
-    from opentelemetry.instrumentation.grpc import GrpcAioInstrumentorServer
-
-    from fincore.metrics import grpc_metrics_interceptor
-
-    # Always: the call continues the caller's trace from the metadata (or starts one), so what it
-    # writes records a trace id even when no span is exported.
-    GrpcAioInstrumentorServer().instrument()
-    server = grpc.aio.server(interceptors=[grpc_metrics_interceptor(), ErrorInterceptor()])
+    server = grpc.aio.server(interceptors=server_interceptors())
     names = list(register(server))
     health = health_aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health, server)

@@ -200,11 +200,20 @@ def _grpc_interceptor():
         return str(int(code))
 
     class MetricsInterceptor(grpc.aio.ServerInterceptor):
+        def __init__(self) -> None:
+            self._wrapped: dict = {}  # per method handler: the wrapper, made once
+
         async def intercept_service(self, continuation, handler_call_details):
             handler = await continuation(handler_call_details)
             if handler is None or handler.unary_unary is None:
                 return handler
-            service, _, method = handler_call_details.method.lstrip("/").rpartition("/")
+            if (wrapped := self._wrapped.get(handler)) is None:
+                wrapped = self._wrapped[handler] = self._wrap(handler, handler_call_details.method)
+            return wrapped
+
+        @staticmethod
+        def _wrap(handler, full_method: str):
+            service, _, method = full_method.lstrip("/").rpartition("/")
             inner = handler.unary_unary
 
             async def timed(request, context):
