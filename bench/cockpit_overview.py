@@ -114,9 +114,19 @@ def main() -> None:
                 fcp, dcl = [], []
                 for _ in range(args.runs):
                     page.goto(page_url, wait_until="load")
-                    timing = page.evaluate("""() => ({
-                        fcp: (performance.getEntriesByName('first-contentful-paint')[0] || {}).startTime,
-                        dcl: performance.getEntriesByType('navigation')[0].domContentLoadedEventEnd})""")
+                    # The paint entry may come after `load` in headless chromium: wait for it.
+                    timing = page.evaluate("""() => new Promise(resolve => {
+                        const dcl = performance.getEntriesByType('navigation')[0].domContentLoadedEventEnd;
+                        const seen = performance.getEntriesByName('first-contentful-paint')[0];
+                        if (seen) return resolve({fcp: seen.startTime, dcl});
+                        new PerformanceObserver(list => {
+                            const e = list.getEntriesByName('first-contentful-paint')[0];
+                            if (e) resolve({fcp: e.startTime, dcl});
+                        }).observe({type: 'paint', buffered: true});
+                        setTimeout(() => resolve({fcp: null, dcl}), 10000);
+                    })""")
+                    if timing["fcp"] is None:
+                        raise SystemExit("chromium reported no first-contentful-paint within 10 s")
                     fcp.append(timing["fcp"] / 1000)
                     dcl.append(timing["dcl"] / 1000)
                 browser.close()

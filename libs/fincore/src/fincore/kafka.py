@@ -50,6 +50,7 @@ def make_consumer(settings: ServiceSettings, *topics: str, group_id: str,
         session_timeout_ms=settings.kafka_session_timeout_ms,
         heartbeat_interval_ms=max(1000, settings.kafka_session_timeout_ms // 3),
         max_poll_records=max_records or settings.consumer_max_records,
+        fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
         isolation_level="read_committed",
         **security(settings),
     )
