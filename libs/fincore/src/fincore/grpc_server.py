@@ -122,7 +122,8 @@ class TraceContextInterceptor(grpc.aio.ServerInterceptor):
 def server_interceptors() -> list[grpc.aio.ServerInterceptor]:
     """Always: the call continues the caller's trace from the metadata (or starts one), so what
     it writes records a trace id even when no span is exported. With spans recorded, by
-    OpenTelemetry's gRPC instrumentation; otherwise by TraceContextInterceptor (cheaper)."""
+    OpenTelemetry's gRPC instrumentation (it patches grpc.aio.server: call this first, then
+    look grpc.aio.server up); otherwise by TraceContextInterceptor (cheaper)."""
     from fincore.metrics import grpc_metrics_interceptor
     from fincore.telemetry import recording
 
@@ -137,7 +138,11 @@ def server_interceptors() -> list[grpc.aio.ServerInterceptor]:
 async def serve(*, host: str, port: int, register: Callable[[grpc.aio.Server], Sequence[str]],
                 stop: asyncio.Event) -> None:
     """Start a server with the services `register` adds (it returns their full names)."""
-    server = grpc.aio.server(interceptors=server_interceptors())
+    # First: with spans recorded this instruments grpc.aio.server itself, which must then be
+    # looked up afresh (`grpc.aio.server(interceptors=server_interceptors())` would call the
+    # function as it was before).
+    interceptors = server_interceptors()
+    server = grpc.aio.server(interceptors=interceptors)
     names = list(register(server))
     health = health_aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health, server)
