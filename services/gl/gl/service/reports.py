@@ -253,13 +253,16 @@ async def balance_sheet(session: AsyncSession, company: Company, *, as_of: dt.da
     if pnl:
         # Its drill-down: the income statement from the first revenue or expense posting,
         # closing journals included, which adds up to exactly this figure.
+        # Per revenue or expense account, its first line from ix_line_company_account_date (a join
+        # of every line with its account read the whole ledger: 130-230 ms on 1M lines).
         jl, acct = JournalLine.__table__, Account.__table__
-        q = (sa.select(sa.func.min(jl.c.posting_date))
-             .join(acct, sa.and_(acct.c.company_id == jl.c.company_id, acct.c.code == jl.c.account_code))
-             .where(jl.c.company_id == company.id, acct.c.type.in_(("revenue", "expense")), jl.c.posting_date <= as_of))
-        for dim, value in (dims or {}).items():
-            q = q.where(jl.c[dim] == value) if value else q
-        first = (await session.execute(q)).scalar_one()
+        first_of = (sa.select(sa.func.min(jl.c.posting_date))
+                    .where(jl.c.company_id == acct.c.company_id, jl.c.account_code == acct.c.code,
+                           jl.c.posting_date <= as_of, *(jl.c[dim] == value for dim, value in dims.items()))
+                    .scalar_subquery())
+        firsts = (await session.execute(sa.select(first_of).where(
+            acct.c.company_id == company.id, acct.c.type.in_(("revenue", "expense"))))).scalars().all()
+        first = min(d for d in firsts if d is not None)
         link = "/v1/statements/income-statement?" + urlencode({
             "company": company.id, "from": first.isoformat(), "to": as_of.isoformat(), "include_closing": "true",
             **{k: v for k, v in (dims or {}).items() if v}})
