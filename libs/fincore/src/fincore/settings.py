@@ -55,9 +55,10 @@ class ServiceSettings(BaseSettings):
     kafka_ssl_keyfile: str = Field("", validation_alias=_shared("KAFKA_SSL_KEYFILE"))
     kafka_session_timeout_ms: int = Field(6000, validation_alias=_shared("KAFKA_SESSION_TIMEOUT_MS"))
     # Longest a fetch waits on the broker for records. Kafka answers as soon as a record arrives;
-    # the development broker (tansu) answers only when the wait is over, so each event waited
-    # ~100 ms on average there at aiokafka's 500 (the consolidation's PeriodClosed, every journal).
-    kafka_fetch_max_wait_ms: int = Field(100, validation_alias=_shared("KAFKA_FETCH_MAX_WAIT_MS"))
+    # the development broker (tansu) answers only when the wait is over: there an event waits
+    # ~100 ms (median) at 500 and ~16 ms at 100, but at 100 a caught-up consumer handles smaller
+    # polls (the outbox bench's GL consumer used up to twice the CPU per event), so 500 stays.
+    kafka_fetch_max_wait_ms: int = Field(500, validation_alias=_shared("KAFKA_FETCH_MAX_WAIT_MS"))
     # Partitions given to topics this service creates (its events and its DLQ).
     kafka_topic_partitions: int = Field(4, validation_alias=_shared("KAFKA_TOPIC_PARTITIONS"))
     # 3 on a production cluster (or declare the topics as Strimzi KafkaTopic resources).
