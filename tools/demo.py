@@ -14,6 +14,7 @@ import sys
 import time
 from decimal import Decimal
 
+import demo_forecast
 import demo_group
 import httpx
 from fincore.auth import ALL_SCOPES, mint_token
@@ -280,6 +281,8 @@ def main() -> None:
               f"{row['actual']:>10} {row['committed']:>10} {row['reserved']:>10} {row['pct_consumed'] or '':>7}")
     print(f"Open payables as of {as_of}: {ageing['total']['total']} CNY\n")
     print("Bank statement " + ", ".join(f"{k}: {v}" for k, v in cash.items()) + "\n")
+    with httpx.Client(headers=h, timeout=60) as c:
+        demo_forecast.report(c, CASH, "DEMO", as_of, COCKPIT)  # from the loaded month's end: its statement opens it
     with httpx.Client(headers=h, timeout=60) as c:
         demo_group.report(c, month, as_of)
     print(f"Cockpit       {COCKPIT}/overview?company=DEMO&period={as_of:%Y-%m}   (web UI: development sign-in)")
