@@ -244,3 +244,6 @@ def test_the_forecast_equals_the_hand_computation_and_drills_to_its_documents(su
     eventually("the ledger's bank account", lambda: any(
         ln["account"] == "100201" and Decimal(ln["debit_balance"]) == Decimal("115.00")
         for ln in suite.trial_balance(company, "2027-01-31")["lines"]))
+    # and the books of the scenario agree with themselves (finance-verify: I1-I4, I6, I7)
+    res = suite.verify([company])
+    assert res.breaches == [], [str(b) for b in res.breaches]
