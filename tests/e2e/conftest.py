@@ -96,7 +96,8 @@ class Suite:
                           self.cash_api, self.cash_relay, self.cash_consumer]
         self.token = mint_token(ServiceSettings(), subject="e2e", scopes=ALL_SCOPES, companies=["*"])
         self.http = self.client()
-        # The invariant checker runs after every scenario over the companies it created (verified()).
+        # Companies new_company made (the chaos suite checks these); the breaches scenarios
+        # declare (expect_breach), checked and dropped after each scenario (books_agree_...).
         self.created: list[str] = []
         self.expected: list = []
         self._reader = None
@@ -286,21 +287,38 @@ class Suite:
 
 
     # --- the invariant checker (finance-verify) after every scenario ---------------------
-    STRICT = ("I1", "I3", "I4", "I6")  # ledger-internal: a breach fails the scenario
-    REPORTED = ("I2", "I7")  # across services: reported as a warning until a quiet full run has declared
-    #                          what each scenario leaves on purpose (expect_breach); see verified()
+    # Every invariant is strict: a breach fails the scenario that left it. I5 (consumer lag
+    # drains) is the chaos suite's: the shared consumers here never stop.
+    STRICT = ("I1", "I2", "I3", "I4", "I6", "I7")
 
-    def expect_breach(self, invariant: str, company: str, subject: str = "", reason: str = "") -> None:
-        """A difference this scenario leaves on purpose (a parked or poisoned event, an event
-        published without its sub-ledger document): the checker expects it instead of failing."""
+    def expect_breach(self, invariant: str, company: str, subject: str = "", reason: str = "",
+                      detail: str = "") -> None:
+        """A difference this scenario leaves on purpose (an event published straight to the
+        topic without its sub-ledger document, a poisoned record): the checker expects it
+        instead of failing, and fails if it is not there. `subject` and `detail` are parts of
+        the breach's subject and text (e.g. "customer K1 CNY", "difference -1130.00")."""
         from finverify.verify import Expected
 
-        self.expected.append(Expected(invariant, company, subject, reason))
+        assert reason, "say why the scenario leaves this difference"
+        self.expected.append(Expected(invariant, company, subject, reason, detail))
 
-    def verify(self, companies: list[str], only=STRICT + REPORTED, settle_s: float = 60):
-        """finance-verify over these companies, through the public APIs and topics; the topic
-        reader keeps its position for the whole session. I5 (lag) is the chaos suite's: other
-        scenarios' consumers never stop here."""
+    def company_ids(self) -> set[str]:
+        """Every company the ledger has (whoever created it: new_company, a test's own POST)."""
+        out, offset = set(), 0
+        while True:
+            r = self.http.get(f"{self.gl_url}/v1/companies", params={"limit": 1000, "offset": offset})
+            assert r.status_code == 200, r.text
+            page = r.json()
+            items = page["items"] if isinstance(page, dict) else page
+            out |= {c["id"] for c in items}
+            if len(items) < 1000:
+                return out
+            offset += 1000
+
+    def verify(self, companies: list[str], only=STRICT, settle_s: float = 30):
+        """finance-verify over these companies, through the public APIs and topics, with the
+        breaches declared for them (expect_breach); the topic reader keeps its position for the
+        whole session, so each check reads only what was published since the last."""
         from finverify.read import Api, Endpoints, TopicReader
         from finverify.verify import verify
 
@@ -308,11 +326,24 @@ class Suite:
                             budget=self.budget_url), self.token)
         try:
             if self._reader is None and "I2" in only:
-                self._reader = TopicReader(self.infra.bootstrap_servers, api.posting_topics())
+                # at the end of every partition (the fetch high-water mark) and quiet for 0.2 s
+                self._reader = TopicReader(self.infra.bootstrap_servers, api.posting_topics(), quiet_s=0.2)
+            expected = [e for e in self.expected if e.invariant in only and e.company in companies]
             return verify(api, companies, reader=self._reader if "I2" in only else None, only=only,
-                          expected=[e for e in self.expected if e.invariant in only], settle_s=settle_s)
+                          expected=expected, settle_s=settle_s, poll_s=0.25)
         finally:
             api.close()
+
+    def assert_books_agree(self, companies: list[str], scenario: str, settle_s: float = 30) -> None:
+        """The finaliser's check (see books_agree_after_each_scenario): every strict invariant
+        holds over `companies`, but for the breaches declared for them, each of which is found.
+        While a breach may be an event still in flight, it reads again, for up to `settle_s`."""
+        if not companies:
+            return
+        res = self.verify(sorted(companies), settle_s=settle_s)
+        if res.breaches or any(not hits for _, hits in res.expected):
+            pytest.fail(f"the books of {scenario} do not agree ({', '.join(sorted(companies))}):\n"
+                        f"{res.report()}", pytrace=False)
 
 
 @pytest.fixture(scope="session")
@@ -325,6 +356,76 @@ def suite(infra, otlp, log_dir):
         raise
     yield s
     s.stop()
+
+
+# --- the books agree after every scenario (issue 9) -------------------------------------------
+_FAILED = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    rep = yield
+    if rep.failed:
+        item.stash[_FAILED] = True
+    return rep
+
+
+class _Books:
+    """Which companies each scenario created, and which have been checked: a test's own are
+    checked when it ends; those a module's fixtures created (shared by its tests) when the
+    module ends."""
+
+    def __init__(self, suite: Suite) -> None:
+        self.suite = suite
+        self.checked = suite.company_ids()  # companies that existed before: not this scenario's
+
+    def new_since(self) -> list[str]:
+        return sorted(self.suite.company_ids() - self.checked)
+
+    def check(self, companies: list[str], scenario: str, failed: bool) -> None:
+        self.checked |= set(companies)
+        try:
+            if not failed:  # a scenario that failed already: its books prove nothing more
+                self.suite.assert_books_agree(companies, scenario)
+        finally:
+            self.suite.expected = [e for e in self.suite.expected if e.company not in companies]
+
+
+def _uses_suite(items) -> bool:
+    return any("suite" in getattr(i, "fixturenames", ()) for i in items)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def books_agree_after_each_module(request):
+    """The module's share of the finaliser: companies its fixtures created, checked when its
+    last test has run (see books_agree_after_each_scenario)."""
+    items = [i for i in request.session.items if getattr(i, "module", None) is request.module]
+    if not _uses_suite(items):
+        yield None
+        return
+    books = _Books(request.getfixturevalue("suite"))
+    yield books
+    failed = any(i.stash.get(_FAILED, False) for i in items)
+    books.check(books.new_since(), request.node.nodeid, failed)
+
+
+@pytest.fixture(autouse=True)
+def books_agree_after_each_scenario(request, books_agree_after_each_module):
+    """After every scenario on the shared suite, finance-verify over the companies it created:
+    every journal balances (I1), every event the ledger read has exactly one effect (I2), none
+    posted twice (I3), period balances equal their lines (I4), nothing posted into a closed
+    period (I6), and each sub-ledger equals its control account (I7: AR open items =
+    receivables, AP open items = payables, inventory valuation = inventory accounts, budget
+    actuals = the ledger's spend). A breach fails the scenario with the checker's report; a
+    difference the scenario leaves on purpose is declared with `suite.expect_breach`."""
+    books = books_agree_after_each_module
+    if books is None or "suite" not in request.fixturenames:
+        yield
+        return
+    before = books.suite.company_ids()
+    yield
+    mine = sorted(books.suite.company_ids() - before - books.checked)
+    books.check(mine, request.node.nodeid, request.node.stash.get(_FAILED, False))
 
 
 @pytest.fixture(scope="module")

@@ -91,6 +91,9 @@ def setup(suite, fmt: str) -> tuple[str, ParsedStatement, dict]:
                        payment_id=str(uuid.uuid4()), supplier_code="S1", bank_account="BANK-1",
                        payment_method="BANK_TRANSFER", amount=money.to_proto(Decimal("2000.00"), "CNY"),
                        remittance_information="PI-4711"))
+    # AP never had that payment (checked after the module): S1's payables 2,000.00 in debit.
+    suite.expect_breach("I7", c, "supplier S1 CNY", "AP's PaymentMade published straight to the topic: AP never "
+                        "had the payment", detail="sub-ledger 0 != ledger -2000.00 ")
     transfer = ok(h.post(f"{suite.cash_url}/v1/internal-transfers", json={
         "company_id": c, "from_bank_account": "BANK-1", "to_bank_account": "BANK-2", "amount": "1000.00",
         "transfer_date": "2026-11-20"}), 201)

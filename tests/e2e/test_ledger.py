@@ -284,6 +284,14 @@ def test_statements_equal_a_hand_computed_scenario_and_hledger_agrees(suite):
     assets = bank + receivables + inventory + price_variance + fixed_assets - acc_dep - allowance + pending_loss
     liabilities = payables + output_vat - input_vat + grni
     assert assets == liabilities + 300000 + net_income
+    # The events went straight to the topics: AR, AP and inventory never had these documents,
+    # so each sub-ledger is empty against the ledger's control account (checked after the test).
+    why = "events published straight to the topics: the sub-ledger never had the documents"
+    for subject, ledger in (("customer K1 CNY", receivables), ("supplier S1 CNY", 5 * (10200 + 1326)),
+                            ("supplier S2 CNY", 36000 + 12000), ("supplier S3 CNY", 2120),
+                            ("inventory (1405)", inventory)):
+        suite.expect_breach("I7", company, subject, why, detail=f"sub-ledger 0 != ledger {ledger}.00")
+    assert 5 * (10200 + 1326) + 36000 + 12000 + 2120 == payables
 
     tb = suite.trial_balance(company, "2026-11-30")
     assert tb["balanced"]
@@ -424,6 +432,12 @@ def test_balances_on_the_wrong_side_are_presented_where_they_belong(suite):
     #   VAT: input 260.00 - output (130.00 + 65.00) = 65.00 debit
     #   bank 1002: 1,130.00 - 300.00 - 2,260.00 = -1,430.00 (overdrawn)
     #   profit: revenue 1,500.00 - admin expenses 2,000.00 = -500.00
+    # AR and AP never had these documents (checked after the test): their sub-ledgers are empty
+    # against K1 1,130.00, K2 -565.00 and S2 -300.00 (S1 nets to 0.00).
+    why = "events published straight to the topics: the sub-ledger never had the documents"
+    for subject, ledger in (("customer K1 CNY", "1130.00"), ("customer K2 CNY", "-565.00"),
+                            ("supplier S2 CNY", "-300.00")):
+        suite.expect_breach("I7", company, subject, why, detail=f"sub-ledger 0 != ledger {ledger} ")
     tb = {x["account"]: x for x in suite.trial_balance(company, "2026-11-30")["lines"]}
     assert tb["1122"]["debit_balance"] == "565.00" and tb["1002"]["credit_balance"] == "1430.00"  # the ledger as kept
     bs = h.get(f"{suite.gl_url}/v1/statements/balance-sheet", params={"company": company, "as_of": "2026-11-30"}).json()
@@ -467,6 +481,12 @@ def test_year_end_close_is_a_procedure_that_carries_late_adjustments(suite):
                            invoice_id="yex1", supplier_code="S1", kind=ap.INVOICE_KIND_EXPENSE, gross_total=M(318),
                            lines=[ap.PayableLine(net=M(300), tax=M(18), dimensions=cc)]))
     suite.wait_journals(company, 3)
+    # AR and AP never had these documents (nor YE-INV-2 below): checked after the test, their
+    # sub-ledgers are empty against K1 1,130.00, K2 565.00 and S1 318.00.
+    why = "events published straight to the topics: the sub-ledger never had the documents"
+    for subject, ledger in (("customer K1 CNY", "1130.00"), ("customer K2 CNY", "565.00"),
+                            ("supplier S1 CNY", "318.00")):
+        suite.expect_breach("I7", company, subject, why, detail=f"sub-ledger 0 != ledger {ledger} ")
     close = f"{gl}/v1/companies/{company}/year-end-close"
 
     def income(year: int) -> Decimal:
@@ -637,6 +657,11 @@ def test_foreign_currency_at_the_rate_of_the_day_and_period_end_revaluation(suit
                            lines=[ar.InvoiceLine(net=money.to_proto(Decimal("100.00"), "EUR"))])
     suite.publish(sale, eur)
     suite.wait_journals(company, 1)
+    # AR never had these invoices (checked after the test): 1,130.00 USD and 100.00 EUR in the
+    # ledger's receivables against an empty sub-ledger.
+    why = "events published straight to the topics: AR never had the invoices"
+    suite.expect_breach("I7", company, "customer US-K USD", why, detail="sub-ledger 0 != ledger 1130.00 ")
+    suite.expect_breach("I7", company, "customer EU-K EUR", why, detail="sub-ledger 0 != ledger 100.00 ")
     # No EUR rate: parked with the reason, not dropped and not guessed.
     parked = wait_for(lambda: h.get(f"{suite.gl_url}/v1/parked-events", params={"company": company}).json(),
                       "the EUR invoice parked")

@@ -102,6 +102,9 @@ def test_an_event_parked_in_a_closed_period_shows_on_the_gl_gauge(suite):
     body = {**suite.invoice_body(company, 1), "issue_date": "2026-10-15"}
     r = h.post(f"{suite.ar_url}/v1/invoices", json=body, headers={"Idempotency-Key": f"{company}-park"})
     assert r.status_code == 201, r.text
+    # Left parked on purpose (the gauge is the point): AR has the invoice, the ledger not yet.
+    suite.expect_breach("I7", company, f"customer {r.json()['customer_code']} CNY", "parked in a closed period, "
+                        "left undecided on purpose", detail=f"sub-ledger {r.json()['gross_total']} != ledger 0 ")
     # The GL relay samples the parked events every few seconds.
     assert wait_value(suite.gl_relay.metrics_url, "gl_parked_events", lambda v: v == 1, timeout=120,
                       company=company, period="2026-10", period_state="closed",

@@ -71,6 +71,16 @@ def test_poison_records_go_to_the_dlq_and_the_partition_moves_on(suite):
     offsets = asyncio.run(produce_all(suite.infra.bootstrap_servers, records))
     poison = {offsets[1]: "payload is not a valid InvoiceIssued", offsets[3]: "missing CloudEvents headers",
               offsets[5]: "is not set up in the ledger"}
+    # Checked after the test: AR never had these invoices (EXT-0..4 to C1, 5 x 113.00 = 565.00; the
+    # ghost's 113.00), and the garbage record carries the first good record's headers, so that
+    # event id has its journal and, for the garbage copy, a dead letter.
+    why = "InvoiceIssued published straight to the topic: AR never had the invoices"
+    suite.expect_breach("I7", company, "customer C1 CNY", why, detail="sub-ledger 0 != ledger 565.00 ")
+    suite.expect_breach("I7", ghost, "customer C1 CNY", why, detail="sub-ledger 0 != ledger 113.00 ")
+    first_id = dict(h)["ce_id"].decode()
+    suite.expect_breach("I2", company, f"event {first_id}", "a garbage payload sent under the first good record's "
+                        "headers: the good copy posted, the garbage dead-lettered",
+                        detail="more than one effect: 1 journal(s), 1 dead letter(s)")
 
     suite.wait_journals(company, 5, timeout=60)
     assert sorted(j["source"]["document"] for j in suite.journals(company)) == [f"EXT-{i}" for i in range(5)]

@@ -89,6 +89,9 @@ def test_price_difference_recosts_stock_on_hand_and_the_issued_share_goes_to_cos
     assert "1404" not in tb  # nothing in the planned-cost variance account
     assert tb.get("220202", Decimal(0)) == 0  # GRNI: 1,000.00 received, 1,000.00 cleared
     assert tb["220201"] == Decimal("-1175.20")  # payables: 2 x 587.60
+    # AP never had the two invoices (published straight to the topic): checked after the test.
+    suite.expect_breach("I7", company, "supplier S1 CNY", "AP's InvoiceApproved published straight to the topic: "
+                        "AP never had the invoices", detail="sub-ledger 0 != ledger 1175.20 ")
     # The re-costed average carries on: 2 more MA units leave at 52.00.
     assert move("issues", "2026-11-09", "MA", "2")["total_cost"] == "104.00"
     # A count finds one raw-material unit missing: 52.00 off 1403, not 1405.

@@ -10,8 +10,8 @@ import pytest
 from finverify import checks
 from finverify.checks import Event, Snapshot
 
-ROLES = {"receivables": "1122", "payables": "220201", "inventory": "1405", "raw_materials": "1403",
-         "finished_goods": "1405", "grni": "220202", "revenue": "6001", "bank": "1002"}
+ROLES = {"receivables": "1122", "payables": "220201", "other_payables": "2241", "inventory": "1405",
+         "raw_materials": "1403", "finished_goods": "1405", "grni": "220202", "revenue": "6001", "bank": "1002"}
 
 
 def line(jid, no, account, debit="0.00", credit="0.00", date="2026-11-05", **dims):
@@ -199,6 +199,27 @@ def test_i7_each_sub_ledger_disagreeing_with_its_control_account(breaker, subjec
     breaker(s)
     found = only(checks.run_checks(s), "I7")
     assert subject in [b.subject for b in found], found
+
+
+def test_i7_what_ap_owes_employees_is_in_other_payables_beside_what_is_no_suppliers():
+    """An expense claim of 1,100.00 owed to employee E-LI: AP's ageing lists it, the ledger
+    keeps it on other payables 2241 for E-LI. 2241 also holds a bank suspense of 77.70 with no
+    supplier, which is not AP's and is left out."""
+    s = good()
+    s.ap_ageing["suppliers"].append({"supplier": "E-LI", "currency": "CNY", "total": "1100.00"})
+    s.payables += [{"account": "2241", "supplier": "E-LI", "currency": "CNY", "balance": "-1100.00",
+                    "functional_balance": "-1100.00"},
+                   {"account": "2241", "supplier": "", "currency": "CNY", "balance": "-77.70",
+                    "functional_balance": "-77.70"}]
+    assert checks.check_payables(s) == []
+    s.payables[-2]["balance"] = "-1000.00"  # 100.00 of the claim never reached the ledger
+    found = only(checks.check_payables(s), "I7")
+    assert [(b.subject, b.detail) for b in found] == [
+        ("supplier E-LI CNY", "AP open items vs payables: sub-ledger 1100.00 != ledger 1000.00 (difference 100.00)")]
+    s.payables[-2]["balance"] = "-1100.00"
+    s.payables.append({"account": "220201", "supplier": "", "currency": "CNY", "balance": "-5.00",
+                       "functional_balance": "-5.00"})  # on trade payables, a line without a supplier is a breach
+    assert [b.subject for b in checks.check_payables(s)] == ["supplier (none) CNY"]
 
 
 def test_i7_stock_purchase_actual_must_name_an_ap_invoice_journal():

@@ -14,8 +14,9 @@ I4 the stored period balances equal the sum of their lines
 I5 consumer lag is zero once the load stops (finverify.read waits for it)
 I6 nothing is posted into a closed period (the year-end closing journal excepted)
 I7 each sub-ledger equals its control account: AR open items = receivables, AP open items =
-   payables, inventory valuation = inventory accounts, budget actuals = the ledger's spend on
-   budgeted accounts, and (once cash management exists) reconciled bank = bank account
+   payables (what is owed to employees: other payables), inventory valuation = inventory
+   accounts, budget actuals = the ledger's spend on budgeted accounts, and (once cash
+   management serves it) reconciled bank = bank account
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ class Snapshot:
     events: list[Event] | None = None  # from the topics the ledger reads
     effects: dict[str, dict] | None = None  # GL /v1/event-effects items by event id
     receivables: list[dict] | None = None  # GL /v1/balances?by=customer on the receivables account
-    payables: list[dict] | None = None  # GL /v1/balances?by=supplier on the payables account
+    payables: list[dict] | None = None  # GL /v1/balances?by=supplier on the payables and other payables accounts
     inventory_balances: list[dict] | None = None  # GL /v1/balances on the inventory accounts
     ar_ageing: dict | None = None  # AR /v1/ageing
     ap_ageing: dict | None = None  # AP /v1/ageing
@@ -287,13 +288,17 @@ def _currency_of(row: dict, s: Snapshot) -> str:
 
 def check_payables(s: Snapshot) -> list[Breach]:
     """AP: each supplier's approved invoices less payments and discounts, per currency = the
-    ledger's payables for that supplier in that currency (a credit balance)."""
+    ledger's payables for that supplier in that currency (a credit balance). What AP owes its
+    employees (expense claims) is in the ledger's other payables; that account also holds what
+    is no supplier's (bank suspense, accruals), which is not AP's: its lines without a
+    supplier are left out."""
     if s.ap_ageing is None or s.payables is None:
         return []
     ap: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
     for r in s.ap_ageing.get("suppliers", []):
         ap[(r["supplier"], r["currency"])] += D(r["total"])
-    gl = _by_party(s.payables, "supplier", -1)
+    other = set(s.role_accounts("other_payables")) - set(s.role_accounts("payables"))
+    gl = _by_party([r for r in s.payables if r.get("supplier") or r["account"] not in other], "supplier", -1)
     out: list[Breach] = []
     for key in sorted(set(ap) | set(gl)):
         _compare(out, s.id, f"supplier {key[0] or '(none)'} {key[1]}", ap.get(key, ZERO), gl.get(key, ZERO),

@@ -105,7 +105,7 @@ class Api:
         if events is not None:
             s.events = [e for e in events if e.company == cid]
             s.effects = self.effects(cid, sorted({e.id for e in s.events}))
-        receivables, payables = s.role_accounts("receivables"), s.role_accounts("payables")
+        receivables, payables = s.role_accounts("receivables"), s.role_accounts("payables", "other_payables")
         if self.urls.ar and receivables:
             s.ar_ageing = self.get(self.urls.ar, "/v1/ageing", company=cid, as_of=FAR)
             s.receivables = self.balances(cid, receivables, "customer")
@@ -156,16 +156,17 @@ class TopicReader:
     development broker's ListOffsets "latest" undercounts multi-record batches), keeping
     its position: each call reads only what was published since the last."""
 
-    def __init__(self, bootstrap_servers: str, topics: Iterable[str]) -> None:
+    def __init__(self, bootstrap_servers: str, topics: Iterable[str], quiet_s: float = 0.5) -> None:
         self.bootstrap = bootstrap_servers
+        self.quiet_s = quiet_s  # once at the end, how long nothing new must arrive
         self.topics = sorted(set(topics))
         self.events: list[Event] = []
         self.undecodable: list[str] = []
         self.positions: dict[TopicPartition, int] = {}
         self.highwater: dict[TopicPartition, int] = {}
 
-    def catch_up(self, quiet_s: float = 0.5, timeout_s: float = 120) -> list[Event]:
-        asyncio.run(self._read(quiet_s, timeout_s))
+    def catch_up(self, quiet_s: float | None = None, timeout_s: float = 120) -> list[Event]:
+        asyncio.run(self._read(self.quiet_s if quiet_s is None else quiet_s, timeout_s))
         return self.events
 
     async def _read(self, quiet_s: float, timeout_s: float) -> None:

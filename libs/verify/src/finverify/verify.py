@@ -18,15 +18,18 @@ from finverify.read import Api, TopicReader, wait_for_lag
 @dataclass(frozen=True)
 class Expected:
     """A breach a scenario leaves on purpose: `invariant` in `company`, on a subject that
-    contains `subject` (empty: any), with the reason written down."""
+    contains `subject` and a text that contains `detail` (empty: any), with the reason
+    written down."""
 
     invariant: str
     company: str
     subject: str = ""
     reason: str = ""
+    detail: str = ""
 
     def matches(self, b: Breach) -> bool:
-        return b.invariant == self.invariant and b.company == self.company and self.subject in b.subject
+        return (b.invariant == self.invariant and b.company == self.company and self.subject in b.subject
+                and self.detail in b.detail)
 
 
 @dataclass
@@ -59,7 +62,8 @@ class Result:
             lines.append(f"BREACH {b}")
         for exp, hits in self.expected:
             state = f"{len(hits)} expected breach(es)" if hits else "expected breach NOT found"
-            lines.append(f"expected {exp.invariant} {exp.company} {exp.subject!r} ({exp.reason}): {state}")
+            what = f"{exp.subject!r}" + (f" {exp.detail!r}" if exp.detail else "")
+            lines.append(f"expected {exp.invariant} {exp.company} {what} ({exp.reason}): {state}")
         for company, missing in sorted(self.not_run.items()):
             if missing:
                 lines.append(f"not run for {company}: {', '.join(missing)}")
@@ -71,9 +75,10 @@ class Result:
 def verify(api: Api, companies: Iterable[str] | None = None, *, bootstrap: str | None = None,
            reader: TopicReader | None = None, groups: Iterable[str] | None = None, group_prefix: str = "",
            only: Iterable[str] = checks.INVARIANTS, expected: Iterable[Expected] = (), settle_s: float = 30,
-           lag_timeout_s: float = 120) -> Result:
+           lag_timeout_s: float = 120, poll_s: float = 1.0) -> Result:
     """Check `companies` (None: every company the token grants). `bootstrap` (Kafka) enables
-    I2 and I5 (the topics the ledger reads, and the consumer groups' lag)."""
+    I2 and I5 (the topics the ledger reads, and the consumer groups' lag). While breaches remain
+    (or an expected one is not there yet), read again every `poll_s` until `settle_s` has run out."""
     start = time.monotonic()
     only, expected = set(only), list(expected)
     res = Result()
@@ -105,7 +110,7 @@ def verify(api: Api, companies: Iterable[str] | None = None, *, bootstrap: str |
         missing = [e for e in expected if not any(e.matches(b) for b in found)]
         if (not unexpected and not missing) or time.monotonic() >= deadline:
             break
-        time.sleep(1.0)
+        time.sleep(poll_s)
     res.breaches = unexpected
     res.expected = [(e, [b for b in found if e.matches(b)]) for e in expected]
     res.undecodable = list(reader.undecodable) if reader is not None else []
