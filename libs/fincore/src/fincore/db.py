@@ -1,4 +1,10 @@
-"""Database engine, sessions and migrations for SQLite (embedded) and PostgreSQL."""
+"""Database engine, sessions and migrations for SQLite (embedded) and PostgreSQL.
+
+Row locks: every service writes `select(...).with_for_update()` (or `session.get(...,
+with_for_update=True)`) as it is, on either database, and never tests the dialect for it.
+PostgreSQL takes the row locks; on SQLite SQLAlchemy renders no FOR UPDATE (SQLite has
+none: a writer holds the database file's lock, which serialises writers already). One
+statement serves both; tests/test_row_locks.py pins that."""
 
 from __future__ import annotations
 

@@ -439,8 +439,7 @@ def build_router(db: Database, auth: Authenticator, budget: BudgetClient, tol: T
         try:
             async with db.transaction() as s:
                 inv = await s.get(SupplierInvoice, inv_id)
-                if s.bind.dialect.name == "postgresql":
-                    await s.refresh(inv, with_for_update=True)
+                await s.refresh(inv, with_for_update=True)
                 left = await pay_svc.hold(s, inv, reason=body.reason, by=principal.subject)
         except pay_svc.PaymentError as exc:
             raise Unprocessable(str(exc)) from exc
@@ -531,8 +530,7 @@ def build_router(db: Database, auth: Authenticator, budget: BudgetClient, tol: T
         try:
             async with db.transaction() as s:
                 run = await s.get(PaymentRun, run_id)
-                if s.bind.dialect.name == "postgresql":
-                    await s.refresh(run, with_for_update=True)
+                await s.refresh(run, with_for_update=True)
                 await fn(s, run)
         except pay_svc.PaymentError as exc:
             raise Unprocessable(str(exc)) from exc

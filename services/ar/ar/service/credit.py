@@ -64,7 +64,7 @@ class Decision:
 
 async def _customer(session: AsyncSession, company: str, code: str, *, lock: bool) -> Customer:
     q = sa.select(Customer).where(Customer.company_id == company, Customer.code == code)
-    if lock and session.bind.dialect.name == "postgresql":
+    if lock:
         q = q.with_for_update()
     c = (await session.execute(q)).scalar_one_or_none()
     if c is None:

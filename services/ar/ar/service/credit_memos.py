@@ -38,9 +38,7 @@ async def issue_credit_memo(session: AsyncSession, *, invoice_id: str, reason: s
                             lines: list[LineInput] | None = None, source_ref: str | None = None) -> CreditMemo:
     if reason not in REASONS:
         raise InvoiceError(f"reason must be one of {', '.join(REASONS)}")
-    q = sa.select(Invoice).where(Invoice.id == invoice_id)
-    if session.bind.dialect.name == "postgresql":
-        q = q.with_for_update()
+    q = sa.select(Invoice).where(Invoice.id == invoice_id).with_for_update()
     inv = (await session.execute(q)).scalar_one_or_none()
     if inv is None:
         raise InvoiceError(f"no invoice {invoice_id}")

@@ -36,9 +36,8 @@ def _n(v: Decimal) -> str:
 
 async def _check_against_order(session: AsyncSession, *, company_id: str, customer_code: str, currency: str,
                                order_ref: str, lines: list[LineInput]) -> None:
-    q = sa.select(SalesOrder).where(SalesOrder.company_id == company_id, SalesOrder.crm_order_id == order_ref)
-    if session.bind.dialect.name == "postgresql":
-        q = q.with_for_update()
+    q = (sa.select(SalesOrder).where(SalesOrder.company_id == company_id, SalesOrder.crm_order_id == order_ref)
+         .with_for_update())
     order = (await session.execute(q)).scalar_one_or_none()
     if order is None or order.status != "accepted":
         raise InvoiceError(f"no accepted sales order {order_ref!r} in company {company_id!r}")

@@ -32,28 +32,34 @@ class Instruction:
     amount: Decimal
 
 
+async def customer_and_amount(session: AsyncSession, company: str, customer: str, amount: Decimal,
+                              error: type[ValueError]) -> tuple[Customer, Decimal]:
+    """What money in (a receipt) and money out (a refund) both start with: the customer, and
+    the amount exactly in the customer's currency (its minor unit; nothing is rounded away).
+    Raises `error` (the use case's own) when either is wrong."""
+    c = await session.get(Customer, (company, customer))
+    if c is None:
+        raise error(f"no customer {customer!r} in company {company!r}")
+    try:
+        return c, money.exact(amount, c.currency)
+    except money.MoneyError as exc:
+        raise error(str(exc)) from None
+
+
 async def receive_payment(session: AsyncSession, *, company: str, customer: str, amount: Decimal, on: dt.date,
                           bank_account: str, method: str, instructions: list[Instruction] | None = None,
                           idempotency_key: str | None = None,
                           bank_line_id: str = "") -> tuple[Receipt, list[ReceiptApplication]]:
     """`bank_line_id`: the bank statement line cash management identified the receipt from."""
-    c = await session.get(Customer, (company, customer))
-    if c is None:
-        raise ReceiptError(f"no customer {customer!r} in company {company!r}")
+    c, amount = await customer_and_amount(session, company, customer, amount, ReceiptError)
     currency = c.currency
-    try:
-        amount = money.exact(amount, currency)
-    except money.MoneyError as exc:
-        raise ReceiptError(str(exc)) from None
     if amount <= 0:
         raise ReceiptError("a receipt is for a positive amount (refunds are their own document)")
     if amount >= money.MAX_DOCUMENT_AMOUNT:
         raise ReceiptError(f"a receipt is for less than {money.MAX_DOCUMENT_AMOUNT:,} {currency} (the ledger's limit)")
     q = (sa.select(Invoice).where(Invoice.company_id == company, Invoice.customer_code == customer,
                                   Invoice.status == "open")
-         .order_by(Invoice.due_date, Invoice.issue_date, Invoice.number))
-    if session.bind.dialect.name == "postgresql":
-        q = q.with_for_update()
+         .order_by(Invoice.due_date, Invoice.issue_date, Invoice.number).with_for_update())
     open_invoices = {i.id: i for i in (await session.execute(q)).scalars()}
     left, plan = amount, []
     if instructions:

@@ -15,7 +15,8 @@ from fincore.sequences import allocate
 from sqlalchemy.ext.asyncio import AsyncSession
 from uuid_utils import uuid7
 
-from ar.adapters.tables import CreditMemo, Customer, Receipt
+from ar.adapters.tables import CreditMemo, Receipt
+from ar.service.receipts import customer_and_amount
 
 ZERO = Decimal(0)
 
@@ -25,13 +26,12 @@ class RefundError(ValueError):
 
 
 async def customer_credit(session: AsyncSession, company: str, customer: str) -> tuple[list, Decimal]:
-    lock = session.bind.dialect.name == "postgresql"
-    rq = sa.select(Receipt).where(Receipt.company_id == company, Receipt.customer_code == customer,
-                                  Receipt.unapplied > 0).order_by(Receipt.receipt_date, Receipt.number)
-    mq = sa.select(CreditMemo).where(CreditMemo.company_id == company, CreditMemo.customer_code == customer,
-                                     CreditMemo.gross_total > CreditMemo.applied).order_by(CreditMemo.memo_date)
-    if lock:
-        rq, mq = rq.with_for_update(), mq.with_for_update()
+    rq = (sa.select(Receipt).where(Receipt.company_id == company, Receipt.customer_code == customer,
+                                   Receipt.unapplied > 0).order_by(Receipt.receipt_date, Receipt.number)
+          .with_for_update())
+    mq = (sa.select(CreditMemo).where(CreditMemo.company_id == company, CreditMemo.customer_code == customer,
+                                      CreditMemo.gross_total > CreditMemo.applied).order_by(CreditMemo.memo_date)
+          .with_for_update())
     sources = [*(await session.execute(rq)).scalars(), *(await session.execute(mq)).scalars()]
     total = sum((s.unapplied if isinstance(s, Receipt) else s.gross_total - s.applied for s in sources), ZERO)
     return sources, total
@@ -39,14 +39,8 @@ async def customer_credit(session: AsyncSession, company: str, customer: str) ->
 
 async def pay_refund(session: AsyncSession, *, company: str, customer: str, amount: Decimal, on: dt.date,
                      bank_account: str) -> tuple[str, str]:
-    c = await session.get(Customer, (company, customer))
-    if c is None:
-        raise RefundError(f"no customer {customer!r} in company {company!r}")
+    c, amount = await customer_and_amount(session, company, customer, amount, RefundError)
     currency = c.currency
-    try:
-        amount = money.exact(amount, currency)
-    except money.MoneyError as exc:
-        raise RefundError(str(exc)) from None
     sources, credit = await customer_credit(session, company, customer)
     if amount <= 0 or amount > credit:
         raise RefundError(f"a refund must be between 0 and the customer's credit of {money.quantize(credit, currency)}")

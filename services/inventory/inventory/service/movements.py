@@ -76,9 +76,7 @@ class _Original:
 
 async def _lock_state(session: AsyncSession, company: str, item: str, warehouse: str) -> StockState | None:
     q = sa.select(StockState).where(StockState.company_id == company, StockState.item_code == item,
-                                    StockState.warehouse == warehouse)
-    if session.bind.dialect.name == "postgresql":
-        q = q.with_for_update()
+                                    StockState.warehouse == warehouse).with_for_update()
     return (await session.execute(q)).scalar_one_or_none()
 
 
@@ -158,9 +156,8 @@ async def record_document(session: AsyncSession, *, company: str, kind: str, mov
         _validate(i, kind, ln, items[ln.item])
     originals = await _resolve_originals(session, company, kind, movement_date, lines)
     q = (sa.select(StockState).where(StockState.company_id == company, StockState.warehouse == warehouse,
-                                     StockState.item_code.in_(items)).order_by(StockState.item_code))
-    if session.bind.dialect.name == "postgresql":
-        q = q.with_for_update()  # in item order: concurrent documents lock in the same order
+                                     StockState.item_code.in_(items)).order_by(StockState.item_code)
+         .with_for_update())  # in item order: concurrent documents lock in the same order
     states = {st.item_code: st for st in (await session.execute(q)).scalars()}
     if not any(st.last_date > movement_date for st in states.values()):
         movements = await _record_in_order(session, doc, kind, lines, items, states, originals)
@@ -217,9 +214,7 @@ async def record_transfer(session: AsyncSession, *, company: str, movement_date:
     q = (sa.select(StockState).where(StockState.company_id == company,
                                      StockState.warehouse.in_((from_warehouse, to_warehouse)),
                                      StockState.item_code.in_(items))
-         .order_by(StockState.warehouse, StockState.item_code))
-    if session.bind.dialect.name == "postgresql":
-        q = q.with_for_update()
+         .order_by(StockState.warehouse, StockState.item_code).with_for_update())
     states = {(st.warehouse, st.item_code): st for st in (await session.execute(q)).scalars()}
     late = sorted(f"{k[1]} in {k[0]}" for k, st in states.items() if st.last_date > movement_date)
     if late:
@@ -330,9 +325,8 @@ async def _resolve_originals(session: AsyncSession, company: str, kind: str, mov
             raise InventoryError(f"line {i}: a return cannot predate {number} ({orig.movement_date.isoformat()})")
         found[i] = _Original(orig, number)
     ids = sorted({o.movement.id for o in found.values()})
-    if session.bind.dialect.name == "postgresql":
-        await session.execute(sa.select(Movement.id).where(Movement.id.in_(ids)).order_by(Movement.seq)
-                              .with_for_update())
+    await session.execute(sa.select(Movement.id).where(Movement.id.in_(ids)).order_by(Movement.seq)
+                          .with_for_update())
     returned = {k: Decimal(v) for k, v in (await session.execute(
         sa.select(Movement.returns_movement_id, sa.func.sum(Movement.quantity))
         .where(Movement.returns_movement_id.in_(ids), Movement.kind == kind)
