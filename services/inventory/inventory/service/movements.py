@@ -161,7 +161,7 @@ async def record_document(session: AsyncSession, *, company: str, kind: str, mov
     states = {st.item_code: st for st in (await session.execute(q)).scalars()}
     if not any(st.last_date > movement_date for st in states.values()):
         movements = await _record_in_order(session, doc, kind, lines, items, states, originals)
-        _publish(session, doc, movements, source)
+        _publish(session, doc, movements, source, _origin(originals, lines))
         return doc, [m for m, _ in movements]
     movements: list[tuple[Movement, Item]] = []
     adjustments: list[tuple[Movement, Decimal, Item]] = []
@@ -186,7 +186,7 @@ async def record_document(session: AsyncSession, *, company: str, kind: str, mov
         session.add(m)
         movements.append((m, item))
     await session.flush()
-    _publish(session, doc, movements, source)
+    _publish(session, doc, movements, source, _origin(originals, lines))
     for old, change, item in adjustments:
         _publish_adjustment(session, doc, old, change, item, source)
     return doc, [m for m, _ in movements]
@@ -384,7 +384,14 @@ def _money(v: Decimal, cur: str) -> types_pb2.Money:
     return money.to_proto(v, cur)
 
 
-def _publish(session: AsyncSession, doc: MovementDoc, movements: list[tuple[Movement, Item]], source: str) -> None:
+def _origin(originals: dict[int, _Original], lines: list[LineIn]) -> str:
+    """The one document a return returns (every line names a line of it), else ""."""
+    docs = {o.movement.doc_id for o in originals.values()}
+    return docs.pop() if len(docs) == 1 and len(originals) == len(lines) else ""
+
+
+def _publish(session: AsyncSession, doc: MovementDoc, movements: list[tuple[Movement, Item]], source: str,
+             origin: str = "") -> None:
     if not movements:
         return
     cur = movements[0][1].currency
@@ -411,7 +418,7 @@ def _publish(session: AsyncSession, doc: MovementDoc, movements: list[tuple[Move
                                          lines=lines, total_cost=_money(total, cur))
     elif doc.kind == "customer_return":
         msg = ev.GoodsReturned(**common, sales_order_ref=doc.reference, customer_code=doc.partner, lines=lines,
-                               total_cost=_money(total, cur))
+                               total_cost=_money(total, cur), original_movement_id=origin)
     else:  # a count: one StockAdjusted per item category, each posted to its category's account
         categories = sorted({it.category for _, it in movements})
         for category in categories:
