@@ -207,3 +207,58 @@ def money_q(v: Decimal) -> Decimal:
     from decimal import ROUND_HALF_UP
 
     return v.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)  # commercial rounding, as the books use
+
+
+def test_a_return_read_before_its_shipment_waits_for_it(suite):
+    """Inventory's return and the shipment it returns have different keys (partitions): AR can
+    read the return first. Published straight to the topic in that order (at cost 0.00, so
+    the GL posts nothing for the movements and the inventory account stays at the valuation's
+    0.00), the return waits for its shipment and is credited when the shipment is invoiced:
+    order CRM-R sells MA at 15.00 + VAT13; shipment of 2 = invoice 30.00 + 3.90 = 33.90; the
+    return of 1 = credit memo 15.00 + 1.95 = 16.95; receivables 33.90 - 16.95 = 16.95."""
+    from finance.common.v1 import types_pb2
+    from finance.inventory.v1 import events_pb2 as inv
+
+    h = suite.http
+    company = suite.new_company("ORD")
+    assert h.put(f"{suite.ar_url}/v1/customers/K1", json={"company_id": company, "code": "K1", "name": "Acme",
+                                                          "credit_limit": "1000.00"}).status_code == 200
+    so = h.post(f"{suite.ar_url}/v1/sales-orders", json={
+        "company_id": company, "crm_order_id": "CRM-R", "customer_code": "K1", "order_date": "2026-11-04",
+        "lines": [{"item_code": "MA", "description": "MA", "quantity": "4", "unit_price": "15.00",
+                   "tax_code": "VAT13"}]})
+    assert so.status_code == 201, so.text
+    zero = types_pb2.Money(currency_code="CNY", units=0, nanos=0)
+
+    def line(qty):
+        return inv.MovementLine(line_no=1, item_code="MA", warehouse="W", quantity=qty, total_cost=zero)
+
+    def day(d):
+        return types_pb2.Date(year=2026, month=11, day=d)
+
+    shipment = f"gi-{company}"
+    suite.publish(inv.GoodsReturned(company_id=company, document_number="RT-1", occurrence_date=day(12),
+                                    movement_id=f"rt-{company}", sales_order_ref="CRM-R", customer_code="K1",
+                                    original_movement_id=shipment, lines=[line("1")], total_cost=zero))
+    deadline = time.monotonic() + 60
+    while not suite.sql("ar", "SELECT awaiting FROM awaiting_event WHERE company_id = %s", (company,)):
+        assert time.monotonic() < deadline, "AR never read the return"
+        time.sleep(0.2)
+    assert suite.sql("ar", "SELECT awaiting FROM awaiting_event WHERE company_id = %s",
+                     (company,)) == [(f"shipment:{shipment}",)]
+    assert suite.sql("ar", "SELECT count(*) FROM dead_letter WHERE company_id = %s", (company,)) == [(0,)]
+
+    suite.publish(inv.GoodsIssued(company_id=company, document_number="GI-1", occurrence_date=day(10),
+                                  movement_id=shipment, sales_order_ref="CRM-R", customer_code="K1",
+                                  lines=[line("2")], total_cost=zero))
+    suite.wait_journals(company, 2)  # the invoice and the credit memo
+    invoices = h.get(f"{suite.ar_url}/v1/invoices", params={"company": company}).json()["items"]
+    assert [(i["gross_total"], i["outstanding"]) for i in invoices] == [("33.90", "16.95")]
+    memos = suite.sql("ar", "SELECT reason, net_total, tax_total, gross_total FROM credit_memo WHERE company_id = %s",
+                      (company,))
+    assert memos == [("RETURN", Decimal("15.00"), Decimal("1.95"), Decimal("16.95"))]
+    assert suite.sql("ar", "SELECT awaiting, resolution FROM awaiting_event WHERE company_id = %s",
+                     (company,)) == [(None, f"applied when shipment:{shipment} arrived")]
+    ageing = h.get(f"{suite.ar_url}/v1/ageing", params={"company": company, "as_of": "2026-11-30"}).json()
+    tb = {x["account"]: x for x in suite.trial_balance(company, "2026-11-30")["lines"]}
+    assert ageing["total"]["net"] == tb["1122"]["debit_balance"] == "16.95"
