@@ -1,6 +1,6 @@
 """A customer return read before the shipment it returns (different Kafka keys, so different
 partitions: no order between them). AR's inbox consumer handles inventory's events on a fresh
-PostgreSQL database: the return waits for its shipment and is credited in the transaction
+database (PostgreSQL and embedded SQLite): the return waits for its shipment and is credited in the transaction
 that invoices it; the usual order is unchanged; a return that exceeds its shipment is still
 refused (dead letter with the reason), without harming the shipment.
 
@@ -39,10 +39,14 @@ DAY = dates.to_proto(dt.date(2026, 11, 20))
 CO = "C1"
 
 
-@pytest.fixture
-def pg_url():
-    """A fresh PostgreSQL database, dropped afterwards."""
+@pytest.fixture(params=["postgresql", "sqlite"])
+def pg_url(request, tmp_path):
+    """A fresh database (PostgreSQL, dropped afterwards; or embedded SQLite)."""
     import psycopg
+
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'ar.db'}"
+        return
 
     check_postgres(PG_ADMIN)
     name = f"t_arret_{uuid.uuid4().hex[:10]}"
