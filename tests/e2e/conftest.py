@@ -360,6 +360,7 @@ def suite(infra, otlp, log_dir):
 
 # --- the books agree after every scenario (issue 9) -------------------------------------------
 _FAILED = pytest.StashKey[bool]()
+_SPENT = pytest.StashKey[list]()  # (companies checked, seconds) per check, for the terminal summary
 
 
 @pytest.hookimpl(wrapper=True)
@@ -370,13 +371,22 @@ def pytest_runtest_makereport(item, call):
     return rep
 
 
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    spent = config.stash.get(_SPENT, [])
+    if spent:
+        terminalreporter.write_line(
+            f"books agree after every scenario: {len(spent)} checks over {sum(n for n, _ in spent)} companies "
+            f"in {sum(s for _, s in spent):.1f}s")
+
+
 class _Books:
     """Which companies each scenario created, and which have been checked: a test's own are
     checked when it ends; those a module's fixtures created (shared by its tests) when the
     module ends."""
 
-    def __init__(self, suite: Suite) -> None:
+    def __init__(self, suite: Suite, config: pytest.Config) -> None:
         self.suite = suite
+        self.spent = config.stash.setdefault(_SPENT, [])
         self.checked = suite.company_ids()  # companies that existed before: not this scenario's
 
     def new_since(self) -> list[str]:
@@ -384,11 +394,14 @@ class _Books:
 
     def check(self, companies: list[str], scenario: str, failed: bool) -> None:
         self.checked |= set(companies)
+        start = time.monotonic()
         try:
-            if not failed:  # a scenario that failed already: its books prove nothing more
+            if not failed and companies:  # a scenario that failed already: its books prove nothing more
                 self.suite.assert_books_agree(companies, scenario)
         finally:
             self.suite.expected = [e for e in self.suite.expected if e.company not in companies]
+            if not failed and companies:
+                self.spent.append((len(companies), time.monotonic() - start))
 
 
 def _uses_suite(items) -> bool:
@@ -403,7 +416,7 @@ def books_agree_after_each_module(request):
     if not _uses_suite(items):
         yield None
         return
-    books = _Books(request.getfixturevalue("suite"))
+    books = _Books(request.getfixturevalue("suite"), request.config)
     yield books
     failed = any(i.stash.get(_FAILED, False) for i in items)
     books.check(books.new_since(), request.node.nodeid, failed)
