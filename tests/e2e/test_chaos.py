@@ -32,7 +32,7 @@ from pathlib import Path
 import pytest
 from fincore.auth import ALL_SCOPES, mint_token
 from fincore.settings import ServiceSettings
-from finverify.load import MIX, Load, Urls
+from finverify.load import Load, Urls
 
 pytestmark = pytest.mark.e2e
 MODE = os.environ.get("CHAOS", "bounded")
@@ -54,15 +54,10 @@ class Chaos:
     def load(self, seconds: float) -> tuple[Load, threading.Thread, dict]:
         s = self.s
         self.seed += 1
-        mix = None
         if MODE == "bounded":  # make test: half the load, the same faults
             seconds = max(6.0, seconds / 2)
-            # Without customer returns until AR waits for a return's invoice: read before the
-            # shipment that invoices it (another partition), AR dead-letters the return (a
-            # defect make chaos finds at 20/s; bench/README.md); make test must not be flaky.
-            mix = {k: w for k, w in MIX.items() if k != "return"}
         load = Load(Urls(s.gl_url, s.ar_url, s.ap_url, s.inv_url, s.budget_url), s.token, self.approver,
-                    s.infra.bootstrap_servers, rate=RATE, duration=seconds, seed=self.seed, mix=mix)
+                    s.infra.bootstrap_servers, rate=RATE, duration=seconds, seed=self.seed)
         out: dict = {}
 
         def run() -> None:
