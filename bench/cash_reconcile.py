@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import random
 import statistics
 import time
@@ -119,7 +120,7 @@ def reconcile_runs(infra, log_dir: Path, n: int, runs: int) -> list[float]:
                 assert r.status_code == 201, r.text[:2000]
                 got = r.json()["reconciliation"]
                 print(f"  run {run + 1}: {len(lines)} lines ({len(body) / 1e6:.1f} MB) against {n} open items: "
-                      f"{took:.2f} s  {got}")
+                      f"{took:.2f} s (load {os.getloadavg()[0]:.2f})  {got}")
                 out.append(took)
     finally:
         api.stop()
@@ -178,7 +179,7 @@ def lag_runs(infra, log_dir: Path, runs: int) -> list[float]:
                 took = time.perf_counter() - t0
                 if run:
                     out.append(took)
-                    print(f"  run {run}: import -> GL bank line {took * 1000:.0f} ms")
+                    print(f"  run {run}: import -> GL bank line {took * 1000:.0f} ms (load {os.getloadavg()[0]:.2f})")
     finally:
         for p in reversed(procs):
             p.stop()

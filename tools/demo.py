@@ -292,6 +292,8 @@ def main() -> None:
     print(f"AP API docs   {AP}/docs        ageing:        {AP}/v1/ageing?company=DEMO&as_of={as_of}")
     print(f"Budget        {BUDGET}/docs        report:        {BUDGET}/v1/reports/budget-vs-actual?company=DEMO")
     print(f"Cash          {CASH}/docs        review queue:  {CASH}/v1/reconciliation/lines?company=DEMO&status=review")
+    print(f"Cash position {CASH}/v1/cash-position?company=DEMO   bank reconciliation: "
+          f"{CASH}/v1/reconciliation/bank-balances?company=DEMO")
     print("gRPC          CreditService 127.0.0.1:50052, BudgetService 127.0.0.1:50056 (reflection on)")
     print(f"Statements    {GL}/v1/statements/income-statement?company=DEMO&from={month}&to={as_of}")
     print("Metrics       /metrics on each service; readiness /readyz")

@@ -40,6 +40,9 @@ RESOURCES = {
     "grpc": ({"cpu": "200m", "memory": "192Mi"}, {"cpu": "1", "memory": "384Mi"}),
     "relay": ({"cpu": "50m", "memory": "128Mi"}, {"cpu": "500m", "memory": "256Mi"}),
     "consume": ({"cpu": "100m", "memory": "256Mi"}, {"cpu": "1", "memory": "512Mi"}),
+    # a faust worker holding its tables in memory (recovered from their changelogs); one replica:
+    # a second would split the partitions and each would answer for half of the view
+    "position": ({"cpu": "100m", "memory": "256Mi"}, {"cpu": "1", "memory": "768Mi"}),
 }
 
 
@@ -90,14 +93,17 @@ def pod_security() -> dict:
             "seccompProfile": {"type": "RuntimeDefault"}}
 
 
-def env_of(svc: str, facts: dict) -> list[dict]:
+NO_DATABASE = {"position"}  # processes that never open the service's database (faust keeps its tables)
+
+
+def env_of(svc: str, facts: dict, *, database: bool = True) -> list[dict]:
     p = facts["prefix"]
     db = [
         {"name": "DB_USER", "valueFrom": {"secretKeyRef": {"name": f"{DB_CLUSTER}-{svc}", "key": "username"}}},
         {"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {"name": f"{DB_CLUSTER}-{svc}", "key": "password"}}},
         {"name": f"{p}DATABASE_URL",
          "value": f"postgresql+psycopg://$(DB_USER):$(DB_PASSWORD)@{DB_CLUSTER}-rw:5432/{svc}"},
-    ] if facts["database"] else []
+    ] if facts["database"] and database else []
     return [
         *db, *(dict(e) for e in facts.get("extra_env", [])),
         {"name": f"{p}HTTP_HOST", "value": "0.0.0.0"},
@@ -131,8 +137,8 @@ DB_POOL = {"api": (5, 3), "grpc": (5, 3), "relay": (1, 1), "consume": (2, 1)}
 
 def container(svc: str, cmd: str, facts: dict) -> dict:
     name = f"{svc}-{cmd}"
-    env = env_of(svc, facts)
-    if facts["database"]:
+    env = env_of(svc, facts, database=cmd not in NO_DATABASE)
+    if facts["database"] and cmd not in NO_DATABASE:
         pool, overflow = DB_POOL[cmd]
         env += [{"name": f"{facts['prefix']}DB_POOL_SIZE", "value": str(pool)},
                 {"name": f"{facts['prefix']}DB_MAX_OVERFLOW", "value": str(overflow)}]
@@ -180,7 +186,8 @@ def deployment(svc: str, cmd: str, facts: dict) -> dict:
                      "template": {"metadata": {"labels": lab}, "spec": {
                          "serviceAccountName": svc, "automountServiceAccountToken": False,
                          "securityContext": pod_security(), "terminationGracePeriodSeconds": 30,
-                         **({"initContainers": [wait_for_schema(svc, facts)]} if facts["database"] else {}),
+                         **({"initContainers": [wait_for_schema(svc, facts)]}
+                            if facts["database"] and cmd not in NO_DATABASE else {}),
                          "containers": [container(svc, cmd, facts)], "volumes": volumes(svc)}}}}
 
 
@@ -215,6 +222,11 @@ def services(svc: str, cmds: list[str], facts: dict) -> list[dict]:
                     "spec": {"selector": {LABEL: f"{svc}-grpc"},
                              "ports": [{"name": "grpc", "port": facts["grpc_port"], "targetPort": "grpc",
                                         "appProtocol": "grpc"}]}})
+    if "position" in cmds:  # the API reads the view from the worker's web server
+        out.append({"apiVersion": "v1", "kind": "Service",
+                    "metadata": {"name": f"{svc}-position", "labels": labels(f"{svc}-position", svc, "position")},
+                    "spec": {"selector": {LABEL: f"{svc}-position"},
+                             "ports": [{"name": "http", "port": METRICS_PORT, "targetPort": "metrics"}]}})
     if any(c != "api" for c in cmds):
         out.append({"apiVersion": "v1", "kind": "Service",
                     "metadata": {"name": f"{svc}-metrics", "labels": {**labels(f"{svc}-metrics", svc, "metrics"),
@@ -238,6 +250,14 @@ def kafka_user(svc: str, cmds: list[str], facts: dict) -> dict:
         topic(facts["dlq_topic"], ["Describe", "Write"])
         for g in sorted({c["group"] for c in facts["consumers"]}):
             acls.append({"resource": {"type": "group", "name": g, "patternType": "literal"}, "operations": ["Read"]})
+    if "position" in cmds:  # faust: its source topics, its group, and the changelogs it creates
+        settings = facts["settings"]
+        for t in ("finance.gl.events.v1", facts["events_topic"]):
+            topic(t, ["Describe", "Read"])
+        acls.append({"resource": {"type": "group", "name": settings.position_app_id, "patternType": "literal"},
+                     "operations": ["Read"]})
+        acls.append({"resource": {"type": "topic", "name": f"{settings.position_app_id}-", "patternType": "prefix"},
+                     "operations": ["Create", "Describe", "Read", "Write"]})
     if "api" in cmds:  # readiness asks the cluster for metadata; the admin API reads dead letters from the DB
         for t in facts["api_topics"]:
             topic(t, ["Describe", "Read"])
@@ -284,6 +304,12 @@ def render() -> dict[Path, str]:
         facts["cashmgmt"]["extra_env"] = [
             {"name": f"CASHMGMT_{s.upper()}_URL", "value": f"http://{s}:{facts[s]['http_port']}"}
             for s in ("ar", "ap", "budget") if s in facts]
+    for svc, cmds in by_svc.items():
+        if "position" in cmds:  # the worker's web server is its metrics/probe port; the API reads it there
+            p = facts[svc]["prefix"]
+            facts[svc]["extra_env"] = [*facts[svc].get("extra_env", []),
+                                       {"name": f"{p}POSITION_PORT", "value": str(METRICS_PORT)},
+                                       {"name": f"{p}POSITION_URL", "value": f"http://{svc}-position:{METRICS_PORT}"}]
     files: dict[Path, str] = {}
     for svc, cmds in by_svc.items():
         f = facts[svc]

@@ -182,9 +182,15 @@ def test_every_topic_the_code_uses_has_a_kafka_topic_and_acls():
                 used.update(con["topics"])
                 assert ("group", con["group"], "Read") in acls
                 assert all(("topic", t, "Read") in acls for t in con["topics"])
+        changelogs = set()
+        if (s, "position") in generate.procfile_processes():  # a faust worker: its changelog topics (a prefix)
+            app_id = facts["settings"].position_app_id
+            used.add("finance.gl.events.v1")
+            assert ("group", app_id, "Read") in acls and ("topic", f"{app_id}-", "Create") in acls
+            changelogs.add(f"{app_id}-")
         # Nothing beyond what the code uses.
         writes = {n for t, n, op in acls if t == "topic" and op == "Write"}
-        assert writes <= {facts["events_topic"], facts["dlq_topic"]}
+        assert writes <= {facts["events_topic"], facts["dlq_topic"], *changelogs}
     assert used - set(topics) == set(), f"topics with no KafkaTopic: {sorted(used - set(topics))}"
     for t in topics.values():
         assert t["spec"]["replicas"] == 3 and t["spec"]["config"]["min.insync.replicas"] == 2

@@ -28,6 +28,7 @@ class Suite:
         self.ap_port, self.budget_port, self.budget_grpc_port = (free_port() for _ in range(3))
         self.consol_port = free_port()
         self.cash_port = free_port()
+        self.cash_position_port = free_port()
         env = {
             **infra.env(), **otlp.env(),
             "OTEL_TRACES_EXPORTER": "otlp,file",  # spans to the test's receiver and to files finance-trace reads
@@ -45,6 +46,7 @@ class Suite:
             "CASHMGMT_DATABASE_URL": infra.database_url("cashmgmt"), "CASHMGMT_HTTP_PORT": str(self.cash_port),
             "CASHMGMT_AR_URL": f"http://127.0.0.1:{self.ar_port}", "CASHMGMT_AP_URL": f"http://127.0.0.1:{self.ap_port}",
             "CASHMGMT_BUDGET_URL": f"http://127.0.0.1:{self.budget_port}",
+            "CASHMGMT_POSITION_PORT": str(self.cash_position_port),
         }
         self.env = env
 
@@ -84,6 +86,8 @@ class Suite:
         self.cash_relay = mk("cashmgmt-relay", "cashmgmt", "relay", ready_log="outbox relay publishing")
         self.cash_consumer = mk("cashmgmt-consume", "cashmgmt", "consume",
                                 ready_log="consumer cashmgmt-documents reading")
+        self.cash_position = mk("cashmgmt-position", "cashmgmt", "position",
+                                ready_url=f"http://127.0.0.1:{self.cash_position_port}/readyz")
         self.consol_migrate = mk("consolidation-migrate", "consolidation", "migrate")
         self.consol_api = mk("consolidation-api", "consolidation", "api", ready_url=f"{self.consol_url}/readyz")
         self.consol_relay = mk("consolidation-relay", "consolidation", "relay", ready_log="outbox relay publishing")
@@ -93,7 +97,7 @@ class Suite:
                           self.inv_relay, self.ar_grpc, self.ar_consumer, self.ap_api, self.ap_relay, self.ap_consumer,
                           self.budget_api, self.budget_grpc, self.budget_relay, self.budget_consumer,
                           self.inv_consumer, self.consol_api, self.consol_relay, self.consol_consumer,
-                          self.cash_api, self.cash_relay, self.cash_consumer]
+                          self.cash_api, self.cash_relay, self.cash_consumer, self.cash_position]
         self.token = mint_token(ServiceSettings(), subject="e2e", scopes=ALL_SCOPES, companies=["*"])
         self.http = self.client()
         # Companies new_company made (the chaos suite checks these); the breaches scenarios
@@ -323,7 +327,7 @@ class Suite:
         from finverify.verify import verify
 
         api = Api(Endpoints(gl=self.gl_url, ar=self.ar_url, ap=self.ap_url, inventory=self.inv_url,
-                            budget=self.budget_url), self.token)
+                            budget=self.budget_url, cashmgmt=self.cash_url), self.token)
         try:
             if self._reader is None and "I2" in only:
                 # at the end of every partition (the fetch high-water mark) and quiet for 0.2 s

@@ -173,3 +173,60 @@ def test_statement_import_checks_the_accounts_history(suite, cash_company):
         "cashmgmt", "SELECT count(*) FROM outbox WHERE ce_type = 'finance.cashmgmt.BankStatementImported.v1' "
                     "AND published_at IS NOT NULL AND msg_key = 'EUR-MAIN' AND convert_from(payload, 'LATIN1') "
                     "LIKE %s", (f"%{cash_company}%",))[0][0] == 3)
+
+
+def test_the_cash_position_equals_the_ledger_after_a_restart_of_its_process(suite, cash_company):
+    """The live position (the faust worker's tables, a cache over the topics) against the ledger's
+    trial balance, before and after the worker is stopped and started again; a transfer made
+    while it is down is in the position once it has caught up."""
+    h = suite.http
+
+    def position() -> dict:
+        r = h.get(f"{suite.cash_url}/v1/cash-position", params={"company": cash_company, "as_of": "2026-12-31"})
+        return r.json() if r.status_code == 200 else None
+
+    def matches_ledger() -> dict | None:
+        p, tb = position(), tb_lines(suite, cash_company)
+        if p is None:
+            return None
+        if {a["bank_account"] for a in p["bank_accounts"]} != {"CNY-MAIN", "EUR-MAIN"}:
+            return None  # the worker has not read the accounts yet
+        got = {a["gl_account"]: Decimal(a["booked_functional"]) for a in p["bank_accounts"]}
+        want = {acct: tb.get(acct, (Decimal(0), Decimal(0))) for acct in got}
+        return p if got == {acct: d - c for acct, (d, c) in want.items()} else None
+
+    # the ledger first has every journal of the earlier tests (the last statement's interest may
+    # still be on its way): EUR-MAIN's 100202 at -7,840.75 CNY (hand computation below)
+    wait_for("the ledger settled", lambda: tb_lines(suite, cash_company).get("100202") == (
+        Decimal(0), Decimal("7840.75")))
+    before = wait_for("cash position = ledger", matches_ledger)
+    by_code = {a["bank_account"]: a for a in before["bank_accounts"]}
+    # Hand computation: CNY-MAIN received 7,800.00 (the FX sweep). EUR-MAIN sent 1,000.00 EUR
+    # (7,900.00 CNY at 7.90), paid a 2.50 fee and earned 10.00 interest (both posted by the rules
+    # at 7.90): -992.50 EUR = -7,840.75 CNY. The bank: EUR-MAIN's last statement closed at 4,999.50
+    # (every line valued on its booking day: value-dated = booked by the bank); CNY-MAIN has none.
+    assert (by_code["CNY-MAIN"]["booked"], by_code["CNY-MAIN"]["bank_balance"]) == ("7800.00", None)
+    assert (by_code["EUR-MAIN"]["booked"], by_code["EUR-MAIN"]["booked_functional"]) == ("-992.50", "-7840.75")
+    assert (by_code["EUR-MAIN"]["statement_id"], by_code["EUR-MAIN"]["bank_balance"],
+            by_code["EUR-MAIN"]["bank_value_dated"]) == ("EUR-2026-11-C", "4999.50", "4999.50")
+
+    suite.cash_position.stop()
+    try:
+        r = h.get(f"{suite.cash_url}/v1/cash-position", params={"company": cash_company})
+        assert r.status_code == 503 and r.json()["type"].endswith("cash-position-unavailable"), r.text
+        suite.cash_position.start()
+        # recovered from the changelogs (and any event it read but had not committed, written again
+        # as the same absolute value): exactly what it held
+        wait_for("the position as before the restart", lambda: position() == before, timeout=60)
+        suite.cash_position.stop()
+        journals = suite.journal_count(cash_company)
+        t = ok(h.post(f"{suite.cash_url}/v1/internal-transfers", json={
+            "company_id": cash_company, "from_bank_account": "CNY-MAIN", "to_bank_account": "EUR-MAIN",
+            "amount": "790.00", "to_amount": "100.00", "transfer_date": "2026-11-25"}), 201)
+        suite.wait_journals(cash_company, journals + 1)
+    finally:
+        suite.cash_position.ensure_running()
+    after = wait_for("cash position = ledger after the restart", matches_ledger)
+    by_code = {a["bank_account"]: a for a in after["bank_accounts"]}
+    # 7,800.00 - 790.00 = 7,010.00 CNY; -992.50 + 100.00 = -892.50 EUR
+    assert (by_code["CNY-MAIN"]["booked"], by_code["EUR-MAIN"]["booked"]) == ("7010.00", "-892.50"), t

@@ -17,6 +17,14 @@ cli = service_cli(name="cashmgmt", settings_factory=CashmgmtSettings, migrations
                   create_app=create_app, build_consumers=build_consumers)
 
 
+@cli.command("position", help="Run the live cash position (a faust-streaming worker over the GL's and cash "
+                                "management's events; its tables are a cache recovered from their changelogs).")
+def position_cmd() -> None:
+    from cashmgmt.entrypoints.position_stream import run_position_worker
+
+    run_position_worker(CashmgmtSettings())
+
+
 @cli.command("import", help="Import a bank statement file (camt.053, MT940 or CSV) through the API, "
                             "with a progress bar while it is sent.")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))

@@ -20,9 +20,10 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
 def build_consumers(settings: CashmgmtSettings, db: Database) -> list[InboxConsumer]:
+    rules = load_rules()
     # what reconciliation matches against: AR's and AP's documents, read once through the inbox
     return [InboxConsumer(db, settings, name="cashmgmt-documents", topics=list(TOPICS),
-                          handler=Handlers(DocumentsFromAR(), DocumentsFromAP()))]
+                          handler=Handlers(DocumentsFromAR(rules), DocumentsFromAP(rules)))]
 
 
 def create_app(settings: CashmgmtSettings) -> FastAPI:
@@ -34,7 +35,8 @@ def create_app(settings: CashmgmtSettings) -> FastAPI:
                     "published with a review queue; publishes finance.cashmgmt.events.v1.",
         routers=[], consumers=build_consumers(settings, db),
     )
-    app.include_router(build_router(db, app.state.auth, load_rules()))  # a bad rule file stops the start
+    rules = load_rules()  # a bad rule file stops the start
+    app.include_router(build_router(db, app.state.auth, rules, settings.resolved_position_url()))
     app.include_router(build_forecast_router(db, app.state.auth, ForecastSources(
         ar_url=settings.ar_url, ap_url=settings.ap_url, budget_url=settings.budget_url, token=settings.forecast_token)))
     return app

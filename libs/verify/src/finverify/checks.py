@@ -361,11 +361,12 @@ def check_budget(s: Snapshot) -> list[Breach]:
 
 
 def check_bank(s: Snapshot) -> list[Breach]:
-    """Reconciled bank = bank account. The hook for cash management (services/cashmgmt): when
-    it serves each bank account's reconciled balance and the GL account it maps to,
-    `finverify.read` fills `Snapshot.bank` as {"accounts": [{"code", "currency",
-    "gl_account", "reconciled_balance"}], "ledger": [GL /v1/balances rows]} and this
-    compares them; until then it is reported as not run."""
+    """Reconciled bank = bank account. Cash management serves each bank account's reconciled
+    balance (its last statement's closing balance, less the lines not yet reconciled, plus
+    the documents booked but not yet on a statement: /v1/reconciliation/bank-balances) and the
+    GL account it maps to; `finverify.read` fills `Snapshot.bank` as {"accounts": [{"code",
+    "currency", "gl_account", "reconciled_balance"}], "ledger": [GL /v1/balances rows]} and
+    this compares them per ledger account and currency."""
     if s.bank is None:
         return []
     out: list[Breach] = []

@@ -35,19 +35,21 @@ def _url(port_env: str, default: int) -> str:
 @click.option("--ap-url", default=lambda: _url("AP_HTTP_PORT", 8003), show_default="127.0.0.1:8003")
 @click.option("--inventory-url", default=lambda: _url("INVENTORY_HTTP_PORT", 8004), show_default="127.0.0.1:8004")
 @click.option("--budget-url", default=lambda: _url("BUDGET_HTTP_PORT", 8006), show_default="127.0.0.1:8006")
-@click.option("--skip", multiple=True, type=click.Choice(["ar", "ap", "inventory", "budget"]),
+@click.option("--cashmgmt-url", default=lambda: _url("CASHMGMT_HTTP_PORT", 8005), show_default="127.0.0.1:8005")
+@click.option("--skip", multiple=True, type=click.Choice(["ar", "ap", "inventory", "budget", "cashmgmt"]),
               help="a sub-ledger service not to read (not running)")
 @click.option("--group", "groups", multiple=True, help="consumer group for I5 (repeatable); default: every group")
 @click.option("--settle", default=30.0, show_default=True, help="seconds to re-read while breaches may be in flight")
 @click.option("--lag-timeout", default=120.0, show_default=True, help="seconds to wait for consumer lag to drain")
-def main(companies, only, token, kafka, gl_url, ar_url, ap_url, inventory_url, budget_url, skip, groups, settle,
-         lag_timeout) -> None:
+def main(companies, only, token, kafka, gl_url, ar_url, ap_url, inventory_url, budget_url, cashmgmt_url, skip, groups,
+         settle, lag_timeout) -> None:
     wanted = [x.strip() for x in only.split(",") if x.strip()]
     if bad := [x for x in wanted if x not in INVARIANTS]:
         raise click.BadParameter(f"unknown invariant(s) {bad}; known: {', '.join(INVARIANTS)}")
     urls = Endpoints(gl=gl_url, ar=None if "ar" in skip else ar_url, ap=None if "ap" in skip else ap_url,
                      inventory=None if "inventory" in skip else inventory_url,
-                     budget=None if "budget" in skip else budget_url)
+                     budget=None if "budget" in skip else budget_url,
+                     cashmgmt=None if "cashmgmt" in skip else cashmgmt_url)
     api = Api(urls, token)
     try:
         res = verify(api, companies or None, bootstrap=kafka, only=wanted, groups=groups or None,

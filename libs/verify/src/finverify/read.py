@@ -121,8 +121,10 @@ class Api:
             s.budget_report = self.get(b, "/v1/reports/budget-vs-actual", company=cid,
                                        group_by="cost_centre,budget_item,period")
             s.budget_actuals = self.pages(b, "/v1/actuals", 10000, company=cid)
-        # Reconciled bank = bank account: fill s.bank here once cash management serves its
-        # reconciled balances (see finverify.checks.check_bank).
+        if self.urls.cashmgmt:  # reconciled bank = bank account (finverify.checks.check_bank)
+            accounts = self.get(self.urls.cashmgmt, "/v1/reconciliation/bank-balances", company=cid)
+            s.bank = {"accounts": accounts,
+                      "ledger": self.balances(cid, sorted({a["gl_account"] for a in accounts}), "none")}
         return s
 
     def balances(self, company: str, accounts: list[str], by: str) -> list[dict]:

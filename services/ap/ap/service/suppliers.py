@@ -1,5 +1,5 @@
 """Suppliers (published as SupplierUpserted) and the company's paying bank accounts; bank
-details are validated (IBAN checksum and country format, BIC) with schwifty."""
+details are validated by fincore.bank (IBAN checksum and country format, BIC)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,9 @@ import datetime as dt
 
 from finance.ap.v1 import events_pb2 as ap_events
 from fincore import dates, money
+from fincore.bank import BankDetailsError, validate_bank_details
 from fincore.outbox import add_event
 from fincore.tables import utcnow
-from schwifty import BIC, IBAN
-from schwifty.exceptions import SchwiftyException
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ap.adapters.tables import BankAccount, Supplier
@@ -22,26 +21,12 @@ class SupplierError(ValueError):
 
 
 def validate_bank(iban: str, bic: str) -> tuple[str, str]:
-    """(IBAN compact, BIC) validated; the BIC is checked against the IBAN's country."""
-    errors = []
+    """(IBAN compact, BIC): fincore's check; without a BIC, the bank's from the IBAN registry."""
     try:
-        i = IBAN(iban)
-    except SchwiftyException as exc:
-        raise SupplierError(f"IBAN {iban!r}: {exc}") from exc
-    b = None
-    if bic:
-        try:
-            b = BIC(bic)
-        except SchwiftyException as exc:
-            errors.append(f"BIC {bic!r}: {exc}")
-        else:
-            if b.country_code != i.country_code:
-                errors.append(f"BIC {bic} is of {b.country_code}, the IBAN of {i.country_code}")
-    if errors:
-        raise SupplierError("; ".join(errors))
-    if b is None:  # the bank's BIC from the national bank registry, where schwifty knows it
-        b = i.bic
-    return i.compact, str(b) if b else ""
+        d = validate_bank_details(iban, bic, derive_bic=True)
+    except BankDetailsError as exc:
+        raise SupplierError(str(exc)) from exc
+    return d.iban, d.bic
 
 
 async def upsert_supplier(session: AsyncSession, *, company_id: str, code: str, name: str, supplier_group: str,

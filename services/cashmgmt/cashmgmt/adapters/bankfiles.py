@@ -47,7 +47,8 @@ def camt_schema(version: str) -> etree.XMLSchema:
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True, remove_blank_text=True)
 
 
-def camt_version(data: bytes) -> str:
+def _camt_root(data: bytes) -> tuple[str, etree._Element]:
+    """(version, root): the document parsed once, its version from its namespace."""
     try:
         root = etree.fromstring(data, _PARSER)
     except etree.XMLSyntaxError as exc:
@@ -57,13 +58,16 @@ def camt_version(data: bytes) -> str:
     if version not in CAMT_VERSIONS:
         raise FileRefused(f"not a camt.053 statement of a supported version ({', '.join(CAMT_VERSIONS)}): "
                           f"namespace {ns!r}")
-    return version
+    return version, root
+
+
+def camt_version(data: bytes) -> str:
+    return _camt_root(data)[0]
 
 
 def validate_camt(data: bytes) -> tuple[str, etree._Element]:
     """(version, root) of a camt.053 document valid against its XSD; FileRefused otherwise."""
-    version = camt_version(data)
-    root = etree.fromstring(data, _PARSER)
+    version, root = _camt_root(data)
     schema = camt_schema(version)
     if not schema.validate(root):
         errors = "; ".join(f"line {e.line}: {e.message}" for e in list(schema.error_log)[:5])
@@ -71,84 +75,94 @@ def validate_camt(data: bytes) -> tuple[str, etree._Element]:
     return version, root
 
 
-def _local(root: etree._Element) -> etree._Element:
-    """The tree with namespaces dropped (both versions read with the same paths)."""
-    for el in root.iter():
-        if isinstance(el.tag, str):
-            el.tag = etree.QName(el).localname
-    return root
+class _Camt:
+    """Paths into one document's namespace (both versions read with the same paths; the
+    qualified form of each path is built once, instead of renaming every element)."""
 
+    def __init__(self, ns: str) -> None:
+        self._ns = "{" + ns + "}" if ns else ""
+        self._paths: dict[str, str] = {}
 
-def _text(el: etree._Element | None, path: str, default: str = "") -> str:
-    if el is None:
-        return default
-    found = el.find(path)
-    return (found.text or "").strip() if found is not None and found.text else default
+    def q(self, path: str) -> str:
+        got = self._paths.get(path)
+        if got is None:
+            got = self._paths[path] = "/".join(self._ns + seg for seg in path.split("/"))
+        return got
 
+    def find(self, el: etree._Element, path: str) -> etree._Element | None:
+        return el.find(self.q(path))
 
-def _signed(el: etree._Element) -> Decimal:
-    amount = Decimal(_text(el, "Amt"))
-    return amount if _text(el, "CdtDbtInd") == "CRDT" else -amount
+    def iterfind(self, el: etree._Element, path: str):
+        return el.iterfind(self.q(path))
 
+    def text(self, el: etree._Element | None, path: str, default: str = "") -> str:
+        if el is None:
+            return default
+        found = el.find(self.q(path))
+        return (found.text or "").strip() if found is not None and found.text else default
 
-def _date(el: etree._Element | None, path: str) -> dt.date | None:
-    if el is None:
-        return None
-    d = el.find(path)
-    if d is None:
-        return None
-    text = _text(d, "Dt") or _text(d, "DtTm")[:10]
-    return dt.date.fromisoformat(text) if text else None
+    def signed(self, el: etree._Element) -> Decimal:
+        amount = Decimal(self.text(el, "Amt"))
+        return amount if self.text(el, "CdtDbtInd") == "CRDT" else -amount
+
+    def date(self, el: etree._Element | None, path: str) -> dt.date | None:
+        if el is None:
+            return None
+        d = el.find(self.q(path))
+        if d is None:
+            return None
+        text = self.text(d, "Dt") or self.text(d, "DtTm")[:10]
+        return dt.date.fromisoformat(text) if text else None
 
 
 def read_camt053(data: bytes) -> list[ParsedStatement]:
     version, root = validate_camt(data)
-    root = _local(root)
+    x = _Camt(etree.QName(root).namespace or "")
     out = []
-    for stmt in root.iterfind("BkToCstmrStmt/Stmt"):
+    for stmt in x.iterfind(root, "BkToCstmrStmt/Stmt"):
         balances = {}
-        for bal in stmt.iterfind("Bal"):
-            code = _text(bal, "Tp/CdOrPrtry/Cd") or _text(bal, "Tp/CdOrPrtry/Prtry")
-            balances[code] = (_signed(bal), _date(bal, "Dt"), bal.find("Amt").get("Ccy"))
+        for bal in x.iterfind(stmt, "Bal"):
+            code = x.text(bal, "Tp/CdOrPrtry/Cd") or x.text(bal, "Tp/CdOrPrtry/Prtry")
+            balances[code] = (x.signed(bal), x.date(bal, "Dt"), x.find(bal, "Amt").get("Ccy"))
         opening = balances.get("OPBD") or balances.get("PRCD")
         closing = balances.get("CLBD")
-        sid = _text(stmt, "Id")
+        sid = x.text(stmt, "Id")
         if opening is None or closing is None:
             raise FileRefused(f"statement {sid}: needs an opening (OPBD or PRCD) and a closing (CLBD) booked balance")
-        currency = _text(stmt, "Acct/Ccy") or closing[2]
+        currency = x.text(stmt, "Acct/Ccy") or closing[2]
         lines = []
-        for n in stmt.iterfind("Ntry"):
-            status = _text(n, "Sts/Cd") or _text(n, "Sts")
+        for n in x.iterfind(stmt, "Ntry"):
+            status = x.text(n, "Sts/Cd") or x.text(n, "Sts")
             if status and status != "BOOK":
                 continue  # pending or information-only entries are not part of the booked balance
-            amount = _signed(n)
-            if n.find("Amt").get("Ccy") != currency:
-                raise FileRefused(f"statement {sid}: an entry in {n.find('Amt').get('Ccy')} on a {currency} account")
+            amount = x.signed(n)
+            if x.find(n, "Amt").get("Ccy") != currency:
+                raise FileRefused(f"statement {sid}: an entry in {x.find(n, 'Amt').get('Ccy')} on a {currency} account")
             incoming = amount > 0
             party = "Dbtr" if incoming else "Cdtr"
             refs, names, ibans, texts = [], [], [], []
-            for tx in n.iterfind("NtryDtls/TxDtls"):
-                ref = (_text(tx, "RmtInf/Strd/CdtrRefInf/Ref") or _text(tx, "Refs/EndToEndId"))
+            for tx in x.iterfind(n, "NtryDtls/TxDtls"):
+                ref = (x.text(tx, "RmtInf/Strd/CdtrRefInf/Ref") or x.text(tx, "Refs/EndToEndId"))
                 if ref and ref != "NOTPROVIDED":
                     refs.append(ref)
-                ustrd = " ".join((u.text or "").strip() for u in tx.iterfind("RmtInf/Ustrd"))
+                ustrd = " ".join((u.text or "").strip() for u in x.iterfind(tx, "RmtInf/Ustrd"))
                 if ustrd:
                     texts.append(ustrd)
-                names.append(_text(tx, f"RltdPties/{party}/Nm") or _text(tx, f"RltdPties/{party}/Pty/Nm"))
-                ibans.append(_text(tx, f"RltdPties/{party}Acct/Id/IBAN"))
-            booking = _date(n, "BookgDt") or closing[1]
+                names.append(x.text(tx, f"RltdPties/{party}/Nm") or x.text(tx, f"RltdPties/{party}/Pty/Nm"))
+                ibans.append(x.text(tx, f"RltdPties/{party}Acct/Id/IBAN"))
+            booking = x.date(n, "BookgDt") or closing[1]
             lines.append(ParsedLine(
-                booking_date=booking, value_date=_date(n, "ValDt") or booking, amount=amount,
-                reference=" ".join(dict.fromkeys(refs)), counterparty_name=next((x for x in names if x), ""),
-                counterparty_iban=next((x for x in ibans if x), ""),
-                description=" ".join([*texts, _text(n, "AddtlNtryInf")]).strip()[:500],
-                bank_reference=_text(n, "AcctSvcrRef"),
-                bank_code=_text(n, "BkTxCd/Prtry/Cd") or _text(n, "BkTxCd/Domn/Fmly/SubFmlyCd")))
+                booking_date=booking, value_date=x.date(n, "ValDt") or booking, amount=amount,
+                reference=" ".join(dict.fromkeys(refs)), counterparty_name=next((v for v in names if v), ""),
+                counterparty_iban=next((v for v in ibans if v), ""),
+                description=" ".join([*texts, x.text(n, "AddtlNtryInf")]).strip()[:500],
+                bank_reference=x.text(n, "AcctSvcrRef"),
+                bank_code=x.text(n, "BkTxCd/Prtry/Cd") or x.text(n, "BkTxCd/Domn/Fmly/SubFmlyCd")))
         out.append(ParsedStatement(
             format=version, statement_id=sid, currency=currency, opening_balance=opening[0],
             closing_balance=closing[0], opening_date=opening[1] or closing[1], closing_date=closing[1],
-            lines=tuple(lines), iban=_text(stmt, "Acct/Id/IBAN"), account_number=_text(stmt, "Acct/Id/Othr/Id"),
-            sequence=_text(stmt, "ElctrncSeqNb")))
+            lines=tuple(lines), iban=x.text(stmt, "Acct/Id/IBAN"), account_number=x.text(stmt, "Acct/Id/Othr/Id"),
+            sequence=x.text(stmt, "ElctrncSeqNb")))
     if not out:
         raise FileRefused("the camt.053 document holds no statement")
     return out

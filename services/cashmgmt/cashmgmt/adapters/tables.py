@@ -100,7 +100,8 @@ class StatementLine(SQLModel, table=True):
     __tablename__ = "cash_statement_line"
     __table_args__ = (sa.UniqueConstraint("statement_id", "line_no", name="uq_statement_line_no"),
                       sa.Index("ix_statement_line_account", "bank_account_id", "status"),
-                      sa.Index("ix_statement_line_fingerprint", "bank_account_id", "fingerprint"))
+                      sa.Index("ix_statement_line_fingerprint", "bank_account_id", "fingerprint"),
+                      sa.Index("ix_statement_line_company_status", "company_id", "status", "currency"))
 
     id: int | None = Field(default=None, sa_column=sa.Column(BigId, primary_key=True, autoincrement=True))
     statement_id: str = Field(sa_column=sa.Column(sa.String(36), sa.ForeignKey("cash_statement.id"),
@@ -157,6 +158,7 @@ class PartyRow(SQLModel, table=True):
     kind: str = Field(sa_column=_s(10))  # customer | supplier
     name: str = Field(sa_column=_s(200))
     ibans: list = Field(sa_column=sa.Column(sa.JSON, nullable=False))
+    currency: str = Field(default="", sa_column=sa.Column(sa.String(3), nullable=False, server_default=""))
 
 
 class Allocation(SQLModel, table=True):

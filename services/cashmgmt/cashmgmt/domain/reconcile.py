@@ -158,6 +158,7 @@ class Party:
     code: str
     name: str
     ibans: set[str] = field(default_factory=set)
+    currency: str = ""  # what AR/AP keep the party's documents in ("" when not published)
 
 
 @dataclass(frozen=True)
@@ -325,6 +326,13 @@ def decide(book: Book, line: Line, rules: list[Rule]) -> Decision:
                 continue
             party = book.line_party(line) or book.customer_by_name(line)
             if party and book.parties[party].kind == "customer":
+                other = book.parties[party].currency
+                if other and other != line.currency:
+                    # AR keeps the customer's receipts in its currency: never published as theirs
+                    # (AR could not book it); a person decides, the reason beside the line
+                    why = (f"customer {party} pays in {other}; this line is in {line.currency}",)
+                    return Decision(rule.id, rule.action, "review",
+                                    (Candidate((), (), 0, why, ("other-currency",), party),), party)
                 return Decision(rule.id, rule.action, "auto", party=party)
             continue
         cands = candidates(book, line, rule)

@@ -95,6 +95,16 @@ def line_fingerprint(ln: ParsedLine) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+def pending_value(st: ParsedStatement) -> list[tuple[dt.date, Decimal]]:
+    """The statement's amounts the bank values after its closing date, summed by value date:
+    in the booked balance, not yet in the value-dated one."""
+    later: dict[dt.date, Decimal] = {}
+    for ln in st.lines:
+        if ln.value_date > st.closing_date:
+            later[ln.value_date] = later.get(ln.value_date, ZERO) + ln.amount
+    return sorted((on, amount) for on, amount in later.items() if amount)
+
+
 def lines_digest(st: ParsedStatement) -> str:
     """One digest of all the statement's lines, in order: the same lines again under another
     statement id is a duplicate statement."""

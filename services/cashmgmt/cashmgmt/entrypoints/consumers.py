@@ -2,7 +2,12 @@
 their databases): customers and suppliers, open invoices, receipts, payments and refunds.
 
 One consumer (`cashmgmt-documents`) reads both topics through the inbox, so a redelivered
-event changes nothing twice. An item's `open` is what is still expected on the bank."""
+event changes nothing twice. An item's `open` is what is still expected on the bank.
+
+A document that arrives after the statement line it explains (the bank is faster than the
+books, or AR issued the invoice late) reconciles that line: when a new item arrives and the
+company has unmatched lines in its currency, they are decided again by the rules, in the
+same transaction as the item (`reconcile`, which skips lines another run holds)."""
 
 from __future__ import annotations
 
@@ -18,17 +23,22 @@ from fincore.events.envelope import Envelope
 from fincore.tables import utcnow
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cashmgmt.adapters.tables import Allocation, OpenItemRow, PartyRow
+from cashmgmt.adapters.tables import Allocation, OpenItemRow, PartyRow, StatementLine
+from cashmgmt.domain.reconcile import Rule
+from cashmgmt.service.reconciliation import reconcile
 
 TOPICS = ("finance.ar.events.v1", "finance.ap.events.v1")
+NEW_ITEMS = "cashmgmt.new_items"
 
 
-async def _party(session: AsyncSession, company: str, code: str, kind: str, name: str, iban: str = "") -> None:
+async def _party(session: AsyncSession, company: str, code: str, kind: str, name: str, iban: str = "",
+                 currency: str = "") -> None:
     row = await session.get(PartyRow, (company, code))
     if row is None:
-        session.add(PartyRow(company_id=company, code=code, kind=kind, name=name, ibans=[iban] if iban else []))
+        session.add(PartyRow(company_id=company, code=code, kind=kind, name=name, ibans=[iban] if iban else [],
+                             currency=currency))
         return
-    row.name, row.kind = name, kind
+    row.name, row.kind, row.currency = name, kind, currency
     if iban and iban not in row.ibans:
         row.ibans = sorted({*row.ibans, iban})
 
@@ -38,6 +48,7 @@ async def _item(session: AsyncSession, company: str, key: str, *, kind: str, doc
                 bank_account: str = "") -> None:
     if await session.get(OpenItemRow, (company, key)) is not None:
         return  # the same document again (a republished event)
+    session.info.setdefault(NEW_ITEMS, set()).add((company, currency))
     session.add(OpenItemRow(company_id=company, key=key, kind=kind, document_id=document_id, number=number,
                             party=party, currency=currency, amount=amount, open=amount, is_open=amount != 0,
                             item_date=on, references=[r for r in references if r], bank_account=bank_account,
@@ -57,11 +68,28 @@ def _words(text: str) -> list[str]:
     return [w for w in re.split(r"[\s,;]+", text) if len(w) >= 4]
 
 
+async def reconcile_waiting(session: AsyncSession, rules: list[Rule]) -> None:
+    """Decide again the unmatched lines of the companies and currencies a new item arrived for."""
+    for company, currency in sorted(session.info.pop(NEW_ITEMS, ())):
+        waiting = (await session.execute(sa.select(StatementLine.id).where(
+            StatementLine.company_id == company, StatementLine.currency == currency,
+            StatementLine.status == "unmatched").limit(1))).first()
+        if waiting is not None:
+            await reconcile(session, company, rules, currency=currency)
+
+
 class DocumentsFromAR:
+    def __init__(self, rules: list[Rule]) -> None:
+        self.rules = rules
+
     async def __call__(self, session: AsyncSession, env: Envelope) -> None:
+        await self.keep(session, env)
+        await reconcile_waiting(session, self.rules)
+
+    async def keep(self, session: AsyncSession, env: Envelope) -> None:
         m = env.payload
         if isinstance(m, ar.CustomerUpserted):
-            await _party(session, m.company_id, m.customer_code, "customer", m.name)
+            await _party(session, m.company_id, m.customer_code, "customer", m.name, currency=m.currency)
         elif isinstance(m, ar.InvoiceIssued):
             gross = money.from_proto(m.gross_total)
             on = dates.from_proto(m.due_date) if m.HasField("due_date") else dates.from_proto(m.occurrence_date)
@@ -93,10 +121,17 @@ class DocumentsFromAR:
 
 
 class DocumentsFromAP:
+    def __init__(self, rules: list[Rule]) -> None:
+        self.rules = rules
+
     async def __call__(self, session: AsyncSession, env: Envelope) -> None:
+        await self.keep(session, env)
+        await reconcile_waiting(session, self.rules)
+
+    async def keep(self, session: AsyncSession, env: Envelope) -> None:
         m = env.payload
         if isinstance(m, ap.SupplierUpserted):
-            await _party(session, m.company_id, m.supplier_code, "supplier", m.name, m.iban)
+            await _party(session, m.company_id, m.supplier_code, "supplier", m.name, m.iban, m.currency)
         elif isinstance(m, ap.PaymentMade):
             refs = [m.payment_run_number, *_words(m.remittance_information)]
             refs += [x for a in m.applications for x in (a.invoice_number, a.supplier_invoice_number)]

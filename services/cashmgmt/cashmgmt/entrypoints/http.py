@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Literal
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Body, Depends, Query
-from fastapi.responses import PlainTextResponse
 from fincore import money
 from fincore.auth import Authenticator, Principal
 from fincore.dates import Date
 from fincore.db import Database
-from fincore.errors import Conflict, NotFound, Unprocessable
+from fincore.errors import Conflict, NotFound, Problem, ProblemError, Unprocessable
 from fincore.http import Page, pagination, service_router
 from fincore.money import CurrencyCode, MoneyError
 from fincore.schemas import RowId, StrictModel
 from pydantic import Field
 
 from cashmgmt.adapters.bankfiles import CSV_FIELDS
+from cashmgmt.adapters.position import PositionUnavailable, read_position
 from cashmgmt.adapters.tables import (
     BankAccount,
     InternalTransferRow,
@@ -30,7 +31,15 @@ from cashmgmt.adapters.tables import (
 from cashmgmt.domain.reconcile import Rule
 from cashmgmt.domain.statements import StatementRefused
 from cashmgmt.service.accounts import AccountError, AccountNotFound, account_by_code, open_account, transfer
-from cashmgmt.service.reconciliation import ReviewError, accept, decision_json, reconcile, reject
+from cashmgmt.service.reconciliation import (
+    ReviewError,
+    accept,
+    bank_balances,
+    decision_json,
+    identify,
+    reconcile,
+    reject,
+)
 from cashmgmt.service.statements import CsvOptions, import_file
 
 Code = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.\-]+$")]
@@ -77,6 +86,10 @@ class DecisionIn(StrictModel):
         None, description="suspense: unidentified money, on the suspense account until cleared")
 
 
+class IdentifyIn(StrictModel):
+    customer: Code = Field(description="the customer (as AR published it) whose receipt the line is")
+
+
 def _account_json(a: BankAccount, last: Statement | None = None) -> dict:
     return {"code": a.code, "company_id": a.company_id, "name": a.name, "currency": a.currency, "iban": a.iban,
             "bic": a.bic, "account_number": a.account_number, "gl_account": a.gl_account,
@@ -104,7 +117,7 @@ def _line_json(ln: StatementLine) -> dict:
             "bank_reference": ln.bank_reference, "bank_code": ln.bank_code, "status": ln.status}
 
 
-def build_router(db: Database, auth: Authenticator, rules: list[Rule]) -> APIRouter:
+def build_router(db: Database, auth: Authenticator, rules: list[Rule], position_url: str) -> APIRouter:
     r = service_router(prefix="/v1", tags=["cash"])
     read, write = auth.require("cashmgmt:read"), auth.require("cashmgmt:write")
 
@@ -302,6 +315,14 @@ def build_router(db: Database, auth: Authenticator, rules: list[Rule]) -> APIRou
             s, company, line_id, candidate=body.candidate, customer=body.customer, action=body.action,
             actor=principal.subject))
 
+    @r.post("/reconciliation/lines/{line_id}/identify",
+            summary="A line on the suspense account found to be a customer's receipt: clears the suspense "
+                    "(SuspenseCleared) and publishes the receipt for AR (BankReceiptIdentified, oldest-first)")
+    async def post_identify(line_id: RowId, company: str, body: IdentifyIn,
+                            principal: Principal = Depends(write)) -> dict:
+        return await _decide(company, line_id, principal, lambda s: identify(
+            s, company, line_id, customer=body.customer, actor=principal.subject))
+
     @r.post("/reconciliation/lines/{line_id}/reject", summary="None of the candidates: the line stays unmatched")
     async def post_reject(line_id: RowId, company: str, principal: Principal = Depends(write)) -> dict:
         return await _decide(company, line_id, principal, lambda s: reject(s, company, line_id,
@@ -324,27 +345,27 @@ def build_router(db: Database, auth: Authenticator, rules: list[Rule]) -> APIRou
                  "open": money.format_amount(i.open, i.currency), "date": i.item_date.isoformat(),
                  "references": i.references, "bank_account": i.bank_account} for i in rows]
 
-    @r.get("/reconciliation/hledger-assertions", response_class=PlainTextResponse,
-           summary="hledger balance assertions: each ledger bank account equals its bank statements' closing "
-                   "balance (accounts in the given functional currency)")
-    async def hledger_assertions(company: str, currency: CurrencyCode, principal: Principal = Depends(read)) -> str:
+    @r.get("/reconciliation/bank-balances",
+           summary="Bank reconciliation per account: the last statement's balance, less the lines not yet "
+                   "reconciled, plus the documents booked but not yet on a statement = what the ledger's bank "
+                   "sub-account holds (finance-verify I7 compares them)")
+    async def get_bank_balances(company: str, principal: Principal = Depends(read)) -> list[dict]:
         principal.require_company(company)
         async with db.sessions() as s:
-            accounts = (await s.execute(sa.select(BankAccount).where(
-                BankAccount.company_id == company, BankAccount.currency == currency))).scalars().all()
-            by_gl: dict[str, list] = {}
-            for a in accounts:
-                last = (await s.execute(sa.select(Statement).where(Statement.bank_account_id == a.id)
-                                        .order_by(Statement.seq.desc()).limit(1))).scalar_one_or_none()
-                if last is not None:
-                    by_gl.setdefault(a.gl_account, []).append((a, last))
-        out = [f"; bank statement closing balances of {company} (cash management), as hledger balance assertions\n"]
-        for gl, pairs in sorted(by_gl.items()):
-            on = max(st.closing_date for _, st in pairs)
-            total = sum((st.closing_balance for _, st in pairs), Decimal(0))
-            names = ", ".join(f"{a.code} {st.statement_id}" for a, st in pairs)
-            out.append(f"{on.isoformat()} bank statements {names}\n"
-                       f"    assets:{gl}  0 {currency} = {money.format_amount(total, currency)} {currency}\n\n")
-        return "".join(out)
+            return await bank_balances(s, company)
+
+    @r.get("/cash-position", summary="Live cash position: per bank account and currency, the ledger's booked "
+                                     "balance, the bank's last statement and its value-dated balance",
+           description="Kept from the events by the cash position worker (a cache rebuilt from the topics, never "
+                       "the book of record). 503 while the worker is down or recovering its tables.",
+           responses={503: {"description": "The cash position worker is down or recovering its tables",
+                            "content": {"application/problem+json": {"schema": Problem.model_json_schema()}}}})
+    async def get_position(company: str, as_of: Date | None = None, principal: Principal = Depends(read)) -> dict:
+        principal.require_company(company)
+        try:
+            return await read_position(position_url, company, as_of or dt.date.today())
+        except PositionUnavailable as exc:
+            raise ProblemError(str(exc), status=503, type_="cash-position-unavailable",
+                               title="Cash position unavailable", headers={"Retry-After": "5"}) from exc
 
     return r

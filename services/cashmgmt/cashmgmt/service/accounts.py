@@ -8,11 +8,10 @@ from decimal import Decimal
 import sqlalchemy as sa
 from finance.cashmgmt.v1 import events_pb2 as ev
 from fincore import dates, money
+from fincore.bank import BankDetailsError, validate_bank_details
 from fincore.outbox import add_event
 from fincore.sequences import allocate
 from fincore.tables import utcnow
-from schwifty import BIC, IBAN
-from schwifty.exceptions import SchwiftyException
 from sqlalchemy.ext.asyncio import AsyncSession
 from uuid_utils import uuid7
 
@@ -29,34 +28,15 @@ class AccountNotFound(LookupError):
     pass
 
 
-def validate_bank_details(iban: str, bic: str, account_number: str) -> tuple[str, str, str]:
-    """(IBAN compact, BIC, local number): an IBAN with a valid checksum and country format, or a
-    local account number; a BIC valid and of the IBAN's country."""
-    if not iban and not account_number:
-        raise AccountError("give the IBAN or, where the bank has none, the local account number")
-    compact = ""
-    if iban:
-        try:
-            i = IBAN(iban)
-        except SchwiftyException as exc:
-            raise AccountError(f"IBAN {iban!r}: {exc}") from exc
-        compact = i.compact
-    if bic:
-        try:
-            b = BIC(bic)
-        except SchwiftyException as exc:
-            raise AccountError(f"BIC {bic!r}: {exc}") from exc
-        if iban and b.country_code != IBAN(iban).country_code:
-            raise AccountError(f"BIC {bic} is of {b.country_code}, the IBAN of {IBAN(iban).country_code}")
-        bic = str(b)
-    return compact, bic, account_number.replace(" ", "")
-
-
 async def open_account(session: AsyncSession, *, company_id: str, code: str, name: str, currency: str,
                        iban: str, bic: str, account_number: str, gl_account: str,
                        opened_on: dt.date) -> BankAccount:
     money.minor_units(currency)
-    iban, bic, account_number = validate_bank_details(iban, bic, account_number)
+    try:
+        d = validate_bank_details(iban, bic, account_number, required=True, local_number=True)
+    except BankDetailsError as exc:
+        raise AccountError(str(exc)) from exc
+    iban, bic, account_number = d.iban, d.bic, d.account_number
     if not gl_account.isdigit():
         raise AccountError(f"gl_account {gl_account!r}: an account code of the ledger (digits)")
     clash = (await session.execute(sa.select(BankAccount.code).where(

@@ -60,7 +60,7 @@ async def load_book(session: AsyncSession, company: str, currency: str, *, excep
         held[key] = Decimal(amount)
     items = [OpenItem(r.key, r.kind, r.document_id, r.number, r.party, r.currency, r.open - held[r.key], r.item_date,
                       tuple(r.references), r.bank_account) for r in rows if r.open - held[r.key] != 0]
-    parties = [Party(p.kind, p.code, p.name, set(p.ibans)) for p in (await session.execute(
+    parties = [Party(p.kind, p.code, p.name, set(p.ibans), p.currency) for p in (await session.execute(
         sa.select(PartyRow).where(PartyRow.company_id == company))).scalars()]
     accounts = frozenset((await session.execute(sa.select(BankAccount.code).where(
         BankAccount.company_id == company))).scalars())
@@ -102,8 +102,10 @@ class _Effects:
             by_status[status].append(line_id)
         for status, ids in by_status.items():
             for part in range(0, len(ids), 5000):
+                # not synchronised with the session (the ORM would evaluate the criteria against every
+                # loaded line: most of this write's time for 10,000 lines); nothing reads them after
                 await session.execute(sa.update(StatementLine).where(StatementLine.id.in_(ids[part:part + 5000]))
-                                      .values(status=status))
+                                      .values(status=status).execution_options(synchronize_session=False))
         for party, ibans in self.learned.items():
             row = await session.get(PartyRow, (company, party))
             if row is not None and not ibans <= set(row.ibans):
@@ -158,16 +160,21 @@ def _act(fx: _Effects, *, action: str, line: StatementLine, ref: str, account: B
 
 
 async def reconcile(session: AsyncSession, company: str, rules: list[Rule], *, statement_ids: list[str] | None = None,
-                    actor: str = "auto") -> dict:
-    """Decide every open line of the company (or of these statements): accepted on its own,
-    to review, or unmatched. Returns the counts by outcome and action."""
+                    actor: str = "auto", currency: str | None = None) -> dict:
+    """Decide every open or unmatched line of the company (or of these statements, or in this
+    currency): accepted on its own, to review, or unmatched. Returns the counts by outcome and
+    action. Lines another run is deciding (locked) are skipped, so two runs never act twice on
+    one line."""
     q = (sa.select(StatementLine, BankAccount, Statement.statement_id)
          .join(BankAccount, BankAccount.id == StatementLine.bank_account_id)
          .join(Statement, Statement.id == StatementLine.statement_id)
          .where(StatementLine.company_id == company, StatementLine.status.in_(("open", "unmatched"))))
     if statement_ids is not None:
         q = q.where(StatementLine.statement_id.in_(statement_ids))
-    rows = (await session.execute(q.order_by(StatementLine.booking_date, StatementLine.id))).all()
+    if currency is not None:
+        q = q.where(StatementLine.currency == currency)
+    rows = (await session.execute(q.order_by(StatementLine.booking_date, StatementLine.id)
+                                  .with_for_update(of=StatementLine, skip_locked=True))).all()
     summary: dict[str, int] = defaultdict(int)
     if not rows:
         return dict(summary)
@@ -228,6 +235,9 @@ async def accept(session: AsyncSession, company: str, line_id: int, *, candidate
         if rec is None or not 0 <= candidate < len(rec.candidates):
             raise ReviewError(f"line {line_id} has no candidate {candidate}")
         c = rec.candidates[candidate]
+        if "other-currency" in c["flags"]:
+            raise ReviewError(f"line {line_id}: {'; '.join(c['reasons'])}: AR cannot book it as the customer's "
+                              "receipt; decide suspense (or reject)")
         book = await load_book(session, company, line.currency, except_line=line.id)
         missing = [i["key"] for i in c["items"] if i["key"] not in book.items]
         amounts = tuple(Decimal(a) for a in c["amounts"])
@@ -244,6 +254,9 @@ async def accept(session: AsyncSession, company: str, line_id: int, *, candidate
         p = await session.get(PartyRow, (company, customer))
         if p is None or p.kind != "customer":
             raise ReviewError(f"no customer {customer!r} in company {company} (as AR published it)")
+        if p.currency and p.currency != line.currency:
+            raise ReviewError(f"customer {customer} pays in {p.currency}; line {line_id} is in {line.currency}: "
+                              "AR cannot book it as their receipt; decide suspense (or reject)")
         if line.amount <= 0:
             raise ReviewError("a customer's receipt is money in")
         action, party = "customer_receipt", customer
@@ -267,6 +280,36 @@ async def accept(session: AsyncSession, company: str, line_id: int, *, candidate
     return rec
 
 
+async def identify(session: AsyncSession, company: str, line_id: int, *, customer: str, actor: str) -> Reconciliation:
+    """A line on the suspense account found to be a customer's receipt after all: the suspense
+    is cleared against the bank (SuspenseCleared) and the money published as the customer's
+    receipt (BankReceiptIdentified; AR applies it oldest-first), both at the line's date, so
+    the bank never moves and the suspense account is back to zero."""
+    line, account, sid, rec = await _review_line(session, company, line_id)
+    if rec is None or rec.action != "suspense" or line.status != "posted":
+        raise ReviewError(f"line {line_id} is not on the suspense account")
+    if line.amount <= 0:
+        raise ReviewError("only money in is identified as a customer's receipt")
+    p = await session.get(PartyRow, (company, customer))
+    if p is None or p.kind != "customer":
+        raise ReviewError(f"no customer {customer!r} in company {company} (as AR published it)")
+    if p.currency and p.currency != line.currency:
+        raise ReviewError(f"customer {customer} pays in {p.currency}; line {line_id} is in {line.currency}")
+    ref = f"{sid}/{line.line_no}"
+    fx = _Effects()
+    fx.events.append(event_row(ev.SuspenseCleared(
+        company_id=company, document_number=ref, occurrence_date=dates.to_proto(line.booking_date),
+        line_id=str(line.id), bank_account=account.code, direction="IN",
+        amount=money.to_proto(line.amount, line.currency), identified_as=f"customer {customer}",
+        gl_account=account.gl_account), source=SOURCE))
+    _act(fx, action="customer_receipt", line=line, ref=ref, account=account, book=None, candidate=None,
+         party=customer)
+    await fx.write(session, company)
+    rec.action, rec.status, rec.party, rec.decided_by, rec.decided_at = (
+        "customer_receipt", "accepted", customer, actor, utcnow())
+    return rec
+
+
 async def reject(session: AsyncSession, company: str, line_id: int, *, actor: str) -> Reconciliation:
     """None of the candidates: the line stays unmatched (a later run or a person decides it)."""
     line, _, _, rec = await _review_line(session, company, line_id)
@@ -286,3 +329,37 @@ def decision_json(rec: Reconciliation, line: StatementLine, account_code: str, s
             "chosen": rec.chosen, "party": rec.party, "decided_by": rec.decided_by,
             "decided_at": rec.decided_at.isoformat()}
 
+
+
+SETTLED_KINDS = ("ar_receipt", "ar_refund", "ap_payment", "transfer")  # booked by their own context
+
+
+async def bank_balances(session: AsyncSession, company: str) -> list[dict]:
+    """The bank reconciliation of each account: the last statement's closing balance, less the
+    lines not yet reconciled (the bank has them, the ledger does not), plus the documents
+    booked for the account that no statement line has matched yet (the ledger has them, the
+    bank does not): what the ledger's bank sub-account holds once every event is posted."""
+    out = []
+    accounts = (await session.execute(sa.select(BankAccount).where(BankAccount.company_id == company)
+                                      .order_by(BankAccount.code))).scalars().all()
+    for a in accounts:
+        last = (await session.execute(sa.select(Statement.statement_id, Statement.closing_balance,
+                                                Statement.closing_date).where(Statement.bank_account_id == a.id)
+                                      .order_by(Statement.seq.desc()).limit(1))).first()
+        unreconciled = (await session.execute(sa.select(sa.func.coalesce(sa.func.sum(StatementLine.amount), 0)).where(
+            StatementLine.bank_account_id == a.id,
+            StatementLine.status.in_(("open", "review", "unmatched"))))).scalar_one()
+        outstanding = (await session.execute(sa.select(sa.func.coalesce(sa.func.sum(OpenItemRow.open), 0)).where(
+            OpenItemRow.company_id == company, OpenItemRow.bank_account == a.code, OpenItemRow.is_open,
+            OpenItemRow.currency == a.currency, OpenItemRow.kind.in_(SETTLED_KINDS)))).scalar_one()
+        statement = last.closing_balance if last else ZERO
+        cur = a.currency
+        out.append({"code": a.code, "currency": cur, "gl_account": a.gl_account,
+                    "statement_id": last.statement_id if last else None,
+                    "statement_date": last.closing_date.isoformat() if last else None,
+                    "statement_balance": money.format_amount(statement, cur),
+                    "unreconciled_lines": money.format_amount(Decimal(unreconciled), cur),
+                    "outstanding_documents": money.format_amount(Decimal(outstanding), cur),
+                    "reconciled_balance": money.format_amount(
+                        statement - Decimal(unreconciled) + Decimal(outstanding), cur)})
+    return out

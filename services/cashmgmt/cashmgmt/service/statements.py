@@ -30,6 +30,7 @@ from cashmgmt.domain.statements import (
     check_statement,
     line_fingerprint,
     lines_digest,
+    pending_value,
 )
 from cashmgmt.service.accounts import SOURCE, AccountNotFound, account_by_code
 
@@ -144,5 +145,7 @@ async def _keep(session: AsyncSession, account: BankAccount, st: ParsedStatement
         opening_balance=money.to_proto(st.opening_balance, cur),
         closing_balance=money.to_proto(st.closing_balance, cur),
         line_count=len(st.lines), total_credits=money.to_proto(st.credits, cur),
-        total_debits=money.to_proto(st.debits, cur)), source=SOURCE)
+        total_debits=money.to_proto(st.debits, cur),
+        pending_value=[ev.ValueDatedAmount(value_date=dates.to_proto(on), amount=money.to_proto(amount, cur))
+                       for on, amount in pending_value(st)]), source=SOURCE)
     return row

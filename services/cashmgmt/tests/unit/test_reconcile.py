@@ -95,3 +95,15 @@ def test_a_supplier_payment_already_booked_matches_by_its_reference():
 def test_bad_rules_are_refused(text, word):
     with pytest.raises(RuleError, match=word):
         parse_rules(text)
+
+
+def test_a_known_customer_paying_in_another_currency_waits_in_review_with_the_reason():
+    b = Book([], [Party("customer", "C-EUR", "Euro Buyer SA", {ACME_IBAN}, "EUR"),
+                  Party("customer", "C-CNY", "Yuan Buyer Ltd", set(), "CNY")])
+    d = decide(b, line("800.00", "", "Euro Buyer SA", ACME_IBAN), RULES)  # a CNY line
+    assert (d.rule, d.action, d.status, d.party) == ("known_customer", "customer_receipt", "review", "C-EUR")
+    (c,) = d.candidates
+    assert (c.items, c.flags) == ((), ("other-currency",))
+    assert c.reasons == ("customer C-EUR pays in EUR; this line is in CNY",)
+    # the same customer in the line's currency: their receipt, on its own
+    assert decide(b, line("800.00", "", "Yuan Buyer Ltd"), RULES).status == "auto"

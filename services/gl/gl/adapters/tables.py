@@ -254,3 +254,29 @@ class AwaitingDecision(SQLModel, table=True):
     parked_at: dt.datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
     journal_id: str | None = Field(default=None, sa_column=sa.Column(sa.String(36), nullable=True))
     dead_letter_id: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger, nullable=True))
+
+
+class BankAccountMap(SQLModel, table=True):
+    """Bank accounts as cash management opened them (BankAccountOpened): the ledger sub-account
+    each posts to. A receipt or payment naming the account posts there (rules' `bank_account`)."""
+
+    __tablename__ = "bank_account_map"
+
+    company_id: str = Field(sa_column=sa.Column(sa.String(40), primary_key=True))
+    code: str = Field(sa_column=sa.Column(sa.String(40), primary_key=True))
+    gl_account: str = Field(sa_column=sa.Column(sa.String(20), nullable=False))
+    currency: str = Field(sa_column=sa.Column(sa.String(3), nullable=False))
+
+
+class BankStatementBalance(SQLModel, table=True):
+    """Closing balances of the bank statements cash management imported (BankStatementImported):
+    the hledger export asserts the ledger's bank sub-account against the last one."""
+
+    __tablename__ = "bank_statement_balance"
+
+    company_id: str = Field(sa_column=sa.Column(sa.String(40), primary_key=True))
+    bank_account: str = Field(sa_column=sa.Column(sa.String(40), primary_key=True))
+    statement_id: str = Field(sa_column=sa.Column(sa.String(80), primary_key=True))
+    closing_date: dt.date = Field(sa_column=sa.Column(sa.Date, nullable=False))
+    closing_balance: Decimal = Field(sa_column=sa.Column(Amount, nullable=False))
+    currency: str = Field(sa_column=sa.Column(sa.String(3), nullable=False))

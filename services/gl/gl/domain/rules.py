@@ -23,6 +23,12 @@ message of the event and of each element are carried to the lines automatically.
 `account_from: gl_account` posts to the account code the event names in that field, when it
 names one: the line's account or one of its sub-accounts (a bank account's 100201 under
 bank 1002); any other code refuses the event.
+`bank_account: bank_account` posts to the ledger sub-account of the bank account (cash
+management's code) the event names in that field, as cash management opened it
+(BankAccountOpened: the GL keeps code -> sub-account per company, `bank_accounts` below);
+a code the ledger has not learned, or none, posts to the line's account. So AR's receipts
+and AP's payments land on the sub-account the bank's statement is reconciled against, and
+the mapping has one home: the bank account in cash management.
 
 Open items (gl/domain/settlement.py): `opens: invoice_id` tags a control-account line with
 the document whose balance it opens; `settles: invoice_id` relieves that document at its
@@ -108,6 +114,7 @@ class LineSpec:
     opens: str = ""  # path to the id of the document whose open item this line opens
     settles: str = ""  # path to the id of the document whose open item this line relieves
     account_from: str = ""  # path to an account code the event names (a bank sub-account); empty: `account`
+    bank_account: str = ""  # path to a bank account code (cash management's): its ledger sub-account
 
 
 @dataclass(frozen=True)
@@ -184,12 +191,14 @@ class RuleBook:
 
     def draft(self, *, ce_type: str, msg: Message, chart: Chart, functional_currency: str,
               event_id: str = "", rates: Mapping[str, Decimal] | None = None,
-              open_items: Mapping[str, OpenItem] | None = None, rule: Rule | None = None) -> JournalDraft:
+              open_items: Mapping[str, OpenItem] | None = None, rule: Rule | None = None,
+              bank_accounts: Mapping[str, str] | None = None) -> JournalDraft:
         """`rates`: functional units per unit of each foreign currency the event uses, at its date.
         `open_items`: the balances of the documents the event settles (missing ones are
         valued at the event's rate, as a document posted before open items were tracked).
         `rule`: draft by this rule instead of the one in force (gl.service.legacy itemises an
-        older journal by the first version that keeps open items)."""
+        older journal by the first version that keeps open items). `bank_accounts`: the
+        company's bank account codes -> their ledger sub-accounts (for `bank_account` lines)."""
         posting_date = dates.from_proto(msg.occurrence_date)
         fx = _Fx(functional_currency, rates or {}, posting_date)
         rule = rule or self.select(ce_type, msg, posting_date)
@@ -212,7 +221,8 @@ class RuleBook:
                 ref = _str(resolve(msg, item, spec.settles or spec.opens)) if (spec.settles or spec.opens) else ""
                 if spec.settles and ref and cur:
                     amount = _carrying(open_now, ref, spec.side, amount, txn, cur, fx, functional_currency)
-                line = self._line(msg, item, spec, amount, root_dims, chart, functional_currency, cur, txn, ref)
+                line = self._line(msg, item, spec, amount, root_dims, chart, functional_currency, cur, txn, ref,
+                                  bank_accounts)
                 if line is not None:
                     lines.append(line)
                     if spec.settles and ref in open_now:
@@ -249,7 +259,8 @@ class RuleBook:
     @staticmethod
     def _line(msg: Message, item: Message, spec: LineSpec, amount: Decimal, root_dims: dict[str, str],
               chart: Chart, currency: str, txn_currency: str = "",
-              txn_amount: Decimal = Decimal(0), open_item: str = "") -> DraftLine | None:
+              txn_amount: Decimal = Decimal(0), open_item: str = "",
+              bank_accounts: Mapping[str, str] | None = None) -> DraftLine | None:
         if amount == 0:
             return None
         account = spec.account
@@ -260,6 +271,12 @@ class RuleBook:
         if spec.account_from and (named := _str(resolve(msg, item, spec.account_from))):
             if named not in chart.accounts or not named.startswith(code):
                 raise UnknownAccount(f"{spec.account_from} {named!r} is no sub-account of {code} in chart {chart.id}")
+            code = named
+        if spec.bank_account and bank_accounts and (named := bank_accounts.get(_str(resolve(msg, item,
+                                                                                          spec.bank_account)))):
+            if named not in chart.accounts or not named.startswith(code):
+                raise UnknownAccount(f"bank account {_str(resolve(msg, item, spec.bank_account))!r} posts to {named}, "
+                                     f"no sub-account of {code} in chart {chart.id}")
             code = named
         dims = dict(root_dims)
         if item is not msg:
@@ -455,6 +472,8 @@ def _parse(raw: dict, source: str, charts: list[Chart]) -> Rule:
                     raise RuleError(f"{where}: {key} {ln[key]!r} is not a Money field")
             if "account_from" in ln and _field_of(desc, ln["account_from"], root).type != FieldDescriptor.TYPE_STRING:
                 raise RuleError(f"{where}: line {i}: account_from {ln['account_from']!r} is not a string field")
+            if "bank_account" in ln and _field_of(desc, ln["bank_account"], root).type != FieldDescriptor.TYPE_STRING:
+                raise RuleError(f"{where}: line {i}: bank_account {ln['bank_account']!r} is not a string field")
             account_by = None
             if "account_by" in ln:
                 _field_of(desc, ln["account_by"]["field"], root)
@@ -491,7 +510,8 @@ def _parse(raw: dict, source: str, charts: list[Chart]) -> Rule:
                                     "without a cash_flow item")
         lines.append(LineSpec(side, str(ln[side]), ln["amount"], each, account_by, dims,
                               ln.get("memo", ""), ln.get("cash_flow", ""), ln.get("subtract", ""),
-                              ln.get("opens", ""), ln.get("settles", ""), ln.get("account_from", "")))
+                              ln.get("opens", ""), ln.get("settles", ""), ln.get("account_from", ""),
+                              ln.get("bank_account", "")))
     for x in lines:
         if x.cash_flow and x.cash_flow not in CASH_FLOW_ITEMS:
             raise RuleError(f"{where}: unknown cash_flow item {x.cash_flow!r}")

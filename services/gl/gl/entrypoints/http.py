@@ -44,7 +44,7 @@ from gl.domain.chart import available_charts, load_chart
 from gl.domain.journal import DIMENSIONS
 from gl.domain.postable import PostingRefused
 from gl.domain.rules import RuleError, parse_rules, with_candidates
-from gl.service import awaiting, legacy, reports
+from gl.service import awaiting, banks, legacy, reports
 from gl.service.manual import DutiesNotSegregated, NotADraft, create_manual_journal, post_manual_journal
 from gl.service.posting import (
     CompanyExists,
@@ -492,6 +492,14 @@ def build_router(db: Database, auth: Authenticator, poster: Poster, *, segregate
                 "parked": bool(parked and parked.resolved_at is None),
                 "payload": json_format.MessageToDict(msg, preserving_proto_field_name=True)}
 
+    @r.get("/bank-accounts", tags=["rules"],
+           summary="Bank accounts the ledger learned from cash management: the sub-account each posts to")
+    async def get_bank_accounts(company: str, principal: Principal = Depends(read)) -> list[dict]:
+        async with db.sessions() as s:
+            await company_or_404(s, company, principal)
+            return [{"code": code, "gl_account": gl_account, "currency": currency}
+                    for code, gl_account, currency in await banks.learned(s, company)]
+
     @r.get("/rules", tags=["rules"],
             summary="The posting rules, every version with the dates it is in force (effective_to null: open-ended)")
     async def get_rules(principal: Principal = Depends(read)) -> list[dict]:
@@ -596,13 +604,16 @@ def build_router(db: Database, auth: Authenticator, poster: Poster, *, segregate
             return await reports.cash_flow(s, c, start=date_from, end=date_to)
 
     @r.get("/export/hledger", tags=["reports"], summary="Every posted journal in hledger journal format")
-    async def get_hledger(company: str, principal: Principal = Depends(read)) -> StreamingResponse:
+    async def get_hledger(company: str, bank_assertions: bool = Query(
+            False, description="end with a balance assertion per bank sub-account: it equals the closing balance "
+                               "of the bank account's last imported statement (once reconciled, hledger passes)"),
+            principal: Principal = Depends(read)) -> StreamingResponse:
         async with db.sessions() as s:
             c = await company_or_404(s, company, principal)
 
         async def body():
             async with db.sessions() as s2:
-                async for chunk in reports.hledger_export(s2, c):
+                async for chunk in reports.hledger_export(s2, c, bank_assertions=bank_assertions):
                     yield chunk
 
         return StreamingResponse(body(), media_type="text/plain; charset=utf-8",

@@ -45,7 +45,7 @@ from gl.domain.journal import DIMENSIONS, DraftLine, JournalDraft, UnbalancedJou
 from gl.domain.postable import AccountBlocked, PostingRefused, blocked_in, check_lines
 from gl.domain.rules import MissingRate, NothingToPost, RuleBook
 from gl.domain.settlement import AwaitingDocument, OpenItem, awaiting
-from gl.service import legacy
+from gl.service import banks, legacy
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("gl.posting")
@@ -402,7 +402,7 @@ class Poster:
                         raise AwaitingDocument(doc)
             return self.rules.draft(ce_type=ce_type, msg=msg, chart=load_chart(books.chart_template),
                                     functional_currency=books.functional_currency, event_id=event_id, rates=rates,
-                                    open_items=items)
+                                    open_items=items, bank_accounts=await banks.bank_accounts(session, books.id))
         except (MissingRate, NothingToPost, AwaitingDocument):
             raise
         except (LookupError, UnbalancedJournal, ValueError) as exc:
@@ -411,6 +411,9 @@ class Poster:
     async def __call__(self, session: AsyncSession, env: Envelope) -> None:
         """Draft the event's journal (pure, per event, in the event's trace) and stage it;
         `before_commit` writes the whole batch in a few statements."""
+        if env.type in banks.LEARNED_TYPES:
+            await banks.learn(session, env.payload)  # cash management's bank accounts and statements
+            return
         if env.type not in self.posting_types:
             return  # not a posting event (master data and the like): recorded in the inbox only
         msg = env.payload

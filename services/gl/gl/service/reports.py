@@ -25,6 +25,7 @@ from gl.domain.cashflow import SECTIONS as CF_SECTIONS
 from gl.domain.chart import load_chart
 from gl.domain.journal import DIMENSIONS
 from gl.domain.presentation import present
+from gl.service import banks
 
 ZERO = Decimal(0)
 Sums = dict[str, list[Decimal]]  # account -> [debit, credit]
@@ -414,8 +415,11 @@ HLEDGER_TYPE = {"asset": "assets", "liability": "liabilities", "equity": "equity
                 "expense": "expenses"}
 
 
-async def hledger_export(session: AsyncSession, company: Company):
-    """Every posted journal in hledger journal format, oldest first (streamed)."""
+async def hledger_export(session: AsyncSession, company: Company, *, bank_assertions: bool = False):
+    """Every posted journal in hledger journal format, oldest first (streamed). With
+    `bank_assertions`, then a balance assertion per bank sub-account: it equals the closing
+    balance of its bank account's last statement (gl.service.banks), so hledger checks that
+    the ledger's bank equals the bank."""
     accts = await accounts_of(session, company.id)
     cur = company.functional_currency
     yield f"; {company.name} ({company.id}) - general ledger export, functional currency {cur}\n"
@@ -446,3 +450,6 @@ async def hledger_export(session: AsyncSession, company: Company):
         yield f"    {name}  {amount} {cur}\n"
     if current is not None:
         yield "\n"
+    if bank_assertions:
+        for chunk in await banks.statement_assertions(session, company.id, cur):
+            yield chunk

@@ -112,6 +112,9 @@ CASES = [
     ("unidentified money out", cm.BankLineUnidentified(**H, line_id="8", direction="OUT", amount=M("5"),
                                                        gl_account="100201"),
      [("2241", "5", "0"), ("100201", "0", "5")]),
+    ("suspense cleared", cm.SuspenseCleared(**H, line_id="7", direction="IN", amount=M("99"), gl_account="100201",
+                                            identified_as="customer C1"),
+     [("2241", "99", "0"), ("100201", "0", "99")]),
     ("charge on a bank sub-account", cm.BankChargeRecorded(**H, bank_account="B1", amount=M("2.5"), gl_account="100202"),
      [("6603", "2.5", "0"), ("100202", "0", "2.5")]),
     ("transfer between sub-accounts", cm.InternalTransfer(**H, from_bank_account="B1", to_bank_account="B2",
@@ -189,3 +192,21 @@ def test_a_named_gl_account_must_be_a_sub_account_of_the_bank(gl_account):
     with pytest.raises(UnknownAccount, match="no sub-account"):
         rulebook().draft(ce_type="finance.cashmgmt.BankChargeRecorded.v1", msg=msg, chart=CAS,
                          functional_currency="CNY")
+
+
+def test_receipts_refunds_and_payments_post_to_the_sub_account_of_the_bank_account_they_name():
+    """The ledger learned B1 -> 100201 from cash management (BankAccountOpened); a bank account
+    it has not learned (or none) posts to the chart's bank."""
+    learned = {"B1": "100201"}
+    cases = [(ar.PaymentReceived(**H, customer_code="K", bank_account="B1", amount=M("113")), "100201"),
+             (ar.PaymentReceived(**H, customer_code="K", bank_account="B9", amount=M("113")), "1002"),
+             (ar.RefundPaid(**H, customer_code="K", bank_account="B1", amount=M("20")), "100201"),
+             (ap.PaymentMade(**H, supplier_code="S", bank_account="B1", amount=M("50")), "100201")]
+    for msg, bank in cases:
+        d = rulebook().draft(ce_type=registry.for_message(msg).ce_type, msg=msg, chart=CAS, functional_currency="CNY",
+                             bank_accounts=learned)
+        assert [ln.account_code for ln in d.lines if ln.cash_flow_item] == [bank], msg
+    with pytest.raises(UnknownAccount, match="no sub-account of 1002"):  # a mapping outside bank deposits
+        rulebook().draft(ce_type="finance.ar.PaymentReceived.v1", functional_currency="CNY", chart=CAS,
+                         msg=ar.PaymentReceived(**H, customer_code="K", bank_account="B1", amount=M("1")),
+                         bank_accounts={"B1": "1122"})

@@ -96,7 +96,7 @@ class InternalTransfer(_message.Message):
     def __init__(self, company_id: _Optional[str] = ..., document_number: _Optional[str] = ..., occurrence_date: _Optional[_Union[_types_pb2.Date, _Mapping]] = ..., transfer_id: _Optional[str] = ..., from_bank_account: _Optional[str] = ..., to_bank_account: _Optional[str] = ..., amount: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., to_amount: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., from_gl_account: _Optional[str] = ..., to_gl_account: _Optional[str] = ..., reference: _Optional[str] = ...) -> None: ...
 
 class BankStatementImported(_message.Message):
-    __slots__ = ("company_id", "document_number", "occurrence_date", "statement_id", "bank_account", "format", "from_date", "to_date", "opening_balance", "closing_balance", "line_count", "total_credits", "total_debits")
+    __slots__ = ("company_id", "document_number", "occurrence_date", "statement_id", "bank_account", "format", "from_date", "to_date", "opening_balance", "closing_balance", "line_count", "total_credits", "total_debits", "pending_value")
     COMPANY_ID_FIELD_NUMBER: _ClassVar[int]
     DOCUMENT_NUMBER_FIELD_NUMBER: _ClassVar[int]
     OCCURRENCE_DATE_FIELD_NUMBER: _ClassVar[int]
@@ -110,6 +110,7 @@ class BankStatementImported(_message.Message):
     LINE_COUNT_FIELD_NUMBER: _ClassVar[int]
     TOTAL_CREDITS_FIELD_NUMBER: _ClassVar[int]
     TOTAL_DEBITS_FIELD_NUMBER: _ClassVar[int]
+    PENDING_VALUE_FIELD_NUMBER: _ClassVar[int]
     company_id: str
     document_number: str
     occurrence_date: _types_pb2.Date
@@ -123,7 +124,16 @@ class BankStatementImported(_message.Message):
     line_count: int
     total_credits: _types_pb2.Money
     total_debits: _types_pb2.Money
-    def __init__(self, company_id: _Optional[str] = ..., document_number: _Optional[str] = ..., occurrence_date: _Optional[_Union[_types_pb2.Date, _Mapping]] = ..., statement_id: _Optional[str] = ..., bank_account: _Optional[str] = ..., format: _Optional[str] = ..., from_date: _Optional[_Union[_types_pb2.Date, _Mapping]] = ..., to_date: _Optional[_Union[_types_pb2.Date, _Mapping]] = ..., opening_balance: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., closing_balance: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., line_count: _Optional[int] = ..., total_credits: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., total_debits: _Optional[_Union[_types_pb2.Money, _Mapping]] = ...) -> None: ...
+    pending_value: _containers.RepeatedCompositeFieldContainer[ValueDatedAmount]
+    def __init__(self, company_id: _Optional[str] = ..., document_number: _Optional[str] = ..., occurrence_date: _Optional[_Union[_types_pb2.Date, _Mapping]] = ..., statement_id: _Optional[str] = ..., bank_account: _Optional[str] = ..., format: _Optional[str] = ..., from_date: _Optional[_Union[_types_pb2.Date, _Mapping]] = ..., to_date: _Optional[_Union[_types_pb2.Date, _Mapping]] = ..., opening_balance: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., closing_balance: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., line_count: _Optional[int] = ..., total_credits: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., total_debits: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., pending_value: _Optional[_Iterable[_Union[ValueDatedAmount, _Mapping]]] = ...) -> None: ...
+
+class ValueDatedAmount(_message.Message):
+    __slots__ = ("value_date", "amount")
+    VALUE_DATE_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    value_date: _types_pb2.Date
+    amount: _types_pb2.Money
+    def __init__(self, value_date: _Optional[_Union[_types_pb2.Date, _Mapping]] = ..., amount: _Optional[_Union[_types_pb2.Money, _Mapping]] = ...) -> None: ...
 
 class BankReceiptApplication(_message.Message):
     __slots__ = ("invoice_id", "invoice_number", "amount")
@@ -182,3 +192,25 @@ class BankLineUnidentified(_message.Message):
     description: str
     gl_account: str
     def __init__(self, company_id: _Optional[str] = ..., document_number: _Optional[str] = ..., occurrence_date: _Optional[_Union[_types_pb2.Date, _Mapping]] = ..., line_id: _Optional[str] = ..., bank_account: _Optional[str] = ..., direction: _Optional[str] = ..., amount: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., description: _Optional[str] = ..., gl_account: _Optional[str] = ...) -> None: ...
+
+class SuspenseCleared(_message.Message):
+    __slots__ = ("company_id", "document_number", "occurrence_date", "line_id", "bank_account", "direction", "amount", "identified_as", "gl_account")
+    COMPANY_ID_FIELD_NUMBER: _ClassVar[int]
+    DOCUMENT_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    OCCURRENCE_DATE_FIELD_NUMBER: _ClassVar[int]
+    LINE_ID_FIELD_NUMBER: _ClassVar[int]
+    BANK_ACCOUNT_FIELD_NUMBER: _ClassVar[int]
+    DIRECTION_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    IDENTIFIED_AS_FIELD_NUMBER: _ClassVar[int]
+    GL_ACCOUNT_FIELD_NUMBER: _ClassVar[int]
+    company_id: str
+    document_number: str
+    occurrence_date: _types_pb2.Date
+    line_id: str
+    bank_account: str
+    direction: str
+    amount: _types_pb2.Money
+    identified_as: str
+    gl_account: str
+    def __init__(self, company_id: _Optional[str] = ..., document_number: _Optional[str] = ..., occurrence_date: _Optional[_Union[_types_pb2.Date, _Mapping]] = ..., line_id: _Optional[str] = ..., bank_account: _Optional[str] = ..., direction: _Optional[str] = ..., amount: _Optional[_Union[_types_pb2.Money, _Mapping]] = ..., identified_as: _Optional[str] = ..., gl_account: _Optional[str] = ...) -> None: ...
