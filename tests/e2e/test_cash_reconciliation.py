@@ -310,11 +310,14 @@ def test_a_document_arriving_after_the_statement_reconciles_its_line(suite):
         "company_id": c, "customer_code": "C-LATE", "currency": "CNY", "issue_date": "2026-11-12",
         "due_date": "2026-11-12",
         "lines": [{"description": "Service", "quantity": "1", "unit_price": "500.00", "tax_code": "VAT13"}]}), 201)
-    # score: amount 30 + the same name 10 + two days apart 5 = 45: to review (from 30), not on its own (80)
+    # score: amount 30 + two days apart 5 (+ the same name 10 once the customer has reached cash
+    # management: its event and the invoice's travel on different partitions) = 35 or 45: to review
+    # (from 30), never on its own (80)
     (line,) = wait_for("the line decided again", lambda: ok(h.get(
         f"{suite.cash_url}/v1/reconciliation/lines", params={"company": c, "status": "review"})))
     assert (line["rule"], line["action"], line["party"]) == ("open_invoices", "receipt", "C-LATE")
-    assert [(i["number"], c_["score"]) for c_ in line["candidates"] for i in c_["items"]] == [(inv["number"], 45)]
+    (cand,) = line["candidates"]
+    assert [i["number"] for i in cand["items"]] == [inv["number"]] and cand["score"] in (35, 45), cand
     ok(h.post(f"{suite.cash_url}/v1/reconciliation/lines/{line['line_id']}/accept", params={"company": c},
               json={"candidate": 0}))
     wait_for("AR booked the receipt", lambda: ok(h.get(f"{suite.ar_url}/v1/invoices/{inv['id']}"))["outstanding"]
