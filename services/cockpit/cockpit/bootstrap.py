@@ -15,9 +15,8 @@ from fastapi.templating import Jinja2Templates
 from fincore.auth import Authenticator
 from fincore.docs import serve_docs
 from fincore.errors import ProblemError, install_problem_handlers
-from fincore.http import CatchAll, Metrics, Readiness
+from fincore.http import CatchAll, Metrics, Readiness, add_operations_routes
 from fincore.kafka import broker_reachable
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from cockpit.adapters.apis import Apis
 from cockpit.adapters.live import TOPIC as LIVE_TOPIC
@@ -113,20 +112,7 @@ def create_app(settings: CockpitSettings, *, apis: Apis | None = None, live: Liv
                                 status_code=exc.status, media_type="application/problem+json")
         return render(request, "problem.html", {"problem": exc, "user": sessions.user(request)}, status=exc.status)
 
-    @app.get("/healthz", tags=["operations"], summary="Liveness")
-    async def healthz() -> dict:
-        return {"status": "ok", "service": settings.service_name}
-
-    @app.get("/readyz", tags=["operations"], summary="Readiness: broker reachable (live updates)")
-    async def readyz():
-        checks = await readiness.run()
-        ok = all(v == "ok" for v in checks.values())
-        return JSONResponse({"status": "ok" if ok else "unavailable", "checks": checks},
-                            status_code=200 if ok else 503)
-
-    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")
-    async def metrics() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    add_operations_routes(app, settings.service_name, readiness, "broker reachable (live updates)")
 
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.include_router(signin.build_router(settings, sessions, oidc, render))

@@ -40,10 +40,9 @@ _STATUS = {400: grpc.StatusCode.INVALID_ARGUMENT, 401: grpc.StatusCode.UNAUTHENT
            409: grpc.StatusCode.FAILED_PRECONDITION, 422: grpc.StatusCode.INVALID_ARGUMENT}
 
 
-class ErrorInterceptor(grpc.aio.ServerInterceptor):
-    """What a servicer did not answer itself leaves as a clean status: a ProblemError as its
-    gRPC status and detail, anything else as INTERNAL "internal error" (logged). Without this,
-    grpc answers UNKNOWN with the exception's class and message ("Unexpected <class ...>")."""
+class UnaryWrapper(grpc.aio.ServerInterceptor):
+    """An interceptor that wraps each unary-unary method handler once (`_wrap`, made on the
+    method's first call and kept), so a call pays for the wrapper only, not for building it."""
 
     def __init__(self) -> None:
         self._wrapped: dict = {}  # per method handler: the wrapper, made once
@@ -55,6 +54,15 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):
         if (wrapped := self._wrapped.get(handler)) is None:
             wrapped = self._wrapped[handler] = self._wrap(handler, handler_call_details.method)
         return wrapped
+
+    def _wrap(self, handler, method: str):
+        raise NotImplementedError
+
+
+class ErrorInterceptor(UnaryWrapper):
+    """What a servicer did not answer itself leaves as a clean status: a ProblemError as its
+    gRPC status and detail, anything else as INTERNAL "internal error" (logged). Without this,
+    grpc answers UNKNOWN with the exception's class and message ("Unexpected <class ...>")."""
 
     @staticmethod
     def _wrap(handler, method: str):
@@ -75,7 +83,7 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):
                                                    response_serializer=handler.response_serializer)
 
 
-class TraceContextInterceptor(grpc.aio.ServerInterceptor):
+class TraceContextInterceptor(UnaryWrapper):
     """When no span is recorded: the call continues the caller's trace from the metadata
     (traceparent) or starts a new trace id, current while the servicer runs, so what it writes
     records the trace id. That is what OpenTelemetry's gRPC server instrumentation does under
@@ -85,16 +93,8 @@ class TraceContextInterceptor(grpc.aio.ServerInterceptor):
     def __init__(self) -> None:
         from opentelemetry import trace
 
+        super().__init__()
         self._tracer = trace.get_tracer("fincore.grpc")
-        self._wrapped: dict = {}  # per method handler: the wrapper, made once
-
-    async def intercept_service(self, continuation, handler_call_details):
-        handler = await continuation(handler_call_details)
-        if handler is None or handler.unary_unary is None:
-            return handler
-        if (wrapped := self._wrapped.get(handler)) is None:
-            wrapped = self._wrapped[handler] = self._wrap(handler, handler_call_details.method)
-        return wrapped
 
     def _wrap(self, handler, method: str):
         from opentelemetry import context as otel_context

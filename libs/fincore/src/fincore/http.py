@@ -68,6 +68,26 @@ class Page:
     offset: int
 
 
+def add_operations_routes(app: FastAPI, service_name: str, readiness: Readiness, ready_what: str) -> None:
+    """/healthz (liveness), /readyz (the readiness checks; 503 when one fails) and /metrics
+    (Prometheus), the same on every HTTP process of the suite."""
+
+    @app.get("/healthz", tags=["operations"], summary="Liveness")
+    async def healthz() -> dict:
+        return {"status": "ok", "service": service_name}
+
+    @app.get("/readyz", tags=["operations"], summary=f"Readiness: {ready_what}")
+    async def readyz():
+        checks = await readiness.run()
+        ok = all(v == "ok" for v in checks.values())
+        return JSONResponse({"status": "ok" if ok else "unavailable", "checks": checks},
+                            status_code=200 if ok else 503)
+
+    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
 def pagination(default: int = 100, maximum: int = 1000) -> Callable[..., Page]:
     """A dependency for list routes: `page: Page = Depends(pagination())`; bounds checked (422)."""
 
@@ -118,20 +138,7 @@ def create_service_app(
 
     app.add_middleware(Metrics, service=settings.service_name)
 
-    @app.get("/healthz", tags=["operations"], summary="Liveness")
-    async def healthz() -> dict:
-        return {"status": "ok", "service": settings.service_name}
-
-    @app.get("/readyz", tags=["operations"], summary="Readiness: database and broker reachable")
-    async def readyz():
-        checks = await readiness.run()
-        ok = all(v == "ok" for v in checks.values())
-        return JSONResponse({"status": "ok" if ok else "unavailable", "checks": checks},
-                            status_code=200 if ok else 503)
-
-    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")
-    async def metrics() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    add_operations_routes(app, settings.service_name, readiness, "database and broker reachable")
 
     for router in routers:
         app.include_router(router)

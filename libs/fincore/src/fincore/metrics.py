@@ -199,18 +199,9 @@ def _grpc_interceptor():
             return str(code.value[0])
         return str(int(code))
 
-    class MetricsInterceptor(grpc.aio.ServerInterceptor):
-        def __init__(self) -> None:
-            self._wrapped: dict = {}  # per method handler: the wrapper, made once
+    from fincore.grpc_server import UnaryWrapper
 
-        async def intercept_service(self, continuation, handler_call_details):
-            handler = await continuation(handler_call_details)
-            if handler is None or handler.unary_unary is None:
-                return handler
-            if (wrapped := self._wrapped.get(handler)) is None:
-                wrapped = self._wrapped[handler] = self._wrap(handler, handler_call_details.method)
-            return wrapped
-
+    class MetricsInterceptor(UnaryWrapper):
         @staticmethod
         def _wrap(handler, full_method: str):
             service, _, method = full_method.lstrip("/").rpartition("/")

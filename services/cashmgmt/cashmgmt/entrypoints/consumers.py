@@ -78,13 +78,22 @@ async def reconcile_waiting(session: AsyncSession, rules: list[Rule]) -> None:
             await reconcile(session, company, rules, currency=currency)
 
 
-class DocumentsFromAR:
+class _Documents:
+    """Keeps another context's documents (`keep`), then decides again the statement lines that
+    were waiting for such a document."""
+
     def __init__(self, rules: list[Rule]) -> None:
         self.rules = rules
 
     async def __call__(self, session: AsyncSession, env: Envelope) -> None:
         await self.keep(session, env)
         await reconcile_waiting(session, self.rules)
+
+    async def keep(self, session: AsyncSession, env: Envelope) -> None:
+        raise NotImplementedError
+
+
+class DocumentsFromAR(_Documents):
 
     async def keep(self, session: AsyncSession, env: Envelope) -> None:
         m = env.payload
@@ -120,13 +129,7 @@ class DocumentsFromAR:
                         bank_account=m.bank_account)
 
 
-class DocumentsFromAP:
-    def __init__(self, rules: list[Rule]) -> None:
-        self.rules = rules
-
-    async def __call__(self, session: AsyncSession, env: Envelope) -> None:
-        await self.keep(session, env)
-        await reconcile_waiting(session, self.rules)
+class DocumentsFromAP(_Documents):
 
     async def keep(self, session: AsyncSession, env: Envelope) -> None:
         m = env.payload

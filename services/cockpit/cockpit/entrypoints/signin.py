@@ -65,6 +65,12 @@ class OidcClient:
         return bool(self.settings.oidc_issuer_url)
 
     @property
+    def _client_auth(self) -> tuple[str, str] | None:
+        """HTTP Basic credentials of a confidential client; a public client (PKCE only) has none."""
+        secret = self.settings.oidc_client_secret
+        return (self.settings.oidc_client_id, secret) if secret else None
+
+    @property
     def redirect_uri(self) -> str:
         return self.settings.public_url.rstrip("/") + "/auth/callback"
 
@@ -93,10 +99,8 @@ class OidcClient:
     async def _token(self, form: dict, what: str) -> dict:
         meta = await self.metadata()
         form = {**form, "client_id": self.settings.oidc_client_id}
-        secret = self.settings.oidc_client_secret
-        auth = (self.settings.oidc_client_id, secret) if secret else None  # a confidential client
         try:
-            r = await self.http.post(meta["token_endpoint"], data=form, auth=auth)
+            r = await self.http.post(meta["token_endpoint"], data=form, auth=self._client_auth)
         except httpx.HTTPError as exc:
             raise SignInFailed(f"the identity provider did not answer: {exc}") from exc
         if r.status_code != 200:
@@ -117,12 +121,10 @@ class OidcClient:
             log.warning("signing out without the identity provider: %s", exc)
             return None
         if refresh_token and meta.get("revocation_endpoint"):
-            secret = self.settings.oidc_client_secret
             try:
                 await self.http.post(meta["revocation_endpoint"], data={
                     "token": refresh_token, "token_type_hint": "refresh_token",
-                    "client_id": self.settings.oidc_client_id},
-                    auth=(self.settings.oidc_client_id, secret) if secret else None)
+                    "client_id": self.settings.oidc_client_id}, auth=self._client_auth)
             except httpx.HTTPError as exc:
                 log.warning("refresh token not revoked: %s", exc)
         end = meta.get("end_session_endpoint")
