@@ -4,7 +4,18 @@ Row locks: every service writes `select(...).with_for_update()` (or `session.get
 with_for_update=True)`) as it is, on either database, and never tests the dialect for it.
 PostgreSQL takes the row locks; on SQLite SQLAlchemy renders no FOR UPDATE (SQLite has
 none: a writer holds the database file's lock, which serialises writers already). One
-statement serves both; tests/test_row_locks.py pins that."""
+statement serves both; tests/test_row_locks.py pins that.
+
+Transactions on SQLite: left to the driver (pysqlite, aiosqlite), no BEGIN is sent before a
+SELECT, so a unit of work read outside any transaction and wrote on what it had read (a lost
+update); and a transaction begun DEFERRED that reads, then writes, is refused "database is
+locked" at once when another writer committed in between (SQLite cannot let it write on a
+stale snapshot; no busy timeout helps). SQLAlchemy's documented recipe for these drivers
+takes BEGIN from the driver (`isolation_level = None`) and sends its own from a "begin"
+listener. `Database.transaction()` and `Database.begin()` (the units of work) begin
+IMMEDIATE: they take the write lock first, so writers queue (busy timeout 30 s) instead of
+failing. Reads (`Database.sessions()`) begin DEFERRED and take no write lock (WAL: readers
+never wait for the writer). tests/test_sqlite_writers.py pins both."""
 
 from __future__ import annotations
 
@@ -17,6 +28,8 @@ from sqlalchemy import types as sa_types
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from fincore.idempotency import claim_in, pending_claim
+
+_WRITES = "fincore_writes"  # execution option of the connections `Database.transaction()` uses
 
 
 def is_sqlite(url_or_engine: str | AsyncEngine) -> bool:
@@ -35,6 +48,11 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = 10, max_overfl
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
+            dbapi_conn.isolation_level = None  # the driver sends no BEGIN: _sqlite_begin does
+
+        @event.listens_for(engine.sync_engine, "begin")
+        def _sqlite_begin(conn):
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(_WRITES) else "BEGIN")
 
         return engine
     # No ping on checkout: it is a round trip on every request (a fifth of a credit or budget
@@ -73,6 +91,9 @@ class Database:
         self.url = url
         self.engine = make_engine(url, echo=echo, pool_size=pool_size, max_overflow=max_overflow)
         self.sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
+        # Units of work: on SQLite their transactions begin IMMEDIATE (see the module's docstring).
+        self._write_engine = self.engine.execution_options(**{_WRITES: True}) if self.is_sqlite else self.engine
+        self._writes = async_sessionmaker(self._write_engine, class_=AsyncSession, expire_on_commit=False)
         # Same pool, no transaction: a single read-only statement costs one round trip instead
         # of three (BEGIN, the query, the ROLLBACK when the connection goes back to the pool).
         self.autocommit = self.engine if self.is_sqlite else self.engine.execution_options(
@@ -93,12 +114,17 @@ class Database:
         """A session whose work commits together or not at all. The first transaction a request
         with an Idempotency-Key opens also inserts the key's row (see fincore.idempotency)."""
         claim = pending_claim()
-        async with self.sessions() as session, session.begin():
+        async with self._writes() as session, session.begin():
             if claim is not None:
                 await claim_in(session, claim)
             yield session
         if claim is not None:
             claim.committed = True
+
+    def begin(self):
+        """A connection in a write transaction, for a unit of work written without the ORM
+        (`async with db.begin() as conn:`); it commits at the end of the block."""
+        return self._write_engine.begin()
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:

@@ -96,7 +96,7 @@ class BudgetService(pb_grpc.BudgetServiceServicer):
                     d = await reserve_quick(conn, c.company_id, c.cost_centre, c.budget_item, c.period, amount, ref,
                                             ttl=ttl, currency=c.amount.currency_code)
             if d is None:
-                async with self.db.engine.begin() as conn:
+                async with self.db.begin() as conn:
                     d = await reserve(conn, c.company_id, c.cost_centre, c.budget_item, c.period, amount, ref,
                                       ttl=ttl, currency=c.amount.currency_code)
         except rates.RateUnavailable as exc:
