@@ -5,6 +5,7 @@ named, from that check alone."""
 from __future__ import annotations
 
 import copy
+from decimal import Decimal
 
 import pytest
 from finverify import checks
@@ -16,7 +17,8 @@ ROLES = {"receivables": "1122", "payables": "220201", "other_payables": "2241", 
 
 def line(jid, no, account, debit="0.00", credit="0.00", date="2026-11-05", **dims):
     return {"id": hash((jid, no)) % 10**9, "journal_id": jid, "line_no": no, "posting_date": date, "account": account,
-            "debit": debit, "credit": credit, "txn_currency": "CNY", "txn_amount": "0", "open_item": "",
+            "debit": debit, "credit": credit, "txn_currency": "CNY",
+            "txn_amount": str(Decimal(debit) - Decimal(credit)), "open_item": "",
             "dimensions": dims}
 
 
@@ -30,7 +32,8 @@ def journal(jid, number, total, *, event_id=None, period="2026-11", posted_at="2
 def good() -> Snapshot:
     """An invoice (1,130.00 to C001), a stock receipt (500.00), a supplier invoice (565.00 to
     S1), an expense (200.00 on ADMIN, budgeted) and their sub-ledgers, all agreeing."""
-    s = Snapshot(company={"id": "X", "functional_currency": "CNY", "roles": ROLES})
+    s = Snapshot(company={"id": "X", "functional_currency": "CNY", "roles": ROLES,
+                          "by_counterparty": {"1122": "customer", "220201": "supplier"}})
     s.journals = [journal("j1", "J1", "1130.00", event_id="e1"),
                   journal("j2", "J2", "500.00", event_id="e2", event_type="finance.inventory.GoodsReceived.v1"),
                   journal("j3", "J3", "565.00", event_id="e3", event_type="finance.ap.InvoiceApproved.v1"),
@@ -49,6 +52,11 @@ def good() -> Snapshot:
         sums[k] = (d + float(ln["debit"]), c + float(ln["credit"]))
     s.period_balances = [{"account": a, "period": p, "debit": f"{d:.2f}", "credit": f"{c:.2f}"}
                          for (a, p), (d, c) in sums.items()]
+    s.counterparty_balances = [  # GL /v1/counterparty-balances
+        {"account": "1122", "counterparty": "C001", "currency": "CNY", "period": "2026-11", "debit": "1130.00",
+         "credit": "0.00", "txn_amount": "1130.00"},
+        {"account": "220201", "counterparty": "S1", "currency": "CNY", "period": "2026-11", "debit": "0.00",
+         "credit": "765.00", "txn_amount": "-765.00"}]
     s.periods = {"periods": [{"period": "2026-10", "status": "closed"}],
                  "audit": [{"period": "2026-10", "action": "closed", "at": "2026-11-01T00:00:00+00:00"}]}
     s.events = [Event(f"e{i}", t, "X", "finance.x.events.v1", 0, i, "d") for i, t in
@@ -159,6 +167,34 @@ def test_i4_missing_period_balance_row():
     s = good()
     s.period_balances = [b for b in s.period_balances if b["account"] != "1405"]
     assert only(checks.check_period_balances(s), "I4")[0].subject == "account 1405 2026-11"
+
+
+def test_i4_counterparty_balance_off_or_missing():
+    s = good()
+    s.counterparty_balances[1]["credit"] = "700.00"
+    found = only(checks.check_period_balances(s), "I4")
+    assert [b.subject for b in found] == ["account 220201 S1 CNY 2026-11"]
+    assert "0.00/700.00 (CNY -765.00) != lines 0.00/765.00 (CNY -765.00)" in found[0].detail
+    s = good()
+    s.counterparty_balances = s.counterparty_balances[1:]
+    assert [b.subject for b in only(checks.check_period_balances(s), "I4")] == ["account 1122 C001 CNY 2026-11"]
+
+
+def test_i4_counterparty_balance_under_another_counterparty_or_currency():
+    s = good()
+    s.counterparty_balances[0]["counterparty"] = "C002"  # the right total, on the wrong customer
+    assert [b.subject for b in only(checks.check_period_balances(s), "I4")] == [
+        "account 1122 C001 CNY 2026-11", "account 1122 C002 CNY 2026-11"]
+    s = good()
+    s.lines[0].update(txn_currency="USD", txn_amount="160.00")  # the line is in USD, the row says CNY
+    assert {b.subject for b in only(checks.check_period_balances(s), "I4")} == {
+        "account 1122 C001 CNY 2026-11", "account 1122 C001 USD 2026-11"}
+
+
+def test_i4_a_ledger_without_counterparty_balances_is_checked_on_period_balances_alone():
+    s = good()
+    s.counterparty_balances = None
+    assert checks.check_period_balances(s) == []
 
 
 def test_i5_lag_not_drained():

@@ -5,6 +5,9 @@ months closed and one currency without a rate,
 - the trial balance the API serves (whole months from the period_balance table, partial
   months from the lines) equals, account by account, the journal lines it summarises, at
   every month end, mid-month and over a from/to range;
+- the balances per counterparty the balance sheet reads (counterparty_balance, kept at
+  posting) equal the lines per account, customer or supplier, currency and month, and the
+  balance sheet's receivables and payables per counterparty equal the lines at every date;
 - handling the whole sequence again (redelivery, in any order) changes nothing;
 - after the decisions (months reopened, the missing rate entered) every parked event posts
   once, and the trial balance still equals the lines.
@@ -29,8 +32,9 @@ from fincore import dates, money
 from fincore.db import Database, migrate
 from fincore.events import new_envelope
 from fincore.inbox import InboxConsumer
-from gl.adapters.tables import Company, ExchangeRate, Journal, JournalLine, ParkedEvent
+from gl.adapters.tables import Company, CounterpartyBalance, ExchangeRate, Journal, JournalLine, ParkedEvent
 from gl.bootstrap import MIGRATIONS, rulebook
+from gl.domain.chart import load_chart
 from gl.service import reports
 from gl.service.posting import Poster, close_period, create_company, reopen_period, resolve_parked
 from gl.settings import GLSettings
@@ -52,6 +56,7 @@ def M(v: Decimal, cur: str = "CNY") -> types_pb2.Money:  # noqa: N802
 def event(draw, company: str):
     n = str(uuid.uuid4())[:8]
     kind = draw(st.sampled_from(["invoice", "receipt", "payment", "received", "issued", "adjust", "charge", "expense"]))
+    customer, supplier = draw(st.sampled_from(["K1", "K2"])), draw(st.sampled_from(["S1", "S2"]))
     day = draw(days)
     h = dict(company_id=company, document_number=f"{kind}-{n}", occurrence_date=dates.to_proto(day))
     # Sales and purchases may be in a foreign currency; stock and bank charges are in CNY.
@@ -61,7 +66,7 @@ def event(draw, company: str):
     amounts = minor.map(lambda n: Decimal(n).scaleb(-money.minor_units(cur)))  # 0.01 CNY, 1 JPY at least
     if kind == "invoice":
         lines = draw(st.lists(st.tuples(amounts, st.sampled_from(["0.13", "0.09", "0.06", "0"])), min_size=1, max_size=4))
-        msg = ar.InvoiceIssued(**h, invoice_id=n, customer_code="K", currency=cur)
+        msg = ar.InvoiceIssued(**h, invoice_id=n, customer_code=customer, currency=cur)
         for net, rate in lines:
             msg.lines.append(ar.InvoiceLine(net=M(net, cur), tax=M(q(net) * Decimal(rate), cur)))
         gross = sum((money.from_proto(x.net) + money.from_proto(x.tax) for x in msg.lines), Decimal(0))
@@ -69,9 +74,9 @@ def event(draw, company: str):
         return msg
     amount = draw(amounts)
     if kind == "receipt":
-        return ar.PaymentReceived(**h, receipt_id=n, customer_code="K", amount=M(amount, cur))
+        return ar.PaymentReceived(**h, receipt_id=n, customer_code=customer, amount=M(amount, cur))
     if kind == "payment":
-        return ap.PaymentMade(**h, payment_id=n, supplier_code="S", amount=M(amount, cur))
+        return ap.PaymentMade(**h, payment_id=n, supplier_code=supplier, amount=M(amount, cur))
     if kind == "received":
         return inv.GoodsReceived(**h, movement_id=n, total_cost=M(amount), lines=[inv.MovementLine(total_cost=M(amount))])
     if kind == "issued":
@@ -81,7 +86,7 @@ def event(draw, company: str):
     if kind == "charge":
         return cm.BankChargeRecorded(**h, bank_account="B", amount=M(amount))
     tax = q(amount * Decimal("0.06"))
-    return ap.InvoiceApproved(**h, invoice_id=n, supplier_code="S", kind=ap.INVOICE_KIND_EXPENSE,
+    return ap.InvoiceApproved(**h, invoice_id=n, supplier_code=supplier, kind=ap.INVOICE_KIND_EXPENSE,
                               gross_total=M(amount + tax, cur), lines=[ap.PayableLine(net=M(amount, cur), tax=M(tax, cur), dimensions=CC)])
 
 
@@ -126,6 +131,39 @@ async def trial_balance_equals_the_lines(s, company: str) -> None:
     served = {x["account"]: (Decimal(x["debit_turnover"]), Decimal(x["credit_turnover"])) for x in tb["lines"]}
     assert {a: v for a, v in served.items() if any(v)} == {a: v for a, v in (await lines(lo, hi)).items() if any(v)}
     assert tb["totals"]["debit_turnover"] == tb["totals"]["credit_turnover"]
+    await counterparty_balances_equal_the_lines(s, company)
+
+
+async def counterparty_balances_equal_the_lines(s, company: str) -> None:
+    """The stored balances per counterparty against the lines, and what the balance sheet
+    reads from them (whole months from the table, a partial month from the lines too)."""
+    jl, cb = JournalLine.__table__, CounterpartyBalance.__table__
+    kept_by = {"1122": "customer", "220201": "supplier"}  # the cas chart's reclassifications by a counterparty
+    assert load_chart("cas").by_counterparty == kept_by
+    expected: dict = {}
+    for posted, code, customer, supplier, cur, dr, cr, txn in (await s.execute(sa.select(
+            jl.c.posting_date, jl.c.account_code, jl.c.customer, jl.c.supplier, jl.c.txn_currency, jl.c.debit,
+            jl.c.credit, jl.c.txn_amount).where(jl.c.company_id == company, jl.c.account_code.in_(kept_by)))).all():
+        who = customer if kept_by[code] == "customer" else supplier
+        t = expected.setdefault((code, who, cur, f"{posted:%Y-%m}"), [Decimal(0)] * 3)
+        t[0], t[1], t[2] = t[0] + dr, t[1] + cr, t[2] + txn
+    stored = {(r.account_code, r.counterparty, r.currency, r.period): [Decimal(r.debit), Decimal(r.credit),
+                                                                        Decimal(r.txn_amount)]
+              for r in (await s.execute(sa.select(cb).where(cb.c.company_id == company))).all()}
+    assert stored == expected
+    for as_of in (dt.date(2026, 9, 30), dt.date(2026, 10, 15), dt.date(2026, 11, 30), dt.date(2026, 12, 31)):
+        for code, dim in kept_by.items():
+            served = await reports.by_counterparty(s, company, (code,), dim, as_of, {})
+            lines = {}
+            for (c, who, _, period), (dr, cr, _) in expected.items():
+                if c == code and period <= f"{as_of:%Y-%m}":
+                    lines[(c, who)] = lines.get((c, who), Decimal(0)) + dr - cr
+            if as_of.day == 15:  # lines after the date in its month are not part of it
+                for who, dr, cr in (await s.execute(sa.select(jl.c[dim], jl.c.debit, jl.c.credit).where(
+                        jl.c.company_id == company, jl.c.account_code == code, jl.c.posting_date > as_of,
+                        jl.c.posting_date < as_of.replace(day=1) + dt.timedelta(days=31)))).all():
+                    lines[(code, who)] -= dr - cr
+            assert {k: v for k, v in served.items() if v} == {k: v for k, v in lines.items() if v}, (as_of, code)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -10,7 +10,9 @@ I2 every event the ledger reads has exactly one effect: a journal, a parking, a 
    with its reason, or a record that it needed none
 I3 no source event is posted twice (one journal per event id; an event id never carries two
    different payloads unless the second went to the dead-letter queue)
-I4 the stored period balances equal the sum of their lines
+I4 the stored period balances equal the sum of their lines, and so do the stored balances per
+   counterparty (account, counterparty, transaction currency, month) on the accounts the
+   chart keeps by a counterparty
 I5 consumer lag is zero once the load stops (finverify.read waits for it)
 I6 nothing is posted into a closed period (the year-end closing journal excepted)
 I7 each sub-ledger equals its control account: AR open items = receivables, AP open items =
@@ -68,6 +70,7 @@ class Snapshot:
     journals: list[dict] = field(default_factory=list)  # GL /v1/journals items
     lines: list[dict] = field(default_factory=list)  # GL /v1/journal-lines items
     period_balances: list[dict] = field(default_factory=list)  # GL /v1/period-balances items
+    counterparty_balances: list[dict] | None = None  # GL /v1/counterparty-balances items (None: not served)
     periods: dict | None = None  # GL /v1/companies/{c}/periods
     events: list[Event] | None = None  # from the topics the ledger reads
     effects: dict[str, dict] | None = None  # GL /v1/event-effects items by event id
@@ -210,6 +213,39 @@ def check_period_balances(s: Snapshot) -> list[Breach]:
         if lines != kept:
             out.append(Breach("I4", s.id, f"account {key[0]} {key[1]}",
                               f"period balance {kept[0]}/{kept[1]} != lines {lines[0]}/{lines[1]}"))
+    return out + check_counterparty_balances(s)
+
+
+def check_counterparty_balances(s: Snapshot) -> list[Breach]:
+    """Per account kept by a counterparty (the company's `by_counterparty`: account ->
+    dimension), counterparty, transaction currency and month: debit, credit and the
+    transaction amount stored equal the sum of the lines."""
+    if s.counterparty_balances is None:
+        return []
+    kept_by = s.company.get("by_counterparty") or {}
+    sums: dict[tuple[str, str, str, str], list[Decimal]] = defaultdict(lambda: [ZERO, ZERO, ZERO])
+    for ln in s.lines:
+        dim = kept_by.get(ln["account"])
+        if dim is None:
+            continue
+        t = sums[(ln["account"], ln.get("dimensions", {}).get(dim, ""), ln["txn_currency"], ln["posting_date"][:7])]
+        t[0] += D(ln["debit"])
+        t[1] += D(ln["credit"])
+        t[2] += D(ln["txn_amount"])
+    stored: dict[tuple[str, str, str, str], list[Decimal]] = defaultdict(lambda: [ZERO, ZERO, ZERO])
+    for b in s.counterparty_balances:
+        t = stored[(b["account"], b["counterparty"], b["currency"], b["period"])]
+        t[0] += D(b["debit"])
+        t[1] += D(b["credit"])
+        t[2] += D(b["txn_amount"])
+    out = []
+    for key in sorted(set(sums) | set(stored)):
+        lines, kept = sums.get(key, [ZERO] * 3), stored.get(key, [ZERO] * 3)
+        if lines != kept:
+            account, who, cur, period = key
+            out.append(Breach("I4", s.id, f"account {account} {who or '(none)'} {cur} {period}",
+                              f"balance per counterparty {kept[0]}/{kept[1]} ({cur} {kept[2]}) != lines "
+                              f"{lines[0]}/{lines[1]} ({cur} {lines[2]})"))
     return out
 
 

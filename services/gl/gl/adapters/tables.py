@@ -207,6 +207,24 @@ class PeriodBalance(SQLModel, table=True):
     credit: Decimal = Field(sa_column=sa.Column(Amount, nullable=False))
 
 
+class CounterpartyBalance(SQLModel, table=True):
+    """Turnover per account, counterparty, transaction currency and month on the accounts the
+    chart keeps by a counterparty (`Chart.by_counterparty`: receivables by customer, payables
+    by supplier), kept in the posting transaction like period_balance: the balance sheet
+    presents a customer's credit balance as an advance without reading every line."""
+
+    __tablename__ = "counterparty_balance"
+
+    company_id: str = Field(sa_column=sa.Column(sa.String(40), primary_key=True))
+    account_code: str = Field(sa_column=sa.Column(sa.String(20), primary_key=True))
+    counterparty: str = Field(sa_column=sa.Column(sa.String(40), primary_key=True))  # '' when the line has none
+    currency: str = Field(sa_column=sa.Column(sa.String(3), primary_key=True))  # the lines' txn_currency ('')
+    period: str = Field(sa_column=sa.Column(sa.String(7), primary_key=True))
+    debit: Decimal = Field(sa_column=sa.Column(Amount, nullable=False))  # functional
+    credit: Decimal = Field(sa_column=sa.Column(Amount, nullable=False))
+    txn_amount: Decimal = Field(sa_column=sa.Column(Amount, nullable=False))  # signed, in `currency`
+
+
 class LegacyOpenItem(SQLModel, table=True):
     """What one journal posted by a rule version without open items did to one document's
     balance on one control account, derived from its posted lines (gl.service.legacy)."""

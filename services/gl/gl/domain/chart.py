@@ -4,7 +4,7 @@ how the balance sheet presents balances on the wrong side (`presentation`)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 
 import yaml
@@ -62,6 +62,13 @@ class Chart:
     def line_type(self, line: str) -> str:
         """asset | liability | equity | ... of a balance-sheet line (account or statement line)."""
         return self.accounts[line].type if line in self.accounts else self.lines[line].type
+
+    @cached_property
+    def by_counterparty(self) -> dict[str, str]:
+        """Account -> the dimension its balance is kept and presented by (the reclassifications
+        with a `by`: receivables by customer, payables by supplier). The ledger keeps these
+        balances per counterparty at posting (table counterparty_balance)."""
+        return {code: rule.by for rule in self.reclassify if rule.by for code in rule.accounts}
 
     def account_for(self, role_or_code: str) -> str:
         """A role name (receivables) or an account code (1122) -> the account code."""

@@ -1,6 +1,6 @@
 """Read-only views for auditors and the invariant checker (`finance-verify`): the companies a
-token may read, the raw journal lines and period balances (so anyone can add the lines up
-and compare), control-account balances per counterparty and transaction currency (to hold
+token may read, the raw journal lines, period balances and balances per counterparty (so
+anyone can add the lines up and compare), control-account balances per counterparty and transaction currency (to hold
 against the sub-ledgers), and what the ledger did with given event ids (journal, parked,
 dead letter, or recorded without a journal). Every list is paginated; every route needs
 `gl:read` and the company in the token."""
@@ -20,7 +20,7 @@ from fincore.errors import NotFound, Unprocessable
 from fincore.http import Page, pagination, service_router
 from fincore.tables import DeadLetter, InboxRecord
 
-from gl.adapters.tables import Company, Journal, JournalLine, ParkedEvent, PeriodBalance
+from gl.adapters.tables import Company, CounterpartyBalance, Journal, JournalLine, ParkedEvent, PeriodBalance
 from gl.domain.chart import load_chart
 from gl.domain.journal import DIMENSIONS
 
@@ -87,6 +87,28 @@ def build_integrity_router(db: Database, auth: Authenticator, *, posting_consume
         return {"currency": cur, "items": [{"account": b.account_code, "period": b.period,
                                             "debit": money.format_amount(b.debit, cur),
                                             "credit": money.format_amount(b.credit, cur)} for b in rows]}
+
+    @r.get("/counterparty-balances",
+           summary="The stored turnover per account, counterparty, transaction currency and month")
+    async def list_counterparty_balances(company: str, page: Page = Depends(pagination(1000, 10000)),
+                                         principal: Principal = Depends(read)) -> dict:
+        """On the accounts the chart keeps by a counterparty (`by_counterparty` of
+        /v1/companies): debit and credit in the functional currency, `txn_amount` in
+        `currency` (the functional debit - credit where the lines have no other currency), as
+        /v1/journal-lines shows each line, so anyone can add the lines up and compare."""
+        cb = CounterpartyBalance.__table__
+        async with db.sessions() as s:
+            c = await company_of(s, company, principal)
+            rows = (await s.execute(sa.select(cb).where(cb.c.company_id == company)
+                                    .order_by(cb.c.period, cb.c.account_code, cb.c.counterparty, cb.c.currency)
+                                    .limit(page.limit).offset(page.offset))).all()
+        cur = c.functional_currency
+        return {"currency": cur, "items": [{
+            "account": b.account_code, "counterparty": b.counterparty, "period": b.period,
+            "currency": b.currency or cur, "debit": money.format_amount(b.debit, cur),
+            "credit": money.format_amount(b.credit, cur),
+            "txn_amount": money.format_amount(b.txn_amount if b.currency else b.debit - b.credit, b.currency or cur),
+        } for b in rows]}
 
     @r.get("/balances", summary="Balances of accounts per counterparty and transaction currency (sub-ledger view)")
     async def get_balances(company: str, account: Annotated[str, Query(pattern=ACCOUNTS)],
@@ -161,4 +183,5 @@ def build_integrity_router(db: Database, auth: Authenticator, *, posting_consume
 def company_json(c: Company) -> dict:
     chart = load_chart(c.chart_template)
     return {"id": c.id, "name": c.name, "functional_currency": c.functional_currency,
-            "chart_template": c.chart_template, "roles": dict(sorted(chart.roles.items()))}
+            "chart_template": c.chart_template, "roles": dict(sorted(chart.roles.items())),
+            "by_counterparty": dict(sorted(chart.by_counterparty.items()))}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from functools import cache
 
@@ -31,6 +31,7 @@ from gl.adapters.tables import (
     NOT_FROM_EVENTS,
     Account,
     Company,
+    CounterpartyBalance,
     ExchangeRate,
     Journal,
     JournalLine,
@@ -188,6 +189,7 @@ class Staged:
     posted_by: str = "gl-posting"
     reverses_journal_id: str | None = None
     drafted_by: str | None = None
+    chart_template: str = field(kw_only=True)  # which accounts are kept per counterparty
 
 
 @dataclass(frozen=True)
@@ -459,7 +461,8 @@ class Poster:
         if reason := await self._refusal(session, draft):
             session.info.setdefault(_STAGED, []).append((env, _Parked(books.id, msg, reason)))
             return
-        session.info.setdefault(_STAGED, []).append((env, Staged(draft, trace_id, context)))
+        session.info.setdefault(_STAGED, []).append((env, Staged(draft, trace_id, context,
+                                                                      chart_template=books.chart_template)))
         session.info.setdefault(_POSTED, set()).add((books.id, env.subject))
         opened = session.info.setdefault(_OPENED, {})
         deltas = [(ln.open_item, OpenItem(ln.txn_currency, ln.txn_amount, ln.debit - ln.credit))
@@ -547,13 +550,15 @@ async def post_journal(session: AsyncSession, draft: JournalDraft, *, kind: str 
     if hit:
         raise AccountBlocked(hit)
     staged = Staged(draft, current_trace_id(), otel_context.get_current(), kind, posted_by, reverses_journal_id,
-                    drafted_by)
+                    drafted_by, chart_template=company.chart_template)
     return (await write_journals(session, [staged]))[0]
 
 
 async def write_journals(session: AsyncSession, staged: list[Staged]) -> list[dict]:
-    """Insert journals, their lines, the period balances and the JournalPosted events:
-    gap-free numbers taken in one block per company and period, rows as multi-row inserts."""
+    """Insert journals, their lines, the period balances, the balances per counterparty and the
+    JournalPosted events: gap-free numbers taken in one block per company and period, rows as
+    multi-row inserts. Every journal line is written here (events, manual journals, reversals,
+    revaluations, the year-end close), so the derived balances are kept here and only here."""
     if not staged:
         return []
     scopes: dict[tuple[str, str], list[Staged]] = {}
@@ -567,8 +572,10 @@ async def write_journals(session: AsyncSession, staged: list[Staged]) -> list[di
     now = utcnow()
     journals, lines, events = [], [], []
     balances: dict[tuple[str, str, str], list[Decimal]] = {}
+    by_counterparty: dict[tuple[str, str, str, str, str], list[Decimal]] = {}
     for s in staged:
         d = s.draft
+        kept_by = load_chart(s.chart_template).by_counterparty
         jid = str(uuid7())
         journals.append({
             "id": jid, "company_id": d.company_id, "number": numbers[id(s)], "posting_date": d.posting_date,
@@ -596,6 +603,12 @@ async def write_journals(session: AsyncSession, staged: list[Staged]) -> list[di
             b = balances.setdefault((d.company_id, line.account_code, d.period), [Decimal(0), Decimal(0)])
             b[0] += line.debit
             b[1] += line.credit
+            if (dim := kept_by.get(line.account_code)) is not None:
+                b = by_counterparty.setdefault((d.company_id, line.account_code, line.dimensions.get(dim, ""),
+                                                line.txn_currency, d.period), [Decimal(0), Decimal(0), Decimal(0)])
+                b[0] += line.debit
+                b[1] += line.credit
+                b[2] += line.txn_amount
             event.lines.append(gl_events.JournalLine(
                 line_no=i, account_code=line.account_code,
                 debit=money.to_proto(line.debit, line.currency), credit=money.to_proto(line.credit, line.currency),
@@ -605,7 +618,7 @@ async def write_journals(session: AsyncSession, staged: list[Staged]) -> list[di
         events.append((s, event))
     await bulk_insert(session, Journal.__table__, journals)
     await bulk_insert(session, JournalLine.__table__, lines)
-    await _add_balances(session, balances)
+    await _add_balances(session, balances, by_counterparty)
     outbox = []
     for s, event in events:
         token = otel_context.attach(s.context)  # the event continues the trace of its source
@@ -617,28 +630,47 @@ async def write_journals(session: AsyncSession, staged: list[Staged]) -> list[di
     return journals
 
 
-# The batch's period balances in one statement of five array parameters, on the driver's
-# connection (SQLAlchemy's executemany of the same upsert cost ~0.3 ms of Python per poll).
-# unnest yields the rows in array order, so the sorted order below is the lock order.
+# The batch's period balances and balances per counterparty in one statement of array
+# parameters (one round trip), on the driver's connection (SQLAlchemy's executemany of the
+# same upserts cost ~0.3 ms of Python per poll). unnest yields the rows in array order, so the
+# sorted order below is the lock order; the counterparty rows are written after the period
+# rows (the main INSERT's filter reads the CTE first), the order of the two statements before.
 _ADD_BALANCES_PG = HotStatement(sa.text(
-    "INSERT INTO period_balance (company_id, account_code, period, debit, credit) "
+    "WITH pb AS (INSERT INTO period_balance (company_id, account_code, period, debit, credit) "
     "SELECT * FROM unnest(CAST(:c AS varchar[]), CAST(:a AS varchar[]), CAST(:p AS varchar[]), "
     "CAST(:dr AS numeric[]), CAST(:cr AS numeric[])) "
     "ON CONFLICT (company_id, account_code, period) DO UPDATE "
-    "SET debit = period_balance.debit + excluded.debit, credit = period_balance.credit + excluded.credit"))
+    "SET debit = period_balance.debit + excluded.debit, credit = period_balance.credit + excluded.credit "
+    "RETURNING 1) "
+    "INSERT INTO counterparty_balance (company_id, account_code, counterparty, currency, period, debit, credit, "
+    "txn_amount) SELECT * FROM unnest(CAST(:k_c AS varchar[]), CAST(:k_a AS varchar[]), CAST(:k_who AS varchar[]), "
+    "CAST(:k_cur AS varchar[]), CAST(:k_p AS varchar[]), CAST(:k_dr AS numeric[]), CAST(:k_cr AS numeric[]), "
+    "CAST(:k_txn AS numeric[])) WHERE (SELECT count(*) FROM pb) >= 0 "
+    "ON CONFLICT (company_id, account_code, counterparty, currency, period) DO UPDATE "
+    "SET debit = counterparty_balance.debit + excluded.debit, credit = counterparty_balance.credit + excluded.credit, "
+    "txn_amount = counterparty_balance.txn_amount + excluded.txn_amount"))
 
 
-async def _add_balances(session: AsyncSession, balances: dict[tuple[str, str, str], list[Decimal]]) -> None:
-    table = PeriodBalance.__table__
+async def _add_balances(session: AsyncSession, balances: dict[tuple[str, str, str], list[Decimal]],
+                        by_counterparty: dict[tuple[str, str, str, str, str], list[Decimal]]) -> None:
+    """Add the batch's turnover to period_balance (company, account, period) and, on the
+    accounts the chart keeps by a counterparty, to counterparty_balance (company, account,
+    counterparty, transaction currency, period), in the transaction that writes the lines:
+    the inbox makes a redelivered event a no-op for all three."""
     ordered = sorted(balances.items())  # sorted: a stable lock order
+    per_cp = sorted(by_counterparty.items())
     conn = await session.connection()
     if conn.dialect.name == "postgresql":
-        await _ADD_BALANCES_PG.rows(conn, {"c": [k[0] for k, _ in ordered], "a": [k[1] for k, _ in ordered],
-                                           "p": [k[2] for k, _ in ordered], "dr": [v[0] for _, v in ordered],
-                                           "cr": [v[1] for _, v in ordered]})
+        await _ADD_BALANCES_PG.rows(conn, {
+            "c": [k[0] for k, _ in ordered], "a": [k[1] for k, _ in ordered], "p": [k[2] for k, _ in ordered],
+            "dr": [v[0] for _, v in ordered], "cr": [v[1] for _, v in ordered],
+            "k_c": [k[0] for k, _ in per_cp], "k_a": [k[1] for k, _ in per_cp], "k_who": [k[2] for k, _ in per_cp],
+            "k_cur": [k[3] for k, _ in per_cp], "k_p": [k[4] for k, _ in per_cp],
+            "k_dr": [v[0] for _, v in per_cp], "k_cr": [v[1] for _, v in per_cp], "k_txn": [v[2] for _, v in per_cp]})
         return
     from sqlalchemy.dialects.sqlite import insert
 
+    table = PeriodBalance.__table__
     rows = [{"company_id": c, "account_code": a, "period": p, "debit": dr, "credit": cr}
             for (c, a, p), (dr, cr) in ordered]
     stmt = insert(table)
@@ -646,6 +678,17 @@ async def _add_balances(session: AsyncSession, balances: dict[tuple[str, str, st
                                       set_={"debit": table.c.debit + stmt.excluded.debit,
                                             "credit": table.c.credit + stmt.excluded.credit})
     await session.execute(stmt, rows)
+    if not per_cp:
+        return
+    table = CounterpartyBalance.__table__
+    stmt = insert(table)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["company_id", "account_code", "counterparty", "currency", "period"],
+        set_={"debit": table.c.debit + stmt.excluded.debit, "credit": table.c.credit + stmt.excluded.credit,
+              "txn_amount": table.c.txn_amount + stmt.excluded.txn_amount})
+    await session.execute(stmt, [
+        {"company_id": c, "account_code": a, "counterparty": who, "currency": cur, "period": p, "debit": dr,
+         "credit": cr, "txn_amount": txn} for (c, a, who, cur, p), (dr, cr, txn) in per_cp])
 
 
 # --- parked events ---------------------------------------------------------------------

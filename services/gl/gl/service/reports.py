@@ -4,9 +4,9 @@ cash-flow statement (direct method), hledger export. All per company, in functio
 currency, with dimension filters; every figure names the accounts it came from, and every
 account line drills down to /v1/ledger (lines) -> /v1/journals/{id} -> the source event.
 
-Whole months are read from `period_balance` (kept in the posting transaction), partial
-months and dimension-filtered figures from the lines, so a report does not scan a million
-lines to add up a year."""
+Whole months are read from `period_balance` and `counterparty_balance` (kept in the posting
+transaction), partial months and dimension-filtered figures from the lines, so a report does
+not scan a million lines to add up a year."""
 
 from __future__ import annotations
 
@@ -19,7 +19,15 @@ import sqlalchemy as sa
 from fincore import money
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gl.adapters.tables import NOT_FROM_EVENTS, Account, Company, Journal, JournalLine, PeriodBalance
+from gl.adapters.tables import (
+    NOT_FROM_EVENTS,
+    Account,
+    Company,
+    CounterpartyBalance,
+    Journal,
+    JournalLine,
+    PeriodBalance,
+)
 from gl.domain.cashflow import ITEMS as CF_ITEMS
 from gl.domain.cashflow import SECTIONS as CF_SECTIONS
 from gl.domain.chart import load_chart
@@ -101,6 +109,41 @@ async def sums(session: AsyncSession, company: str, start: dt.date | None, end: 
     if tail_start is not None:  # tail: a partial last month
         merge(await _line_sums(session, company, max(tail_start, lo) if lo else tail_start, end, {}))
     return out
+
+
+async def by_counterparty(session: AsyncSession, company: str, accounts: tuple[str, ...], by: str, as_of: dt.date,
+                          dims: dict[str, str]) -> dict[tuple[str, str], Decimal]:
+    """(account, counterparty) -> balance (debit positive) as of a date, on accounts the chart
+    keeps by the dimension `by`. Whole months come from counterparty_balance (kept at
+    posting), a partial last month and dimension-filtered figures from the lines."""
+    jl = JournalLine.__table__
+    out: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
+
+    async def from_lines(start: dt.date | None) -> None:
+        q = (sa.select(jl.c.account_code, jl.c[by], sa.func.sum(jl.c.debit - jl.c.credit))
+             .where(jl.c.company_id == company, jl.c.account_code.in_(accounts), jl.c.posting_date <= as_of)
+             .group_by(jl.c.account_code, jl.c[by]))
+        if start is not None:
+            q = q.where(jl.c.posting_date >= start)
+        for dim, value in dims.items():
+            q = q.where(jl.c[dim] == value)
+        for code, who, net in (await session.execute(q)).all():
+            out[(code, who)] += Decimal(net or 0)
+
+    if dims:
+        await from_lines(None)
+        return dict(out)
+    month_end = as_of == _next_month(as_of) - dt.timedelta(days=1)
+    cb = CounterpartyBalance.__table__
+    last = _period(as_of if month_end else _month_start(as_of) - dt.timedelta(days=1))
+    for code, who, net in (await session.execute(
+            sa.select(cb.c.account_code, cb.c.counterparty, sa.func.sum(cb.c.debit - cb.c.credit))
+            .where(cb.c.company_id == company, cb.c.account_code.in_(accounts), cb.c.period <= last)
+            .group_by(cb.c.account_code, cb.c.counterparty))).all():
+        out[(code, who)] += Decimal(net or 0)
+    if not month_end:
+        await from_lines(_month_start(as_of))
+    return dict(out)
 
 
 async def accounts_of(session: AsyncSession, company: str) -> dict[str, Account]:
@@ -206,19 +249,12 @@ async def balance_sheet(session: AsyncSession, company: Company, *, as_of: dt.da
         a = accts.get(code)
         if a is not None and a.type in ("asset", "liability", "equity"):
             balances[(code, "")] = dr - cr
-    jl = JournalLine.__table__
     for rule in chart.reclassify:
         if not rule.by:
             continue
         for code in rule.accounts:
             balances.pop((code, ""), None)
-        q = (sa.select(jl.c.account_code, jl.c[rule.by], sa.func.sum(jl.c.debit - jl.c.credit))
-             .where(jl.c.company_id == company.id, jl.c.account_code.in_(rule.accounts), jl.c.posting_date <= as_of)
-             .group_by(jl.c.account_code, jl.c[rule.by]))
-        for dim, value in dims.items():
-            q = q.where(jl.c[dim] == value)
-        for code, who, net in (await session.execute(q)).all():
-            balances[(code, who)] = Decimal(net or 0)
+        balances.update(await by_counterparty(session, company.id, rule.accounts, rule.by, as_of, dims))
     reclassified = {code for rule in chart.reclassify for code in rule.accounts}
     by_of = {code: rule.by for rule in chart.reclassify for code in rule.accounts}
     sections: dict[str, list[dict]] = {"asset": [], "liability": [], "equity": []}
