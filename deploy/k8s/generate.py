@@ -41,7 +41,8 @@ RESOURCES = {
     "relay": ({"cpu": "50m", "memory": "128Mi"}, {"cpu": "500m", "memory": "256Mi"}),
     "consume": ({"cpu": "100m", "memory": "256Mi"}, {"cpu": "1", "memory": "512Mi"}),
     # a faust worker holding its tables in memory (recovered from their changelogs); one replica:
-    # a second would split the partitions and each would answer for half of the view
+    # a second would split the partitions and each would answer for a part of the view (it
+    # refuses to: 503), so it is never scaled and rolls out by Recreate (docs/operations.md)
     "position": ({"cpu": "100m", "memory": "256Mi"}, {"cpu": "1", "memory": "768Mi"}),
 }
 
@@ -94,6 +95,7 @@ def pod_security() -> dict:
 
 
 NO_DATABASE = {"position"}  # processes that never open the service's database (faust keeps its tables)
+SINGLE_REPLICA = {"position"}  # one replica by design, rolled out by Recreate (docs/operations.md)
 
 
 def env_of(svc: str, facts: dict, *, database: bool = True) -> list[dict]:
@@ -181,8 +183,11 @@ def deployment(svc: str, cmd: str, facts: dict) -> dict:
     lab = labels(name, svc, cmd)
     if cmd != "api":
         lab["finance.io/metrics"] = "true"
+    # The position worker never overlaps itself: a rolling update's surge pod would join its
+    # consumer group, both would hold part of the partitions, and neither could answer.
+    strategy = {"strategy": {"type": "Recreate"}} if cmd in SINGLE_REPLICA else {}
     return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name, "labels": lab},
-            "spec": {"replicas": 1, "revisionHistoryLimit": 3, "selector": {"matchLabels": {LABEL: name}},
+            "spec": {"replicas": 1, **strategy, "revisionHistoryLimit": 3, "selector": {"matchLabels": {LABEL: name}},
                      "template": {"metadata": {"labels": lab}, "spec": {
                          "serviceAccountName": svc, "automountServiceAccountToken": False,
                          "securityContext": pod_security(), "terminationGracePeriodSeconds": 30,

@@ -205,6 +205,21 @@ def test_consumer_autoscaling_is_capped_at_partitions():
         assert so["spec"]["maxReplicaCount"] <= cap, so["metadata"]["name"]
 
 
+@pytest.mark.parametrize("overlay", ["overlays/dev", "overlays/prod"])
+def test_the_cash_position_worker_runs_alone_and_never_overlaps_itself(overlay):
+    """One replica by design (docs/operations.md): no patch scales it, no autoscaler targets it,
+    and a rollout stops the old pod before the new one joins the consumer group."""
+    docs = build(overlay)
+    workers = [d for d in _by_kind(docs, "Deployment").values()
+               if d["metadata"]["labels"].get("app.kubernetes.io/component") == "position"]
+    assert [d["metadata"]["name"] for d in workers] == ["cashmgmt-position"]
+    (w,) = workers
+    assert (w["spec"]["replicas"], w["spec"]["strategy"]) == (1, {"type": "Recreate"})
+    scaled = [so["spec"]["scaleTargetRef"]["name"] for so in _by_kind(docs, "ScaledObject").values()]
+    scaled += [h["spec"]["scaleTargetRef"]["name"] for h in _by_kind(docs, "HorizontalPodAutoscaler").values()]
+    assert "cashmgmt-position" not in scaled
+
+
 def test_the_cockpit_reads_consumer_lag_from_prometheus_in_production():
     docs = build("overlays/prod")
     cockpit = _by_kind(docs, "Deployment")["cockpit-api"]

@@ -44,7 +44,7 @@ def journal(company: str, i: int) -> gl.JournalPosted:
             gl.JournalLine(line_no=2, account_code="1122", debit=zero, credit=one)])
 
 
-async def publish(bootstrap: str, company: str) -> None:
+async def publish(bootstrap: str, company: str, journals: int = JOURNALS) -> None:
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
@@ -55,7 +55,7 @@ async def publish(bootstrap: str, company: str) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=20)
     await producer.start()
     try:
-        for i in range(JOURNALS):
+        for i in range(journals):
             env = new_envelope(journal(company, i), source="test")
             key, value, headers = encode_record(env)
             await producer.send(env.topic, key=key, value=value, headers=headers)
@@ -65,7 +65,7 @@ async def publish(bootstrap: str, company: str) -> None:
 
 
 class Worker:
-    def __init__(self, infra, log_dir, app_id: str, batch_bytes: int) -> None:
+    def __init__(self, infra, log_dir, app_id: str, batch_bytes: int, name: str = "") -> None:
         self.port = free_port()
         self.env = {**os.environ, **infra.env(), "CASHMGMT_POSITION_PORT": str(self.port),
                     "CASHMGMT_POSITION_APP_ID": app_id,
@@ -73,13 +73,15 @@ class Worker:
                     # the producer waits 50 ms to fill a batch, so the changelog's batches hold many
                     # records whenever the size allows (the same wait in both tests)
                     "CASHMGMT_POSITION_PRODUCER_LINGER_S": "0.05"}
-        self.log = log_dir / f"{app_id}.log"
+        self.log = log_dir / f"{app_id}{name}.log"
         self.proc = None
 
-    def start(self) -> None:
+    def start(self, *, ready: bool = True) -> None:
         with open(self.log, "ab") as out:
             self.proc = subprocess.Popen([sys.executable, "-m", "cashmgmt", "position"], env=self.env,
                                          stdout=out, stderr=subprocess.STDOUT)
+        if not ready:
+            return
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             assert self.proc.poll() is None, self.log.read_text()[-3000:]
@@ -90,6 +92,13 @@ class Worker:
                 pass
             time.sleep(0.2)
         raise AssertionError(f"position worker not ready: {self.log.read_text()[-3000:]}")
+
+    def answer(self, company: str) -> tuple[int, str]:
+        try:
+            r = httpx.get(f"http://127.0.0.1:{self.port}/position", params={"company": company}, timeout=10)
+        except httpx.HTTPError as exc:
+            return 0, str(exc)
+        return r.status_code, r.text
 
     def booked(self, company: str) -> Decimal:
         p = httpx.get(f"http://127.0.0.1:{self.port}/position", params={"company": company, "as_of": "2026-12-31"},
@@ -128,3 +137,38 @@ def test_a_changelog_written_in_batches_recovers_short_on_this_broker(infra, log
 def test_one_record_per_batch_recovers_every_entry(infra, log_dir):
     before, after = run(infra, log_dir, batch_bytes=1)  # the worker's setting
     assert (before, after) == (JOURNALS, JOURNALS)
+
+
+def test_a_second_replica_makes_both_refuse_rather_than_answer_for_a_part(infra, log_dir):
+    """A company's entries lie in every partition (the records are keyed by journal, not by
+    company): two workers in one group each hold a part, and each would answer with a part of
+    the position as if whole. They answer 503 instead (and are not ready) until one is alone."""
+    journals = 20
+    company, app_id = f"POS{uuid.uuid4().hex[:8].upper()}", f"itest-position-{uuid.uuid4().hex[:8]}"
+    a, b = Worker(infra, log_dir, app_id, 1), Worker(infra, log_dir, app_id, 1, name="-b")
+    a.start()
+    try:
+        asyncio.run(publish(infra.bootstrap_servers, company, journals))
+        deadline = time.monotonic() + 120
+        while a.booked(company) != journals:
+            assert time.monotonic() < deadline, a.answer(company)
+            time.sleep(0.5)
+        b.start(ready=False)
+
+        def both_partial() -> bool:
+            return all(w.answer(company)[0] == 503 and "partial" in w.answer(company)[1] for w in (a, b))
+
+        deadline = time.monotonic() + 120
+        while not both_partial():
+            assert time.monotonic() < deadline, (a.answer(company), b.answer(company))
+            time.sleep(0.5)
+        assert httpx.get(f"http://127.0.0.1:{a.port}/readyz", timeout=10).status_code == 503
+        b.stop()
+        deadline = time.monotonic() + 120
+        while a.answer(company)[0] != 200:  # alone again: every partition, the whole position
+            assert time.monotonic() < deadline, a.answer(company)
+            time.sleep(0.5)
+        assert a.booked(company) == journals
+    finally:
+        b.stop()
+        a.stop()

@@ -18,6 +18,12 @@ batch and recovery is exact. On Apache Kafka raise it (e.g. 16384).
 The worker's own web server (port `CASHMGMT_POSITION_PORT`, default HTTP port + 4000) serves
 the position to cash management's API (`GET /v1/cash-position`, with the caller's token
 checked there) and answers 503 until the tables are recovered.
+
+One replica, by design (docs/operations.md, "The cash position worker: one replica"): a
+company's entries are spread over every partition (the source records are keyed by journal
+and document, not by company), so only a worker that holds every partition can answer for a
+company. A worker that holds fewer (a second replica joined its group, or a rollout overlaps
+two pods) answers 503 and is not ready, rather than serve a part of the position as if whole.
 """
 
 from __future__ import annotations
@@ -102,8 +108,22 @@ def build_position_app(settings: CashmgmtSettings) -> faust.App:
                 if newer_statement(statements.get(key), entry):
                     statements[key] = entry
 
-    def recovered() -> bool:
-        return app.tables.recovery.completed.is_set() and not app.rebalancing
+    changelogs = [t.changelog_topic.get_topic_name() for t in (accounts, booked, statements)]
+
+    def missing_partitions() -> int:
+        """Changelog partitions of the tables this worker does not hold as active (0: the whole view)."""
+        held = app.assignor.assigned_actives()
+        return sum(1 for topic in changelogs for p in range(n) if (topic, p) not in held)
+
+    def state() -> str:
+        """'ready', 'recovering', or why the view is not whole here."""
+        if not app.tables.recovery.completed.is_set() or app.rebalancing:
+            return "recovering"
+        missing = missing_partitions()
+        if missing:
+            return (f"partial: this worker holds {len(changelogs) * n - missing} of {len(changelogs) * n} "
+                    "table partitions (another replica shares its group); the position runs as one replica")
+        return "ready"
 
     @app.page("/healthz")
     async def healthz(web, request):
@@ -120,14 +140,17 @@ def build_position_app(settings: CashmgmtSettings) -> faust.App:
 
     @app.page("/readyz")
     async def readyz(web, request):
-        ok = recovered()
-        return web.json({"status": "ready" if ok else "recovering"}, status=200 if ok else 503)
+        now = state()
+        return web.json({"status": now}, status=200 if now == "ready" else 503)
 
     @app.page("/position")
     async def company_position(web, request):
         company = request.query.get("company", "")
-        if not recovered():
+        now = state()
+        if now == "recovering":
             return web.json({"detail": "the cash position is recovering its tables"}, status=503)
+        if now != "ready":
+            return web.json({"detail": f"the cash position is not whole on this worker ({now})"}, status=503)
         try:
             as_of = dt.date.fromisoformat(request.query.get("as_of") or dt.date.today().isoformat())
         except ValueError:
