@@ -134,6 +134,16 @@ def procure_to_pay(c: httpx.Client, month: dt.date) -> int:
     return 1 + 3 + len(done["payments"])
 
 
+def open_bank_account(c: httpx.Client, month: dt.date) -> None:
+    """DEMO's bank account BANK-1 in cash management (again: already open is fine), before any
+    receipt or payment names it: the ledger learns from it where BANK-1 posts."""
+    r = c.post(f"{CASH}/v1/bank-accounts", json={
+        "company_id": "DEMO", "code": "BANK-1", "name": "ICBC Shanghai current account", "currency": "CNY",
+        "account_number": "1001 2345 6789 0123", "gl_account": "1002", "opened_on": month.isoformat()})
+    if r.status_code not in (201, 422):
+        sys.exit(f"opening DEMO's bank account failed: {r.status_code} {r.text}")
+
+
 def cash_month(c: httpx.Client, month: dt.date) -> dict:
     """DEMO's bank statement for the month as the bank would send it (camt.053.001.08): most
     invoices paid by their reference (one in two parts), the payment run's transfers, a fee
@@ -141,11 +151,7 @@ def cash_month(c: httpx.Client, month: dt.date) -> dict:
     from cashmgmt.adapters import bankfiles
     from cashmgmt.domain.statements import ParsedLine, ParsedStatement
 
-    r = c.post(f"{CASH}/v1/bank-accounts", json={
-        "company_id": "DEMO", "code": "BANK-1", "name": "ICBC Shanghai current account", "currency": "CNY",
-        "account_number": "1001 2345 6789 0123", "gl_account": "1002", "opened_on": month.isoformat()})
-    if r.status_code not in (201, 422):
-        sys.exit(f"opening DEMO's bank account failed: {r.status_code} {r.text}")
+    open_bank_account(c, month)
     account = ok(c.get(f"{CASH}/v1/bank-accounts/BANK-1", params={"company": "DEMO"}))
     deadline = time.monotonic() + 60  # what AR and AP published reaches cash management
     while True:
@@ -234,6 +240,7 @@ def main() -> None:
                              "partner": body["customer_code"], "reference": r.json()["number"], "lines": stocked}
                        ).raise_for_status()
                 n_docs += 1
+        open_bank_account(c, month)  # AP's payment run pays from it
         n_docs += procure_to_pay(c, month)
         approver_token = mint_token(ServiceSettings(), subject="demo-approver", scopes=ALL_SCOPES, companies=["*"])
         with httpx.Client(headers={"Authorization": f"Bearer {approver_token}"}, timeout=30) as approver:

@@ -78,6 +78,12 @@ def setup_ap(suite, company: str) -> None:
                                              "iban": EMPLOYEE_IBAN}))
     ok(h.put(f"{a}/v1/bank-accounts/MAIN", json={"company_id": company, "name": "Finance Suite Demo AG",
                                                   "iban": OUR_IBAN, "currency": "EUR"}))
+    # the same account in cash management, which tells the ledger where MAIN posts (the chart's
+    # bank here); the ledger holds a payment naming an account it has not learned until it does
+    r = h.post(f"{suite.cash_url}/v1/bank-accounts", json={
+        "company_id": company, "code": "MAIN", "name": "Finance Suite Demo AG", "currency": "EUR", "iban": OUR_IBAN,
+        "gl_account": "1002", "opened_on": "2026-11-01"})
+    assert r.status_code == 201, r.text
 
 
 def client_as(subject: str, company: str) -> httpx.Client:

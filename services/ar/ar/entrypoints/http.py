@@ -117,13 +117,18 @@ class ApplicationIn(StrictModel):
     amount: Decimal = Field(gt=0, max_digits=20, decimal_places=4)
 
 
+BANK_ACCOUNT_DOC = ("the bank account (cash management's code) the money moved on: the ledger posts to its "
+                    "sub-account, and waits for the account if cash management has not opened it yet; empty: the "
+                    "chart's bank account")
+
+
 class ReceiptIn(StrictModel):
     model_config = ConfigDict(extra="forbid")
     company_id: Code
     customer_code: Code
     receipt_date: dt.date
     amount: Decimal = Field(gt=0, max_digits=20, decimal_places=4)
-    bank_account: str = Field("BANK-1", max_length=40)
+    bank_account: str = Field("", max_length=40, description=BANK_ACCOUNT_DOC)
     payment_method: str = Field("BANK_TRANSFER", max_length=20)
     applications: list[ApplicationIn] | None = Field(None, description="the customer's instruction; default oldest first")
 
@@ -150,7 +155,7 @@ class RefundIn(StrictModel):
     customer_code: Code
     refund_date: dt.date
     amount: Decimal = Field(gt=0, max_digits=20, decimal_places=4)
-    bank_account: str = Field("BANK-1", max_length=40)
+    bank_account: str = Field("", max_length=40, description=BANK_ACCOUNT_DOC)
 
 
 class WriteOffIn(StrictModel):

@@ -26,9 +26,12 @@ bank 1002); any other code refuses the event.
 `bank_account: bank_account` posts to the ledger sub-account of the bank account (cash
 management's code) the event names in that field, as cash management opened it
 (BankAccountOpened: the GL keeps code -> sub-account per company, `bank_accounts` below);
-a code the ledger has not learned, or none, posts to the line's account. So AR's receipts
-and AP's payments land on the sub-account the bank's statement is reconciled against, and
-the mapping has one home: the bank account in cash management.
+an event that names no bank account posts to the line's account. One that names a code the
+ledger has not learned yet waits for it (`await_bank_accounts`: AwaitingBankAccount, the
+event parked until BankAccountOpened arrives), so a bank line never lands on the parent
+account because two topics were read out of order. So AR's receipts and AP's payments land
+on the sub-account the bank's statement is reconciled against, and the mapping has one
+home: the bank account in cash management.
 
 Open items (gl/domain/settlement.py): `opens: invoice_id` tags a control-account line with
 the document whose balance it opens; `settles: invoice_id` relieves that document at its
@@ -69,7 +72,7 @@ from gl.domain.cashflow import ITEMS as CASH_FLOW_ITEMS
 from gl.domain.chart import Chart
 from gl.domain.journal import DIMENSIONS, DraftLine, JournalDraft
 from gl.domain.postable import PostingRefused, UnknownAccount, check_lines
-from gl.domain.settlement import OpenItem, relieve
+from gl.domain.settlement import AwaitingBankAccount, OpenItem, relieve
 
 RULES_DIR = Path(__file__).resolve().parent.parent / "data" / "rules"
 
@@ -192,13 +195,16 @@ class RuleBook:
     def draft(self, *, ce_type: str, msg: Message, chart: Chart, functional_currency: str,
               event_id: str = "", rates: Mapping[str, Decimal] | None = None,
               open_items: Mapping[str, OpenItem] | None = None, rule: Rule | None = None,
-              bank_accounts: Mapping[str, str] | None = None) -> JournalDraft:
+              bank_accounts: Mapping[str, str] | None = None,
+              await_bank_accounts: bool = False) -> JournalDraft:
         """`rates`: functional units per unit of each foreign currency the event uses, at its date.
         `open_items`: the balances of the documents the event settles (missing ones are
         valued at the event's rate, as a document posted before open items were tracked).
         `rule`: draft by this rule instead of the one in force (gl.service.legacy itemises an
         older journal by the first version that keeps open items). `bank_accounts`: the
-        company's bank account codes -> their ledger sub-accounts (for `bank_account` lines)."""
+        company's bank account codes -> their ledger sub-accounts (for `bank_account` lines);
+        `await_bank_accounts`: a code not among them raises AwaitingBankAccount (the ledger's
+        posting: it waits for the account) instead of posting to the line's account."""
         posting_date = dates.from_proto(msg.occurrence_date)
         fx = _Fx(functional_currency, rates or {}, posting_date)
         rule = rule or self.select(ce_type, msg, posting_date)
@@ -222,7 +228,7 @@ class RuleBook:
                 if spec.settles and ref and cur:
                     amount = _carrying(open_now, ref, spec.side, amount, txn, cur, fx, functional_currency)
                 line = self._line(msg, item, spec, amount, root_dims, chart, functional_currency, cur, txn, ref,
-                                  bank_accounts)
+                                  bank_accounts, await_bank_accounts)
                 if line is not None:
                     lines.append(line)
                     if spec.settles and ref in open_now:
@@ -260,7 +266,8 @@ class RuleBook:
     def _line(msg: Message, item: Message, spec: LineSpec, amount: Decimal, root_dims: dict[str, str],
               chart: Chart, currency: str, txn_currency: str = "",
               txn_amount: Decimal = Decimal(0), open_item: str = "",
-              bank_accounts: Mapping[str, str] | None = None) -> DraftLine | None:
+              bank_accounts: Mapping[str, str] | None = None,
+              await_bank_accounts: bool = False) -> DraftLine | None:
         if amount == 0:
             return None
         account = spec.account
@@ -272,12 +279,15 @@ class RuleBook:
             if named not in chart.accounts or not named.startswith(code):
                 raise UnknownAccount(f"{spec.account_from} {named!r} is no sub-account of {code} in chart {chart.id}")
             code = named
-        if spec.bank_account and bank_accounts and (named := bank_accounts.get(_str(resolve(msg, item,
-                                                                                          spec.bank_account)))):
-            if named not in chart.accounts or not named.startswith(code):
-                raise UnknownAccount(f"bank account {_str(resolve(msg, item, spec.bank_account))!r} posts to {named}, "
-                                     f"no sub-account of {code} in chart {chart.id}")
-            code = named
+        if spec.bank_account and (bank := _str(resolve(msg, item, spec.bank_account))):
+            named = (bank_accounts or {}).get(bank)
+            if named is None and await_bank_accounts:
+                raise AwaitingBankAccount(bank)
+            if named is not None:
+                if named not in chart.accounts or not named.startswith(code):
+                    raise UnknownAccount(f"bank account {bank!r} posts to {named}, no sub-account of {code} in chart "
+                                         f"{chart.id}")
+                code = named
         dims = dict(root_dims)
         if item is not msg:
             dims.update(_dims(getattr(item, "dimensions", None)))

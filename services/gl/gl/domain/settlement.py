@@ -69,6 +69,28 @@ class AwaitingDocument(LookupError):
         self.document = document
 
 
+BANK_ACCOUNT = "bank-account:"  # an `awaiting` value: the bank account (cash management's code) awaited
+
+
+class AwaitingBankAccount(AwaitingDocument):
+    """A receipt, payment or refund names a bank account the ledger has not learned from cash
+    management yet (BankAccountOpened travels on another topic: no order between them).
+    Posted now it would land on the chart's bank account instead of the account's own
+    sub-account, and the bank sub-account would never equal the bank, so it waits (parked,
+    `awaiting` bank-account:<code>) and posts when the ledger learns the account."""
+
+    def __init__(self, code: str) -> None:
+        LookupError.__init__(self, f"awaiting-bank-account {code}: cash management has not opened bank account "
+                                   f"{code} to the ledger yet (BankAccountOpened)")
+        self.document = BANK_ACCOUNT + code
+        self.code = code
+
+
+def awaited_bank_account(awaiting: str | None) -> str | None:
+    """The bank account code a parked event waits for (None: it waits for no bank account)."""
+    return awaiting[len(BANK_ACCOUNT):] if awaiting and awaiting.startswith(BANK_ACCOUNT) else None
+
+
 def awaiting(settled: set[str], posted: set[str]) -> str | None:
     """The first document a settlement names that the ledger has not posted (None: it can be
     valued). `posted`: the documents with an open item, or posted before open items were

@@ -14,6 +14,7 @@ from fincore.tables import utcnow
 from prometheus_client import Gauge
 
 from gl.adapters.tables import ParkedEvent, Period
+from gl.domain.settlement import BANK_ACCOUNT
 
 PARKED = Gauge("gl_parked_events", "Events parked and not yet posted or decided",
                ["company", "period", "period_state", "reason"])
@@ -25,7 +26,7 @@ AWAITING_AGE = Gauge("gl_awaiting_document_oldest_age_seconds",
 def reason_kind(reason: str, awaiting: str | None) -> str:
     """A parked event's reason as a label value (the reason text names documents and rates)."""
     if awaiting:
-        return "awaiting-document"
+        return "awaiting-bank-account" if awaiting.startswith(BANK_ACCOUNT) else "awaiting-document"
     for prefix, kind in (("no exchange rate", "missing-rate"), ("account ", "account-blocked"),
                          ("period ", "period-closed")):
         if reason.startswith(prefix):

@@ -8,8 +8,9 @@ without an event), it would wait for ever. An operator (scope ops:admin, the API
 alerts), and decides one of:
 
 - `post`: post it now, the document valued at the settlement's own (payment-date) rate, as
-  a document booked before open items were tracked would be; the journal's description says
-  which document never posted and the operator's reason;
+  a document booked before open items were tracked would be (an event awaiting a bank
+  account, `bank-account:<code>`, that cash management never opens: on the chart's bank
+  account); the journal's description says what never came and the operator's reason;
 - `dead-letter`: take it out of the ledger's waiting list into the posting consumer's dead
   letters with the reason; nothing is posted. Once the cause is fixed (the document
   published), replaying the dead letter handles the event as new: it posts, or waits again.
@@ -33,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gl.adapters.tables import AwaitingDecision, ParkedEvent, SourceEvent
 from gl.domain.rules import MissingRate, NothingToPost
+from gl.domain.settlement import awaited_bank_account
 from gl.service.posting import (
     LedgerError,
     Poster,
@@ -127,7 +129,10 @@ async def _post_at_payment_rate(session: AsyncSession, poster: Poster, parked: P
         raise LedgerError(f"{exc}: enter the rate first") from exc
     except NothingToPost as exc:
         raise LedgerError(str(exc)) from exc
-    note = f"; {parked.awaiting} never posted, valued at the payment-date rate ({actor}: {reason})"
+    if bank := awaited_bank_account(parked.awaiting):
+        note = f"; bank account {bank} never opened in cash management: on the chart's bank account ({actor}: {reason})"
+    else:
+        note = f"; {parked.awaiting} never posted, valued at the payment-date rate ({actor}: {reason})"
     draft = replace(draft, description=(draft.description + note)[:500])
     journal = await post_journal(session, draft, posted_by=actor)
     parked.resolved_at, parked.resolved_by = utcnow(), actor

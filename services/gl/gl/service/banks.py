@@ -1,6 +1,8 @@
 """What the ledger learns from cash management's master data: which ledger sub-account each
 bank account posts to, and the closing balance of each imported statement. Neither makes a
-journal; the posting consumer records them (its inbox keeps a redelivery from acting twice)."""
+journal; the posting consumer records them (its inbox keeps a redelivery from acting twice).
+An event read before the bank account it names waits for it (gl.domain.settlement
+AwaitingBankAccount) and posts in the transaction that learns the account (gl.service.posting)."""
 
 from __future__ import annotations
 
@@ -14,8 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gl.adapters.tables import BankAccountMap, BankStatementBalance
 
-LEARNED_TYPES = {"finance.cashmgmt.BankAccountOpened.v1", "finance.cashmgmt.BankStatementImported.v1"}
-_CACHE = "gl.bank_accounts"
+OPENED = "finance.cashmgmt.BankAccountOpened.v1"
+LEARNED_TYPES = {OPENED, "finance.cashmgmt.BankStatementImported.v1"}
+CACHE = "gl.bank_accounts"
 
 
 async def learn(session: AsyncSession, msg) -> None:
@@ -26,7 +29,7 @@ async def learn(session: AsyncSession, msg) -> None:
                                        currency=msg.currency))
         else:
             row.gl_account, row.currency = msg.gl_account, msg.currency
-        session.info.get(_CACHE, {}).pop(msg.company_id, None)
+        session.info.get(CACHE, {}).pop(msg.company_id, None)
     elif isinstance(msg, cash.BankStatementImported):
         key = (msg.company_id, msg.bank_account, msg.document_number)
         if await session.get(BankStatementBalance, key) is None:
@@ -38,7 +41,7 @@ async def learn(session: AsyncSession, msg) -> None:
 
 async def bank_accounts(session: AsyncSession, company_id: str) -> dict[str, str]:
     """The company's bank account codes -> ledger sub-accounts (read once per batch)."""
-    cache = session.info.setdefault(_CACHE, {})
+    cache = session.info.setdefault(CACHE, {})
     if company_id not in cache:
         cache[company_id] = dict((await session.execute(sa.select(BankAccountMap.code, BankAccountMap.gl_account)
                                                         .where(BankAccountMap.company_id == company_id))).all())

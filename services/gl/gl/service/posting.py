@@ -45,7 +45,7 @@ from gl.domain.chart import load_chart
 from gl.domain.journal import DIMENSIONS, DraftLine, JournalDraft, UnbalancedJournal
 from gl.domain.postable import AccountBlocked, PostingRefused, blocked_in, check_lines
 from gl.domain.rules import MissingRate, NothingToPost, RuleBook
-from gl.domain.settlement import AwaitingDocument, OpenItem, awaiting
+from gl.domain.settlement import BANK_ACCOUNT, AwaitingDocument, OpenItem, awaited_bank_account, awaiting
 from gl.service import banks, legacy
 
 log = logging.getLogger(__name__)
@@ -178,6 +178,7 @@ _DEFERRED = "gl.deferred_settlements"
 _OPENED = "gl.staged_open_items"
 _POSTED = "gl.staged_documents"  # (company, event key) of the events staged to post in this batch
 _LEGACY = "gl.staged_legacy"  # companies with journals staged by a rule without open items (gl.service.legacy)
+_LEARNED = "gl.learned_bank_accounts"  # (company, bank-account:<code>) the batch learned (BankAccountOpened)
 
 
 @dataclass(frozen=True)
@@ -198,6 +199,7 @@ class _Parked:
     msg: object
     reason: str
     awaiting: str | None = None  # the document a settlement waits for (it posts when that one does)
+    origin: tuple | None = field(default=None, compare=False)  # (trace id, context) of the event
 
     @property
     def period(self) -> str:
@@ -381,8 +383,9 @@ class Poster:
         """The event's journal by the rules, at the exchange rates of its date and the
         carrying amounts of the open items it settles. MissingRate propagates (the event is
         parked until the rate is entered); other refusals are permanent. `await_documents`
-        False: a settled document the ledger has not posted is valued at the event's rate (an
-        operator's decision, gl.service.awaiting) instead of raising AwaitingDocument."""
+        False: a settled document the ledger has not posted is valued at the event's rate, and a
+        bank account it has not learned posts to the chart's bank account (an operator's
+        decision, gl.service.awaiting), instead of raising AwaitingDocument / AwaitingBankAccount."""
         on = dates.from_proto(msg.occurrence_date)
         foreign = foreign_currencies(msg, books.functional_currency)
         rates = await rates_on(session, books.id, foreign, on)
@@ -404,7 +407,8 @@ class Poster:
                         raise AwaitingDocument(doc)
             return self.rules.draft(ce_type=ce_type, msg=msg, chart=load_chart(books.chart_template),
                                     functional_currency=books.functional_currency, event_id=event_id, rates=rates,
-                                    open_items=items, bank_accounts=await banks.bank_accounts(session, books.id))
+                                    open_items=items, bank_accounts=await banks.bank_accounts(session, books.id),
+                                    await_bank_accounts=await_documents)
         except (MissingRate, NothingToPost, AwaitingDocument):
             raise
         except (LookupError, UnbalancedJournal, ValueError) as exc:
@@ -415,6 +419,9 @@ class Poster:
         `before_commit` writes the whole batch in a few statements."""
         if env.type in banks.LEARNED_TYPES:
             await banks.learn(session, env.payload)  # cash management's bank accounts and statements
+            if env.type == banks.OPENED:  # what waited for this account posts before commit
+                session.info.setdefault(_LEARNED, set()).add(
+                    (env.payload.company_id, BANK_ACCOUNT + env.payload.bank_account))
             return
         if env.type not in self.posting_types:
             return  # not a posting event (master data and the like): recorded in the inbox only
@@ -454,7 +461,8 @@ class Poster:
             session.info.setdefault(_STAGED, []).append((env, _Parked(books.id, msg, str(exc))))
             return
         except AwaitingDocument as exc:
-            session.info.setdefault(_STAGED, []).append((env, _Parked(books.id, msg, str(exc), exc.document)))
+            session.info.setdefault(_STAGED, []).append(
+                (env, _Parked(books.id, msg, str(exc), exc.document, (trace_id, context))))
             return
         except NothingToPost:
             return  # recorded in the inbox: a fact without a journal, never a dead letter
@@ -495,8 +503,24 @@ class Poster:
     async def before_commit(self, session: AsyncSession) -> None:
         deferred = session.info.pop(_DEFERRED, [])
         staged_now = session.info.get(_STAGED, [])
+        learned = session.info.pop(_LEARNED, set())
+        bank_waits = [(env, p) for env, p in staged_now if isinstance(p, _Parked) and awaited_bank_account(p.awaiting)]
         waiting = await lock_documents(session, {books.id for books, _, _ in deferred}
-                                       | {s.draft.company_id for _, s in staged_now if isinstance(s, Staged)})
+                                       | {s.draft.company_id for _, s in staged_now if isinstance(s, Staged)}
+                                       | {p.company_id for _, p in bank_waits} | {c for c, _ in learned})
+        # What is drafted from here is drafted under the lock, with the bank accounts read again:
+        # an account another consumer learned (and released its waiters) after this batch first
+        # read them is seen, so nothing parks for an account the ledger already knows.
+        if deferred or bank_waits:
+            session.info.pop(banks.CACHE, None)
+        if bank_waits:
+            session.info[_STAGED] = [x for x in staged_now if not any(x[1] is p for _, p in bank_waits)]
+            for env, p in bank_waits:
+                token = otel_context.attach(p.origin[1])
+                try:
+                    await self._stage(session, await self.company(session, p.company_id), env, env.payload, p.origin)
+                finally:
+                    otel_context.detach(token)
         for books, env, origin in deferred:
             token = otel_context.attach(origin[1])
             try:
@@ -508,6 +532,8 @@ class Poster:
         legacy_books = session.info.pop(_LEGACY, {})
         staged: list[tuple[Envelope, Staged | _Parked]] = session.info.pop(_STAGED, [])
         if not staged:
+            if learned:  # a batch of bank accounts only: what waited for them posts now
+                await refresh_revaluations(session, await release_awaiting(session, self, learned, waiting))
             return
         with tracer.start_as_current_span("gl.write_journals", attributes={"finance.journals": len(staged)}):
             now = utcnow()
@@ -531,7 +557,7 @@ class Poster:
                 await legacy.scan(session, self.rules, books)
             waiting |= {p.company_id for _, p in parked if p.awaiting}
             released = await release_awaiting(session, self, documents_of(
-                [(s.draft, env.subject) for env, s in staged if isinstance(s, Staged)]), waiting)
+                [(s.draft, env.subject) for env, s in staged if isinstance(s, Staged)]) | learned, waiting)
             await refresh_revaluations(session, [s.draft for s in written] + released)
 
 

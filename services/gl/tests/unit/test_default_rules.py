@@ -16,6 +16,7 @@ from fincore.events.registry import registry
 from gl.bootstrap import rulebook
 from gl.domain.chart import load_chart
 from gl.domain.postable import MissingDimension, UnknownAccount
+from gl.domain.settlement import AwaitingBankAccount
 
 CAS = load_chart("cas")
 D = dates.to_proto(dt.date(2026, 11, 15))
@@ -196,7 +197,8 @@ def test_a_named_gl_account_must_be_a_sub_account_of_the_bank(gl_account):
 
 def test_receipts_refunds_and_payments_post_to_the_sub_account_of_the_bank_account_they_name():
     """The ledger learned B1 -> 100201 from cash management (BankAccountOpened); a bank account
-    it has not learned (or none) posts to the chart's bank."""
+    it has not learned (or none) posts to the chart's bank, except in the ledger's posting
+    (`await_bank_accounts`), where an account not learned yet is waited for."""
     learned = {"B1": "100201"}
     cases = [(ar.PaymentReceived(**H, customer_code="K", bank_account="B1", amount=M("113")), "100201"),
              (ar.PaymentReceived(**H, customer_code="K", bank_account="B9", amount=M("113")), "1002"),
@@ -210,3 +212,12 @@ def test_receipts_refunds_and_payments_post_to_the_sub_account_of_the_bank_accou
         rulebook().draft(ce_type="finance.ar.PaymentReceived.v1", functional_currency="CNY", chart=CAS,
                          msg=ar.PaymentReceived(**H, customer_code="K", bank_account="B1", amount=M("1")),
                          bank_accounts={"B1": "1122"})
+    with pytest.raises(AwaitingBankAccount) as waits:
+        rulebook().draft(ce_type="finance.ap.PaymentMade.v1", functional_currency="CNY", chart=CAS,
+                         msg=ap.PaymentMade(**H, supplier_code="S", bank_account="B9", amount=M("50")),
+                         bank_accounts=learned, await_bank_accounts=True)
+    assert (waits.value.code, waits.value.document) == ("B9", "bank-account:B9")
+    d = rulebook().draft(ce_type="finance.ap.PaymentMade.v1", functional_currency="CNY", chart=CAS,
+                         msg=ap.PaymentMade(**H, supplier_code="S", amount=M("50")), bank_accounts=learned,
+                         await_bank_accounts=True)  # names no account: the chart's bank, nothing to wait for
+    assert [ln.account_code for ln in d.lines if ln.cash_flow_item] == ["1002"]
