@@ -65,7 +65,9 @@ async def _reduce(session: AsyncSession, company: str, key: str, by: Decimal) ->
 
 
 def _words(text: str) -> list[str]:
-    return [w for w in re.split(r"[\s,;]+", text) if len(w) >= 4]
+    """The document numbers in a remittance text ("Invoices S1-4711, S1-4712"): words with a
+    digit, so that a common word ("Invoices") never makes one document named by every line."""
+    return [w.strip("()[].:") for w in re.split(r"[\s,;]+", text) if len(w) >= 4 and any(ch.isdigit() for ch in w)]
 
 
 async def reconcile_waiting(session: AsyncSession, rules: list[Rule]) -> None:

@@ -107,3 +107,12 @@ def test_a_known_customer_paying_in_another_currency_waits_in_review_with_the_re
     assert c.reasons == ("customer C-EUR pays in EUR; this line is in CNY",)
     # the same customer in the line's currency: their receipt, on its own
     assert decide(b, line("800.00", "", "Yuan Buyer Ltd"), RULES).status == "auto"
+
+
+def test_a_payments_references_are_the_document_numbers_in_its_remittance_text():
+    """AP's remittance texts ("Invoices S1-4711, S1-4712"): the numbers are references, the words
+    are not (else every line saying "Invoices" would name the payment)."""
+    from cashmgmt.entrypoints.consumers import _words
+
+    assert _words("Invoices S1-4711, S1-4712") == ["S1-4711", "S1-4712"]
+    assert _words("Invoice S2-0815 (our ref PI-2026-000003)") == ["S2-0815", "PI-2026-000003"]
