@@ -138,7 +138,8 @@ def main() -> None:
                 s.add(Supplier(company_id="B", code="S1", name="S1", supplier_group="", currency="EUR",
                                payment_terms="NET30", iban="", bic="", intercompany_partner="", updated_at=utcnow()))
                 po = PurchaseOrder(id="po-bench", company_id="B", number="PO-BENCH", supplier_code="S1",
-                                   requisition_id="", order_date=dt.date(2026, 11, 1), currency="EUR", status="open",
+                                   requisition_id="", order_date=dt.date(2026, 11, 1),
+                                   expected_receipt_date=dt.date(2026, 11, 1), currency="EUR", status="open",
                                    created_at=utcnow())
                 s.add(po)
                 await s.flush()

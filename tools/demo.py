@@ -100,7 +100,7 @@ def procure_to_pay(c: httpx.Client, month: dt.date) -> int:
         "lines": [{"item_code": "P-200", "description": "Valve kit", "quantity": "150", "unit_price": "50.00",
                    "cost_centre": "PROD", "budget_item": "MATERIALS"}]}))
     po = ok(c.post(f"{AP}/v1/purchase-orders", json={"requisition_id": req["id"], "supplier_code": "S-VALVE",
-                                                      "order_date": day(3)}))
+                                                      "order_date": day(3), "expected_receipt_date": day(4)}))
     ok(c.post(f"{INV}/v1/receipts", headers={"Idempotency-Key": f"demo-{tag}-gr-po"}, json={
         "company_id": "DEMO", "movement_date": day(4), "warehouse": "WH-SH", "partner": "S-VALVE",
         "reference": po["number"], "lines": [{"item": "P-200", "quantity": "150", "unit_cost": "50.00"}]}))
@@ -131,6 +131,16 @@ def procure_to_pay(c: httpx.Client, month: dt.date) -> int:
     treasurer = mint_token(ServiceSettings(), subject="demo-treasurer", scopes=["ap:write"], companies=["DEMO"])
     ok(c.post(f"{AP}/v1/payment-runs/{run['id']}/approve", headers={"Authorization": f"Bearer {treasurer}"}))
     done = ok(c.post(f"{AP}/v1/payment-runs/{run['id']}/execute"))
+    # An order for next month's production, expected in on the 12th: not received, so the cash
+    # forecast pays it S-VALVE's 30 days after that date (no journal until the goods arrive).
+    nxt = (month + dt.timedelta(days=40)).replace(day=1)
+    req = ok(c.post(f"{AP}/v1/requisitions", headers={"Idempotency-Key": f"demo-{tag}-pr2"}, json={
+        "company_id": "DEMO", "request_date": day(20), "currency": "CNY",
+        "lines": [{"item_code": "P-200", "description": "Valve kit", "quantity": "100", "unit_price": "50.00",
+                   "cost_centre": "PROD", "budget_item": "MATERIALS"}]}))
+    ok(c.post(f"{AP}/v1/purchase-orders", json={"requisition_id": req["id"], "supplier_code": "S-VALVE",
+                                                 "order_date": day(20),
+                                                 "expected_receipt_date": nxt.replace(day=12).isoformat()}))
     return 1 + 3 + len(done["payments"])
 
 
@@ -142,6 +152,18 @@ def open_bank_account(c: httpx.Client, month: dt.date) -> None:
         "account_number": "1001 2345 6789 0123", "gl_account": "1002", "opened_on": month.isoformat()})
     if r.status_code not in (201, 422):
         sys.exit(f"opening DEMO's bank account failed: {r.status_code} {r.text}")
+
+
+def open_sales_order(c: httpx.Client, month: dt.date) -> dict:
+    """A CRM order to ship next month (on the 8th): it reserves C-ACME's credit, and the cash
+    forecast expects its cash C-ACME's payment terms (and average days late) after that date."""
+    nxt = (month + dt.timedelta(days=40)).replace(day=1)
+    r = c.post(f"{AR}/v1/sales-orders", json={
+        "company_id": "DEMO", "crm_order_id": f"CRM-{month:%Y%m}-1", "customer_code": "C-ACME",
+        "order_date": month.replace(day=22).isoformat(), "expected_delivery_date": nxt.replace(day=8).isoformat(),
+        "lines": [{"item_code": "P-100", "description": "Industrial pump", "quantity": "4", "unit_price": "1280.00",
+                   "tax_code": "VAT13"}]})
+    return ok(r, 200, 201)
 
 
 def cash_month(c: httpx.Client, month: dt.date) -> dict:
@@ -242,6 +264,7 @@ def main() -> None:
                 n_docs += 1
         open_bank_account(c, month)  # AP's payment run pays from it
         n_docs += procure_to_pay(c, month)
+        open_sales_order(c, month)  # reserves credit, posts nothing
         approver_token = mint_token(ServiceSettings(), subject="demo-approver", scopes=ALL_SCOPES, companies=["*"])
         with httpx.Client(headers={"Authorization": f"Bearer {approver_token}"}, timeout=30) as approver:
             n_docs += demo_group.load(c, approver, month)

@@ -4,7 +4,7 @@ a snapshot, drilled into, and compared with the bank's statements once its weeks
 
 Hand computation (as of Wednesday 2027-01-06; week 1 = Mon 01-04..Sun 01-10, week 2 01-11..17,
 week 3 01-18..24, week 4 01-25..31, week 5 02-01..07, week 6 02-08..14, week 8 02-22..28,
-week 12 03-22..28, week 13 03-29..04-04; from 04-05 on: beyond the horizon):
+week 9 03-01..07, week 12 03-22..28, week 13 03-29..04-04; from 04-05 on: beyond the horizon):
 
 K1's payment history: H1 113.00 due 11-10 paid 11-16 (6 days late), H2 339.00 due 11-20 paid
 11-22 (2 days late): (113*6 + 339*2) / 452 = 1356 / 452 = 3 days late. K2 has no history (0).
@@ -14,23 +14,23 @@ receivables
   I2  K2   226.00 due 2026-12-31: overdue, expected now        week 1     +226.00
   I3  K2   113.00 due 04-10                                    beyond     +113.00
   I4  K1 1,130.00 (half of order CRM-1) due 02-04 + 3 = 02-07  week 5   +1,130.00
-sales orders
-  CRM-1 K1 2,260.00 ordered 01-04, 1,130.00 invoiced (I4): 1,130.00 left, invoiced today
-        01-06 + 30 days terms + 3 = 02-08                      week 6   +1,130.00
+sales orders (dated from their expected delivery, when AR invoices them)
+  CRM-1 K1 2,260.00 ordered 01-04, expected to ship 01-20; 1,130.00 invoiced (I4): 1,130.00
+        left, invoiced 01-20 + 30 days terms + 3 = 02-22       week 8   +1,130.00
 payables (the payment run's rule, answered by AP)
   E1  S1 1,000.00 2/10 NET30 of 01-02: discount open until 01-12: 980.00 on 01-12  week 2  -980.00
   E2  S2   500.00 NET3 of 01-01: due 01-04, overdue            week 1     -500.00
   E3  S1   300.00 2/10 NET30 of 12-20: discount date 12-30 passed, due 01-19  week 3  -300.00
-purchase orders
-  PO  S2 10 x 100.00 + VAT13 = 1,130.00 not received, ordered 01-05: received today 01-06,
-      NET30: 02-05                                             week 5   -1,130.00
+purchase orders (dated from their expected receipt)
+  PO  S2 10 x 100.00 + VAT13 = 1,130.00 not received, ordered 01-05, expected in 02-01,
+      NET30: 03-03                                             week 9   -1,130.00
 budget (RENT mapped: out on the 25th; 8,000.00 a month, nothing spent)
   01-25 week 4, 02-25 week 8, 03-25 week 12: -8,000.00 each; 04-25 is past the horizon.
 
 net per week: 1: 226 - 500 = -274.00; 2: -980.00; 3: 1,130 - 300 = 830.00; 4: -8,000.00;
-5: 1,130 - 1,130 = 0.00; 6: 1,130.00; 8: -8,000.00; 12: -8,000.00; others 0.00.
+5: 1,130.00; 8: 1,130 - 8,000 = -6,870.00; 9: -1,130.00; 12: -8,000.00; others 0.00.
 Opening: the bank's statement to 01-03 closes at 100.00. Closing: -174.00, -1,154.00, -324.00,
--8,324.00, -8,324.00, -7,194.00, -7,194.00, -15,194.00 (8 to 11), -23,194.00 (12, 13).
+-8,324.00, -7,194.00 (5 to 7), -14,064.00, -15,194.00 (9 to 11), -23,194.00 (12, 13).
 
 Actuals, once the bank reported 01-04..01-17: week 1 in 40.00 (interest) out -15.00 (fee):
 net 25.00, variance 25 - (-274) = 299.00; week 2 out -10.00 (fee): variance -10 - (-980) =
@@ -103,10 +103,14 @@ def books(suite):
     docs = {"I1": invoice("K1", "2026-12-20", "2027-01-19", [line("Service", "1", "1000.00")]),
             "I2": invoice("K2", "2026-12-01", "2026-12-31", [line("Service", "1", "200.00")]),
             "I3": invoice("K2", "2027-01-02", "2027-04-10", [line("Service", "1", "100.00")])}
-    order = ok(h.post(f"{ar}/v1/sales-orders", json={"company_id": company, "crm_order_id": f"CRM-1-{company}",
-                                                     "customer_code": "K1", "order_date": "2027-01-04",
-                                                     "lines": [line("Widget", "2", "1000.00", "W")]}), 201)
-    assert (order["status"], order["amount"]) == ("accepted", "2260.00")
+    so = {"company_id": company, "crm_order_id": f"CRM-1-{company}", "customer_code": "K1",
+          "order_date": "2027-01-04", "lines": [line("Widget", "2", "1000.00", "W")]}
+    for bad in ("2027-01-03", "2200-01-01"):  # before the order date; past the supported dates
+        r = h.post(f"{ar}/v1/sales-orders", json={**so, "expected_delivery_date": bad})
+        assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json"), r.text
+    order = ok(h.post(f"{ar}/v1/sales-orders", json={**so, "expected_delivery_date": "2027-01-20"}), 201)
+    assert (order["status"], order["amount"], order["expected_delivery_date"]) == ("accepted", "2260.00",
+                                                                                   "2027-01-20")
     docs["I4"] = invoice("K1", "2027-01-05", "2027-02-04", [line("Widget", "1", "1000.00", "W")],
                          order=order["crm_order_id"])
     docs["CRM-1"] = order
@@ -141,8 +145,17 @@ def books(suite):
         "company_id": company, "request_date": "2027-01-05", "currency": "CNY",
         "lines": [{"item_code": "PAPER", "description": "Paper", "quantity": "10", "unit_price": "100.00",
                    "tax_code": "VAT13", "cost_centre": "ADMIN", "budget_item": "OFFICE"}]}), 201)
-    docs["PO"] = ok(h.post(f"{ap}/v1/purchase-orders", json={"requisition_id": req["id"], "supplier_code": "S2",
-                                                              "order_date": "2027-01-05"}), 201)
+    po = {"requisition_id": req["id"], "supplier_code": "S2", "order_date": "2027-01-05"}
+    for bad in ("2027-01-04", "2200-01-01"):  # before the order date; past the supported dates
+        r = h.post(f"{ap}/v1/purchase-orders", json={**po, "expected_receipt_date": bad})
+        assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json"), r.text
+    docs["PO"] = ok(h.post(f"{ap}/v1/purchase-orders", json={**po, "expected_receipt_date": "2027-02-01"}), 201)
+    assert docs["PO"]["expected_receipt_date"] == "2027-02-01"
+    # the refused requests changed nothing: one open order on each side, with its expected date
+    assert [(o["crm_order_id"], o["expected_delivery_date"]) for o in ok(h.get(
+        f"{ar}/v1/open-sales-orders", params={"company": company}))] == [(order["crm_order_id"], "2027-01-20")]
+    assert [(o["number"], o["expected_receipt_date"]) for o in ok(h.get(
+        f"{ap}/v1/open-purchase-orders", params={"company": company}))] == [(docs["PO"]["number"], "2027-02-01")]
 
     ok(h.post(f"{cash}/v1/bank-accounts", json={
         "company_id": company, "code": "CNY-MAIN", "name": "ICBC current account", "currency": "CNY",
@@ -174,13 +187,15 @@ def test_the_forecast_equals_the_hand_computation_and_drills_to_its_documents(su
         ({}, {"payables": "-980.00"}),
         ({"receivables": "1130.00"}, {"payables": "-300.00"}),
         ({}, {"budget": "-8000.00"}),
-        ({"receivables": "1130.00"}, {"purchase_orders": "-1130.00"}),
-        ({"sales_orders": "1130.00"}, {}),
-        ({}, {}), ({}, {"budget": "-8000.00"}), ({}, {}), ({}, {}), ({}, {}), ({}, {"budget": "-8000.00"}), ({}, {})]
-    assert [w["net"] for w in weeks] == ["-274.00", "-980.00", "830.00", "-8000.00", "0.00", "1130.00", "0.00",
-                                         "-8000.00", "0.00", "0.00", "0.00", "-8000.00", "0.00"]
-    assert [w["closing"] for w in weeks] == ["-174.00", "-1154.00", "-324.00", "-8324.00", "-8324.00", "-7194.00",
-                                             "-7194.00"] + ["-15194.00"] * 4 + ["-23194.00"] * 2
+        ({"receivables": "1130.00"}, {}),
+        ({}, {}), ({}, {}),
+        ({"sales_orders": "1130.00"}, {"budget": "-8000.00"}),
+        ({}, {"purchase_orders": "-1130.00"}),
+        ({}, {}), ({}, {}), ({}, {"budget": "-8000.00"}), ({}, {})]
+    assert [w["net"] for w in weeks] == ["-274.00", "-980.00", "830.00", "-8000.00", "1130.00", "0.00", "0.00",
+                                         "-6870.00", "-1130.00", "0.00", "0.00", "-8000.00", "0.00"]
+    assert [w["closing"] for w in weeks] == ["-174.00", "-1154.00", "-324.00", "-8324.00"] + ["-7194.00"] * 3 + [
+        "-14064.00"] + ["-15194.00"] * 3 + ["-23194.00"] * 2
     assert [w["actual"] for w in weeks] == [None] * 13  # the bank has reported nothing of these weeks yet
 
     def documents(week, **kw) -> list[tuple]:
@@ -191,10 +206,12 @@ def test_the_forecast_equals_the_hand_computation_and_drills_to_its_documents(su
     assert documents(1) == [("receivables", docs["I2"]["id"], "2026-12-31", "226.00"),
                             ("payables", docs["E2"]["id"], "2027-01-04", "-500.00")]
     assert documents(2) == [("payables", docs["E1"]["id"], "2027-01-12", "-980.00")]
-    assert documents(5) == [("purchase_orders", docs["PO"]["id"], "2027-02-05", "-1130.00"),
-                            ("receivables", docs["I4"]["id"], "2027-02-07", "1130.00")]
-    assert documents(5, source="receivables") == [("receivables", docs["I4"]["id"], "2027-02-07", "1130.00")]
-    assert documents(6) == [("sales_orders", docs["CRM-1"]["id"], "2027-02-08", "1130.00")]
+    assert documents(5) == [("receivables", docs["I4"]["id"], "2027-02-07", "1130.00")]
+    assert documents(6) == []  # where the order dates put both orders before they had expected dates
+    assert documents(8) == [("sales_orders", docs["CRM-1"]["id"], "2027-02-22", "1130.00"),
+                            ("budget", "RENT:2027-02", "2027-02-25", "-8000.00")]
+    assert documents(8, source="sales_orders") == [("sales_orders", docs["CRM-1"]["id"], "2027-02-22", "1130.00")]
+    assert documents(9) == [("purchase_orders", docs["PO"]["id"], "2027-03-03", "-1130.00")]
     assert documents(4) == [("budget", "RENT:2027-01", "2027-01-25", "-8000.00")]
     assert documents("beyond") == [("receivables", docs["I3"]["id"], "2027-04-10", "113.00")]
     one = ok(h.get(f"{cash}/v1/cash-forecasts/{fc['id']}/documents",
@@ -202,6 +219,13 @@ def test_the_forecast_equals_the_hand_computation_and_drills_to_its_documents(su
     assert [(d["number"], d["party"], d["basis"]) for d in one] == [
         (docs["E3"]["number"], "S1", "due date"),
         (docs["I1"]["number"], "K1", "due 2027-01-19; K1 pays 3 days late on average")]
+    orders = [d for w in (8, 9) for d in ok(h.get(
+        f"{cash}/v1/cash-forecasts/{fc['id']}/documents",
+        params={"company": company, "currency": "CNY", "week": w}))["documents"] if d["source"].endswith("orders")]
+    assert [(d["number"], d["party"], d["basis"]) for d in orders] == [
+        (docs["CRM-1"]["crm_order_id"], "K1",
+         "expected delivery 2027-01-20: invoiced 2027-01-20, 30 days terms; K1 pays 3 days late on average"),
+        (docs["PO"]["number"], "S2", "expected receipt 2027-02-01: received 2027-02-01, paid after 30 days")]
 
     # Bad requests change nothing and say why.
     assert h.get(f"{cash}/v1/cash-forecasts/{fc['id']}/documents",

@@ -96,7 +96,9 @@ class Books:
                            payment_terms_days=30, credit_limit=D("100000"), credit_policy="block",
                            intercompany_partner="", updated_at=utcnow()))
             s.add(SalesOrder(id=str(uuid.uuid4()), company_id=CO, crm_order_id="CRM-1", customer_code="K02",
-                             currency="CNY", order_date=dt.date(2026, 11, 1), amount=D("67.80"), status="accepted",
+                             currency="CNY", order_date=dt.date(2026, 11, 1),
+                             expected_delivery_date=dt.date(2026, 11, 1),
+                             amount=D("67.80"), status="accepted",
                              decision={}, created_at=utcnow(),
                              lines=[{"item_code": "MA-1", "description": "Widget", "quantity": "4",
                                      "unit_price": "15.00", "tax_code": "VAT13"}]))

@@ -25,7 +25,8 @@ def test_receipts_and_returns_to_the_supplier_move_the_received_quantity(tmp_pat
     async def go():
         async with db.transaction() as s:
             s.add(PurchaseOrder(id="po1", company_id="C", number="PO-1", supplier_code="S", requisition_id="r",
-                                order_date=dt.date(2026, 11, 1), currency="EUR", status="open", created_at=utcnow()))
+                                order_date=dt.date(2026, 11, 1), expected_receipt_date=dt.date(2026, 11, 1),
+                                currency="EUR", status="open", created_at=utcnow()))
             await s.flush()
             for n, qty in ((1, "10"), (2, "5")):  # the same item on two lines
                 s.add(OrderLine(po_id="po1", line_no=n, item_code="BOLT", description="Bolt", quantity=D(qty),

@@ -80,6 +80,9 @@ class PurchaseOrder(SQLModel, table=True):
     supplier_code: str = Field(sa_column=_s(40))
     requisition_id: str = Field(sa_column=_s(36))
     order_date: dt.date = Field(sa_column=sa.Column(sa.Date, nullable=False))
+    # when the goods are expected in (the cash-flow forecast pays what is not received yet
+    # the supplier's net days after it)
+    expected_receipt_date: dt.date = Field(sa_column=sa.Column(sa.Date, nullable=False))
     currency: str = Field(sa_column=_s(3))
     status: str = Field(sa_column=_s(12))  # open | closed | cancelled
     created_at: dt.datetime = Field(sa_column=_ts())

@@ -111,6 +111,9 @@ class OrderIn(StrictModel):
     requisition_id: str
     supplier_code: Code
     order_date: dt.date
+    expected_receipt_date: dt.date | None = Field(
+        None, description="when the goods are expected in; default: the order date; never before it. The cash-flow "
+                          "forecast expects to pay what is not received yet the supplier's net days after it")
     prices: dict[int, Price] | None = Field(None, description="agreed unit price per requisition line number")
 
 
@@ -273,6 +276,7 @@ def build_router(db: Database, auth: Authenticator, budget: BudgetClient, tol: T
                                         .order_by(GoodsReceipt.received_on))).scalars().all()
         return {"id": po.id, "number": po.number, "company_id": po.company_id, "supplier_code": po.supplier_code,
                 "requisition_id": po.requisition_id, "order_date": po.order_date.isoformat(),
+                "expected_receipt_date": po.expected_receipt_date.isoformat(),
                 "currency": po.currency, "status": po.status,
                 "lines": [{"line_no": ln.line_no, "item_code": ln.item_code, "description": ln.description,
                            "quantity": format(Decimal(ln.quantity).normalize(), "f"), "unit_price": money.format_price(ln.unit_price, po.currency),
@@ -290,7 +294,8 @@ def build_router(db: Database, auth: Authenticator, budget: BudgetClient, tol: T
         try:
             async with db.transaction() as s:
                 po = await order(s, requisition_id=body.requisition_id, supplier_code=body.supplier_code,
-                                 order_date=body.order_date, prices=body.prices)
+                                 order_date=body.order_date, prices=body.prices,
+                                 expected_receipt_date=body.expected_receipt_date)
         except PurchasingError as exc:
             raise Unprocessable(str(exc)) from exc
         return await po_json(po.id)

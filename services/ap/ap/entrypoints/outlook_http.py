@@ -24,7 +24,8 @@ def build_outlook_router(db: Database, auth: Authenticator) -> APIRouter:
             return await expected_payments(s, company, as_of)
 
     @r.get("/open-purchase-orders", tags=["purchasing"],
-           summary="Open purchase orders with the value (VAT included) not yet received")
+           summary="Open purchase orders with the value (VAT included) not yet received and when the goods "
+                   "are expected in, by expected receipt date")
     async def get_open_orders(company: str, principal: Principal = Depends(read)) -> list[dict]:
         principal.require_company(company)
         async with db.sessions() as s:

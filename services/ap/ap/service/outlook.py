@@ -65,13 +65,13 @@ async def expected_payments(session: AsyncSession, company: str, as_of: dt.date)
 
 async def open_purchase_orders(session: AsyncSession, company: str) -> list[dict]:
     """Open orders with the value not yet received (net plus its VAT, per line as invoices
-    round it) and the supplier's net payment days."""
+    round it), when the goods are expected in, and the supplier's net payment days."""
     orders = (await session.execute(
         sa.select(PurchaseOrder, Supplier.payment_terms)
         .outerjoin(Supplier, sa.and_(Supplier.company_id == PurchaseOrder.company_id,
                                      Supplier.code == PurchaseOrder.supplier_code))
         .where(PurchaseOrder.company_id == company, PurchaseOrder.status == "open")
-        .order_by(PurchaseOrder.order_date, PurchaseOrder.number))).all()
+        .order_by(PurchaseOrder.expected_receipt_date, PurchaseOrder.number))).all()
     lines: dict[str, list[OrderLine]] = {}
     if orders:
         for ln in (await session.execute(sa.select(OrderLine).where(
@@ -92,6 +92,8 @@ async def open_purchase_orders(session: AsyncSession, company: str) -> list[dict
         except TermsError:
             days = 0
         out.append({"id": po.id, "number": po.number, "supplier_code": po.supplier_code, "currency": cur,
-                    "order_date": po.order_date.isoformat(), "not_received": money.format_amount(left, cur),
+                    "order_date": po.order_date.isoformat(),
+                    "expected_receipt_date": po.expected_receipt_date.isoformat(),
+                    "not_received": money.format_amount(left, cur),
                     "payment_terms": terms or "", "net_days": days})
     return out

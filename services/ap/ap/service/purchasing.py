@@ -78,8 +78,15 @@ async def cancel_requisition(db, budget: BudgetClient, req: Requisition, token: 
 
 
 async def order(session: AsyncSession, *, requisition_id: str, supplier_code: str, order_date: dt.date,
-                prices: dict[int, Decimal] | None = None) -> PurchaseOrder:
-    """A purchase order for an approved requisition; its lines spend the requisition's reservations."""
+                prices: dict[int, Decimal] | None = None,
+                expected_receipt_date: dt.date | None = None) -> PurchaseOrder:
+    """A purchase order for an approved requisition; its lines spend the requisition's reservations.
+    `expected_receipt_date` (default: the order date) is when the goods are expected in; never
+    before the order date."""
+    expected = expected_receipt_date or order_date
+    if expected < order_date:
+        raise PurchasingError(f"expected_receipt_date {expected.isoformat()} is before the order date "
+                              f"{order_date.isoformat()}")
     req = await session.get(Requisition, requisition_id)
     if req is None:
         raise LookupError(f"no requisition {requisition_id}")
@@ -96,7 +103,8 @@ async def order(session: AsyncSession, *, requisition_id: str, supplier_code: st
                               "directly, orders are for stock items")
     number = f"PO-{order_date.year}-{await allocate(session, f'po:{req.company_id}:{order_date.year}'):06d}"
     po = PurchaseOrder(id=str(uuid7()), company_id=req.company_id, number=number, supplier_code=supplier_code,
-                       requisition_id=req.id, order_date=order_date, currency=req.currency, status="open",
+                       requisition_id=req.id, order_date=order_date, expected_receipt_date=expected,
+                       currency=req.currency, status="open",
                        created_at=utcnow())
     session.add(po)
     await session.flush()

@@ -95,6 +95,9 @@ class SalesOrder(SQLModel, table=True):
     customer_code: str = Field(sa_column=sa.Column(sa.String(40), nullable=False))
     currency: str = Field(sa_column=sa.Column(sa.String(3), nullable=False))
     order_date: dt.date = Field(sa_column=sa.Column(sa.Date, nullable=False))
+    # when the goods are expected to ship, and so to be invoiced (AR invoices a shipment when
+    # inventory issues it): the cash-flow forecast's date for what is not invoiced yet
+    expected_delivery_date: dt.date = Field(sa_column=sa.Column(sa.Date, nullable=False))
     amount: Decimal = Field(sa_column=sa.Column(Amount, nullable=False))
     status: str = Field(sa_column=sa.Column(sa.String(12), nullable=False))
     decision: dict = Field(sa_column=sa.Column(sa.JSON, nullable=False))

@@ -30,7 +30,8 @@ def build_collections_router(db: Database, auth: Authenticator) -> APIRouter:
             return await payment_history(s, company, since)
 
     @r.get("/open-sales-orders", tags=["sales orders"],
-           summary="Accepted sales orders not yet fully invoiced, with the customer's payment terms")
+           summary="Accepted sales orders not yet fully invoiced, with when each is expected to ship (and be "
+                   "invoiced) and the customer's payment terms, by expected delivery date")
     async def get_open_orders(company: str, principal: Principal = Depends(read)) -> list[dict]:
         principal.require_company(company)
         async with db.sessions() as s:

@@ -106,6 +106,10 @@ class SalesOrderIn(StrictModel):
     crm_order_id: str = Field(min_length=1, max_length=80)
     customer_code: Code
     order_date: dt.date
+    expected_delivery_date: dt.date | None = Field(
+        None, description="when the goods are expected to ship, and so to be invoiced (AR invoices a shipment when "
+                          "inventory issues it); default: the order date; never before it. The cash-flow forecast "
+                          "expects the cash the customer's payment terms and average days late after it")
     currency: CurrencyCode | None = Field(None, description="the order's currency (default: the customer's); "
                                           "checked against the credit limit at the ledger's rate of the day")
     lines: list[OrderLineIn] = Field(min_length=1, max_length=500)
@@ -330,7 +334,7 @@ def build_router(db: Database, auth: Authenticator) -> APIRouter:
                 order, replayed = await receive_sales_order(
                     s, company=body.company_id, crm_order_id=body.crm_order_id, customer=body.customer_code,
                     order_date=body.order_date, lines=lines, raw_lines=[ln.model_dump(mode="json") for ln in body.lines],
-                    currency=body.currency or "")
+                    currency=body.currency or "", expected_delivery_date=body.expected_delivery_date)
         except RateUnavailable as exc:
             raise rate_unavailable(exc) from exc
         except (InvoiceError, ValueError) as exc:
@@ -346,7 +350,9 @@ def build_router(db: Database, auth: Authenticator) -> APIRouter:
                                     k: order.decision[k] for k in ("limit", "exposure", "available")},
                                 order_amount=money.format_amount(order.amount, order.currency))
         return {"id": order.id, "crm_order_id": order.crm_order_id, "status": order.status,
-                "currency": order.currency, "amount": money.format_amount(order.amount, order.currency),
+                "order_date": order.order_date.isoformat(),
+                "expected_delivery_date": order.expected_delivery_date.isoformat(), "currency": order.currency,
+                "amount": money.format_amount(order.amount, order.currency),
                 "credit": order.decision}
 
     @r.post("/invoices", status_code=201, summary="Issue a sales invoice (emits InvoiceIssued)")

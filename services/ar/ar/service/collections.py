@@ -46,7 +46,8 @@ async def payment_history(session: AsyncSession, company: str, since: dt.date | 
 
 async def open_sales_orders(session: AsyncSession, company: str) -> list[dict]:
     """Accepted orders with what is not invoiced yet (the order's gross less the gross of the
-    invoices that name it), and the customer's payment terms."""
+    invoices that name it), when they are expected to ship (and so to be invoiced), and the
+    customer's payment terms."""
     invoiced = (sa.select(Invoice.sales_order_ref, sa.func.sum(Invoice.gross_total).label("gross"))
                 .where(Invoice.company_id == company, Invoice.sales_order_ref != "")
                 .group_by(Invoice.sales_order_ref).subquery())
@@ -56,13 +57,14 @@ async def open_sales_orders(session: AsyncSession, company: str) -> list[dict]:
         .outerjoin(Customer, sa.and_(Customer.company_id == SalesOrder.company_id,
                                      Customer.code == SalesOrder.customer_code))
         .where(SalesOrder.company_id == company, SalesOrder.status == "accepted")
-        .order_by(SalesOrder.order_date, SalesOrder.crm_order_id))).all()
+        .order_by(SalesOrder.expected_delivery_date, SalesOrder.crm_order_id))).all()
     out = []
     for o, done, terms in rows:
         left = Decimal(o.amount) - Decimal(done)
         if left > ZERO:
             out.append({"id": o.id, "crm_order_id": o.crm_order_id, "customer_code": o.customer_code,
                         "currency": o.currency, "order_date": o.order_date.isoformat(),
+                        "expected_delivery_date": o.expected_delivery_date.isoformat(),
                         "amount": money.format_amount(o.amount, o.currency),
                         "not_invoiced": money.format_amount(left, o.currency),
                         "payment_terms_days": terms or 0})

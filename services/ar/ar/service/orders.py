@@ -45,11 +45,18 @@ async def upsert_customer(session: AsyncSession, *, company_id: str, code: str, 
 
 async def receive_sales_order(session: AsyncSession, *, company: str, crm_order_id: str, customer: str,
                               order_date: dt.date, lines: list[LineInput], raw_lines: list,
-                              currency: str = "") -> tuple[SalesOrder, bool]:
+                              currency: str = "", expected_delivery_date: dt.date | None = None
+                              ) -> tuple[SalesOrder, bool]:
     """Idempotent by the CRM's order id. The order's gross amount is reserved against the
     customer's credit; a refused order is recorded as refused (asking again gives the same answer).
     An order in another currency than the customer's limit (`currency`, default the customer's)
-    is reserved at the ledger's rate of the day; with no rate it is refused and not recorded."""
+    is reserved at the ledger's rate of the day; with no rate it is refused and not recorded.
+    `expected_delivery_date` (default: the order date) is when the goods are expected to ship
+    and so to be invoiced; never before the order date."""
+    expected = expected_delivery_date or order_date
+    if expected < order_date:
+        raise ValueError(f"expected_delivery_date {expected.isoformat()} is before the order date "
+                         f"{order_date.isoformat()}")
     existing = (await session.execute(sa.select(SalesOrder).where(
         SalesOrder.company_id == company, SalesOrder.crm_order_id == crm_order_id))).scalar_one_or_none()
     if existing is not None:
@@ -62,7 +69,7 @@ async def receive_sales_order(session: AsyncSession, *, company: str, crm_order_
         decision = await reserve_credit(session, company, customer, gross, f"SO:{crm_order_id}", currency)
         span.set_attribute("finance.credit.approved", decision.approved)
     order = SalesOrder(id=str(uuid7()), company_id=company, crm_order_id=crm_order_id, customer_code=customer,
-                       currency=currency, order_date=order_date, amount=gross,
+                       currency=currency, order_date=order_date, expected_delivery_date=expected, amount=gross,
                        status="accepted" if decision.approved else "refused", decision=decision.as_dict(),
                        lines=raw_lines, created_at=utcnow())
     session.add(order)

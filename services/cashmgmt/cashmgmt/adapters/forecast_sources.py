@@ -77,13 +77,16 @@ class ForecastSources:
                                        Decimal(i["outstanding"])) for i in inv],
             history=[PaidInvoice(h["customer_code"], D(h["due_date"]), D(h["paid_on"]), Decimal(h["amount"]))
                      for h in hist],
+            # an AR or AP of before expected dates lists none: the order date is what it meant
             sales_orders=[OpenSalesOrder(o["id"], o["crm_order_id"], o["customer_code"], o["currency"],
-                                         D(o["order_date"]), Decimal(o["not_invoiced"]), int(o["payment_terms_days"]))
+                                         D(o.get("expected_delivery_date") or o["order_date"]),
+                                         Decimal(o["not_invoiced"]), int(o["payment_terms_days"]))
                           for o in sos],
             payments=[ExpectedPayment(p["id"], p["number"], p["supplier_code"], p["currency"], D(p["pay_on"]),
                                       Decimal(p["amount"]), p["basis"]) for p in pays],
             purchase_orders=[OpenPurchaseOrder(p["id"], p["number"], p["supplier_code"], p["currency"],
-                                               D(p["order_date"]), Decimal(p["not_received"]), int(p["net_days"]))
+                                               D(p.get("expected_receipt_date") or p["order_date"]),
+                                               Decimal(p["not_received"]), int(p["net_days"]))
                              for p in pos],
             budget=[BudgetMonth(b["budget_item"], b["period"], b["currency"],
                                 Decimal(b["budget"]) - Decimal(b["consumed"]) - Decimal(b["reserved"]))

@@ -8,10 +8,12 @@ Sources, and the date each expects its cash:
 - payables: AP says when its payment run would pay each open invoice and how much (the run's
   date, the discount date less the discount where the discount is still open, else the due
   date): the forecast takes AP's answer and does not decide payment rules itself;
-- sales orders: the part not yet invoiced, invoiced on the order date (or today when that has
-  passed), due after the customer's payment terms, plus the customer's days late;
-- purchase orders: the part not yet received, received on the order date (or today), paid
-  after the supplier's net days;
+- sales orders: the part not yet invoiced, invoiced on the order's expected delivery date (AR
+  invoices a shipment when it ships; the order date where the CRM gave none; today when that
+  has passed), due after the customer's payment terms, plus the customer's days late;
+- purchase orders: the part not yet received, received on the order's expected receipt date
+  (the order date where none was given; today when that has passed), paid after the
+  supplier's net days;
 - budget: a budget item mapped to the forecast is paid (or received) on a day of each month of
   its budget period, for what of the month's budget is still neither spent, committed nor
   reserved (spent or committed amounts are already above as invoices and orders).
@@ -80,7 +82,7 @@ class OpenSalesOrder:
     number: str
     customer: str
     currency: str
-    order_date: dt.date
+    expected_on: dt.date  # expected delivery, and so invoice, date
     not_invoiced: Decimal
     terms_days: int
 
@@ -102,7 +104,7 @@ class OpenPurchaseOrder:
     number: str
     supplier: str
     currency: str
-    order_date: dt.date
+    expected_on: dt.date  # expected receipt date
     not_received: Decimal
     net_days: int
 
@@ -165,6 +167,10 @@ def _late(days: int) -> str:
     return f"pays {_plural(abs(days), 'day')} {'late' if days > 0 else 'early'} on average"
 
 
+def _expected(what: str, on: dt.date, as_of: dt.date) -> str:
+    return f"expected {what} {on.isoformat()}" + (" (passed)" if on < as_of else "")
+
+
 def _month_day(period: str, day: int) -> dt.date:
     try:
         y, m = (int(x) for x in period.split("-"))
@@ -184,19 +190,20 @@ def flows(inputs: Inputs, as_of: dt.date) -> list[Flow]:
                         f"due {inv.due_date.isoformat()}; {inv.customer} {_late(d)}"))
     for so in inputs.sales_orders:
         d = late.get(so.customer, 0)
-        invoiced = max(so.order_date, as_of)
+        invoiced = max(so.expected_on, as_of)
         out.append(Flow("sales_orders", so.currency, invoiced + dt.timedelta(days=so.terms_days + d),
                         quantize(so.not_invoiced, so.currency), "sales_order", so.id, so.number, so.customer,
-                        f"invoiced {invoiced.isoformat()}, {_plural(so.terms_days, 'day')} terms; "
-                        f"{so.customer} {_late(d)}"))
+                        f"{_expected('delivery', so.expected_on, as_of)}: invoiced {invoiced.isoformat()}, "
+                        f"{_plural(so.terms_days, 'day')} terms; {so.customer} {_late(d)}"))
     for p in inputs.payments:
         out.append(Flow("payables", p.currency, p.pay_on, -quantize(p.amount, p.currency), "ap_invoice", p.id,
                         p.number, p.supplier, p.basis))
     for po in inputs.purchase_orders:
-        received = max(po.order_date, as_of)
+        received = max(po.expected_on, as_of)
         out.append(Flow("purchase_orders", po.currency, received + dt.timedelta(days=po.net_days),
                         -quantize(po.not_received, po.currency), "purchase_order", po.id, po.number, po.supplier,
-                        f"received {received.isoformat()}, paid after {_plural(po.net_days, 'day')}"))
+                        f"{_expected('receipt', po.expected_on, as_of)}: received {received.isoformat()}, "
+                        f"paid after {_plural(po.net_days, 'day')}"))
     mapped = {m.budget_item: m for m in inputs.mappings}
     _, end = horizon(as_of)
     for b in inputs.budget:

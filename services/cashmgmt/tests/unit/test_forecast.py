@@ -72,11 +72,11 @@ INPUTS = Inputs(
         OpenInvoice("c2", "INV-C2", "C", "CNY", D("2027-04-05"), M("50.00")),    # beyond the horizon
     ],
     history=HISTORY,
-    # ordered 01-02 (passed): invoiced today 01-06, + 30 days terms + A's 4 days = 02-09, week 6
+    # expected to ship 01-02 (passed): invoiced today 01-06, + 30 days terms + A's 4 days = 02-09, week 6
     sales_orders=[OpenSalesOrder("so1", "SO-1", "A", "CNY", D("2027-01-02"), M("2260.00"), 30)],
     payments=[ExpectedPayment("p1", "AP-1", "S1", "CNY", D("2027-01-15"), M("980.00"), "discount date"),  # week 2
               ExpectedPayment("p2", "AP-2", "S2", "CNY", D("2026-12-31"), M("500.00"), "due date")],  # overdue: 1
-    # ordered 01-10 (after as_of): received then, paid 30 days later = 02-09, week 6
+    # expected in 01-10 (after as_of): received then, paid 30 days later = 02-09, week 6
     purchase_orders=[OpenPurchaseOrder("po1", "PO-1", "S1", "CNY", D("2027-01-10"), M("1130.00"), 30)],
     budget=[BudgetMonth("RENT", "2026-12", "CNY", M("8000")),  # its payday 12-25 has passed: not forecast
             BudgetMonth("RENT", "2027-01", "CNY", M("8000")),  # 01-25, week 4
@@ -124,6 +124,25 @@ def test_a_customer_without_history_pays_on_the_due_date_and_basis_says_why():
     dated, _ = forecast(Inputs(open_invoices=[OpenInvoice("x", "INV-X", "A", "CNY", D("2027-02-01"), M("10"))],
                                history=HISTORY), AS_OF)
     assert dated[0][1].basis == "due 2027-02-01; A pays 4 days late on average"
+
+
+def test_orders_are_dated_from_their_expected_delivery_and_receipt_dates():
+    """A sales order is invoiced when it is expected to ship and paid the customer's terms and
+    days late after; a purchase order is paid the supplier's net days after its expected receipt;
+    an expected date already passed means now."""
+    dated, _ = forecast(Inputs(
+        history=HISTORY,
+        sales_orders=[OpenSalesOrder("so", "SO-9", "A", "CNY", D("2027-02-15"), M("100.00"), 30),
+                      OpenSalesOrder("late", "SO-8", "NEW", "CNY", D("2026-12-01"), M("1.00"), 10)],
+        purchase_orders=[OpenPurchaseOrder("po", "PO-9", "S1", "CNY", D("2027-03-01"), M("50.00"), 14)]), AS_OF)
+    got = {f.number: (w, f.expected_on, f.amount, f.basis) for w, f in dated}
+    # 02-15 + 30 + 4 = 03-21 (week 11: 03-15..21); 03-01 + 14 = 03-15 (week 11)
+    assert got["SO-9"] == (11, D("2027-03-21"), M("100.00"), "expected delivery 2027-02-15: invoiced 2027-02-15, "
+                                                               "30 days terms; A pays 4 days late on average")
+    assert got["PO-9"] == (11, D("2027-03-15"), M("-50.00"), "expected receipt 2027-03-01: received 2027-03-01, "
+                                                               "paid after 14 days")
+    assert got["SO-8"] == (2, D("2027-01-16"), M("1.00"), "expected delivery 2026-12-01 (passed): invoiced "
+                                                           "2027-01-06, 10 days terms; NEW pays on the due date")
 
 
 def test_amounts_are_quantised_to_the_currency_minor_unit():
