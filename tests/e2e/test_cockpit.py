@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "services" / "cockpit" / "web" / "node_modules" / "axe-core" / "axe.min.js"
 PERIOD = "2026-11"
 PAGES = ["/overview", "/statements/balance-sheet", "/statements/income-statement", "/statements/cash-flow",
-         "/profit", "/receivables", "/payables", "/budget", "/cash/forecast", "/operations"]
+         "/profit", "/receivables", "/payables", "/budget", "/cash", "/cash/forecast", "/operations"]
 
 
 def chromium_path() -> str:
@@ -312,4 +312,93 @@ def test_the_13_week_forecast_page_makes_a_forecast_and_drills_to_its_documents(
     page.click('a[hreflang="zh-Hans"]')
     page.wait_for_load_state()
     assert "13周现金流预测" in page.inner_text("h1")
+    context.close()
+
+
+def test_the_cash_page_shows_the_live_position_the_api_serves_and_when_it_recovers(
+        suite, cockpit, books, browser, shots, keep_on_failure):
+    """The cash page's figures are cash management's live position (GET /v1/cash-position) per
+    bank account and currency; while the position worker is down or recovering the page says so
+    (a state, not an error) and shows the figures again by itself once it is back; in Chinese."""
+    from cashmgmt.adapters import bankfiles
+    from cashmgmt.domain.statements import ParsedLine, ParsedStatement
+
+    company, h, cash = books, suite.http, suite.cash_url
+    r = h.post(f"{cash}/v1/bank-accounts", json={
+        "company_id": company, "code": "CNY-UI", "name": "ICBC current account", "currency": "CNY",
+        "account_number": "6222 0200 9999 0002", "gl_account": "100201", "opened_on": "2026-11-01"})
+    assert r.status_code == 201, r.text
+    # The bank to 11-15: 25.00 of interest booked on 11-10 (the ledger posts it by its rules),
+    # and 40.00 from no one known (left unmatched) received on 11-14 but valued on 12-02, after
+    # the period: the bank holds 65.00, 25.00 of it value-dated at 11-30.
+    lines = (ParsedLine(dt.date(2026, 11, 10), dt.date(2026, 11, 10), Decimal("25.00"), "", "", "", "Interest",
+                        "UI-1", "INTR"),
+             ParsedLine(dt.date(2026, 11, 14), dt.date(2026, 12, 2), Decimal("40.00"), "", "", "", "Unknown",
+                        "UI-2", "RCDT"))
+    r = h.post(f"{cash}/v1/statements", params={"company": company}, content=bankfiles.write_camt053(ParsedStatement(
+        "any", f"UI-{company}", "CNY", Decimal(0), Decimal("65.00"), dt.date(2026, 11, 1), dt.date(2026, 11, 15),
+        lines, account_number="6222020099990002")))
+    assert r.status_code == 201, r.text
+
+    def api() -> dict | None:
+        got = h.get(f"{cash}/v1/cash-position", params={"company": company, "as_of": "2026-11-30"})
+        if got.status_code != 200:
+            return None
+        p = got.json()
+        (acct,) = [a for a in p["bank_accounts"] if a["bank_account"] == "CNY-UI"] or [None]
+        return p if acct and acct["bank_balance"] == "65.00" and acct["booked"] == "25.00" else None
+
+    position = wait_until("the interest in the live position", api, timeout=120)
+    (acct,) = position["bank_accounts"]
+    assert (acct["bank_value_dated"], acct["difference_at_statement_date"]) == ("25.00", "-40.00")
+
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-US")
+    page = context.new_page()
+    keep_on_failure(page)
+    sign_in(page, cockpit, f"/cash?company={company}&period={PERIOD}")
+
+    def cell(row: str, col: str) -> str:
+        return page.get_attribute(f'{row} [data-col="{col}"] [data-amount]', "data-amount")
+
+    def shows_the_api() -> None:
+        for a in position["bank_accounts"]:
+            row = f'#cash-position tr[data-account="{a["bank_account"]}"]'
+            assert [cell(row, c) for c in ("booked", "bank_balance", "bank_value_dated", "difference")] == [
+                a["booked"], a["bank_balance"] or "", a["bank_value_dated"] or "",
+                a["difference_at_statement_date"] or ""], a["bank_account"]
+            assert page.get_attribute(row, "data-currency") == a["currency"]
+        for o in position["other_cash_accounts"]:
+            assert cell(f'#cash-position tr[data-other-account="{o["gl_account"]}"]', "booked") == o["booked"]
+        for tot in position["totals"]:
+            row = f'#cash-position tr[data-total="{tot["currency"]}"]'
+            assert (cell(row, "booked"), cell(row, "bank_value_dated")) == (tot["booked"], tot["bank_value_dated"])
+        assert page.locator("#cash-position tbody tr[data-account]").count() == len(position["bank_accounts"])
+
+    shows_the_api()
+    assert page.inner_text('#cash-position tr[data-account="CNY-UI"] [data-col="booked"]') == "25.00"
+    page.screenshot(path=str(shots / "cash.png"), full_page=True)
+
+    page.click('a[hreflang="zh-Hans"]')
+    page.wait_for_selector('html[lang="zh-Hans"]')
+    assert "实时资金头寸" in page.inner_text("#live-position-h")
+    assert "账面余额（总账）" in page.inner_text("#cash-position thead")
+    shows_the_api()
+    page.screenshot(path=str(shots / "cash-zh.png"), full_page=True)
+
+    # The worker down, then recovering: the page says so, and the figures come back by themselves.
+    suite.cash_position.stop()
+    try:
+        page.reload()
+        page.wait_for_selector("#position-recovering")
+        assert "实时资金头寸正在重建" in page.inner_text("#position-recovering")
+        assert page.locator("#cash-position").count() == 0 and page.locator(".problem").count() == 0
+        page.screenshot(path=str(shots / "cash-recovering-zh.png"), full_page=True)
+        page.evaluate("window.__notReloaded = true")
+        suite.cash_position.start(wait=False)
+        page.wait_for_selector("#cash-position", timeout=120_000)  # the section asks again every 5 s
+        assert page.evaluate("window.__notReloaded") is True
+    finally:
+        suite.cash_position.ensure_running()
+    position = wait_until("the position back", api)
+    shows_the_api()
     context.close()

@@ -146,7 +146,6 @@ MESSAGES: dict[str, tuple[str, str]] = {  # key: (English, Chinese)
     "consolidation": ("Consolidation", "合并报表"),
     "run": ("Consolidation run", "合并运行"),
     "bank_account": ("Bank account", "银行账户"),
-    "book_balance": ("Books (ledger)", "账面余额"),
     "bank_balance": ("Bank (last statement)", "银行对账单余额"),
     "final": ("Final", "定稿"),
     "draft": ("Draft", "草稿"),
@@ -188,6 +187,23 @@ MESSAGES: dict[str, tuple[str, str]] = {  # key: (English, Chinese)
     "forecast_chart": ("Chart: net cash flow per week and closing balance (the table has the same figures)",
                        "图表：每周净现金流与期末余额（表格为相同数据）"),
     "forecast_link": ("13-week cash forecast", "13周现金流预测"),
+    "live_position": ("Live cash position", "实时资金头寸"),
+    "currency": ("Currency", "币种"),
+    "gl_account": ("Ledger account", "总账科目"),
+    "booked": ("Booked (ledger)", "账面余额（总账）"),
+    "statement_date": ("Statement date", "对账单日期"),
+    "bank_value_dated": ("Bank, value-dated", "银行余额（按起息日）"),
+    "difference_at_statement": ("Ledger less bank at the statement date", "对账单日账面与银行差额"),
+    "other_cash_accounts": ("Other cash accounts (ledger)", "其他现金科目（总账）"),
+    "total_in": ("Total", "合计"),
+    "position_recovering": ("The live cash position is being rebuilt", "实时资金头寸正在重建"),
+    "position_recovering_detail": (
+        "Its worker is restarting or recovering its tables from the event log. The position is a view over the "
+        "ledger's and the bank's events, never the books: nothing is lost, and the figures appear here by "
+        "themselves (this section asks again every 5 seconds).",
+        "资金头寸服务正在重启或从事件日志恢复其数据表。资金头寸是基于总账与银行事件的视图，并非账簿本身："
+        "数据不会丢失，恢复后数字会自动显示在此处（本区域每 5 秒重新查询一次）。"),
+    "position_shared_gl": ("shares its ledger account with", "与以下账户共用总账科目："),
 }
 
 

@@ -340,26 +340,26 @@ async def consolidated_figure(apis: Apis, token: str, run_id: str, account: str)
     return f
 
 
-async def cash_position(apis: Apis, token: str, company: str, period: Period) -> dict:
-    """Each bank account's balance in the books (its GL account at the period's end, in the
-    functional currency) beside the bank's (its last imported statement), and their difference
-    where both are in one currency."""
-    got = await apis.gather(
-        accounts=apis.get("cashmgmt", "/v1/bank-accounts", token, company=company),
-        tb=apis.get("gl", "/v1/trial-balance", token, company=company, as_of=period.end.isoformat()),
-        info=company_info(apis, token, company))
-    for key in ("accounts", "tb", "info"):
-        if isinstance(got[key], ApiError):
-            raise got[key]
-    cur = got["info"]["functional_currency"]
-    rows, total = [], ZERO
-    for a in got["accounts"]:
-        book = fig.balance_of(got["tb"], (a["gl_account"],), "debit") if a.get("gl_account") else None
-        bank = amount(a["statement_balance"]) if a.get("statement_balance") is not None else None
-        same = a["currency"] == cur
-        rows.append({**a, "book": book, "bank": bank,
-                     "difference": book - bank if same and book is not None and bank is not None else None,
-                     "link": "/ledger?" + urlencode({"company": company, "account": a["gl_account"],
-                                                     "to": period.end.isoformat()}) if a.get("gl_account") else ""})
-        total += book or ZERO
-    return {"currency": cur, "rows": rows, "total": total}
+async def cash_position(apis: Apis, token: str, company: str, period: Period, today: dt.date | None = None) -> dict:
+    """The live cash position as cash management serves it (`GET /v1/cash-position`, a view its
+    worker keeps from the events; never the books): per bank account and currency, the ledger's
+    booked balance beside the bank's last statement and its value-dated balance, and their
+    difference at the statement's date; the ledger's other cash accounts; totals per currency.
+    At the period's end, or today while the period runs. A 503 means the worker is restarting
+    or recovering its tables: the page says so (state "recovering") and asks again by itself."""
+    as_of = min(period.end, today or dt.date.today())
+    try:
+        pos = await apis.get("cashmgmt", "/v1/cash-position", token, company=company, as_of=as_of.isoformat())
+    except ApiError as exc:
+        if exc.status == 503:
+            return {"state": "recovering", "as_of": as_of, "detail": exc.detail}
+        raise
+
+    def ledger(account: str) -> str:
+        return "/ledger?" + urlencode({"company": company, "account": account, "to": as_of.isoformat()})
+
+    return {"state": "ready", "as_of": as_of,
+            "accounts": [{**a, "link": ledger(a["gl_account"]) if a.get("gl_account") else ""}
+                         for a in pos["bank_accounts"]],
+            "others": [{**o, "link": ledger(o["gl_account"])} for o in pos["other_cash_accounts"]],
+            "totals": pos["totals"]}

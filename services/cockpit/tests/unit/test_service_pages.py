@@ -54,39 +54,66 @@ def test_consolidated_statements_drill_down_to_an_entitys_ledger():
     assert 'href="/ledger?company=E1&amp;account=1122&amp;to=2026-11-30"' in figure and "elim-1" in figure
 
 
-def test_cash_position_books_beside_the_bank():
-    app = FastAPI()
+POSITION = {"company": "X", "as_of": "2026-11-30", "bank_accounts": [
+    {"bank_account": "MAIN", "name": "Main", "currency": "CNY", "gl_account": "100201", "booked": "1000.00",
+     "booked_functional": "1000.00", "gl_account_shared_with": [], "statement_id": "S-1",
+     "statement_date": "2026-11-28", "bank_balance": "900.00", "bank_value_dated": "880.00",
+     "booked_at_statement_date": "950.00", "difference_at_statement_date": "50.00"},
+    {"bank_account": "USD", "name": "Dollar", "currency": "USD", "gl_account": "100202", "booked": "10.00",
+     "booked_functional": "70.00", "gl_account_shared_with": [], "statement_id": None, "statement_date": None,
+     "bank_balance": None, "bank_value_dated": None, "booked_at_statement_date": None,
+     "difference_at_statement_date": None}],
+    "other_cash_accounts": [{"gl_account": "1001", "currency": "CNY", "booked": "30.00", "booked_functional": "30.00"}],
+    "totals": [{"currency": "CNY", "booked": "1030.00", "bank_value_dated": "880.00"},
+               {"currency": "USD", "booked": "10.00", "bank_value_dated": "0.00"}]}
 
-    @app.get("/v1/bank-accounts")
-    async def accounts(company: str):
-        return [{"code": "MAIN", "name": "Main", "currency": "CNY", "gl_account": "100201",
-                 "statement_balance": "900.00", "statement_date": "2026-11-28"},
-                {"code": "USD", "name": "Dollar", "currency": "USD", "gl_account": "100202",
-                 "statement_balance": None, "statement_date": None}]
 
-    @app.get("/v1/trial-balance")
-    async def tb(company: str, as_of: str):
-        return {"journals": 1, "lines": [{"account": "100201", "debit_balance": "1000.00", "credit_balance": "0.00"},
-                                         {"account": "100202", "debit_balance": "70.00", "credit_balance": "0.00"}]}
+def cash_page(answer) -> tuple[str, list]:
+    """The cash page over a stand-in cash management answering `answer()` (a dict, or a status)."""
+    from fastapi.responses import JSONResponse
 
-    @app.get("/v1/companies/{company}")
-    async def company_(company: str):
-        return {"id": company, "name": "X", "functional_currency": "CNY", "chart_template": "cas"}
+    app, asked = FastAPI(), []
 
-    @app.get("/v1/companies/{company}/accounts")
-    async def chart(company: str):
-        return []
+    @app.get("/v1/cash-position")
+    async def position(company: str, as_of: str):
+        asked.append((company, as_of))
+        got = answer()
+        if isinstance(got, int):
+            return JSONResponse({"type": "https://finance.example/problems/cash-position-unavailable",
+                                 "detail": "the cash position is recovering its tables"}, status_code=got,
+                                media_type="application/problem+json")
+        return got
 
     settings = CockpitSettings(live=False, dev_signin=True)
     c = TestClient(create_app(settings, apis=Apis(settings, transport=httpx.ASGITransport(app=app))),
                    follow_redirects=False)
     form = c.get("/login", headers={"accept": "text/html"}).text
     c.post("/login/dev", data={"csrf": re.search(r'name="csrf" value="([^"]+)"', form).group(1), "next": "/"})
-    page = c.get("/cash?company=X&period=2026-11", headers={"accept": "text/html"}).text
-    assert 'id="cash-position"' in page
-    assert 'data-amount="1000.00"' in page and 'data-amount="900.00"' in page and 'data-amount="100.00"' in page
+    return c.get("/cash?company=X&period=2026-11", headers={"accept": "text/html"}).text, asked
+
+
+def test_the_cash_page_shows_the_live_position_per_account_and_currency():
+    page, asked = cash_page(lambda: POSITION)
+    assert asked == [("X", "2026-11-30")]  # a past period: its end
+    assert 'id="cash-position"' in page and 'data-state="ready"' in page and "hx-trigger" not in page
+    main = re.search(r'<tr data-account="MAIN".*?</tr>', page, re.S).group(0)
+    assert [re.search(rf'data-col="{c}">\s*<span[^>]*data-amount="([^"]*)"', main).group(1)
+            for c in ("booked", "bank_balance", "bank_value_dated", "difference")] == ["1000.00", "900.00", "880.00",
+                                                                                       "50.00"]
+    usd = re.search(r'<tr data-account="USD".*?</tr>', page, re.S).group(0)
+    assert 'data-amount="10.00"' in usd and "—" in usd  # no statement yet
     assert 'href="/ledger?company=X&amp;account=100201&amp;to=2026-11-30"' in page
-    assert 'data-amount="1070.00"' in page  # total in the books
+    assert re.search(r'<tr data-other-account="1001".*?data-amount="30.00"', page, re.S)
+    assert re.search(r'<tr data-total="CNY".*?data-amount="1030.00".*?data-amount="880.00"', page, re.S)
+
+
+def test_the_cash_page_says_when_the_position_is_recovering_and_asks_again():
+    answers = iter([503, 503])
+    page, asked = cash_page(lambda: next(answers))
+    assert len(asked) == 2  # a read is tried twice before the page says the service did not answer
+    assert 'id="position-recovering"' in page and 'role="status"' in page and 'data-state="recovering"' in page
+    assert 'hx-trigger="every 5s"' in page and 'hx-select="#live-position"' in page
+    assert 'id="cash-position"' not in page and 'class="problem"' not in page  # a state, not an error
 
 
 def test_profit_pivot_past_its_column_cap_still_adds_up():
