@@ -295,8 +295,11 @@ def test_the_month_reconciles_by_the_rules_and_the_same_content_in_every_format_
         assert [(a[0][1:], a[1], a[2]) for a in mine] == [(b[0][1:], b[1], b[2]) for b in theirs], fmt
 
 
-def test_review_decisions_then_the_ledgers_bank_equals_the_statement_and_ar_ap_are_as_computed(suite, reconciled):
-    company, st, docs, _ = reconciled["camt053"]
+@pytest.mark.parametrize("fmt", ["camt053", "mt940", "csv"])
+def test_review_decisions_then_the_ledgers_bank_equals_the_statement_and_ar_ap_are_as_computed(
+        suite, reconciled, fmt):
+    """The same decisions on each format's company end in the same books: one hand computation."""
+    company, st, docs, _ = reconciled[fmt]
     h = suite.http
     review = {ln["line_no"]: ln for ln in ok(h.get(f"{suite.cash_url}/v1/reconciliation/lines",
                                                    params={"company": company, "status": "review"}))}
