@@ -218,25 +218,30 @@ class Suite:
         assert r.status_code == 200, r.text
         return r.json()
 
-    def publish(self, *messages) -> None:
-        """Publish events as their producing service would (CloudEvents binary mode)."""
+    def publish(self, *messages, before=None) -> list:
+        """Publish events as their producing service would (CloudEvents binary mode); returns
+        their envelopes. `before(envelopes)` runs before the first is sent."""
         import asyncio
 
         from aiokafka import AIOKafkaProducer
         from fincore.events import encode_record, new_envelope
 
+        envelopes = [new_envelope(m, source="e2e") for m in messages]
+        if before is not None:
+            before(envelopes)
+
         async def send():
             p = AIOKafkaProducer(bootstrap_servers=self.infra.bootstrap_servers, acks="all")
             await p.start()
             try:
-                for m in messages:
-                    env = new_envelope(m, source="e2e")
+                for env in envelopes:
                     k, v, h = encode_record(env)
                     await p.send_and_wait(env.topic, key=k, value=v, headers=h)
             finally:
                 await p.stop()
 
         asyncio.run(send())
+        return envelopes
 
     def sql(self, service: str, statement: str, params: tuple = ()):
         import psycopg
@@ -448,10 +453,14 @@ def books_agree_after_each_scenario(request, books_agree_after_each_module):
 @pytest.fixture(scope="module")
 def chaos_suite(otlp, log_dir):
     """A second suite for fault tests, on infrastructure that survives restarts and is its own
-    (the broker on s3 storage, a private PostgreSQL): (Suite, fincore.testing.durable.DurableInfra)."""
+    (the broker on s3 storage, a private PostgreSQL): (Suite, fincore.testing.durable.DurableInfra).
+    CHAOS_KEEP=1 keeps its databases and every topic's records for a post-mortem (see test_chaos)."""
+    import os
+
     from fincore.testing.durable import durable_infra
 
-    with durable_infra(log_dir / "chaos-infra") as d:
+    keep = os.environ.get("CHAOS_KEEP", "").lower() in ("1", "true", "yes")
+    with durable_infra(log_dir / "chaos-infra", keep=keep) as d:
         s = Suite(d.infra, otlp, log_dir / "chaos")
         (log_dir / "chaos").mkdir(exist_ok=True)
         try:

@@ -1,11 +1,21 @@
 """Infrastructure that survives restarts, for fault tests (the chaos suite) and benchmarks:
 the local broker on its s3 storage engine against a local S3 server (moto, in memory, which
 outlives the broker: KAFKA.md), and a private PostgreSQL (fincore.testing.pg). Both can be
-restarted while the services run; nothing shared with other runs is touched."""
+restarted while the services run; nothing shared with other runs is touched.
+
+`keep=True` (the chaos suite's CHAOS_KEEP=1) keeps what a run leaves for a post-mortem: the
+databases are not dropped and the PostgreSQL cluster's data directory stays under the log
+directory (stopped; `DurableInfra.kept()` says how to start it), and since the S3 server
+holds the broker's data in memory, every record of every topic is written to
+`<log dir>/topics/<topic>.jsonl` (partition, offset, timestamp, key, headers, value in
+base64, and the decoded CloudEvent where it decodes) before the broker stops."""
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import contextlib
+import json
 import os
 import subprocess
 import sys
@@ -48,6 +58,23 @@ class DurableInfra:
             self._broker.wait(5)
         self._broker = None
 
+    def dump_topics(self, out_dir: Path) -> dict[str, int]:
+        """Every record of every topic, to `out_dir/<topic>.jsonl`; records per topic."""
+        records = asyncio.run(_read_topics(self.infra.bootstrap_servers))
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for topic, rows in records.items():
+            (out_dir / f"{topic}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+        return {t: len(rows) for t, rows in records.items()}
+
+    def kept(self) -> str:
+        """Where a kept run's data is, and how to look at it."""
+        return "\n".join([
+            f"PostgreSQL data directory: {self.pg.data_dir} (stopped)",
+            f"  start it: {self.pg.command('start')}",
+            f"  databases: {', '.join(self.infra._databases)} on postgresql://postgres@127.0.0.1:{self.pg.port}/",
+            f"  stop it:  {self.pg.command('stop')}",
+            f"topics (every record, JSON lines): {self._log.parent / 'topics'}"])
+
     def restart_broker(self, kill: bool = False) -> float:
         """Stop the broker (SIGTERM, or SIGKILL) and start it on the same port and storage;
         returns the seconds until it answers again."""
@@ -69,8 +96,61 @@ def _stop(proc: subprocess.Popen) -> None:
         proc.wait(10)
 
 
+async def _read_topics(bootstrap: str) -> dict[str, list[dict]]:
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+    from google.protobuf import json_format
+
+    from fincore.events.envelope import EnvelopeError, decode_record
+
+    c = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
+                         auto_offset_reset="earliest", client_id="durable-dump")
+    await c.start()
+    out: dict[str, list[dict]] = {}
+    try:
+        # the topics of every event and each service's dead letters, and whatever else the
+        # cluster's metadata names (the development broker's ListTopics can leave some out)
+        from fincore.events.registry import registry
+
+        known = set(registry.topics())
+        known |= {t.replace(".events.", ".dlq.") for t in known}
+        for topic in sorted(known | set(await c.topics())):
+            parts = [TopicPartition(topic, p) for p in sorted(c.partitions_for_topic(topic) or ())]
+            if not parts:
+                continue
+            c.assign(parts)
+            await c.seek_to_beginning(*parts)
+            ends = await c.end_offsets(parts)
+            done = {tp: 0 for tp in parts}
+            rows = out[topic] = []
+            quiet, deadline = 0, time.monotonic() + 120
+            while time.monotonic() < deadline:
+                batch = await c.getmany(timeout_ms=300, max_records=5000)
+                for tp, recs in batch.items():
+                    for rec in recs:
+                        row = {"partition": rec.partition, "offset": rec.offset, "timestamp": rec.timestamp,
+                               "key": rec.key.decode(errors="replace") if rec.key else None,
+                               "headers": {k: v.decode(errors="replace") for k, v in rec.headers},
+                               "value": base64.b64encode(rec.value or b"").decode()}
+                        try:
+                            env = decode_record(rec.topic, rec.key, rec.value, rec.headers)
+                            row["event"] = {"id": env.id, "type": env.type, "subject": env.subject,
+                                            "payload": json_format.MessageToDict(env.payload)}
+                        except (EnvelopeError, KeyError, ValueError):
+                            pass
+                        rows.append(row)
+                        done[tp] = rec.offset + 1
+                # at the end of every partition (high-water mark, or the listed end), or nothing for a while
+                quiet = 0 if batch else quiet + 1
+                if all(done[tp] >= max(ends.get(tp, 0), c.highwater(tp) or 0) for tp in parts) or quiet >= 5:
+                    break
+    finally:
+        await c.stop()
+    return out
+
+
 @contextlib.contextmanager
-def durable_infra(log_dir: Path) -> Iterator[DurableInfra]:
+def durable_infra(log_dir: Path, keep: bool = False) -> Iterator[DurableInfra]:
+    """`keep`: keep the databases and the topics' records for a post-mortem (see the module)."""
     log_dir.mkdir(parents=True, exist_ok=True)
     s3_port = free_port()
     moto_bin = Path(sys.executable).with_name("moto_server")
@@ -97,12 +177,26 @@ def durable_infra(log_dir: Path) -> Iterator[DurableInfra]:
         env = {**os.environ, "AWS_ACCESS_KEY_ID": "finance", "AWS_SECRET_ACCESS_KEY": "finance",
                "AWS_DEFAULT_REGION": "us-east-1", "AWS_ENDPOINT": f"http://127.0.0.1:{s3_port}",
                "AWS_ALLOW_HTTP": "true"}
-        pg = stack.enter_context(private_postgres(log_dir / "pg"))
+        pg = stack.enter_context(private_postgres(log_dir / "pg", keep=keep))
         port = free_port()
         d = DurableInfra(Infra("local", f"127.0.0.1:{port}", pg.url, False), pg, port, None, env,
                          log_dir / "broker.log")
         d._start_broker()
         stack.callback(d.stop_broker)
         _kafka_admin_check(d.infra.bootstrap_servers)
-        stack.callback(d.infra.drop_databases)
+        if keep:  # last in, first out: the records are written before the broker stops
+            stack.callback(_keep, d, log_dir)
+        else:
+            stack.callback(d.infra.drop_databases)
         yield d
+
+
+def _keep(d: DurableInfra, log_dir: Path) -> None:
+    try:
+        counts = d.dump_topics(log_dir / "topics")
+        written = f"{sum(counts.values())} records of {len(counts)} topics written"
+    except Exception as exc:  # noqa: BLE001 - the databases are kept whatever happens here
+        written = f"topics NOT written ({type(exc).__name__}: {exc})"
+    text = f"kept for a post-mortem ({written}):\n{d.kept()}\n"
+    (log_dir / "KEPT.txt").write_text(text)
+    print(f"\n{text}", flush=True)

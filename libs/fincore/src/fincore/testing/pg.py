@@ -56,6 +56,14 @@ class PrivatePostgres:
     def stop(self, mode: str = "fast") -> None:
         self._ctl("stop", "-m", mode)
 
+    def command(self, action: str) -> str:
+        """The shell command that starts (`start`) or stops (`stop`) this cluster on its port
+        (a kept cluster's post-mortem)."""
+        cmd = f"{_bin('pg_ctl')} -D {self.data_dir} -l {self.log_file} -w {action}"
+        cmd += f" -o '-p {self.port} -k {self.data_dir} -c listen_addresses=127.0.0.1'" if action == "start" else \
+            " -m fast"
+        return f"runuser -u {self.user} -- {cmd}" if self.user else cmd
+
     def restart(self, mode: str = "fast") -> float:
         """Stop and start again (the clients' connections break); returns the seconds it took."""
         t = time.monotonic()
@@ -65,9 +73,17 @@ class PrivatePostgres:
 
 
 @contextlib.contextmanager
-def private_postgres(log_dir: Path, max_connections: int = 300) -> Iterator[PrivatePostgres]:
+def private_postgres(log_dir: Path, max_connections: int = 300, keep: bool = False) -> Iterator[PrivatePostgres]:
+    """`keep`: the cluster is stopped at the end but its data directory is left where it is
+    (`PrivatePostgres.data_dir`, under `log_dir`), for a post-mortem: start it again with
+    `start_command()`. Otherwise it is initdb'd in a temporary directory, removed at the end."""
     user = "postgres" if os.geteuid() == 0 else None
-    root = Path(tempfile.mkdtemp(prefix="finance-pg-"))
+    if keep:
+        log_dir.mkdir(parents=True, exist_ok=True)
+        root = log_dir / "cluster"
+        root.mkdir()
+    else:
+        root = Path(tempfile.mkdtemp(prefix="finance-pg-"))
     data = root / "data"
     log_dir.mkdir(parents=True, exist_ok=True)
     pg = PrivatePostgres(free_port(), data, log_dir / "postgres.log", user)
@@ -87,5 +103,6 @@ def private_postgres(log_dir: Path, max_connections: int = 300) -> Iterator[Priv
         yield pg
     finally:
         with contextlib.suppress(Exception):
-            pg.stop("immediate")
-        shutil.rmtree(root, ignore_errors=True)
+            pg.stop("fast" if keep else "immediate")
+        if not keep:
+            shutil.rmtree(root, ignore_errors=True)
