@@ -34,15 +34,20 @@ from fincore.db import Database, migrate
 from fincore.events.registry import registry
 from fincore.rates import LedgerRate
 from fincore.tables import OutboxRecord, utcnow
+from finverify.rules import PostingRules
 from gl.bootstrap import rulebook
 from gl.domain.chart import load_chart
 from gl.domain.rules import MissingRate, NothingToPost
+from gl.entrypoints.http import rule_json
 from inventory.bootstrap import MIGRATIONS as INV_MIGRATIONS
 from inventory.bootstrap import create_app as inv_app
 from inventory.service.price_differences import allocate_price_difference
 from inventory.settings import InventorySettings
 
 BOOK = rulebook()
+# The checker's reading of the same rules, as GET /v1/rules serves them: what it says an event is
+# due must be what the ledger does (I2 flags a posting event handled without a journal).
+CHECKER = PostingRules(rule_json(r) for r in BOOK.rules)
 CHARTS = [load_chart("cas"), load_chart("ifrs")]
 RATES = {"USD": Decimal("7.1234"), "EUR": Decimal("7.8"), "JPY": Decimal("0.0473")}
 STORABLE = Decimal(10) ** 16  # NUMERIC(20, 4): 16 integer digits
@@ -50,8 +55,16 @@ SEEN: set[str] = set()  # event types that went through the ledger in this modul
 
 
 def ledger_outcome(ce_type: str, msg, *, rates: dict | None = None) -> str:
-    """What the GL's posting consumer would do with the event; raises on a dead letter."""
+    """What the GL's posting consumer would do with the event; raises on a dead letter. The
+    invariant checker (finverify.rules) must say the same: a journal due, or nothing to post."""
     SEEN.add(ce_type)
+    outcome = _ledger_outcome(ce_type, msg, rates=rates)
+    due = CHECKER.due(ce_type, msg)
+    assert due.journal == (outcome in ("posted", "parked")), (ce_type, outcome, due)
+    return outcome
+
+
+def _ledger_outcome(ce_type: str, msg, *, rates: dict | None = None) -> str:
     if ce_type not in BOOK.event_types:
         return "not posted (not a posting event)"
     outcomes = set()

@@ -75,3 +75,40 @@ def test_a_sub_ledger_that_disagrees_with_its_control_account_fails_the_scenario
     suite.expect_breach("I7", company, "supplier S1 CNY", REASON, detail="difference -565.00")
     suite.expect_breach("I7", company, "inventory (1405)", REASON, detail="difference -500.00")
     suite.assert_books_agree([company], "the probe", settle_s=2)
+
+
+def test_a_posting_event_the_ledger_records_as_handled_without_a_journal_is_a_lost_posting(suite):
+    """I2 (issue 15's chaos follow-up): the ledger's inbox says an invoice was handled, yet it
+    has no journal, no parking and no dead letter, though the rules post it (16.95 to K02:
+    15.00 + VAT 1.95). Made here by recording the event in the posting consumer's inbox before
+    it is published, so the consumer skips it as a copy. The checker names it as a lost
+    posting, from the rules (/v1/rules), and lets pass the same invoice at zero, which the
+    rules have nothing to post for. Beside them an ordinary invoice posts: its 113.00 is in
+    K02's receivables, which AR never had (I7, declared as the first test's)."""
+    company = suite.new_company("LOST")
+
+    def invoice(number: str, gross: str, net: str, tax: str):
+        return ar.InvoiceIssued(company_id=company, document_number=number, occurrence_date=D("2026-11-29"),
+                                invoice_id=number.lower(), customer_code="K02", gross_total=M(gross),
+                                lines=[ar.InvoiceLine(net=M(net), tax=M(tax))])
+
+    def handled_already(envelopes) -> None:
+        for env in envelopes[:2]:
+            suite.sql("gl", "INSERT INTO inbox (consumer, event_id, processed_at) VALUES ('gl-posting', %s, now())",
+                      (env.id,))
+
+    lost, zero, _ = suite.publish(invoice("LOST-1", "16.95", "15.00", "1.95"), invoice("LOST-0", "0", "0", "0"),
+                                  invoice("LOST-2", "113.00", "100.00", "13.00"), before=handled_already)
+    suite.wait_journals(company, 1)
+    reason = "recorded in the ledger's inbox before it was published (test_books_agree)"
+
+    with pytest.raises(pytest.fail.Exception) as failed:
+        suite.assert_books_agree([company], "the probe", settle_s=2)
+    report = str(failed.value)
+    assert (f"BREACH I2 {company} event {lost.id} (InvoiceIssued, finance.ar.events.v1" in report
+            and "handled without a journal, a parking or a dead letter, but rule ar.invoice_issued v1 posts it "
+                "(lost posting)" in report), report
+    assert zero.id not in report and report.count("BREACH") == 2, report  # and I7: K02's 113.00 AR never had
+    suite.expect_breach("I2", company, lost.id, reason, detail="(lost posting)")
+    suite.expect_breach("I7", company, "customer K02 CNY", REASON, detail="difference -113.00")
+    suite.assert_books_agree([company], "the probe", settle_s=2)

@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 from finverify import checks
 from finverify.checks import Event, Snapshot
+from finverify.rules import PostingRules
 
 ROLES = {"receivables": "1122", "payables": "220201", "other_payables": "2241", "inventory": "1405",
          "raw_materials": "1403", "finished_goods": "1405", "grni": "220202", "revenue": "6001", "bank": "1002"}
@@ -27,6 +28,27 @@ def journal(jid, number, total, *, event_id=None, period="2026-11", posted_at="2
     return {"id": jid, "number": number, "period": period, "posting_date": f"{period}-05", "currency": "CNY",
             "kind": kind, "total_debit": total, "total_credit": total, "posted_at": posted_at,
             "source": {"event_id": event_id, "event_type": event_type}}
+
+
+def rule(event, rid, lines, version=1, effective_from="2000-01-01", effective_to=None, when=None):
+    """A rule as GL /v1/rules answers it."""
+    return {"id": rid, "version": version, "effective_from": effective_from, "effective_to": effective_to,
+            "event": event, "description": "", "when": when or {},
+            "lines": [{"side": side, "account": acct, "amount": amount, "each": each, "subtract": None,
+                       "cash_flow": None, "account_by": None, "dimensions": {}} for side, acct, amount, each in lines]}
+
+
+INVOICE_RULES = [rule("finance.ar.InvoiceIssued.v1", "ar.invoice_issued",
+                      [("debit", "receivables", "gross_total", None), ("credit", "revenue", "net", "lines"),
+                       ("credit", "output_vat", "tax", "lines")], effective_to="2026-11-30"),
+                 rule("finance.ar.InvoiceIssued.v1", "ar.invoice_issued",
+                      [("debit", "receivables", "gross_total", None), ("credit", "revenue", "net", "lines"),
+                       ("credit", "output_vat", "tax", "lines")], version=2, effective_from="2026-12-01")]
+RULES = PostingRules([*INVOICE_RULES,
+                      rule("finance.inventory.GoodsReceived.v1", "inv.receipt",
+                           [("debit", "inventory", "total_cost", None), ("credit", "grni", "@balance", None)]),
+                      rule("finance.ap.InvoiceApproved.v1", "ap.invoice",
+                           [("debit", "grni", "net_total", None), ("credit", "payables", "gross_total", None)])])
 
 
 def good() -> Snapshot:
@@ -81,6 +103,7 @@ def good() -> Snapshot:
     s.budget_actuals = [{"cost_centre": "ADMIN", "budget_item": "OFFICE", "period": "2026-11", "journal_id": "j4",
                          "account": "6602", "amount": "200.00"}]
     s.bank = {"accounts": [{"gl_account": "1002", "currency": "CNY", "reconciled_balance": "0.00"}], "ledger": []}
+    s.rules = RULES  # e5 (a customer's master data) has no rule: handled without a journal is right
     return s
 
 
@@ -136,6 +159,64 @@ def test_i2_parked_and_dead_lettered_events_are_one_effect_each():
     s.effects["e2"] = {"event_id": "e2", "handled": False, "journals": [], "parked": None,
                        "dead_letters": [{"id": 1, "error": "PermanentError: bad", "replayed": False}]}
     assert checks.check_effects(s) == []
+
+
+def invoice(gross: str, net: str, tax: str, day=(2026, 11, 29)):
+    from decimal import Decimal
+
+    from finance.ar.v1 import events_pb2 as ar
+    from fincore import dates, money
+
+    m = lambda v: money.to_proto(Decimal(v), "CNY")  # noqa: E731
+    import datetime as dt
+
+    return ar.InvoiceIssued(company_id="X", document_number="INV-1", invoice_id="i1", customer_code="K02",
+                            currency="CNY", occurrence_date=dates.to_proto(dt.date(*day)), gross_total=m(gross),
+                            net_total=m(net), tax_total=m(tax), lines=[ar.InvoiceLine(net=m(net), tax=m(tax))])
+
+
+def handled_without_journal(s: Snapshot, payload) -> None:
+    """e1, the invoice, read from its topic with `payload` and recorded as handled by the
+    ledger's consumer (its inbox) with no journal, no parking, no dead letter."""
+    s.events[0] = Event("e1", "finance.ar.InvoiceIssued.v1", "X", "finance.ar.events.v1", 0, 1, "d", payload)
+    s.effects["e1"] = {"event_id": "e1", "handled": True, "journals": [], "parked": None, "dead_letters": []}
+
+
+def test_i2_posting_event_handled_without_a_journal_is_a_lost_posting():
+    """The gap chaos found (issue 15): the ledger's inbox says "handled", yet the invoice the
+    rules post (16.95 to K02) has no journal, no parking and no dead letter."""
+    s = good()
+    handled_without_journal(s, invoice("16.95", "15.00", "1.95"))
+    found = only(checks.check_effects(s), "I2")
+    assert len(found) == 1 and "e1" in found[0].subject
+    assert found[0].detail == ("handled without a journal, a parking or a dead letter, but rule ar.invoice_issued "
+                               "v1 posts it (lost posting)")
+    assert checks.run_checks(s, ["I2"]) == found
+
+
+def test_i2_handled_without_a_journal_is_right_when_the_rules_post_nothing():
+    s = good()
+    handled_without_journal(s, invoice("0", "0", "0"))  # every amount zero: the ledger's NothingToPost
+    assert checks.check_effects(s) == []
+    assert RULES.due("finance.ar.InvoiceIssued.v1", invoice("0", "0", "0")).why == \
+        "rule ar.invoice_issued v1: every amount is zero, nothing to post"
+    # in December version 2 is in force; one amount not zero (tax alone) is a posting
+    assert RULES.due("finance.ar.InvoiceIssued.v1", invoice("0", "0", "0.01", day=(2026, 12, 1))).why == \
+        "rule ar.invoice_issued v2 posts it"
+
+
+def test_i2_handled_without_a_journal_where_no_rule_matches_or_rules_unread_is_a_breach():
+    s = good()
+    handled_without_journal(s, invoice("16.95", "15.00", "1.95"))
+    s.rules = PostingRules([{**r, "when": {"customer_group": ["INTERCO"]}} for r in INVOICE_RULES])
+    found = only(checks.check_effects(s), "I2")
+    assert "no rule of finance.ar.InvoiceIssued.v1 in force on 2026-11-29 matches it: a dead letter is due" \
+        in found[0].detail
+    s.rules = PostingRules([*INVOICE_RULES, rule("finance.ar.InvoiceIssued.v1", "ar.invoice_issued.free", [],
+                                                 effective_from="2026-11-01", when={"invoice_id": ["i1"]})])
+    assert checks.check_effects(s) == []  # the newest rule in force that matches has no lines: nothing due
+    s.rules = None
+    assert "the posting rules were not read" in only(checks.check_effects(s), "I2")[0].detail
 
 
 def test_i3_event_posted_twice():

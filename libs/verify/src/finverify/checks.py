@@ -7,7 +7,8 @@ snapshots, and the unit tests feed deliberately broken ones.
 
 I1 every journal balances (its lines, its header; the company's total per currency)
 I2 every event the ledger reads has exactly one effect: a journal, a parking, a dead letter
-   with its reason, or a record that it needed none
+   with its reason, or a record that it needed none, which the posting rules must bear out
+   (finverify.rules: no rule for its type, or every amount of its rule zero)
 I3 no source event is posted twice (one journal per event id; an event id never carries two
    different payloads unless the second went to the dead-letter queue)
 I4 the stored period balances equal the sum of their lines, and so do the stored balances per
@@ -28,6 +29,9 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
+
+from finverify.rules import PostingRules
 
 ZERO = Decimal(0)
 INVARIANTS = ("I1", "I2", "I3", "I4", "I5", "I6", "I7")
@@ -59,6 +63,7 @@ class Event:
     partition: int
     offset: int
     payload_digest: str  # sha256 of the record's value: two copies of an id must carry one payload
+    payload: Any = field(default=None, compare=False, repr=False)  # the decoded message (None: not decoded)
 
 
 @dataclass
@@ -84,6 +89,7 @@ class Snapshot:
     budget_report: dict | None = None  # budget /v1/reports/budget-vs-actual (per line)
     budget_actuals: list[dict] | None = None  # budget /v1/actuals
     bank: dict | None = None  # cash management: reconciled balance per bank account (hook, see check_bank)
+    rules: PostingRules | None = None  # GL /v1/rules: what each event is due (I2: handled without a journal)
 
     @property
     def id(self) -> str:
@@ -161,6 +167,11 @@ def check_effects(s: Snapshot) -> list[Breach]:
             effects.append(f"{len(pending_dl)} dead letter(s)")
         if not eff.get("handled") and not journals and not pending_dl and not parked:
             out.append(Breach("I2", s.id, where, "no effect: never handled, parked or dead-lettered (lost)"))
+        elif not journals and not pending_dl and not parked and len(payloads[eid]) == 1 \
+                and (due := _due(s, ev)).journal:
+            # recorded as handled with nothing to show for it, where the rules post it: lost
+            out.append(Breach("I2", s.id, where, f"handled without a journal, a parking or a dead letter, "
+                                                 f"but {due.why} (lost posting)"))
         elif len(payloads[eid]) > 1 and pending_dl and len(journals) + bool(parked) <= 1:
             pass  # a second payload under a posted id: the first posted (or parked), the conflict dead-lettered
         elif len(effects) > 1 or len(journals) > 1:
@@ -171,6 +182,16 @@ def check_effects(s: Snapshot) -> list[Breach]:
             if not d.get("error"):
                 out.append(Breach("I2", s.id, where, f"dead letter #{d.get('id')} without a reason"))
     return out
+
+
+def _due(s: Snapshot, ev: Event):
+    """What the rules say of an event recorded without an effect. Without the rules (not read)
+    every event is taken as due: the check never passes what it could not check."""
+    from finverify.rules import Due
+
+    if s.rules is None:
+        return Due(True, "the posting rules were not read")
+    return s.rules.due(ev.type, ev.payload)
 
 
 # --- I3 ---------------------------------------------------------------------------------

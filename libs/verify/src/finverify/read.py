@@ -20,6 +20,7 @@ from fincore.events.envelope import EnvelopeError, decode_record
 from fincore.events.registry import registry
 
 from finverify.checks import Event, Snapshot
+from finverify.rules import PostingRules
 
 FAR = "2199-12-31"  # "as of the end of time": every posted date counts
 INVENTORY_ROLES = ("inventory", "raw_materials", "finished_goods", "merchandise")
@@ -44,6 +45,7 @@ class Api:
         self.urls = endpoints
         self.http = httpx.Client(headers={"Authorization": f"Bearer {token}"}, timeout=timeout)
         self.transient = 0  # 5xx answers and dropped connections asked again (see get)
+        self._rules: PostingRules | None = None
 
     def close(self) -> None:
         self.http.close()
@@ -95,6 +97,12 @@ class Api:
         types = {r["event"] for r in self.get(self.urls.gl, "/v1/rules")}
         return sorted({registry.by_type(t).topic for t in types if _known(t)})
 
+    def rules(self) -> PostingRules:
+        """The ledger's posting rules (read once per Api): what each event is due (I2)."""
+        if self._rules is None:
+            self._rules = PostingRules(self.get(self.urls.gl, "/v1/rules"))
+        return self._rules
+
     def snapshot(self, company: dict, events: list[Event] | None) -> Snapshot:
         gl, cid = self.urls.gl, company["id"]
         s = Snapshot(company=company)
@@ -107,6 +115,7 @@ class Api:
         if events is not None:
             s.events = [e for e in events if e.company == cid]
             s.effects = self.effects(cid, sorted({e.id for e in s.events}))
+            s.rules = self.rules()
         receivables, payables = s.role_accounts("receivables"), s.role_accounts("payables", "other_payables")
         if self.urls.ar and receivables:
             s.ar_ageing = self.get(self.urls.ar, "/v1/ageing", company=cid, as_of=FAR)
@@ -221,7 +230,7 @@ class TopicReader:
             return
         self.events.append(Event(id=env.id, type=env.type, company=getattr(env.payload, "company_id", ""),
                                  topic=rec.topic, partition=rec.partition, offset=rec.offset,
-                                 payload_digest=hashlib.sha256(rec.value or b"").hexdigest()))
+                                 payload_digest=hashlib.sha256(rec.value or b"").hexdigest(), payload=env.payload))
 
 
 async def _group_lag(bootstrap: str, groups: Iterable[str] | None, prefix: str) -> dict[str, dict[str, int]]:

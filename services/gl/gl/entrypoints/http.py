@@ -43,7 +43,7 @@ from gl.domain import postable
 from gl.domain.chart import available_charts, load_chart
 from gl.domain.journal import DIMENSIONS
 from gl.domain.postable import PostingRefused
-from gl.domain.rules import RuleError, parse_rules, with_candidates
+from gl.domain.rules import Rule, RuleError, parse_rules, with_candidates
 from gl.service import awaiting, banks, legacy, reports
 from gl.service.manual import DutiesNotSegregated, NotADraft, create_manual_journal, post_manual_journal
 from gl.service.posting import (
@@ -503,14 +503,7 @@ def build_router(db: Database, auth: Authenticator, poster: Poster, *, segregate
     @r.get("/rules", tags=["rules"],
             summary="The posting rules, every version with the dates it is in force (effective_to null: open-ended)")
     async def get_rules(principal: Principal = Depends(read)) -> list[dict]:
-        return [{"id": x.id, "version": x.version, "effective_from": x.effective_from.isoformat(),
-                 "effective_to": x.effective_to and x.effective_to.isoformat(), "event": x.event,
-                 "description": x.description, "when": {k: list(v) for k, v in x.when.items()},
-                 "lines": [{"side": ln.side, "account": ln.account, "amount": ln.amount, "each": ln.each or None,
-                            "subtract": ln.subtract or None, "cash_flow": ln.cash_flow or None,
-                            "account_by": {"field": ln.account_by[0], "map": ln.account_by[1]} if ln.account_by else None,
-                            "dimensions": ln.dimensions} for ln in x.lines]}
-                for x in poster.rules.rules]
+        return [rule_json(x) for x in poster.rules.rules]
 
     @r.post("/rules/dry-run", tags=["rules"], summary="The journal an event would produce (nothing is posted)")
     async def post_dry_run(body: DryRunIn, principal: Principal = Depends(read)) -> dict:
@@ -658,3 +651,14 @@ def period_json(company_id: str, state) -> dict:
     return {"company": company_id, "period": state.period, "status": state.status,
             "changed_at": state.changed_at and state.changed_at.isoformat(), "changed_by": state.changed_by,
             "changed": state.changed}
+
+
+def rule_json(x: Rule) -> dict:
+    """A rule as GET /v1/rules shows it (finance-verify reads what each event is due from it)."""
+    return {"id": x.id, "version": x.version, "effective_from": x.effective_from.isoformat(),
+            "effective_to": x.effective_to and x.effective_to.isoformat(), "event": x.event,
+            "description": x.description, "when": {k: list(v) for k, v in x.when.items()},
+            "lines": [{"side": ln.side, "account": ln.account, "amount": ln.amount, "each": ln.each or None,
+                       "subtract": ln.subtract or None, "cash_flow": ln.cash_flow or None,
+                       "account_by": {"field": ln.account_by[0], "map": ln.account_by[1]} if ln.account_by else None,
+                       "dimensions": ln.dimensions} for ln in x.lines]}

@@ -1,0 +1,131 @@
+"""What the ledger's posting rules say an event is due, read from the rules themselves (GL
+`/v1/rules`, as data), never from what the ledger did with it.
+
+For I2 an event the ledger recorded as handled, with no journal, no parking and no dead
+letter, is fine only when the rules say there was nothing to post: its type has no rule
+(master data and the like on the same topics), or the rule in force on the event's date that
+matches it has every line amount zero (the ledger's NothingToPost: a few grams issued whose
+cost rounds to 0.00). Any other such event is a lost posting.
+
+The rule is chosen as the ledger chooses it: the versions of the event's type in force on
+its `occurrence_date`, newest first, the first whose `when` conditions match (a field's value
+in the listed values; `@present` / `@absent`: a field set or a repeated field not empty, or
+not). A line's amount is the Money at its `amount` path (relative to each element of `each`,
+`^` from the event's root) less its `subtract`; a `@balance` line balances the others, so it
+is zero when they are. Exchange rates and carrying amounts only scale what is not zero, so
+they are not needed to tell zero from not zero."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+PRESENT, ABSENT, BALANCE = "@present", "@absent", "@balance"
+
+
+@dataclass(frozen=True)
+class Due:
+    """What the rules expect of one event: `journal` True (a journal, or, when no version is
+    in force or matches, a dead letter) or False (nothing to post), and why."""
+
+    journal: bool
+    why: str
+
+
+class PostingRules:
+    def __init__(self, rules: Iterable[dict]) -> None:
+        self.by_event: dict[str, list[dict]] = {}
+        for r in rules:
+            self.by_event.setdefault(r["event"], []).append(r)
+        for lst in self.by_event.values():  # newest first, as the ledger looks them up
+            lst.sort(key=lambda r: (r["effective_from"], r["version"]), reverse=True)
+
+    def posts(self, ce_type: str) -> bool:
+        return ce_type in self.by_event
+
+    def due(self, ce_type: str, payload: Any | None) -> Due:
+        versions = self.by_event.get(ce_type)
+        if not versions:
+            return Due(False, "no posting rule for its type")
+        if payload is None:  # the record was not decoded: nothing shows it had nothing to post
+            return Due(True, f"{ce_type} has posting rules")
+        on = _date(payload.occurrence_date).isoformat()
+        for r in versions:
+            if r["effective_from"] <= on and (r["effective_to"] is None or on <= r["effective_to"]) \
+                    and _matches(payload, r.get("when") or {}):
+                name = f"rule {r['id']} v{r['version']}"
+                if any(_amount(payload, ln) for ln in r["lines"]):
+                    return Due(True, f"{name} posts it")
+                return Due(False, f"{name}: every amount is zero, nothing to post")
+        return Due(True, f"no rule of {ce_type} in force on {on} matches it: a dead letter is due")
+
+
+def _amount(payload: Any, line: dict) -> bool:
+    """Is any amount of this rule line not zero on this event?"""
+    if line["amount"] == BALANCE:
+        return False
+    items = list(_resolve(payload, payload, line["each"])) if line.get("each") else [payload]
+    for item in items:
+        value = _decimal(_resolve(payload, item, line["amount"]))
+        if line.get("subtract"):
+            value -= _decimal(_resolve(payload, item, line["subtract"]))
+        if value:
+            return True
+    return False
+
+
+def _resolve(root: Any, item: Any, path: str) -> Any:
+    obj = root if path.startswith("^") else item
+    for part in path.lstrip("^").split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def _decimal(value: Any) -> Decimal:
+    if hasattr(value, "units") and hasattr(value, "nanos"):  # finance.common.v1.Money
+        return Decimal(value.units) + Decimal(value.nanos) / 10**9
+    return Decimal(str(value or 0))
+
+
+def _date(value: Any) -> dt.date:
+    return dt.date(value.year, value.month, value.day)
+
+
+def _text(value: Any) -> str:
+    if hasattr(value, "units") and hasattr(value, "nanos"):
+        from fincore import money
+
+        return str(money.from_proto(value))
+    if all(hasattr(value, f) for f in ("year", "month", "day")) and not isinstance(value, dt.date):
+        return _date(value).isoformat()
+    return str(value)
+
+
+def _present(msg: Any, path: str) -> bool:
+    *parents, last = path.lstrip("^").split(".")
+    obj = msg
+    for part in parents:
+        obj = getattr(obj, part)
+    fd = obj.DESCRIPTOR.fields_by_name[last]
+    if fd.is_repeated:
+        return len(getattr(obj, last)) > 0
+    if fd.message_type is not None:
+        return obj.HasField(last)
+    return bool(getattr(obj, last))
+
+
+def _matches(msg: Any, when: dict[str, list[str]]) -> bool:
+    for path, values in when.items():
+        values = list(values)
+        if values == [PRESENT]:
+            ok = _present(msg, path)
+        elif values == [ABSENT]:
+            ok = not _present(msg, path)
+        else:
+            ok = _text(_resolve(msg, msg, path)) in values
+        if not ok:
+            return False
+    return True
