@@ -16,3 +16,13 @@ def test_postgresql_locks_the_rows():
 def test_sqlite_runs_the_same_statement_without_a_lock_clause():
     sql = str(LOCKED.compile(dialect=sqlite.dialect()))
     assert "FOR" not in sql.upper().split("ORDER BY")[-1] and sql.endswith("ORDER BY stock_state.item_code")
+
+
+def test_locked_refreshes_what_it_locks():
+    """fincore.db.locked: FOR UPDATE, and the ORM instances refreshed from the locked rows (an
+    instance loaded earlier in the transaction would otherwise come back as it was then)."""
+    from fincore.db import locked
+
+    q = locked(sa.select(T).where(T.c.item_code == "A"), of=T)
+    assert q.get_execution_options()["populate_existing"] is True
+    assert str(q.compile(dialect=postgresql.dialect())).endswith("FOR UPDATE OF stock_state")

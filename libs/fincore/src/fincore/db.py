@@ -6,6 +6,15 @@ PostgreSQL takes the row locks; on SQLite SQLAlchemy renders no FOR UPDATE (SQLi
 none: a writer holds the database file's lock, which serialises writers already). One
 statement serves both; tests/test_row_locks.py pins that.
 
+A row lock on ORM entities is taken with `locked(select(Entity)...)`: FOR UPDATE, and the
+instances refreshed from the locked rows (populate_existing). Without the refresh the session
+hands back an instance it loaded earlier in the transaction, as it was then: the lock waits
+for a concurrent writer, the row it returns carries that writer's change, and the change is
+computed on the old values and written back over it (AR credited a return on an invoice a
+receipt had just paid, as if unpaid: tests/integration/test_ar_credit_after_concurrent_receipt.py).
+Pending changes of the session are flushed before the select (autoflush), so the refresh
+keeps them. `session.get(..., with_for_update=True)` needs `populate_existing=True` likewise.
+
 Transactions on SQLite: left to the driver (pysqlite, aiosqlite), no BEGIN is sent before a
 SELECT, so a unit of work read outside any transaction and wrote on what it had read (a lost
 update); and a transaction begun DEFERRED that reads, then writes, is refused "database is
@@ -23,13 +32,19 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from sqlalchemy import event, text
+from sqlalchemy import Select, event, text
 from sqlalchemy import types as sa_types
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from fincore.idempotency import claim_in, pending_claim
 
 _WRITES = "fincore_writes"  # execution option of the connections `Database.transaction()` uses
+
+
+def locked(statement: Select, **for_update) -> Select:
+    """`statement` (a select of ORM entities) FOR UPDATE, its instances refreshed from the
+    locked rows (see the module's docstring); `for_update`: with_for_update's options."""
+    return statement.with_for_update(**for_update).execution_options(populate_existing=True)
 
 
 def is_sqlite(url_or_engine: str | AsyncEngine) -> bool:

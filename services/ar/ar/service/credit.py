@@ -25,6 +25,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from fincore import money, rates
+from fincore.db import locked
 from fincore.rates import Conversion
 from fincore.tables import utcnow
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -65,7 +66,7 @@ class Decision:
 async def _customer(session: AsyncSession, company: str, code: str, *, lock: bool) -> Customer:
     q = sa.select(Customer).where(Customer.company_id == company, Customer.code == code)
     if lock:
-        q = q.with_for_update()
+        q = locked(q)
     c = (await session.execute(q)).scalar_one_or_none()
     if c is None:
         raise UnknownCustomer(f"no customer {code!r} in company {company!r}")

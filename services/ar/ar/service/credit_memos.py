@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from finance.ar.v1 import events_pb2 as ar_events
 from finance.common.v1 import types_pb2
 from fincore import dates, money
+from fincore.db import locked
 from fincore.outbox import add_event
 from fincore.sequences import allocate
 from fincore.tables import utcnow
@@ -38,7 +39,7 @@ async def issue_credit_memo(session: AsyncSession, *, invoice_id: str, reason: s
                             lines: list[LineInput] | None = None, source_ref: str | None = None) -> CreditMemo:
     if reason not in REASONS:
         raise InvoiceError(f"reason must be one of {', '.join(REASONS)}")
-    q = sa.select(Invoice).where(Invoice.id == invoice_id).with_for_update()
+    q = locked(sa.select(Invoice).where(Invoice.id == invoice_id))  # refreshed: a receipt may just have paid it
     inv = (await session.execute(q)).scalar_one_or_none()
     if inv is None:
         raise InvoiceError(f"no invoice {invoice_id}")

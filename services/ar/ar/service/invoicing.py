@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from finance.ar.v1 import events_pb2 as ar_events
 from finance.common.v1 import types_pb2
 from fincore import dates, money
+from fincore.db import locked
 from fincore.outbox import add_event
 from fincore.sequences import allocate
 from fincore.tables import utcnow
@@ -36,8 +37,8 @@ def _n(v: Decimal) -> str:
 
 async def _check_against_order(session: AsyncSession, *, company_id: str, customer_code: str, currency: str,
                                order_ref: str, lines: list[LineInput]) -> None:
-    q = (sa.select(SalesOrder).where(SalesOrder.company_id == company_id, SalesOrder.crm_order_id == order_ref)
-         .with_for_update())
+    q = locked(sa.select(SalesOrder).where(SalesOrder.company_id == company_id,
+                                           SalesOrder.crm_order_id == order_ref))
     order = (await session.execute(q)).scalar_one_or_none()
     if order is None or order.status != "accepted":
         raise InvoiceError(f"no accepted sales order {order_ref!r} in company {company_id!r}")

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from finance.ar.v1 import events_pb2 as ar_events
 from finance.common.v1 import types_pb2
 from fincore import dates, money
+from fincore.db import locked
 from fincore.outbox import add_event
 from fincore.sequences import allocate
 from fincore.tables import utcnow
@@ -57,9 +58,9 @@ async def receive_payment(session: AsyncSession, *, company: str, customer: str,
         raise ReceiptError("a receipt is for a positive amount (refunds are their own document)")
     if amount >= money.MAX_DOCUMENT_AMOUNT:
         raise ReceiptError(f"a receipt is for less than {money.MAX_DOCUMENT_AMOUNT:,} {currency} (the ledger's limit)")
-    q = (sa.select(Invoice).where(Invoice.company_id == company, Invoice.customer_code == customer,
-                                  Invoice.status == "open")
-         .order_by(Invoice.due_date, Invoice.issue_date, Invoice.number).with_for_update())
+    q = locked(sa.select(Invoice).where(Invoice.company_id == company, Invoice.customer_code == customer,
+                                        Invoice.status == "open")
+               .order_by(Invoice.due_date, Invoice.issue_date, Invoice.number))
     open_invoices = {i.id: i for i in (await session.execute(q)).scalars()}
     left, plan = amount, []
     if instructions:

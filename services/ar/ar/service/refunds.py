@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from finance.ar.v1 import events_pb2 as ar_events
 from finance.common.v1 import types_pb2
 from fincore import dates, money
+from fincore.db import locked
 from fincore.outbox import add_event
 from fincore.sequences import allocate
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,12 +27,11 @@ class RefundError(ValueError):
 
 
 async def customer_credit(session: AsyncSession, company: str, customer: str) -> tuple[list, Decimal]:
-    rq = (sa.select(Receipt).where(Receipt.company_id == company, Receipt.customer_code == customer,
-                                   Receipt.unapplied > 0).order_by(Receipt.receipt_date, Receipt.number)
-          .with_for_update())
-    mq = (sa.select(CreditMemo).where(CreditMemo.company_id == company, CreditMemo.customer_code == customer,
-                                      CreditMemo.gross_total > CreditMemo.applied).order_by(CreditMemo.memo_date)
-          .with_for_update())
+    rq = locked(sa.select(Receipt).where(Receipt.company_id == company, Receipt.customer_code == customer,
+                                         Receipt.unapplied > 0).order_by(Receipt.receipt_date, Receipt.number))
+    mq = locked(sa.select(CreditMemo).where(CreditMemo.company_id == company, CreditMemo.customer_code == customer,
+                                            CreditMemo.gross_total > CreditMemo.applied)
+                .order_by(CreditMemo.memo_date))
     sources = [*(await session.execute(rq)).scalars(), *(await session.execute(mq)).scalars()]
     total = sum((s.unapplied if isinstance(s, Receipt) else s.gross_total - s.applied for s in sources), ZERO)
     return sources, total

@@ -29,7 +29,7 @@ import sqlalchemy as sa
 from finance.common.v1 import types_pb2
 from finance.inventory.v1 import events_pb2 as ev
 from fincore import dates, money
-from fincore.db import bulk_insert
+from fincore.db import bulk_insert, locked
 from fincore.outbox import add_event
 from fincore.sequences import allocate
 from fincore.tables import utcnow
@@ -75,8 +75,8 @@ class _Original:
 
 
 async def _lock_state(session: AsyncSession, company: str, item: str, warehouse: str) -> StockState | None:
-    q = sa.select(StockState).where(StockState.company_id == company, StockState.item_code == item,
-                                    StockState.warehouse == warehouse).with_for_update()
+    q = locked(sa.select(StockState).where(StockState.company_id == company, StockState.item_code == item,
+                                           StockState.warehouse == warehouse))
     return (await session.execute(q)).scalar_one_or_none()
 
 
@@ -155,9 +155,9 @@ async def record_document(session: AsyncSession, *, company: str, kind: str, mov
             raise InventoryError(f"line {i}: unknown item {ln.item!r}")
         _validate(i, kind, ln, items[ln.item])
     originals = await _resolve_originals(session, company, kind, movement_date, lines)
-    q = (sa.select(StockState).where(StockState.company_id == company, StockState.warehouse == warehouse,
-                                     StockState.item_code.in_(items)).order_by(StockState.item_code)
-         .with_for_update())  # in item order: concurrent documents lock in the same order
+    q = locked(sa.select(StockState).where(StockState.company_id == company, StockState.warehouse == warehouse,
+                                           StockState.item_code.in_(items))
+               .order_by(StockState.item_code))  # in item order: concurrent documents lock in the same order
     states = {st.item_code: st for st in (await session.execute(q)).scalars()}
     if not any(st.last_date > movement_date for st in states.values()):
         movements = await _record_in_order(session, doc, kind, lines, items, states, originals)
@@ -211,10 +211,10 @@ async def record_transfer(session: AsyncSession, *, company: str, movement_date:
         if ln.item not in items:
             raise InventoryError(f"line {i}: unknown item {ln.item!r}")
         _validate(i, "transfer", ln, items[ln.item])
-    q = (sa.select(StockState).where(StockState.company_id == company,
-                                     StockState.warehouse.in_((from_warehouse, to_warehouse)),
-                                     StockState.item_code.in_(items))
-         .order_by(StockState.warehouse, StockState.item_code).with_for_update())
+    q = locked(sa.select(StockState).where(StockState.company_id == company,
+                                           StockState.warehouse.in_((from_warehouse, to_warehouse)),
+                                           StockState.item_code.in_(items))
+               .order_by(StockState.warehouse, StockState.item_code))
     states = {(st.warehouse, st.item_code): st for st in (await session.execute(q)).scalars()}
     late = sorted(f"{k[1]} in {k[0]}" for k, st in states.items() if st.last_date > movement_date)
     if late:
