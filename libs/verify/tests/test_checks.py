@@ -217,6 +217,11 @@ def test_i2_handled_without_a_journal_where_no_rule_matches_or_rules_unread_is_a
     assert checks.check_effects(s) == []  # the newest rule in force that matches has no lines: nothing due
     s.rules = None
     assert "the posting rules were not read" in only(checks.check_effects(s), "I2")[0].detail
+    s.rules = RULES
+    undated = invoice("16.95", "15.00", "1.95")
+    undated.ClearField("occurrence_date")
+    handled_without_journal(s, undated)
+    assert "without a valid occurrence_date: a dead letter is due" in only(checks.check_effects(s), "I2")[0].detail
 
 
 def test_i3_event_posted_twice():

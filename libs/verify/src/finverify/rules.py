@@ -52,7 +52,10 @@ class PostingRules:
             return Due(False, "no posting rule for its type")
         if payload is None:  # the record was not decoded: nothing shows it had nothing to post
             return Due(True, f"{ce_type} has posting rules")
-        on = _date(payload.occurrence_date).isoformat()
+        try:
+            on = _date(payload.occurrence_date).isoformat()
+        except (AttributeError, ValueError):  # the ledger refuses it: a dead letter is due
+            return Due(True, f"{ce_type} without a valid occurrence_date: a dead letter is due")
         for r in versions:
             if r["effective_from"] <= on and (r["effective_to"] is None or on <= r["effective_to"]) \
                     and _matches(payload, r.get("when") or {}):
