@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 
 from fincore.money import ZERO, is_quantized
 
@@ -71,15 +72,17 @@ class JournalDraft:
         if self.total_debit == ZERO:
             raise UnbalancedJournal("a journal of zero amount posts nothing")
 
-    @property
+    # Computed once per draft (the posting path asks for each several times); a draft is
+    # immutable, so the cached values stay true.
+    @cached_property
     def total_debit(self) -> Decimal:
         return sum((line.debit for line in self.lines), ZERO)
 
-    @property
+    @cached_property
     def total_credit(self) -> Decimal:
         return sum((line.credit for line in self.lines), ZERO)
 
-    @property
+    @cached_property
     def period(self) -> str:
         return _period(self.posting_date)
 

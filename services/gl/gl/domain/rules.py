@@ -53,8 +53,9 @@ events from its effective date, and every journal records the rule id and versio
 from __future__ import annotations
 
 import datetime as dt
+import operator
 import string
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from functools import cache, cached_property
@@ -135,8 +136,23 @@ class Rule:
         return self.effective_from <= on and (self.effective_to is None or on <= self.effective_to)
 
     def matches(self, msg: Message) -> bool:
-        return all(_present(msg, path) if values == (PRESENT,) else not _present(msg, path) if values == (ABSENT,)
-                   else _str(resolve(msg, msg, path)) in values for path, values in self.when.items())
+        for path, values, text in self._conditions:
+            if values == (PRESENT,):
+                if not _present(msg, path):
+                    return False
+            elif values == (ABSENT,):
+                if _present(msg, path):
+                    return False
+            elif text(msg) not in values:
+                return False
+        return True
+
+    @cached_property
+    def _conditions(self) -> tuple[tuple[str, tuple[str, ...], Callable[[Message], str]], ...]:
+        """The `when` conditions, their field paths compiled once (conditions read the event itself)."""
+        root = registry.by_type(self.event).message_class.DESCRIPTOR
+        return tuple((path, values, _text_getter(path.lstrip("^"), root, root)[1])
+                     for path, values in self.when.items())
 
     @cached_property
     def settles(self) -> bool:
@@ -160,6 +176,15 @@ class RuleBook:
             lst.sort(key=lambda r: (r.effective_from, r.version), reverse=True)
         # Event types some rule of which settles open items (the others never do: no rule lookup)
         self.settling_types = {t for t, lst in self._by_event.items() if any(r.settles for r in lst)}
+        self._plans: dict[tuple[int, int], tuple[Rule, Chart, _RulePlan]] = {}
+
+    def plan(self, rule: Rule, chart: Chart) -> _RulePlan:
+        """The rule compiled for the chart, once (the rule and chart are kept with it, so the
+        ids that key it stay theirs)."""
+        got = self._plans.get((id(rule), id(chart)))
+        if got is None:
+            got = self._plans[(id(rule), id(chart))] = (rule, chart, _RulePlan(rule, chart))
+        return got[2]
 
     def version(self, rule_id: str, version: int) -> Rule | None:
         return self._by_key.get((rule_id, version))
@@ -208,36 +233,41 @@ class RuleBook:
         posting_date = dates.from_proto(msg.occurrence_date)
         fx = _Fx(functional_currency, rates or {}, posting_date)
         rule = rule or self.select(ce_type, msg, posting_date)
-        open_now = dict(open_items or {})  # updated line by line: two lines may relieve one item
+        plan = self.plan(rule, chart)
+        open_now = dict(open_items) if open_items else {}  # updated line by line: two lines may relieve one item
         lines: list[DraftLine] = []
-        root_dims = _dims(getattr(msg, "dimensions", None))
-        if partner := getattr(msg, "intercompany_partner", ""):  # the customer's / supplier's group company
-            root_dims["intercompany_partner"] = partner
-        balancing: list[tuple[LineSpec, Message]] = []
-        for spec in rule.lines:
-            items = list(resolve(msg, msg, spec.each)) if spec.each else [msg]
-            for item in items:
-                if spec.amount == BALANCE:
-                    balancing.append((spec, item))
+        root_dims = plan.root_dims(msg)
+        balancing: list[tuple[_LinePlan, Message]] = []
+        for lp in plan.lines:
+            spec = lp.spec
+            for item in (lp.items(msg) if lp.items is not None else (msg,)):
+                if lp.balance:
+                    balancing.append((lp, item))
                     continue
-                amount, cur, txn = fx.convert(resolve(msg, item, spec.amount), spec.amount)
-                if spec.subtract:
-                    sub, _, sub_txn = fx.convert(resolve(msg, item, spec.subtract), spec.subtract)
+                root, get = lp.amount
+                amount, cur, txn = fx.convert(get(msg if root else item), spec.amount)
+                if lp.subtract is not None:
+                    root, get = lp.subtract
+                    sub, _, sub_txn = fx.convert(get(msg if root else item), spec.subtract)
                     amount, txn = amount - sub, txn - sub_txn
-                ref = _str(resolve(msg, item, spec.settles or spec.opens)) if (spec.settles or spec.opens) else ""
-                if spec.settles and ref and cur:
-                    amount = _carrying(open_now, ref, spec.side, amount, txn, cur, fx, functional_currency)
-                line = self._line(msg, item, spec, amount, root_dims, chart, functional_currency, cur, txn, ref,
-                                  bank_accounts, await_bank_accounts)
+                if lp.ref is not None:
+                    root, get = lp.ref
+                    ref = get(msg if root else item)
+                    if spec.settles and ref and cur:
+                        amount = _carrying(open_now, ref, spec.side, amount, txn, cur, fx, functional_currency)
+                else:
+                    ref = ""
+                line = lp.line(msg, item, amount, root_dims, chart, functional_currency, cur, txn, ref, bank_accounts,
+                               await_bank_accounts)
                 if line is not None:
                     lines.append(line)
                     if spec.settles and ref in open_now:
                         open_now[ref] = open_now[ref].less(-line.txn_amount, line.credit - line.debit)
-        for spec, item in balancing:
+        for lp, item in balancing:
             # The amount that balances the journal, on this line's side (flipped if negative).
             net = sum((ln.debit - ln.credit for ln in lines), Decimal(0))
-            amount = -net if spec.side == "debit" else net
-            line = self._line(msg, item, spec, amount, root_dims, chart, functional_currency)
+            amount = -net if lp.spec.side == "debit" else net
+            line = lp.line(msg, item, amount, root_dims, chart, functional_currency)
             if line is not None:
                 lines.append(line)
         if not lines:
@@ -262,38 +292,120 @@ class RuleBook:
         return draft
 
 
-    @staticmethod
-    def _line(msg: Message, item: Message, spec: LineSpec, amount: Decimal, root_dims: dict[str, str],
-              chart: Chart, currency: str, txn_currency: str = "",
-              txn_amount: Decimal = Decimal(0), open_item: str = "",
-              bank_accounts: Mapping[str, str] | None = None,
-              await_bank_accounts: bool = False) -> DraftLine | None:
-        if amount == 0:
-            return None
-        account = spec.account
+def _text_getter(path: str, desc: Descriptor | None = None,
+                 root: Descriptor | None = None) -> tuple[bool, Callable[[Message], str]]:
+    """(from the event's root?, a function giving the field at `path` as text, as `_str` does);
+    a string field (known from the descriptors `desc` of the item and `root` of the event) is
+    read as it is."""
+    from_root, parts = _path(path)
+    get = operator.attrgetter(".".join(parts))
+    if desc is not None and root is not None:
+        fd = _field_of(desc, path, root)
+        if fd.type == FieldDescriptor.TYPE_STRING and not fd.is_repeated:
+            return from_root, get
+    return from_root, lambda obj: _str(get(obj))
+
+
+def _value_getter(path: str) -> tuple[bool, Callable[[Message], Any]]:
+    from_root, parts = _path(path)
+    return from_root, operator.attrgetter(".".join(parts))
+
+
+def _code_or_none(chart: Chart, role_or_code: str) -> str | None:
+    try:
+        return chart.account_for(role_or_code)
+    except KeyError:
+        return None  # looked up again when a line posts there, which raises as before
+
+
+class _RulePlan:
+    """A rule compiled for one chart, once: which fields each line reads (attribute getters
+    instead of parsing paths per event), the account codes its roles name in the chart, the
+    memo templates and dimension paths, and whether the event and its items carry a
+    `dimensions` message. The rule stays data; this is how it is read."""
+
+    __slots__ = ("has_dims", "has_partner", "lines")
+
+    def __init__(self, rule: Rule, chart: Chart) -> None:
+        root = registry.by_type(rule.event).message_class.DESCRIPTOR
+        self.has_dims = "dimensions" in root.fields_by_name
+        self.has_partner = "intercompany_partner" in root.fields_by_name
+        self.lines = tuple(_LinePlan(spec, chart, root) for spec in rule.lines)
+
+    def root_dims(self, msg: Message) -> dict[str, str]:
+        dims = _set_dims(msg.dimensions) if self.has_dims else {}
+        if self.has_partner and (partner := msg.intercompany_partner):  # the customer's / supplier's group company
+            dims["intercompany_partner"] = partner
+        return dims
+
+
+class _LinePlan:
+    """One line of a rule, compiled for one chart (see `_RulePlan`)."""
+
+    __slots__ = ("account_by", "account_from", "amount", "balance", "bank_account", "code", "dims", "item_dims",
+                 "items", "memo", "ref", "spec", "subtract")
+
+    def __init__(self, spec: LineSpec, chart: Chart, root: Descriptor) -> None:
+        self.spec = spec
+        self.balance = spec.amount == BALANCE
+        self.items = operator.attrgetter(".".join(_path(spec.each)[1])) if spec.each else None
+        item_desc = _field_of(root, spec.each, root).message_type if spec.each else root
+        self.item_dims = spec.each and "dimensions" in item_desc.fields_by_name
+        self.amount = None if self.balance else _value_getter(spec.amount)
+        self.subtract = _value_getter(spec.subtract) if spec.subtract else None
+        self.ref = (_text_getter(spec.settles or spec.opens, item_desc, root) if (spec.settles or spec.opens)
+                    else None)
+        self.code = _code_or_none(chart, spec.account)
+        self.account_by = None
         if spec.account_by:
             path, mapping = spec.account_by
-            account = mapping.get(_str(resolve(msg, item, path)), account)
-        code = chart.account_for(account)
-        if spec.account_from and (named := _str(resolve(msg, item, spec.account_from))):
-            if named not in chart.accounts or not named.startswith(code):
-                raise UnknownAccount(f"{spec.account_from} {named!r} is no sub-account of {code} in chart {chart.id}")
-            code = named
-        if spec.bank_account and (bank := _str(resolve(msg, item, spec.bank_account))):
-            named = (bank_accounts or {}).get(bank)
-            if named is None and await_bank_accounts:
-                raise AwaitingBankAccount(bank)
-            if named is not None:
+            self.account_by = (_text_getter(path, item_desc, root),
+                               {k: _code_or_none(chart, v) for k, v in mapping.items()})
+        self.account_from = _text_getter(spec.account_from, item_desc, root) if spec.account_from else None
+        self.bank_account = _text_getter(spec.bank_account, item_desc, root) if spec.bank_account else None
+        self.dims = tuple((dim, *_text_getter(path, item_desc, root)) for dim, path in spec.dimensions.items())
+        self.memo = tuple((literal, *(_text_getter(f, item_desc, root) if f else (False, None)))
+                          for literal, f in _template(spec.memo))
+
+    def line(self, msg: Message, item: Message, amount: Decimal, root_dims: dict[str, str], chart: Chart,
+             currency: str, txn_currency: str = "", txn_amount: Decimal = Decimal(0), open_item: str = "",
+             bank_accounts: Mapping[str, str] | None = None, await_bank_accounts: bool = False) -> DraftLine | None:
+        if amount == 0:
+            return None
+        spec = self.spec
+        code = self.code
+        if self.account_by is not None:
+            (root, get), codes = self.account_by
+            key = get(msg if root else item)
+            if key in codes:
+                code = codes[key]
+                if code is None:
+                    code = chart.account_for(spec.account_by[1][key])
+        if code is None:
+            code = chart.account_for(spec.account)
+        if self.account_from is not None:
+            root, get = self.account_from
+            if named := get(msg if root else item):
                 if named not in chart.accounts or not named.startswith(code):
-                    raise UnknownAccount(f"bank account {bank!r} posts to {named}, no sub-account of {code} in chart "
-                                         f"{chart.id}")
+                    raise UnknownAccount(f"{spec.account_from} {named!r} is no sub-account of {code} "
+                                         f"in chart {chart.id}")
                 code = named
+        if self.bank_account is not None:
+            root, get = self.bank_account
+            if bank := get(msg if root else item):
+                named = (bank_accounts or {}).get(bank)
+                if named is None and await_bank_accounts:
+                    raise AwaitingBankAccount(bank)
+                if named is not None:
+                    if named not in chart.accounts or not named.startswith(code):
+                        raise UnknownAccount(f"bank account {bank!r} posts to {named}, no sub-account of {code} "
+                                             f"in chart {chart.id}")
+                    code = named
         dims = dict(root_dims)
-        if item is not msg:
-            dims.update(_dims(getattr(item, "dimensions", None)))
-        for dim, path in spec.dimensions.items():
-            value = _str(resolve(msg, item, path))
-            if value:
+        if self.item_dims and item is not msg:
+            dims.update(_set_dims(item.dimensions))
+        for dim, root, get in self.dims:
+            if value := get(msg if root else item):
                 dims[dim] = value
         debit_side = (spec.side == "debit") == (amount > 0)
         amount = abs(amount)
@@ -303,7 +415,8 @@ class RuleBook:
             debit=amount if debit_side else Decimal(0),
             credit=Decimal(0) if debit_side else amount,
             currency=currency,
-            memo=_render(spec.memo, msg, item) if spec.memo else "",
+            memo="".join([literal + get(msg if root else item) if get is not None else literal
+                          for literal, root, get in self.memo]),
             dimensions=dims,
             cash_flow_item=spec.cash_flow,
             txn_currency=txn_currency,
@@ -411,6 +524,14 @@ def _str(value: Any) -> str:
     if isinstance(value, types_pb2.Date):
         return dates.from_proto(value).isoformat()
     return str(value)
+
+
+def _set_dims(msg: Message) -> dict[str, str]:
+    """The dimensions set on a Dimensions message (as `_dims`, reading only the fields set)."""
+    return {fd.name: value for fd, value in msg.ListFields() if value and fd.name in _DIMENSION_NAMES}
+
+
+_DIMENSION_NAMES = frozenset(DIMENSIONS)
 
 
 def _dims(msg: Message | None) -> dict[str, str]:
