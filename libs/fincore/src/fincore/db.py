@@ -28,6 +28,7 @@ never wait for the writer). tests/test_sqlite_writers.py pins both."""
 
 from __future__ import annotations
 
+import operator
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -243,9 +244,20 @@ async def bulk_insert(session: AsyncSession, table, rows: list[dict]) -> None:
     conn = await session.connection()
     raw = (await conn.get_raw_connection()).driver_connection
     cols = ", ".join(f'"{c}"' for c in columns)
+    # A row's values in column order by one C-level itemgetter (the posting consumer writes
+    # ~7 rows per event; a per-column comprehension cost more than formatting the row).
+    values = operator.itemgetter(*columns) if len(columns) > 1 else (lambda row: (row[columns[0]],))
     async with raw.cursor() as cur, cur.copy(f'COPY "{table.name}" ({cols}) FROM STDIN') as copy:
+        if not json_cols:
+            for row in rows:
+                await copy.write_row(values(row))
+            return
+        json_at = [i for i, c in enumerate(columns) if c in json_cols]
         for row in rows:
-            await copy.write_row([json.dumps(row[c]) if c in json_cols else row[c] for c in columns])
+            vals = list(values(row))
+            for i in json_at:
+                vals[i] = json.dumps(vals[i])
+            await copy.write_row(vals)
 
 
 class HotStatement:

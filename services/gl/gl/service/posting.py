@@ -624,7 +624,7 @@ async def write_journals(session: AsyncSession, staged: list[Staged]) -> list[di
                 "account_code": line.account_code, "debit": line.debit, "credit": line.credit,
                 "currency": line.currency, "memo": line.memo[:500], "cash_flow_item": line.cash_flow_item,
                 "txn_currency": line.txn_currency, "txn_amount": line.txn_amount, "open_item": line.open_item,
-                **{dim: line.dimensions.get(dim, "") for dim in DIMENSIONS},
+                **_NO_DIMENSIONS, **line.dimensions,
             })
             b = balances.setdefault((d.company_id, line.account_code, d.period), [Decimal(0), Decimal(0)])
             b[0] += line.debit
@@ -635,12 +635,12 @@ async def write_journals(session: AsyncSession, staged: list[Staged]) -> list[di
                 b[0] += line.debit
                 b[1] += line.credit
                 b[2] += line.txn_amount
-            event.lines.append(gl_events.JournalLine(
+            event.lines.add(  # made in place (append would copy a line made first)
                 line_no=i, account_code=line.account_code,
-                debit=money.to_proto(line.debit, line.currency), credit=money.to_proto(line.credit, line.currency),
-                dimensions=types_pb2.Dimensions(**line.dimensions), cash_flow_item=line.cash_flow_item,
+                debit=_money_pb(line.debit, line.currency), credit=_money_pb(line.credit, line.currency),
+                dimensions=line.dimensions, cash_flow_item=line.cash_flow_item,
                 transaction_amount=money.to_proto(line.txn_amount, line.txn_currency) if line.txn_currency else None,
-            ))
+            )
         events.append((s, event))
     await bulk_insert(session, Journal.__table__, journals)
     await bulk_insert(session, JournalLine.__table__, lines)
@@ -654,6 +654,19 @@ async def write_journals(session: AsyncSession, staged: list[Staged]) -> list[di
             otel_context.detach(token)
     await bulk_insert(session, OutboxRecord.__table__, outbox)
     return journals
+
+
+_NO_DIMENSIONS = dict.fromkeys(DIMENSIONS, "")  # a line's dimension columns, each empty unless the line names it
+
+
+@cache
+def _zero_pb(currency: str) -> types_pb2.Money:
+    return money.to_proto(Decimal(0), currency)  # copied into each message that takes it, never changed
+
+
+def _money_pb(amount: Decimal, currency: str) -> types_pb2.Money:
+    """`money.to_proto`, with the zero of the other side of each line made once per currency."""
+    return money.to_proto(amount, currency) if amount else _zero_pb(currency)
 
 
 # The batch's period balances and balances per counterparty in one statement of array
