@@ -502,9 +502,18 @@ class Poster:
 
     async def before_commit(self, session: AsyncSession) -> None:
         deferred = session.info.pop(_DEFERRED, [])
-        staged_now = session.info.get(_STAGED, [])
+        staged_now = list(session.info.get(_STAGED, []))
         learned = session.info.pop(_LEARNED, set())
         bank_waits = [(env, p) for env, p in staged_now if isinstance(p, _Parked) and awaited_bank_account(p.awaiting)]
+        now, trace_id = utcnow(), current_trace_id()
+        # Before the companies' lock (another member's transaction may hold it meanwhile), what
+        # needs no lock: the source events staged so far (but those drafted again under it), and
+        # their journals' rows built in Python. Under the lock: settlements and bank-account
+        # waiters drafted, numbers taken, the rows written, releases.
+        early = [x for x in staged_now if not any(x[1] is p for _, p in bank_waits)]
+        await _write_sources(session, early, now, trace_id)
+        written_early = {env.id for env, _ in early}
+        prepared = prepare_journals([s for _, s in early if isinstance(s, Staged)])
         waiting = await lock_documents(session, {books.id for books, _, _ in deferred}
                                        | {s.draft.company_id for _, s in staged_now if isinstance(s, Staged)}
                                        | {p.company_id for _, p in bank_waits} | {c for c, _ in learned})
@@ -536,15 +545,8 @@ class Poster:
                 await refresh_revaluations(session, await release_awaiting(session, self, learned, waiting))
             return
         with tracer.start_as_current_span("gl.write_journals", attributes={"finance.journals": len(staged)}):
-            now = utcnow()
-            trace_id = current_trace_id()
-            await bulk_insert(session, SourceEvent.__table__, [{
-                "event_id": env.id, "event_type": env.type, "source": env.source, "subject": env.subject,
-                "company_id": env.payload.company_id, "document_number": env.payload.document_number,
-                "occurrence_date": dates.from_proto(env.payload.occurrence_date),
-                "payload": env.payload.SerializeToString(),
-                "trace_id": s.trace_id if isinstance(s, Staged) else trace_id, "received_at": now}
-                for env, s in staged])
+            late = [x for x in staged if x[0].id not in written_early]  # staged under the lock
+            await _write_sources(session, late, now, trace_id)
             parked = [(env.id, p) for env, p in staged if isinstance(p, _Parked)]
             if parked:
                 await session.execute(sa.insert(ParkedEvent.__table__), [{
@@ -552,13 +554,25 @@ class Poster:
                     "awaiting": p.awaiting, "parked_at": now} for eid, p in parked])
                 log.warning("parked %d event(s): %s", len(parked), "; ".join(sorted({p.reason for _, p in parked})))
             written = [s for _, s in staged if isinstance(s, Staged)]
-            await write_journals(session, written)
+            await write_prepared(session, prepared.extend(prepare_journals(
+                [s for _, s in late if isinstance(s, Staged)])))
             for _, books in sorted(legacy_books.items()):  # their open-item parts, now that they are written
                 await legacy.scan(session, self.rules, books)
             waiting |= {p.company_id for _, p in parked if p.awaiting}
             released = await release_awaiting(session, self, documents_of(
                 [(s.draft, env.subject) for env, s in staged if isinstance(s, Staged)]) | learned, waiting)
             await refresh_revaluations(session, [s.draft for s in written] + released)
+
+
+async def _write_sources(session: AsyncSession, staged: list[tuple[Envelope, Staged | _Parked]], now: dt.datetime,
+                         trace_id: str) -> None:
+    await bulk_insert(session, SourceEvent.__table__, [{
+        "event_id": env.id, "event_type": env.type, "source": env.source, "subject": env.subject,
+        "company_id": env.payload.company_id, "document_number": env.payload.document_number,
+        "occurrence_date": dates.from_proto(env.payload.occurrence_date),
+        "payload": env.payload.SerializeToString(),
+        "trace_id": s.trace_id if isinstance(s, Staged) else trace_id, "received_at": now}
+        for env, s in staged])
 
 
 async def post_journal(session: AsyncSession, draft: JournalDraft, *, kind: str = "event",
@@ -585,26 +599,50 @@ async def write_journals(session: AsyncSession, staged: list[Staged]) -> list[di
     JournalPosted events: gap-free numbers taken in one block per company and period, rows as
     multi-row inserts. Every journal line is written here (events, manual journals, reversals,
     revaluations, the year-end close), so the derived balances are kept here and only here."""
-    if not staged:
-        return []
-    scopes: dict[tuple[str, str], list[Staged]] = {}
-    for s in staged:
-        scopes.setdefault((s.draft.company_id, s.draft.period), []).append(s)
-    numbers: dict[int, str] = {}
-    for (company_id, period), items in scopes.items():
-        first = await allocate(session, f"journal:{company_id}:{period}", len(items))
-        for k, s in enumerate(items):
-            numbers[id(s)] = f"JV{period.replace('-', '')}-{first + k:06d}"
+    return await write_prepared(session, prepare_journals(staged))
+
+
+@dataclass
+class Prepared:
+    """Journals' rows and JournalPosted events built in Python, all but their numbers: the
+    posting consumer builds them before it takes the company's lock (another member's
+    transaction of the same company may hold it meanwhile), so under the lock only the numbers
+    are taken and the rows written (`write_prepared`)."""
+
+    staged: list[Staged] = field(default_factory=list)
+    journals: list[dict] = field(default_factory=list)
+    lines: list[dict] = field(default_factory=list)
+    balances: dict[tuple[str, str, str], list[Decimal]] = field(default_factory=dict)
+    by_counterparty: dict[tuple[str, str, str, str, str], list[Decimal]] = field(default_factory=dict)
+    events: list[gl_events.JournalPosted] = field(default_factory=list)
+    outbox: list[dict] = field(default_factory=list)
+
+    def extend(self, other: Prepared) -> Prepared:
+        self.staged += other.staged
+        self.journals += other.journals
+        self.lines += other.lines
+        self.events += other.events
+        self.outbox += other.outbox
+        for mine, theirs in ((self.balances, other.balances), (self.by_counterparty, other.by_counterparty)):
+            for key, amounts in theirs.items():
+                if key in mine:
+                    mine[key] = [x + y for x, y in zip(mine[key], amounts, strict=True)]
+                else:
+                    mine[key] = list(amounts)
+        return self
+
+
+def prepare_journals(staged: list[Staged]) -> Prepared:
+    """The rows of `staged` (no I/O; numbers are given by `write_prepared`)."""
+    out = Prepared(staged=list(staged))
     now = utcnow()
-    journals, lines, events = [], [], []
-    balances: dict[tuple[str, str, str], list[Decimal]] = {}
-    by_counterparty: dict[tuple[str, str, str, str, str], list[Decimal]] = {}
+    balances, by_counterparty = out.balances, out.by_counterparty
     for s in staged:
         d = s.draft
         kept_by = load_chart(s.chart_template).by_counterparty
         jid = str(uuid7())
-        journals.append({
-            "id": jid, "company_id": d.company_id, "number": numbers[id(s)], "posting_date": d.posting_date,
+        out.journals.append({
+            "id": jid, "company_id": d.company_id, "number": None, "posting_date": d.posting_date,
             "period": d.period, "currency": d.currency, "description": d.description[:500],
             "total_debit": d.total_debit, "total_credit": d.total_credit,
             "source_event_id": d.source_event_id or None, "source_event_type": d.source_event_type,
@@ -613,13 +651,13 @@ async def write_journals(session: AsyncSession, staged: list[Staged]) -> list[di
             "reverses_journal_id": s.reverses_journal_id, "drafted_by": s.drafted_by,
         })
         event = gl_events.JournalPosted(
-            company_id=d.company_id, document_number=numbers[id(s)], occurrence_date=dates.to_proto(d.posting_date),
+            company_id=d.company_id, occurrence_date=dates.to_proto(d.posting_date),
             journal_id=jid, period=d.period, source_event_id=d.source_event_id,
             source_event_type=d.source_event_type, source_document=d.source_document, rule_id=d.rule_id,
             rule_version=d.rule_version,
         )
         for i, line in enumerate(d.lines, start=1):
-            lines.append({
+            out.lines.append({
                 "journal_id": jid, "line_no": i, "company_id": d.company_id, "posting_date": d.posting_date,
                 "account_code": line.account_code, "debit": line.debit, "credit": line.credit,
                 "currency": line.currency, "memo": line.memo[:500], "cash_flow_item": line.cash_flow_item,
@@ -641,19 +679,36 @@ async def write_journals(session: AsyncSession, staged: list[Staged]) -> list[di
                 dimensions=line.dimensions, cash_flow_item=line.cash_flow_item,
                 transaction_amount=money.to_proto(line.txn_amount, line.txn_currency) if line.txn_currency else None,
             )
-        events.append((s, event))
-    await bulk_insert(session, Journal.__table__, journals)
-    await bulk_insert(session, JournalLine.__table__, lines)
-    await _add_balances(session, balances, by_counterparty)
-    outbox = []
-    for s, event in events:
+        out.events.append(event)
         token = otel_context.attach(s.context)  # the event continues the trace of its source
         try:
-            outbox.append(event_row(event, source="gl"))
+            out.outbox.append(event_row(event, source="gl"))  # its payload again once numbered
         finally:
             otel_context.detach(token)
-    await bulk_insert(session, OutboxRecord.__table__, outbox)
-    return journals
+    return out
+
+
+async def write_prepared(session: AsyncSession, prepared: Prepared) -> list[dict]:
+    """Number the prepared journals (a block per company and period, taken under the
+    counter's row lock until commit) and write them, their lines, balances and events."""
+    if not prepared.staged:
+        return []
+    scopes: dict[tuple[str, str], list[int]] = {}
+    for k, s in enumerate(prepared.staged):
+        scopes.setdefault((s.draft.company_id, s.draft.period), []).append(k)
+    for (company_id, period), indexes in scopes.items():
+        first = await allocate(session, f"journal:{company_id}:{period}", len(indexes))
+        for n, k in enumerate(indexes):
+            number = f"JV{period.replace('-', '')}-{first + n:06d}"
+            prepared.journals[k]["number"] = number
+            event = prepared.events[k]
+            event.document_number = number
+            prepared.outbox[k]["payload"] = event.SerializeToString()
+    await bulk_insert(session, Journal.__table__, prepared.journals)
+    await bulk_insert(session, JournalLine.__table__, prepared.lines)
+    await _add_balances(session, prepared.balances, prepared.by_counterparty)
+    await bulk_insert(session, OutboxRecord.__table__, prepared.outbox)
+    return prepared.journals
 
 
 _NO_DIMENSIONS = dict.fromkeys(DIMENSIONS, "")  # a line's dimension columns, each empty unless the line names it
