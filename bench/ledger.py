@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import datetime as dt
 import os
 import signal
@@ -152,6 +153,39 @@ class Progress:
     def pid(self) -> int:
         return self.conn.info.backend_pid
 
+    def waits(self) -> list[str]:
+        """What each consumer backend is doing now: 'lock' (waiting for a row another
+        transaction holds: the company, the journal-number counter, a balance row), 'io',
+        'active', 'client' (waiting for the consumer: its Python, or Kafka), 'idle'."""
+        rows = self.conn.execute(
+            "SELECT state, wait_event_type FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid() AND backend_type = 'client backend'").fetchall()
+        out = []
+        for state, wait in rows:
+            if wait == "Lock":
+                out.append("lock")
+            elif wait == "IO":
+                out.append("io")
+            elif state == "active":
+                out.append("active")
+            elif state == "idle in transaction":
+                out.append("client")
+            else:
+                out.append("idle")
+        return out
+
+
+def cpu_probe() -> float:
+    """CPU milliseconds of a fixed Python workload (Decimal arithmetic and dicts, like posting):
+    the same work takes longer when the machine is slower (its host busy, its clock lower),
+    which no load average shows."""
+    t = time.process_time()
+    total = Decimal(0)
+    for i in range(200_000):
+        row = {"debit": Decimal(i % 1000) / 100, "account": str(i % 50)}
+        total += row["debit"]
+    return (time.process_time() - t) * 1000
+
 
 def cpu_seconds(pid: int) -> float:
     """utime + stime of a process (/proc), in seconds."""
@@ -272,6 +306,7 @@ def one_run(args, log_dir: Path, reports: bool) -> dict:
             secs, sent = asyncio.run(publish(infra.bootstrap_servers, recs))
             print(f"published {args.events:,} events in {secs:.1f}s")
 
+        speed = statistics.median(cpu_probe() for _ in range(3))
         env = {**infra.env(), "GL_DATABASE_URL": url, "LOG_LEVEL": "INFO", "OTEL_TRACES_EXPORTER": "none",
                "GL_CONSUMER_MAX_RECORDS": str(args.max_records), "GL_POSTING_TOPICS": "finance.ar.events.v1"}
         consumers = [ServiceProcess(f"gl-consume-{i}", "gl", "consume", env, log_dir) for i in range(args.consumers)]
@@ -302,6 +337,7 @@ def one_run(args, log_dir: Path, reports: bool) -> dict:
         deadline = time.monotonic() + 1200
         polled = 0
         progress = Progress(url, args.progress)
+        waits: collections.Counter = collections.Counter()
         cpu: dict[int, float] = {}
         try:
             while True:
@@ -321,6 +357,8 @@ def one_run(args, log_dir: Path, reports: bool) -> dict:
                 if time.monotonic() > deadline or not all(c.running for c in consumers):
                     sys.exit(f"stopped at {done} journals\n" + "\n".join(c.tail() for c in consumers))
                 polled += 1
+                if first is not None:
+                    waits.update(progress.waits())
                 if polled % 10 == 0:
                     load.append(float(Path("/proc/loadavg").read_text().split()[0]))
                     cpu = {c.proc.pid: cpu_seconds(c.proc.pid) for c in consumers}
@@ -346,7 +384,8 @@ def one_run(args, log_dir: Path, reports: bool) -> dict:
                "consumer_cpu_us": (sum(cpu.values()) - sum(cpu0.values())) / (args.events - done0) * 1e6,
                "backend_cpu_us": (after["backend_cpu"] - before["backend_cpu"]) / (args.events - done0) * 1e6,
                **{k: int(after[k] - vacuums[k]) for k in ("autovacuum", "autoanalyze", "checkpoints")},
-               **log_signs([c.log_path for c in consumers]), "cpu": shares}
+               **log_signs([c.log_path for c in consumers]), "cpu": shares, "speed": speed,
+               "waits": {k: v / max(1, sum(waits.values())) * 100 for k, v in waits.most_common()}}
         if args.rate:
             with psycopg.connect(pg(url)) as conn:
                 posted = conn.execute("SELECT source_document, extract(epoch FROM posted_at)::float8 FROM journal "
@@ -391,6 +430,10 @@ def main() -> None:
               f"PostgreSQL backends {r['backend_cpu_us']:.0f} us/event; autovacuum {r['autovacuum']}, "
               f"autoanalyze {r['autoanalyze']}, checkpoints {r['checkpoints']}; {signs}{lag}", flush=True)
         print("  machine's CPU while posting (%): " + ", ".join(f"{k} {v:.0f}" for k, v in r["cpu"].items()),
+              flush=True)
+        print("  consumers' database sessions, sampled every 0.1 s (%): "
+              + ", ".join(f"{k} {v:.0f}" for k, v in r["waits"].items())
+              + f"; CPU probe before the run {r['speed']:.0f} ms (a fixed Python workload: the machine's speed)",
               flush=True)
     e2e = [r["e2e"] for r in results]
     steady = [r["steady"] for r in results]
