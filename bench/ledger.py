@@ -4,8 +4,9 @@
     .venv/bin/python bench/ledger.py --preload-journals 333334 --events 60000 --consumers 1
 
 1. Preload: the ledger is filled with `--preload-journals` 3-line journals over two years
-   (SQL, with their period balances and balances per customer) and ANALYZEd, so the posting and the reports run
-   against a ledger of realistic size (333,334 journals = 1,000,002 lines by default).
+   (SQL, with their period balances and balances per customer, by month and in total) and
+   ANALYZEd, so the posting and the reports run against a ledger of realistic size
+   (333,334 journals = 1,000,002 lines by default).
 2. Ingest: `--events` InvoiceIssued events of one line each (a 3-line journal each) are
    published to finance.ar.events.v1 first; then `--consumers` GL posting processes
    (`python -m gl consume`, as in production) start, and the clock runs from the first
@@ -83,6 +84,11 @@ def preload(url: str, n: int) -> float:
                    sum(credit), sum(txn_amount)
             FROM journal_line WHERE company_id = %(c)s AND account_code = '1122' GROUP BY 1, 2, 3, 4, 5""",
                          {"c": COMPANY})
+        if conn.execute("SELECT to_regclass('counterparty_total')").fetchone()[0]:  # GL migration 0015 on
+            conn.execute("""
+            INSERT INTO counterparty_total (company_id, account_code, counterparty, currency, debit, credit, txn_amount)
+            SELECT company_id, account_code, counterparty, currency, sum(debit), sum(credit), sum(txn_amount)
+            FROM counterparty_balance WHERE company_id = %(c)s GROUP BY 1, 2, 3, 4""", {"c": COMPANY})
         conn.commit()
         conn.autocommit = True
         # A ledger at rest has been vacuumed by autovacuum (PostgreSQL >= 13 also after inserts):

@@ -3,7 +3,9 @@ on PostgreSQL and the embedded SQLite: every path that writes journal lines keep
 (events through the inbox consumer, a reversal, a revaluation and its automatic reversal),
 a redelivered batch changes nothing, the balance sheet presents them as the lines say (whole
 months from the table, a partial month from the lines too), and the migration that creates
-the table fills it from the lines already posted with exactly what posting keeps.
+the table fills it from the lines already posted with exactly what posting keeps. Also:
+counterparty_total is counterparty_balance over all months (the balance sheet reads the total
+less the months after its date).
 
 Known answers (company in CNY, chart cas; USD at 7.00 from 1 October, 7.10 on 31 October):
 - 5 Oct invoice K1 1,130.00 (1,000.00 + VAT 130.00); 10 Oct invoice K2 USD 100.00 = 700.00;
@@ -33,7 +35,15 @@ from fincore.db import Database, migrate, sync_url
 from fincore.events import new_envelope
 from fincore.inbox import InboxConsumer
 from fincore.testing.infra import _libpq, check_postgres
-from gl.adapters.tables import Company, CounterpartyBalance, ExchangeRate, Journal, JournalLine, PeriodBalance
+from gl.adapters.tables import (
+    Company,
+    CounterpartyBalance,
+    CounterpartyTotal,
+    ExchangeRate,
+    Journal,
+    JournalLine,
+    PeriodBalance,
+)
 from gl.bootstrap import MIGRATIONS, rulebook
 from gl.service import reports
 from gl.service.posting import Poster, create_company, revalue, reverse_journal
@@ -95,10 +105,20 @@ def record(env) -> ConsumerRecord:
 
 
 async def kept(s) -> dict:
-    cb = CounterpartyBalance.__table__
+    """counterparty_balance, after checking that counterparty_total is its sum over the months."""
+    cb, ct = CounterpartyBalance.__table__, CounterpartyTotal.__table__
     rows = (await s.execute(sa.select(cb).where(cb.c.company_id == CO))).all()
-    return {(r.account_code, r.counterparty, r.currency, r.period): (D(r.debit), D(r.credit), D(r.txn_amount))
-            for r in rows}
+    out = {(r.account_code, r.counterparty, r.currency, r.period): (D(r.debit), D(r.credit), D(r.txn_amount))
+           for r in rows}
+    totals: dict = {}
+    for (a, who, cur, _), v in out.items():
+        t = totals.setdefault((a, who, cur), [D(0), D(0), D(0)])
+        for i in range(3):
+            t[i] += v[i]
+    stored = {(r.account_code, r.counterparty, r.currency): (D(r.debit), D(r.credit), D(r.txn_amount))
+              for r in (await s.execute(sa.select(ct).where(ct.c.company_id == CO))).all()}
+    assert stored == {k: tuple(v) for k, v in totals.items()}
+    return out
 
 
 async def period_balances_equal_the_lines(s) -> None:
@@ -209,8 +229,8 @@ def test_counterparty_balances_kept_on_every_path_and_read_by_the_balance_sheet(
     assert by_cp[(11, 15)] == {("1122", "K1"): D("-370.00"), ("1122", "K2"): D("700.00")}
     assert by_cp_lines[(11, 15)] == {("1122", "K2"): D("700.00")}
 
-    # The migration fills the table from the lines already posted: drop it (downgrade to 0013)
-    # and upgrade again; it holds exactly what posting kept.
+    # The migrations fill the tables from the lines already posted: drop them (downgrade to
+    # 0013) and upgrade again; they hold exactly what posting kept.
     from alembic import command
     from alembic.config import Config
 
@@ -221,7 +241,7 @@ def test_counterparty_balances_kept_on_every_path_and_read_by_the_balance_sheet(
     engine = sa.create_engine(sync_url(url))
     try:
         with engine.connect() as conn:
-            assert "counterparty_balance" not in sa.inspect(conn).get_table_names()
+            assert not {"counterparty_balance", "counterparty_total"} & set(sa.inspect(conn).get_table_names())
     finally:
         engine.dispose()
     migrate(MIGRATIONS, url)

@@ -79,6 +79,7 @@ def good() -> Snapshot:
          "credit": "0.00", "txn_amount": "1130.00"},
         {"account": "220201", "counterparty": "S1", "currency": "CNY", "period": "2026-11", "debit": "0.00",
          "credit": "765.00", "txn_amount": "-765.00"}]
+    s.counterparty_totals = [{k: v for k, v in b.items() if k != "period"} for b in s.counterparty_balances]
     s.periods = {"periods": [{"period": "2026-10", "status": "closed"}],
                  "audit": [{"period": "2026-10", "action": "closed", "at": "2026-11-01T00:00:00+00:00"}]}
     s.events = [Event(f"e{i}", t, "X", "finance.x.events.v1", 0, i, "d") for i, t in
@@ -274,12 +275,21 @@ def test_i4_counterparty_balance_under_another_counterparty_or_currency():
     s = good()
     s.lines[0].update(txn_currency="USD", txn_amount="160.00")  # the line is in USD, the row says CNY
     assert {b.subject for b in only(checks.check_period_balances(s), "I4")} == {
-        "account 1122 C001 CNY 2026-11", "account 1122 C001 USD 2026-11"}
+        "account 1122 C001 CNY 2026-11", "account 1122 C001 USD 2026-11",
+        "account 1122 C001 CNY all months", "account 1122 C001 USD all months"}
+
+
+def test_i4_counterparty_total_off():
+    s = good()
+    s.counterparty_totals[0]["debit"] = "1129.00"
+    found = only(checks.check_period_balances(s), "I4")
+    assert [b.subject for b in found] == ["account 1122 C001 CNY all months"]
+    assert "total per counterparty 1129.00/0.00 (CNY 1130.00) != lines 1130.00/0.00" in found[0].detail
 
 
 def test_i4_a_ledger_without_counterparty_balances_is_checked_on_period_balances_alone():
     s = good()
-    s.counterparty_balances = None
+    s.counterparty_balances = s.counterparty_totals = None
     assert checks.check_period_balances(s) == []
 
 

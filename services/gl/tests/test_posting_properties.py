@@ -5,8 +5,8 @@ months closed and one currency without a rate,
 - the trial balance the API serves (whole months from the period_balance table, partial
   months from the lines) equals, account by account, the journal lines it summarises, at
   every month end, mid-month and over a from/to range;
-- the balances per counterparty the balance sheet reads (counterparty_balance, kept at
-  posting) equal the lines per account, customer or supplier, currency and month, and the
+- the balances per counterparty the balance sheet reads (counterparty_balance and its total
+  over the months, counterparty_total, kept at posting) equal the lines per account, customer or supplier, currency and month, and the
   balance sheet's receivables and payables per counterparty equal the lines at every date;
 - handling the whole sequence again (redelivery, in any order) changes nothing;
 - after the decisions (months reopened, the missing rate entered) every parked event posts
@@ -32,7 +32,15 @@ from fincore import dates, money
 from fincore.db import Database, migrate
 from fincore.events import new_envelope
 from fincore.inbox import InboxConsumer
-from gl.adapters.tables import Company, CounterpartyBalance, ExchangeRate, Journal, JournalLine, ParkedEvent
+from gl.adapters.tables import (
+    Company,
+    CounterpartyBalance,
+    CounterpartyTotal,
+    ExchangeRate,
+    Journal,
+    JournalLine,
+    ParkedEvent,
+)
 from gl.bootstrap import MIGRATIONS, rulebook
 from gl.domain.chart import load_chart
 from gl.service import reports
@@ -151,6 +159,13 @@ async def counterparty_balances_equal_the_lines(s, company: str) -> None:
                                                                         Decimal(r.txn_amount)]
               for r in (await s.execute(sa.select(cb).where(cb.c.company_id == company))).all()}
     assert stored == expected
+    totals: dict = {}
+    for (code, who, cur, _), v in expected.items():
+        t = totals.setdefault((code, who, cur), [Decimal(0)] * 3)
+        t[0], t[1], t[2] = t[0] + v[0], t[1] + v[1], t[2] + v[2]
+    ct = CounterpartyTotal.__table__
+    assert {(r.account_code, r.counterparty, r.currency): [Decimal(r.debit), Decimal(r.credit), Decimal(r.txn_amount)]
+            for r in (await s.execute(sa.select(ct).where(ct.c.company_id == company))).all()} == totals
     for as_of in (dt.date(2026, 9, 30), dt.date(2026, 10, 15), dt.date(2026, 11, 30), dt.date(2026, 12, 31)):
         for code, dim in kept_by.items():
             served = await reports.by_counterparty(s, company, (code,), dim, as_of, {})

@@ -76,6 +76,7 @@ class Snapshot:
     lines: list[dict] = field(default_factory=list)  # GL /v1/journal-lines items
     period_balances: list[dict] = field(default_factory=list)  # GL /v1/period-balances items
     counterparty_balances: list[dict] | None = None  # GL /v1/counterparty-balances items (None: not served)
+    counterparty_totals: list[dict] | None = None  # GL /v1/counterparty-totals items (None: not served)
     periods: dict | None = None  # GL /v1/companies/{c}/periods
     events: list[Event] | None = None  # from the topics the ledger reads
     effects: dict[str, dict] | None = None  # GL /v1/event-effects items by event id
@@ -240,7 +241,7 @@ def check_period_balances(s: Snapshot) -> list[Breach]:
 def check_counterparty_balances(s: Snapshot) -> list[Breach]:
     """Per account kept by a counterparty (the company's `by_counterparty`: account ->
     dimension), counterparty, transaction currency and month: debit, credit and the
-    transaction amount stored equal the sum of the lines."""
+    transaction amount stored equal the sum of the lines; and so do the totals over all months."""
     if s.counterparty_balances is None:
         return []
     kept_by = s.company.get("by_counterparty") or {}
@@ -266,6 +267,23 @@ def check_counterparty_balances(s: Snapshot) -> list[Breach]:
             account, who, cur, period = key
             out.append(Breach("I4", s.id, f"account {account} {who or '(none)'} {cur} {period}",
                               f"balance per counterparty {kept[0]}/{kept[1]} ({cur} {kept[2]}) != lines "
+                              f"{lines[0]}/{lines[1]} ({cur} {lines[2]})"))
+    if s.counterparty_totals is None:
+        return out
+    totals: dict[tuple[str, str, str], list[Decimal]] = defaultdict(lambda: [ZERO, ZERO, ZERO])
+    for (account, who, cur, _), v in sums.items():
+        t = totals[(account, who, cur)]
+        t[0], t[1], t[2] = t[0] + v[0], t[1] + v[1], t[2] + v[2]
+    stored_totals: dict[tuple[str, str, str], list[Decimal]] = defaultdict(lambda: [ZERO, ZERO, ZERO])
+    for b in s.counterparty_totals:
+        t = stored_totals[(b["account"], b["counterparty"], b["currency"])]
+        t[0], t[1], t[2] = t[0] + D(b["debit"]), t[1] + D(b["credit"]), t[2] + D(b["txn_amount"])
+    for key in sorted(set(totals) | set(stored_totals)):
+        lines, kept = totals.get(key, [ZERO] * 3), stored_totals.get(key, [ZERO] * 3)
+        if lines != kept:
+            account, who, cur = key
+            out.append(Breach("I4", s.id, f"account {account} {who or '(none)'} {cur} all months",
+                              f"total per counterparty {kept[0]}/{kept[1]} ({cur} {kept[2]}) != lines "
                               f"{lines[0]}/{lines[1]} ({cur} {lines[2]})"))
     return out
 

@@ -111,6 +111,7 @@ class Api:
         s.period_balances = self.pages(gl, "/v1/period-balances", 10000, company=cid)
         if "by_counterparty" in company:  # a ledger that keeps balances per counterparty
             s.counterparty_balances = self.pages(gl, "/v1/counterparty-balances", 10000, company=cid)
+            s.counterparty_totals = self.pages(gl, "/v1/counterparty-totals", 10000, company=cid)
         s.periods = self.get(gl, f"/v1/companies/{cid}/periods")
         if events is not None:
             s.events = [e for e in events if e.company == cid]

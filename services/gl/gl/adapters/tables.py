@@ -214,6 +214,7 @@ class CounterpartyBalance(SQLModel, table=True):
     presents a customer's credit balance as an advance without reading every line."""
 
     __tablename__ = "counterparty_balance"
+    __table_args__ = (sa.Index("ix_counterparty_balance_period", "company_id", "account_code", "period"),)
 
     company_id: str = Field(sa_column=sa.Column(sa.String(40), primary_key=True))
     account_code: str = Field(sa_column=sa.Column(sa.String(20), primary_key=True))
@@ -223,6 +224,22 @@ class CounterpartyBalance(SQLModel, table=True):
     debit: Decimal = Field(sa_column=sa.Column(Amount, nullable=False))  # functional
     credit: Decimal = Field(sa_column=sa.Column(Amount, nullable=False))
     txn_amount: Decimal = Field(sa_column=sa.Column(Amount, nullable=False))  # signed, in `currency`
+
+
+class CounterpartyTotal(SQLModel, table=True):
+    """counterparty_balance over all months, kept in the same statement: a balance as of a
+    date is the total less the months after it (none, for a balance sheet of the current
+    month), so the balance sheet reads one row per counterparty, not one per month."""
+
+    __tablename__ = "counterparty_total"
+
+    company_id: str = Field(sa_column=sa.Column(sa.String(40), primary_key=True))
+    account_code: str = Field(sa_column=sa.Column(sa.String(20), primary_key=True))
+    counterparty: str = Field(sa_column=sa.Column(sa.String(40), primary_key=True))
+    currency: str = Field(sa_column=sa.Column(sa.String(3), primary_key=True))
+    debit: Decimal = Field(sa_column=sa.Column(Amount, nullable=False))
+    credit: Decimal = Field(sa_column=sa.Column(Amount, nullable=False))
+    txn_amount: Decimal = Field(sa_column=sa.Column(Amount, nullable=False))
 
 
 class LegacyOpenItem(SQLModel, table=True):

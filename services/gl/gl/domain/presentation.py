@@ -11,16 +11,16 @@ counterparty only: one customer's credit never hides another customer's debt."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from gl.domain.chart import Reclassification
 
 
-@dataclass(frozen=True)
-class Part:
+class Part(NamedTuple):
     """One balance as it goes into a line: an account, a counterparty ('' when the account is
-    not kept by one) and its balance (debit positive)."""
+    not kept by one) and its balance (debit positive). A tuple: a balance sheet presents one per
+    customer and supplier (thousands), and a frozen dataclass costs ~1 us more each to make."""
 
     account: str
     counterparty: str

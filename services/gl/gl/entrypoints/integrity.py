@@ -20,7 +20,15 @@ from fincore.errors import NotFound, Unprocessable
 from fincore.http import Page, pagination, service_router
 from fincore.tables import DeadLetter, InboxRecord
 
-from gl.adapters.tables import Company, CounterpartyBalance, Journal, JournalLine, ParkedEvent, PeriodBalance
+from gl.adapters.tables import (
+    Company,
+    CounterpartyBalance,
+    CounterpartyTotal,
+    Journal,
+    JournalLine,
+    ParkedEvent,
+    PeriodBalance,
+)
 from gl.domain.chart import load_chart
 from gl.domain.journal import DIMENSIONS
 
@@ -107,6 +115,25 @@ def build_integrity_router(db: Database, auth: Authenticator, *, posting_consume
             "account": b.account_code, "counterparty": b.counterparty, "period": b.period,
             "currency": b.currency or cur, "debit": money.format_amount(b.debit, cur),
             "credit": money.format_amount(b.credit, cur),
+            "txn_amount": money.format_amount(b.txn_amount if b.currency else b.debit - b.credit, b.currency or cur),
+        } for b in rows]}
+
+    @r.get("/counterparty-totals", summary="The stored turnover per account, counterparty and transaction currency, "
+                                           "over all months")
+    async def list_counterparty_totals(company: str, page: Page = Depends(pagination(1000, 10000)),
+                                       principal: Principal = Depends(read)) -> dict:
+        """/v1/counterparty-balances added up over the months, as the ledger keeps it for the
+        balance sheet (which reads the total less the months after its date)."""
+        ct = CounterpartyTotal.__table__
+        async with db.sessions() as s:
+            c = await company_of(s, company, principal)
+            rows = (await s.execute(sa.select(ct).where(ct.c.company_id == company)
+                                    .order_by(ct.c.account_code, ct.c.counterparty, ct.c.currency)
+                                    .limit(page.limit).offset(page.offset))).all()
+        cur = c.functional_currency
+        return {"currency": cur, "items": [{
+            "account": b.account_code, "counterparty": b.counterparty, "currency": b.currency or cur,
+            "debit": money.format_amount(b.debit, cur), "credit": money.format_amount(b.credit, cur),
             "txn_amount": money.format_amount(b.txn_amount if b.currency else b.debit - b.credit, b.currency or cur),
         } for b in rows]}
 

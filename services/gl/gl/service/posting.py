@@ -32,6 +32,7 @@ from gl.adapters.tables import (
     Account,
     Company,
     CounterpartyBalance,
+    CounterpartyTotal,
     ExchangeRate,
     Journal,
     JournalLine,
@@ -724,35 +725,47 @@ def _money_pb(amount: Decimal, currency: str) -> types_pb2.Money:
     return money.to_proto(amount, currency) if amount else _zero_pb(currency)
 
 
-# The batch's period balances and balances per counterparty in one statement of array
-# parameters (one round trip), on the driver's connection (SQLAlchemy's executemany of the
-# same upserts cost ~0.3 ms of Python per poll). unnest yields the rows in array order, so the
-# sorted order below is the lock order; the counterparty rows are written after the period
-# rows (the main INSERT's filter reads the CTE first), the order of the two statements before.
+# The batch's period balances and balances per counterparty (per month and in total) in one
+# statement of array parameters (one round trip), on the driver's connection (SQLAlchemy's
+# executemany of the same upserts cost ~0.3 ms of Python per poll). unnest yields the rows in
+# array order, so the sorted order below is the lock order; the tables are written in the order
+# period_balance, counterparty_balance, counterparty_total (each INSERT's filter reads the
+# previous CTE first).
+_UPSERT = ("ON CONFLICT ({keys}) DO UPDATE SET debit = {t}.debit + excluded.debit, "
+           "credit = {t}.credit + excluded.credit")
 _ADD_BALANCES_PG = HotStatement(sa.text(
     "WITH pb AS (INSERT INTO period_balance (company_id, account_code, period, debit, credit) "
     "SELECT * FROM unnest(CAST(:c AS varchar[]), CAST(:a AS varchar[]), CAST(:p AS varchar[]), "
     "CAST(:dr AS numeric[]), CAST(:cr AS numeric[])) "
-    "ON CONFLICT (company_id, account_code, period) DO UPDATE "
-    "SET debit = period_balance.debit + excluded.debit, credit = period_balance.credit + excluded.credit "
-    "RETURNING 1) "
-    "INSERT INTO counterparty_balance (company_id, account_code, counterparty, currency, period, debit, credit, "
-    "txn_amount) SELECT * FROM unnest(CAST(:k_c AS varchar[]), CAST(:k_a AS varchar[]), CAST(:k_who AS varchar[]), "
-    "CAST(:k_cur AS varchar[]), CAST(:k_p AS varchar[]), CAST(:k_dr AS numeric[]), CAST(:k_cr AS numeric[]), "
-    "CAST(:k_txn AS numeric[])) WHERE (SELECT count(*) FROM pb) >= 0 "
-    "ON CONFLICT (company_id, account_code, counterparty, currency, period) DO UPDATE "
-    "SET debit = counterparty_balance.debit + excluded.debit, credit = counterparty_balance.credit + excluded.credit, "
-    "txn_amount = counterparty_balance.txn_amount + excluded.txn_amount"))
+    + _UPSERT.format(keys="company_id, account_code, period", t="period_balance") + " RETURNING 1), "
+    "cb AS (INSERT INTO counterparty_balance (company_id, account_code, counterparty, currency, period, debit, "
+    "credit, txn_amount) SELECT * FROM unnest(CAST(:k_c AS varchar[]), CAST(:k_a AS varchar[]), "
+    "CAST(:k_who AS varchar[]), CAST(:k_cur AS varchar[]), CAST(:k_p AS varchar[]), CAST(:k_dr AS numeric[]), "
+    "CAST(:k_cr AS numeric[]), CAST(:k_txn AS numeric[])) WHERE (SELECT count(*) FROM pb) >= 0 "
+    + _UPSERT.format(keys="company_id, account_code, counterparty, currency, period", t="counterparty_balance")
+    + ", txn_amount = counterparty_balance.txn_amount + excluded.txn_amount RETURNING 1) "
+    "INSERT INTO counterparty_total (company_id, account_code, counterparty, currency, debit, credit, txn_amount) "
+    "SELECT * FROM unnest(CAST(:t_c AS varchar[]), CAST(:t_a AS varchar[]), CAST(:t_who AS varchar[]), "
+    "CAST(:t_cur AS varchar[]), CAST(:t_dr AS numeric[]), CAST(:t_cr AS numeric[]), CAST(:t_txn AS numeric[])) "
+    "WHERE (SELECT count(*) FROM cb) >= 0 "
+    + _UPSERT.format(keys="company_id, account_code, counterparty, currency", t="counterparty_total")
+    + ", txn_amount = counterparty_total.txn_amount + excluded.txn_amount"))
 
 
 async def _add_balances(session: AsyncSession, balances: dict[tuple[str, str, str], list[Decimal]],
                         by_counterparty: dict[tuple[str, str, str, str, str], list[Decimal]]) -> None:
     """Add the batch's turnover to period_balance (company, account, period) and, on the
     accounts the chart keeps by a counterparty, to counterparty_balance (company, account,
-    counterparty, transaction currency, period), in the transaction that writes the lines:
-    the inbox makes a redelivered event a no-op for all three."""
+    counterparty, transaction currency, period) and counterparty_total (the same over all
+    periods), in the transaction that writes the lines: the inbox makes a redelivered event a
+    no-op for all of them."""
     ordered = sorted(balances.items())  # sorted: a stable lock order
     per_cp = sorted(by_counterparty.items())
+    totals: dict[tuple[str, str, str, str], list[Decimal]] = {}
+    for (c, a, who, cur, _), (dr, cr, txn) in per_cp:
+        t = totals.setdefault((c, a, who, cur), [Decimal(0), Decimal(0), Decimal(0)])
+        t[0], t[1], t[2] = t[0] + dr, t[1] + cr, t[2] + txn
+    per_total = sorted(totals.items())
     conn = await session.connection()
     if conn.dialect.name == "postgresql":
         await _ADD_BALANCES_PG.rows(conn, {
@@ -760,29 +773,31 @@ async def _add_balances(session: AsyncSession, balances: dict[tuple[str, str, st
             "dr": [v[0] for _, v in ordered], "cr": [v[1] for _, v in ordered],
             "k_c": [k[0] for k, _ in per_cp], "k_a": [k[1] for k, _ in per_cp], "k_who": [k[2] for k, _ in per_cp],
             "k_cur": [k[3] for k, _ in per_cp], "k_p": [k[4] for k, _ in per_cp],
-            "k_dr": [v[0] for _, v in per_cp], "k_cr": [v[1] for _, v in per_cp], "k_txn": [v[2] for _, v in per_cp]})
+            "k_dr": [v[0] for _, v in per_cp], "k_cr": [v[1] for _, v in per_cp], "k_txn": [v[2] for _, v in per_cp],
+            "t_c": [k[0] for k, _ in per_total], "t_a": [k[1] for k, _ in per_total],
+            "t_who": [k[2] for k, _ in per_total], "t_cur": [k[3] for k, _ in per_total],
+            "t_dr": [v[0] for _, v in per_total], "t_cr": [v[1] for _, v in per_total],
+            "t_txn": [v[2] for _, v in per_total]})
         return
     from sqlalchemy.dialects.sqlite import insert
 
-    table = PeriodBalance.__table__
-    rows = [{"company_id": c, "account_code": a, "period": p, "debit": dr, "credit": cr}
-            for (c, a, p), (dr, cr) in ordered]
-    stmt = insert(table)
-    stmt = stmt.on_conflict_do_update(index_elements=["company_id", "account_code", "period"],
-                                      set_={"debit": table.c.debit + stmt.excluded.debit,
-                                            "credit": table.c.credit + stmt.excluded.credit})
-    await session.execute(stmt, rows)
-    if not per_cp:
-        return
-    table = CounterpartyBalance.__table__
-    stmt = insert(table)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["company_id", "account_code", "counterparty", "currency", "period"],
-        set_={"debit": table.c.debit + stmt.excluded.debit, "credit": table.c.credit + stmt.excluded.credit,
-              "txn_amount": table.c.txn_amount + stmt.excluded.txn_amount})
-    await session.execute(stmt, [
-        {"company_id": c, "account_code": a, "counterparty": who, "currency": cur, "period": p, "debit": dr,
-         "credit": cr, "txn_amount": txn} for (c, a, who, cur, p), (dr, cr, txn) in per_cp])
+    for table, rows, keys in (
+            (PeriodBalance.__table__, [{"company_id": c, "account_code": a, "period": p, "debit": dr, "credit": cr}
+                                       for (c, a, p), (dr, cr) in ordered], ("company_id", "account_code", "period")),
+            (CounterpartyBalance.__table__,
+             [{"company_id": c, "account_code": a, "counterparty": who, "currency": cur, "period": p, "debit": dr,
+               "credit": cr, "txn_amount": txn} for (c, a, who, cur, p), (dr, cr, txn) in per_cp],
+             ("company_id", "account_code", "counterparty", "currency", "period")),
+            (CounterpartyTotal.__table__,
+             [{"company_id": c, "account_code": a, "counterparty": who, "currency": cur, "debit": dr, "credit": cr,
+               "txn_amount": txn} for (c, a, who, cur), (dr, cr, txn) in per_total],
+             ("company_id", "account_code", "counterparty", "currency"))):
+        if not rows:
+            continue
+        stmt = insert(table)
+        stmt = stmt.on_conflict_do_update(index_elements=list(keys), set_={
+            col: table.c[col] + stmt.excluded[col] for col in ("debit", "credit", "txn_amount") if col in table.c})
+        await session.execute(stmt, rows)
 
 
 # --- parked events ---------------------------------------------------------------------

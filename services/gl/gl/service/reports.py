@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 import sqlalchemy as sa
 from fincore import money
@@ -24,6 +24,7 @@ from gl.adapters.tables import (
     Account,
     Company,
     CounterpartyBalance,
+    CounterpartyTotal,
     Journal,
     JournalLine,
     PeriodBalance,
@@ -114,8 +115,9 @@ async def sums(session: AsyncSession, company: str, start: dt.date | None, end: 
 async def by_counterparty(session: AsyncSession, company: str, accounts: tuple[str, ...], by: str, as_of: dt.date,
                           dims: dict[str, str]) -> dict[tuple[str, str], Decimal]:
     """(account, counterparty) -> balance (debit positive) as of a date, on accounts the chart
-    keeps by the dimension `by`. Whole months come from counterparty_balance (kept at
-    posting), a partial last month and dimension-filtered figures from the lines."""
+    keeps by the dimension `by`. Whole months come from counterparty_total less the months of
+    counterparty_balance after them (both kept at posting), a partial last month and
+    dimension-filtered figures from the lines."""
     jl = JournalLine.__table__
     out: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
 
@@ -134,12 +136,17 @@ async def by_counterparty(session: AsyncSession, company: str, accounts: tuple[s
         await from_lines(None)
         return dict(out)
     month_end = as_of == _next_month(as_of) - dt.timedelta(days=1)
-    cb = CounterpartyBalance.__table__
     last = _period(as_of if month_end else _month_start(as_of) - dt.timedelta(days=1))
+    # The total over all months less the months after `last` (none for the current month).
+    cb, ct = CounterpartyBalance.__table__, CounterpartyTotal.__table__
+    parts = sa.union_all(
+        sa.select(ct.c.account_code, ct.c.counterparty, (ct.c.debit - ct.c.credit).label("net"))
+        .where(ct.c.company_id == company, ct.c.account_code.in_(accounts)),
+        sa.select(cb.c.account_code, cb.c.counterparty, (cb.c.credit - cb.c.debit).label("net"))
+        .where(cb.c.company_id == company, cb.c.account_code.in_(accounts), cb.c.period > last)).subquery()
     for code, who, net in (await session.execute(
-            sa.select(cb.c.account_code, cb.c.counterparty, sa.func.sum(cb.c.debit - cb.c.credit))
-            .where(cb.c.company_id == company, cb.c.account_code.in_(accounts), cb.c.period <= last)
-            .group_by(cb.c.account_code, cb.c.counterparty))).all():
+            sa.select(parts.c.account_code, parts.c.counterparty, sa.func.sum(parts.c.net))
+            .group_by(parts.c.account_code, parts.c.counterparty))).all():
         out[(code, who)] += Decimal(net or 0)
     if not month_end:
         await from_lines(_month_start(as_of))
@@ -257,6 +264,19 @@ async def balance_sheet(session: AsyncSession, company: Company, *, as_of: dt.da
         balances.update(await by_counterparty(session, company.id, rule.accounts, rule.by, as_of, dims))
     reclassified = {code for rule in chart.reclassify for code in rule.accounts}
     by_of = {code: rule.by for rule in chart.reclassify for code in rule.accounts}
+    drills: dict[str, str] = {}
+
+    def source_drill(p) -> str:
+        """The account's ledger as of the date, of the part's counterparty: the account's link
+        with `&customer=...` added (one urlencode per account, not per counterparty: a ledger
+        has thousands of customers)."""
+        if (base := drills.get(p.account)) is None:
+            base = drills[p.account] = drill(p.account)
+        by = by_of[p.account]
+        if not by or by in dims:
+            return base
+        who = p.counterparty
+        return f"{base}&{by}={who if who.isascii() and who.isalnum() else quote_plus(who)}"
     sections: dict[str, list[dict]] = {"asset": [], "liability": [], "equity": []}
     totals = {"asset": ZERO, "liability": ZERO, "equity": ZERO}
     for line, parts in sorted(present(balances, chart.reclassify).items()):
@@ -272,9 +292,7 @@ async def balance_sheet(session: AsyncSession, company: Company, *, as_of: dt.da
         if sources:
             row["sources"] = [{"account": p.account, **({by_of[p.account]: p.counterparty} if by_of[p.account] else {}),
                                "amount": money.format_amount(sign * p.balance, cur),
-                               "drill_down": _drill(company.id, p.account, None, as_of, {
-                                   **dims, **({by_of[p.account]: p.counterparty} if by_of[p.account] else {})})}
-                              for p in sources]
+                               "drill_down": source_drill(p)} for p in sources]
             accounts = sorted({p.account for p in sources})
             by = {by_of[a] for a in accounts} - {None}
             row["drill_down"] = (drill(accounts[0]) if len(accounts) == 1 and not by else
