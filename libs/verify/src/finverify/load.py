@@ -87,6 +87,8 @@ class Load:
         self.tb_reads: list[tuple[float, int]] = []  # (answered at, journals counted)
         self.journals: list[float] = []  # commit times of the company's journals
         self.late_starts = 0
+        self._doc_of_event: dict[str, str] = {}
+        self._pending_journals: dict[str, float] = {}
 
     # --- setup -------------------------------------------------------------------------
     async def setup(self, c: httpx.AsyncClient) -> None:
@@ -236,46 +238,32 @@ class Load:
 
     # --- observing -----------------------------------------------------------------------
     async def tail(self, stop: asyncio.Event) -> None:
-        """Every record of the company's documents: first publication per document, and the
-        ledger's JournalPosted (its commit time) per source event."""
-        c = AIOKafkaConsumer(*TOPICS, bootstrap_servers=self.kafka, group_id=None, enable_auto_commit=False,
-                             auto_offset_reset="latest")
-        await c.start()
-        doc_of_event: dict[str, str] = {}
-        pending_journals: dict[str, float] = {}
-        try:
-            while not stop.is_set():
-                batch = await c.getmany(timeout_ms=200, max_records=5000)
-                for recs in batch.values():
-                    for rec in recs:
-                        try:
-                            env = decode_record(rec.topic, rec.key, rec.value, rec.headers)
-                        except EnvelopeError:
-                            continue
-                        msg = env.payload
-                        if getattr(msg, "company_id", "") != self.company:
-                            continue
-                        if rec.topic == "finance.gl.events.v1":
-                            if env.type.startswith("finance.gl.JournalPosted"):
-                                at = env.time.timestamp()
-                                self.journals.append(at)
-                                doc = doc_of_event.get(msg.source_event_id) or (
-                                    msg.document_number if msg.document_number in self.by_doc else None)
-                                if doc is None:
-                                    pending_journals[msg.source_event_id] = at
-                                else:
-                                    self._journal(doc, at)
-                            continue
-                        doc = msg.document_number
-                        doc_of_event[env.id] = doc
-                        t = self.by_doc.get(doc)
-                        if t is not None and t.published is None:
-                            t.published = rec.timestamp / 1000
-                            t.event_ids.append(env.id)
-                        if env.id in pending_journals:
-                            self._journal(doc, pending_journals.pop(env.id))
-        finally:
-            await c.stop()
+        """Every record of the company's documents (see `tail`, the module function)."""
+        await tail([self], self.kafka, stop)
+
+    def observe(self, rec, env) -> None:
+        """One record of this company's: the first publication per document, and the ledger's
+        JournalPosted (its commit time) per source event."""
+        msg = env.payload
+        if rec.topic == "finance.gl.events.v1":
+            if env.type.startswith("finance.gl.JournalPosted"):
+                at = env.time.timestamp()
+                self.journals.append(at)
+                doc = self._doc_of_event.get(msg.source_event_id) or (
+                    msg.document_number if msg.document_number in self.by_doc else None)
+                if doc is None:
+                    self._pending_journals[msg.source_event_id] = at
+                else:
+                    self._journal(doc, at)
+            return
+        doc = msg.document_number
+        self._doc_of_event[env.id] = doc
+        t = self.by_doc.get(doc)
+        if t is not None and t.published is None:
+            t.published = rec.timestamp / 1000
+            t.event_ids.append(env.id)
+        if env.id in self._pending_journals:
+            self._journal(doc, self._pending_journals.pop(env.id))
 
     def _journal(self, doc: str, at: float) -> None:
         t = self.by_doc.get(doc)
@@ -304,74 +292,122 @@ class Load:
 
     # --- the run -------------------------------------------------------------------------
     async def run(self, drain_s: float = 120) -> dict:
-        limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
-        async with httpx.AsyncClient(headers=self.headers, timeout=60, limits=limits) as c:
-            await self.setup(c)
-            stop_observing = asyncio.Event()
-            tail = asyncio.create_task(self.tail(stop_observing))
-            poller = asyncio.create_task(self.poll_statement(c, stop_observing))
-            await asyncio.sleep(1.0)  # the tail is at the end of the topics before the first request
-            t0, n = time.monotonic(), int(self.rate * self.duration)
-            tasks = []
-            wall0 = time.time()
-            for seq in range(n):
-                at = t0 + seq / self.rate
-                delay = at - time.monotonic()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-                elif delay < -0.1:
-                    self.late_starts += 1
-                kind, args = self.plan(seq)
-                t = Txn(kind, seq, time.time(), scheduled=wall0 + seq / self.rate,
-                        expects_journal=True)
-                self.txns.append(t)
+        return (await run_loads([self], drain_s=drain_s))[0]
 
-                async def go(t=t, args=args):
-                    async with self.sem:
-                        t.start = time.time()
-                        await self.run_txn(c, t, args)
+    async def drive(self, c: httpx.AsyncClient, t0: float, wall0: float, offset: float = 0.0) -> None:
+        """Start the transactions on the fixed schedule (rate/s from t0 + offset); wait for their answers."""
+        n = int(self.rate * self.duration)
+        tasks = []
+        for seq in range(n):
+            at = t0 + offset + seq / self.rate
+            delay = at - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            elif delay < -0.1:
+                self.late_starts += 1
+            kind, args = self.plan(seq)
+            t = Txn(kind, seq, time.time(), scheduled=wall0 + offset + seq / self.rate, expects_journal=True)
+            self.txns.append(t)
 
-                tasks.append(asyncio.create_task(go()))
-            await asyncio.gather(*tasks)
-            load_end = time.time()
-            deadline = time.monotonic() + drain_s
-            while time.monotonic() < deadline:
-                if all(t.journal is not None for t in self.txns if t.document and t.status in (200, 201)):
-                    break
-                await asyncio.sleep(0.5)
-            await asyncio.sleep(1.0)
-            stop_observing.set()
-            await asyncio.gather(tail, poller)
-        self.attribute_statements()
-        return self.summary(load_end - wall0)
+            async def go(t=t, args=args):
+                async with self.sem:
+                    t.start = time.time()
+                    await self.run_txn(c, t, args)
+
+            tasks.append(asyncio.create_task(go()))
+        await asyncio.gather(*tasks)
+
+    def drained(self) -> bool:
+        return all(t.journal is not None for t in self.txns if t.document and t.status in (200, 201))
 
     def summary(self, load_s: float) -> dict:
-        ok = [t for t in self.txns if t.status in (200, 201)]
-
-        def pct(vals: list[float]) -> dict:
-            if not vals:
-                return {"n": 0}
-            vals = sorted(vals)
-            q = lambda p: vals[min(len(vals) - 1, int(p * len(vals)))] * 1000  # noqa: E731
-            return {"n": len(vals), "p50_ms": round(statistics.median(vals) * 1000, 1), "p95_ms": round(q(0.95), 1),
-                    "p99_ms": round(q(0.99), 1), "max_ms": round(vals[-1] * 1000, 1)}
-
-        return {
-            "company": self.company, "seed": self.seed, "rate": self.rate, "duration_s": self.duration,
-            "sent": len(self.txns), "accepted": len(ok), "refused": len(self.txns) - len(ok),
-            "achieved_rate": round(len(self.txns) / load_s, 1) if load_s else None, "late_starts": self.late_starts,
-            "by_kind": {k: sum(1 for t in self.txns if t.kind == k) for k in MIX},
-            "errors": sorted({f"{t.kind} {t.status}: {t.error[:120]}" for t in self.txns if t.error})[:10],
-            "without_journal": sum(1 for t in ok if t.journal is None),
-            "api_accepted": pct([t.accepted - t.start for t in ok]),
-            "api_to_event": pct([t.published - t.start for t in ok if t.published]),
-            "event_to_journal": pct([t.journal - t.published for t in ok if t.published and t.journal]),
-            "api_to_journal": pct([t.journal - t.start for t in ok if t.journal]),
-            "api_to_statement": pct([t.statement - t.start for t in ok if t.statement]),
-        }
+        return {"company": self.company, **summarize(self.txns, rate=self.rate, duration=self.duration,
+                                                     load_s=load_s, late_starts=self.late_starts),
+                "seed": self.seed}
 
     def records(self) -> list[dict]:
         return [asdict(t) for t in self.txns]
+
+
+async def tail(loads: list[Load], kafka: str, stop: asyncio.Event) -> None:
+    """One reader of the topics for every load (each record decoded once, then handed to the
+    load of its company)."""
+    by_company = {ld.company: ld for ld in loads}
+    c = AIOKafkaConsumer(*TOPICS, bootstrap_servers=kafka, group_id=None, enable_auto_commit=False,
+                         auto_offset_reset="latest")
+    await c.start()
+    try:
+        while not stop.is_set():
+            batch = await c.getmany(timeout_ms=200, max_records=5000)
+            for recs in batch.values():
+                for rec in recs:
+                    try:
+                        env = decode_record(rec.topic, rec.key, rec.value, rec.headers)
+                    except EnvelopeError:
+                        continue
+                    ld = by_company.get(getattr(env.payload, "company_id", ""))
+                    if ld is not None:
+                        ld.observe(rec, env)
+    finally:
+        await c.stop()
+
+
+async def run_loads(loads: list[Load], drain_s: float = 120) -> list[dict]:
+    """Run several loads at once (one company each, each at its own rate, their schedules
+    interleaved), sharing one HTTP client and one topic reader; wait for the ledger to drain
+    (up to `drain_s`), then each load's summary. Spreading a rate over companies is how the
+    design scales: partitions are keyed by document and a company's postings serialise on
+    its own rows only."""
+    limits = httpx.Limits(max_connections=64 * len(loads), max_keepalive_connections=64 * len(loads))
+    async with httpx.AsyncClient(headers=loads[0].headers, timeout=60, limits=limits) as c:
+        for ld in loads:
+            await ld.setup(c)
+        stop_observing = asyncio.Event()
+        observers = [asyncio.create_task(tail(loads, loads[0].kafka, stop_observing))]
+        observers += [asyncio.create_task(ld.poll_statement(c, stop_observing)) for ld in loads]
+        await asyncio.sleep(1.0)  # the tail is at the end of the topics before the first request
+        t0, wall0 = time.monotonic(), time.time()
+        await asyncio.gather(*(ld.drive(c, t0, wall0, offset=i / (ld.rate * len(loads)))
+                               for i, ld in enumerate(loads)))
+        load_end = time.time()
+        deadline = time.monotonic() + drain_s
+        while time.monotonic() < deadline:
+            if all(ld.drained() for ld in loads):
+                break
+            await asyncio.sleep(0.5)
+        await asyncio.sleep(1.0)
+        stop_observing.set()
+        await asyncio.gather(*observers)
+    for ld in loads:
+        ld.attribute_statements()
+    return [ld.summary(load_end - wall0) for ld in loads]
+
+
+def pct(vals: list[float]) -> dict:
+    """n, p50, p95, p99 and max of durations in seconds, in milliseconds."""
+    if not vals:
+        return {"n": 0}
+    vals = sorted(vals)
+    q = lambda p: vals[min(len(vals) - 1, int(p * len(vals)))] * 1000  # noqa: E731
+    return {"n": len(vals), "p50_ms": round(statistics.median(vals) * 1000, 1), "p95_ms": round(q(0.95), 1),
+            "p99_ms": round(q(0.99), 1), "max_ms": round(vals[-1] * 1000, 1)}
+
+
+def summarize(txns: list[Txn], *, rate: float, duration: float, load_s: float, late_starts: int = 0) -> dict:
+    ok = [t for t in txns if t.status in (200, 201)]
+    return {
+        "rate": rate, "duration_s": duration,
+        "sent": len(txns), "accepted": len(ok), "refused": len(txns) - len(ok),
+        "achieved_rate": round(len(txns) / load_s, 1) if load_s else None, "late_starts": late_starts,
+        "by_kind": {k: sum(1 for t in txns if t.kind == k) for k in MIX},
+        "errors": sorted({f"{t.kind} {t.status}: {t.error[:120]}" for t in txns if t.error})[:10],
+        "without_journal": sum(1 for t in ok if t.journal is None),
+        "api_accepted": pct([t.accepted - t.start for t in ok]),
+        "api_to_event": pct([t.published - t.start for t in ok if t.published]),
+        "event_to_journal": pct([t.journal - t.published for t in ok if t.published and t.journal]),
+        "api_to_journal": pct([t.journal - t.start for t in ok if t.journal]),
+        "api_to_statement": pct([t.statement - t.start for t in ok if t.statement]),
+    }
 
 
 def main() -> None:
@@ -387,6 +423,8 @@ def main() -> None:
     p.add_argument("--duration", type=float, default=30, help="seconds of load")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--company", default=None, help="company id (default: a new LOAD-<seed>-xxxxxx)")
+    p.add_argument("--companies", type=int, default=1,
+                   help="spread the rate over this many new companies (seeds seed, seed+1, ...)")
     p.add_argument("--kafka", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"))
     for svc, port in (("gl", 8001), ("ar", 8002), ("ap", 8003), ("inventory", 8004), ("budget", 8006)):
         p.add_argument(f"--{svc}-url", default=f"http://127.0.0.1:{os.environ.get(f'{svc.upper()}_HTTP_PORT', port)}")
@@ -394,13 +432,15 @@ def main() -> None:
     a = p.parse_args()
     token = mint_token(ServiceSettings(), subject="finance-load", scopes=ALL_SCOPES, companies=["*"])
     approver = mint_token(ServiceSettings(), subject="finance-load-approver", scopes=ALL_SCOPES, companies=["*"])
-    load = Load(Urls(a.gl_url, a.ar_url, a.ap_url, a.inventory_url, a.budget_url), token, approver, a.kafka,
-                rate=a.rate, duration=a.duration, seed=a.seed, company=a.company)
-    summary = asyncio.run(load.run())
-    print(json.dumps(summary, indent=2, default=str))
+    urls = Urls(a.gl_url, a.ar_url, a.ap_url, a.inventory_url, a.budget_url)
+    loads = [Load(urls, token, approver, a.kafka, rate=a.rate / a.companies, duration=a.duration, seed=a.seed + i,
+                  company=a.company if a.companies == 1 else None) for i in range(a.companies)]
+    summaries = asyncio.run(run_loads(loads))
+    print(json.dumps(summaries, indent=2, default=str))
     if a.out:
         a.out.parent.mkdir(parents=True, exist_ok=True)
-        a.out.write_text(json.dumps({"summary": summary, "transactions": load.records()}, default=str))
+        a.out.write_text(json.dumps({"summaries": summaries, "transactions": [r for ld in loads for r in ld.records()]},
+                                    default=str))
 
 
 if __name__ == "__main__":
