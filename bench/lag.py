@@ -421,6 +421,7 @@ class Feeder:
                     svc, row, item = self.make(seq)
                     rows.setdefault(svc, []).append(row)
                     items.append(item)
+                    self.items[item.event_id] = item  # before the commit: the relay may publish it at once
                     seq += 1
                 for svc, rs in rows.items():
                     conn = conns[svc]
@@ -433,7 +434,6 @@ class Feeder:
                 now = time.time()
                 for it in items:
                     it.written = now
-                    self.items[it.event_id] = it
                 nxt = t0 + (seq / self.rate) if seq < n else None
                 if nxt is not None:
                     delay = max(nxt, time.monotonic() + self.tick) - time.monotonic()
