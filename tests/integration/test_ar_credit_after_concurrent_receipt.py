@@ -37,6 +37,7 @@ from fincore import money
 from fincore.events import new_envelope
 from fincore.events.registry import registry
 from fincore.tables import OutboxRecord
+from fincore.testing.rowlocks import waiting_for_a_row_lock
 
 from tests.integration.test_ar_return_before_shipment import CO, Books, customer_return, shipment
 
@@ -72,20 +73,6 @@ def ledger_receivables(outbox: list[OutboxRecord]) -> D:
         elif isinstance(msg, ar_events.CreditMemoIssued):
             total -= money.from_proto(msg.gross_total)
     return total
-
-
-async def waiting_for_a_row_lock(db, timeout_s: float = 30) -> None:
-    """Until another connection of this database waits for a lock (the memo's FOR UPDATE)."""
-    q = sa.text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND wait_event_type = 'Lock'")
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout_s
-    while True:
-        async with db.sessions() as s:
-            if (await s.execute(q)).scalar_one():
-                return
-        assert loop.time() < deadline, "the return's transaction never waited for the invoice's lock"
-        await asyncio.sleep(0.02)
 
 
 def test_a_return_credited_while_a_receipt_pays_its_invoice_keeps_ar_equal_to_the_ledger(pg_url):

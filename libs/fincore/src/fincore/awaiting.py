@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel
 
+from fincore.db import locked
 from fincore.events import registry
 from fincore.events.envelope import Envelope, decode_record, encode_record
 from fincore.inbox.consumer import DEAD_LETTERED, PermanentError
@@ -114,12 +115,11 @@ async def handle_or_park(session: AsyncSession, consumer: str, env: Envelope, ap
 
 async def release(session: AsyncSession, consumer: str, company_id: str, key: str, apply: Apply) -> int:
     """Apply, in this transaction, the events of `consumer` parked awaiting `key` (oldest
-    first). Returns how many applied. Locks them (PostgreSQL) so two releases cannot both apply one."""
-    q = (sa.select(AwaitingEvent).where(AwaitingEvent.consumer == consumer, AwaitingEvent.company_id == company_id,
-                                        AwaitingEvent.awaiting == key, AwaitingEvent.resolved_at.is_(None))
-         .order_by(AwaitingEvent.parked_at, AwaitingEvent.event_id))
-    if session.bind.dialect.name == "postgresql":
-        q = q.with_for_update()
+    first). Returns how many applied. Locks them (PostgreSQL) so two releases cannot both apply
+    one, and reads them as locked (fincore.db.locked), not as this transaction may hold them."""
+    q = locked(sa.select(AwaitingEvent).where(
+        AwaitingEvent.consumer == consumer, AwaitingEvent.company_id == company_id, AwaitingEvent.awaiting == key,
+        AwaitingEvent.resolved_at.is_(None)).order_by(AwaitingEvent.parked_at, AwaitingEvent.event_id))
     applied = 0
     for row in (await session.execute(q)).scalars().all():
         env = decode_record(row.topic, row.msg_key, row.payload, [(k, v.encode()) for k, v in row.headers.items()])

@@ -21,7 +21,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from finance.cashmgmt.v1 import events_pb2 as ev
 from fincore import dates, money
-from fincore.db import bulk_insert
+from fincore.db import bulk_insert, locked
 from fincore.outbox import event_row
 from fincore.tables import OutboxRecord, utcnow
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -173,8 +173,8 @@ async def reconcile(session: AsyncSession, company: str, rules: list[Rule], *, s
         q = q.where(StatementLine.statement_id.in_(statement_ids))
     if currency is not None:
         q = q.where(StatementLine.currency == currency)
-    rows = (await session.execute(q.order_by(StatementLine.booking_date, StatementLine.id)
-                                  .with_for_update(of=StatementLine, skip_locked=True))).all()
+    rows = (await session.execute(locked(q.order_by(StatementLine.booking_date, StatementLine.id),
+                                         of=StatementLine, skip_locked=True))).all()
     summary: dict[str, int] = defaultdict(int)
     if not rows:
         return dict(summary)
@@ -208,13 +208,15 @@ async def reconcile(session: AsyncSession, company: str, rules: list[Rule], *, s
 
 
 async def _review_line(session: AsyncSession, company: str, line_id: int):
-    row = (await session.execute(
+    """The line, locked and as the lock read it (fincore.db.locked): a decision another person
+    committed while this one waited is seen, so one line is never acted on twice."""
+    row = (await session.execute(locked(
         sa.select(StatementLine, BankAccount, Statement.statement_id, Reconciliation)
         .join(BankAccount, BankAccount.id == StatementLine.bank_account_id)
         .join(Statement, Statement.id == StatementLine.statement_id)
         .outerjoin(Reconciliation, Reconciliation.line_id == StatementLine.id)
-        .where(StatementLine.company_id == company, StatementLine.id == line_id)
-        .with_for_update(of=StatementLine))).first()
+        .where(StatementLine.company_id == company, StatementLine.id == line_id),
+        of=StatementLine))).first()
     if row is None:
         raise LookupError(f"no statement line {line_id} in company {company}")
     return row

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from finance.common.v1 import types_pb2
 from finance.gl.v1 import events_pb2 as gl_events
 from fincore import dates, money
-from fincore.db import HotStatement, bulk_insert
+from fincore.db import HotStatement, bulk_insert, locked
 from fincore.events.envelope import Envelope
 from fincore.events.registry import registry
 from fincore.inbox import PermanentError
@@ -132,8 +132,11 @@ class PeriodState:
 async def set_period_status(session: AsyncSession, *, company_id: str, period: str, status: str, actor: str,
                             reason: str, action: str) -> PeriodState:
     """Change a period's status with its audit row; a period already in that status is left
-    alone (no second audit row, no second event)."""
-    row = await session.get(Period, (company_id, period), with_for_update=True)
+    alone (no second audit row, no second event). The period's row is read as locked, not as
+    the session may hold it from earlier in the transaction (fincore.db.locked): a concurrent
+    close or reopen that committed while this one waited is seen, not written over."""
+    row = (await session.execute(locked(sa.select(Period).where(
+        Period.company_id == company_id, Period.period == period)))).scalar_one_or_none()
     current = row.status if row is not None else "open"
     if current == status:
         return PeriodState(period, status, row and row.changed_at, row and row.changed_by, changed=False)

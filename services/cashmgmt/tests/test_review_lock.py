@@ -1,0 +1,89 @@
+"""Two people decide one statement line at once: the second must see the first's decision it
+waited for (the line's lock reads the line as locked, fincore.db.locked), not the line as its
+own transaction read it before; otherwise the line is acted on twice and the ledger posts the
+money twice.
+
+Known answers: a statement of EUR account DE75..., line 1 +500.00 that no rule matches
+(unmatched). Person B puts it on the suspense account and holds the line's lock. Person A's
+transaction has read the line (unmatched), then decides suspense too; it waits, B commits.
+Read as locked, A sees the line posted and is refused; one BankLineUnidentified (500.00).
+With the line as A first read it, both decide: two BankLineUnidentified, 1,000.00 posted.
+
+PostgreSQL only: SQLite serialises the two writers with its file lock (fincore.db)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import uuid
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+from cashmgmt.adapters import bankfiles
+from cashmgmt.adapters.tables import StatementLine
+from cashmgmt.bootstrap import MIGRATIONS
+from cashmgmt.domain.statements import ParsedLine, ParsedStatement
+from cashmgmt.service.accounts import open_account
+from cashmgmt.service.reconciliation import ReviewError, accept, reconcile
+from cashmgmt.service.statements import import_file
+from fincore.db import Database, migrate
+from fincore.tables import OutboxRecord
+from fincore.testing.rowlocks import scratch_database, waiting_for_a_row_lock
+
+pytestmark = pytest.mark.integration
+D = dt.date
+IBAN = "DE75512108001245126199"
+STATEMENT = ParsedStatement(
+    "any", "STMT-1", "EUR", Decimal("1000.00"), Decimal("1500.00"), D(2026, 11, 1), D(2026, 11, 2),
+    (ParsedLine(D(2026, 11, 2), D(2026, 11, 2), Decimal("500.00"), "", "Nobody Known", "", "?", "B1", "RCDT"),),
+    iban=IBAN, sequence="1")
+
+
+@pytest.fixture
+def pg_url():
+    with scratch_database("t_cashreview") as url:
+        yield url
+
+
+def test_a_line_decided_by_two_people_at_once_is_acted_on_once(pg_url):
+    async def go():
+        migrate(MIGRATIONS, pg_url)
+        db, co = Database(pg_url), f"C{uuid.uuid4().hex[:8]}"
+        async with db.transaction() as s:
+            await open_account(s, company_id=co, code="B1", name="B1", currency="EUR", iban=IBAN, bic="",
+                               account_number="", gl_account="100201", opened_on=D(2026, 11, 1))
+        async with db.transaction() as s:
+            await import_file(s, company_id=co, data=bankfiles.write_camt053(STATEMENT), imported_by="t")
+        async with db.transaction() as s:
+            assert await reconcile(s, co, []) == {"unmatched": 1}
+            line_id = (await s.execute(sa.select(StatementLine.id))).scalar_one()
+
+        async def decide_after_reading() -> str:  # A: reads the line (unmatched), then decides suspense
+            async with db.transaction() as a:
+                line = await a.get(StatementLine, line_id)  # held: the session keeps what is referenced
+                assert line.status == "unmatched"
+                have_read.set()
+                await go_on.wait()
+                try:
+                    await accept(a, co, line_id, action="suspense", actor="alice")
+                except ReviewError as exc:
+                    return str(exc)
+                return "accepted"
+
+        have_read, go_on = asyncio.Event(), asyncio.Event()
+        async with db.transaction() as b:  # B: decides suspense and holds the line's lock
+            await accept(b, co, line_id, action="suspense", actor="bob")
+            deciding = asyncio.create_task(decide_after_reading())
+            await have_read.wait()
+            go_on.set()
+            await waiting_for_a_row_lock(db)  # A waits for the line's lock
+        answered = await deciding
+        async with db.sessions() as s:
+            events = (await s.execute(sa.select(OutboxRecord.ce_type).order_by(OutboxRecord.id))).scalars().all()
+        await db.dispose()
+        return answered, [e.split(".")[-2] for e in events if "Unidentified" in e]
+
+    answered, events = asyncio.run(go())
+    assert "is posted: only a line in review or unmatched is decided" in answered
+    assert events == ["BankLineUnidentified"]  # the money on the suspense account once
