@@ -449,12 +449,23 @@ def test_balances_on_the_wrong_side_are_presented_where_they_belong(suite):
     assert bs["balanced"] and bs["assets"]["total"] == "1495.00" and bs["liabilities"]["total"] == "1995.00"
     by_line = {x["line"]: x for sec in ("assets", "liabilities") for x in bs[sec]["lines"]}
     assert by_line["2203"]["name_en"] == "Advances from customers"
-    assert by_line["2203"]["sources"] == [{"account": "1122", "customer": "K2", "amount": "565.00", "drill_down": (
-        f"/v1/ledger?company={company}&account=1122&to=2026-11-30&customer=K2")}]
+    # A source kept by customer is one figure per account (a ledger has thousands of customers);
+    # its drill-down lists the customers the line presents, each with its ledger.
+    assert by_line["2203"]["sources"] == [{"account": "1122", "by": "customer", "counterparties": 1, "amount": "565.00",
+                                           "drill_down": ("/v1/statements/balance-sheet/counterparties?company="
+                                                          f"{company}&as_of=2026-11-30&line=2203")}]
     assert [(x["account"], x["amount"]) for x in by_line["other_current_assets"]["sources"]] == [
         ("22210101", "260.00"), ("22210102", "-195.00")]
+    customers = h.get(f"{suite.gl_url}{by_line['2203']['sources'][0]['drill_down']}").json()
+    assert customers["amount"] == "565.00" and customers["total"] == 1 and customers["lines"] == [
+        {"account": "1122", "customer": "K2", "amount": "565.00",
+         "drill_down": f"/v1/ledger?company={company}&account=1122&to=2026-11-30&customer=K2"}]
+    suppliers = h.get(f"{suite.gl_url}{by_line['1123']['sources'][0]['drill_down']}").json()
+    assert [(x["supplier"], x["amount"]) for x in suppliers["lines"]] == [("S2", "300.00")]
+    assert h.get(f"{suite.gl_url}/v1/statements/balance-sheet/counterparties",
+                 params={"company": company, "as_of": "2026-11-30", "line": "1002"}).status_code == 422
     # A customer's drill-down adds up to its figure.
-    k2 = h.get(f"{suite.gl_url}{by_line['2203']['sources'][0]['drill_down']}").json()
+    k2 = h.get(f"{suite.gl_url}{customers['lines'][0]['drill_down']}").json()
     assert sum(Decimal(x["credit"]) - Decimal(x["debit"]) for x in k2["lines"]) == 565
     # The cash-flow lines drill down to the cash lines of their item.
     cf = h.get(f"{suite.gl_url}/v1/statements/cash-flow",

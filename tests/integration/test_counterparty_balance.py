@@ -23,6 +23,7 @@ import asyncio
 import datetime as dt
 import uuid
 from decimal import Decimal as D
+from urllib.parse import urlencode
 
 import pytest
 import sqlalchemy as sa
@@ -152,13 +153,29 @@ async def from_lines(s) -> dict:
     return {k: tuple(v) for k, v in out.items()}
 
 
-def lines_of(bs: dict) -> dict:
-    """Balance-sheet line -> (amount, {counterparty: amount} of its sources)."""
+def lines_of(bs: dict, details: dict) -> dict:
+    """Balance-sheet line -> (amount, {counterparty or account: amount} of its sources). A source
+    kept by a counterparty is one figure per account; its drill-down (`details`: line -> the
+    answer of reports.counterparty_detail) lists the counterparties, which add up to it."""
     out = {}
     for section in ("assets", "liabilities"):
         for row in bs[section]["lines"]:
-            out[row["line"]] = (D(row["amount"]), {src.get("customer") or src.get("supplier") or src["account"]:
-                                                  D(src["amount"]) for src in row.get("sources", [])})
+            parts = {}
+            for src in row.get("sources", []):
+                if "by" not in src:
+                    parts[src["account"]] = D(src["amount"])
+                    continue
+                detail = details[row["line"]]
+                assert src["drill_down"] == "/v1/statements/balance-sheet/counterparties?" + urlencode(
+                    {"company": CO, "as_of": bs["as_of"], "line": row["line"]})
+                mine = [x for x in detail["lines"] if x["account"] == src["account"]]
+                assert len(mine) == src["counterparties"] and sum(D(x["amount"]) for x in mine) == D(src["amount"])
+                assert detail["amount"] == src["amount"] and detail["total"] == src["counterparties"]
+                for x in mine:
+                    assert x["drill_down"] == (f"/v1/ledger?company={CO}&account={src['account']}&to={bs['as_of']}"
+                                               f"&{src['by']}={x[src['by']]}")
+                    parts[x[src["by"]]] = D(x["amount"])
+            out[row["line"]] = (D(row["amount"]), parts)
     return out
 
 
@@ -191,8 +208,21 @@ def test_counterparty_balances_kept_on_every_path_and_read_by_the_balance_sheet(
                 assert await kept(s) == first == await from_lines(s)
                 await period_balances_equal_the_lines(s)
                 company = await s.get(Company, CO)
-                sheets = {as_of: await reports.balance_sheet(s, company, as_of=dt.date(2026, *as_of))
-                          for as_of in ((10, 31), (11, 15), (11, 30))}
+                sheets = {}
+                for as_of in ((10, 31), (11, 15), (11, 30)):
+                    day_ = dt.date(2026, *as_of)
+                    details = {line: await reports.counterparty_detail(s, company, line=line, as_of=day_, dims={},
+                                                                       limit=100, offset=0)
+                               for line in ("1122", "2203", "220201", "1123")}
+                    sheets[as_of] = lines_of(await reports.balance_sheet(s, company, as_of=day_), details)
+                    sheets[as_of + ("balanced",)] = (await reports.balance_sheet(s, company, as_of=day_))["balanced"]
+                with pytest.raises(KeyError, match="presents no balances per counterparty"):
+                    await reports.counterparty_detail(s, company, line="1002", as_of=dt.date(2026, 11, 30), dims={},
+                                                      limit=100, offset=0)
+                # Paged: the second page of the advances from customers on 31 Oct is empty (one customer).
+                second = await reports.counterparty_detail(s, company, line="2203", as_of=dt.date(2026, 10, 31),
+                                                           dims={}, limit=1, offset=1)
+                assert second["lines"] == [] and second["total"] == 1 and second["amount"] == "370.00"
                 by_cp = {as_of: await reports.by_counterparty(s, CO, ("1122",), "customer", dt.date(2026, *as_of), {})
                          for as_of in ((10, 15), (11, 15))}
                 by_cp_lines = {as_of: await reports.by_counterparty(s, CO, ("1122",), "customer",
@@ -209,20 +239,20 @@ def test_counterparty_balances_kept_on_every_path_and_read_by_the_balance_sheet(
     assert first[("220201", "S1", "", "2026-11")] == (D("800.00"), D("565.00"), D(0))
     assert len(first) == 4
     # 31 Oct (the table alone): K2 owes 710.00 (revalued), K1 has paid 370.00 in advance.
-    oct31 = lines_of(sheets[(10, 31)])
+    oct31 = sheets[(10, 31)]
     assert oct31["1122"] == (D("710.00"), {"K2": D("710.00")})
     assert oct31["2203"] == (D("370.00"), {"K1": D("370.00")})
     assert "220201" not in oct31 and "1123" not in oct31
     # 15 Nov (October from the table, 1-15 November from the lines): revaluation reversed, S1 prepaid.
-    nov15 = lines_of(sheets[(11, 15)])
+    nov15 = sheets[(11, 15)]
     assert nov15["1122"] == (D("700.00"), {"K2": D("700.00")})
     assert nov15["2203"] == (D("370.00"), {"K1": D("370.00")})
     assert nov15["1123"] == (D("235.00"), {"S1": D("235.00")})
     assert "220201" not in nov15
     # 30 Nov: K2's invoice reversed.
-    nov30 = lines_of(sheets[(11, 30)])
+    nov30 = sheets[(11, 30)]
     assert "1122" not in nov30 and nov30["2203"] == (D("370.00"), {"K1": D("370.00")})
-    assert all(sheet["balanced"] for sheet in sheets.values())
+    assert all(v for k, v in sheets.items() if k[-1] == "balanced")
     # Mid-month from the table + lines equals the lines alone (a dimension filter reads only lines).
     assert by_cp[(10, 15)] == {("1122", "K1"): D("1130.00"), ("1122", "K2"): D("700.00")}
     assert by_cp_lines[(10, 15)] == {("1122", "K2"): D("700.00")}

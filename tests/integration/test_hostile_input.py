@@ -46,6 +46,7 @@ async def test_reports_refuse_dates_outside_1900_2199(gl):
         for bad in ("0001-01-01", "9999-12-31", "1899-12-31", "2200-01-01"):
             for path, params in (("/v1/trial-balance", {"as_of": bad}),
                                  ("/v1/statements/balance-sheet", {"as_of": bad}),
+                                 ("/v1/statements/balance-sheet/counterparties", {"as_of": bad, "line": "2203"}),
                                  ("/v1/statements/income-statement", {"from": "2026-01-01", "to": bad}),
                                  ("/v1/statements/cash-flow", {"from": bad, "to": "2026-12-31"}),
                                  ("/v1/ledger", {"account": "1002", "to": bad}),
@@ -53,6 +54,14 @@ async def test_reports_refuse_dates_outside_1900_2199(gl):
                 p = _problem(await c.get(path, params={"company": "D", **params}), 422)
                 assert "supported range" in str(p["errors"]), (path, p)
         assert (await c.get("/v1/trial-balance", params={"company": "D", "as_of": "2199-12-31"})).status_code == 200
+        # The balance sheet's list of counterparties: a line that presents none is refused, a
+        # line key outside the pattern too; an empty ledger lists none.
+        for line in ("1002", "x" * 41, "22 03"):
+            _problem(await c.get("/v1/statements/balance-sheet/counterparties",
+                                 params={"company": "D", "as_of": "2026-11-30", "line": line}), 422)
+        empty = (await c.get("/v1/statements/balance-sheet/counterparties",
+                             params={"company": "D", "as_of": "2026-11-30", "line": "2203"})).json()
+        assert empty["lines"] == [] and empty["total"] == 0 and empty["amount"] == "0.00"
 
 
 async def test_lists_bound_offset_and_limit(gl):

@@ -166,7 +166,9 @@ async def counterparty_balances_equal_the_lines(s, company: str) -> None:
     ct = CounterpartyTotal.__table__
     assert {(r.account_code, r.counterparty, r.currency): [Decimal(r.debit), Decimal(r.credit), Decimal(r.txn_amount)]
             for r in (await s.execute(sa.select(ct).where(ct.c.company_id == company))).all()} == totals
+    expected_by_as_of: dict[dt.date, dict] = {}
     for as_of in (dt.date(2026, 9, 30), dt.date(2026, 10, 15), dt.date(2026, 11, 30), dt.date(2026, 12, 31)):
+        expected_by_as_of[as_of] = {}
         for code, dim in kept_by.items():
             served = await reports.by_counterparty(s, company, (code,), dim, as_of, {})
             lines = {}
@@ -179,6 +181,23 @@ async def counterparty_balances_equal_the_lines(s, company: str) -> None:
                         jl.c.posting_date < as_of.replace(day=1) + dt.timedelta(days=31)))).all():
                     lines[(code, who)] -= dr - cr
             assert {k: v for k, v in served.items() if v} == {k: v for k, v in lines.items() if v}, (as_of, code)
+            expected_by_as_of[as_of].update({k: v for k, v in lines.items() if v})
+    # What the balance sheet presents from them: per account and side, the sum and the number of
+    # counterparties (one aggregate), and the listing of each line (its drill-down), against the
+    # lines' balances above (each rule of the chart has one account: the sign of a balance is
+    # its side).
+    rules = tuple(rule for rule in load_chart("cas").reclassify if rule.by)
+    for as_of, balances in expected_by_as_of.items():
+        sides: dict = {}
+        for (code, _), v in balances.items():
+            t = sides.setdefault((code, v > 0), [Decimal(0), 0])
+            t[0], t[1] = t[0] + v, t[1] + 1
+        assert await reports.counterparty_sides(s, company, rules, as_of, {}) == {k: tuple(v) for k, v in sides.items()}
+        for rule in rules:
+            for line, debit in ((rule.debit, True), (rule.credit, False)):
+                listed = await reports.counterparties_of_line(s, company, rules, line, as_of, {}, 1000, 0)
+                assert listed == sorted(((c, who, v) for (c, who), v in balances.items()
+                                         if c in rule.accounts and (v > 0) == debit), key=lambda x: (x[1], x[0]))
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

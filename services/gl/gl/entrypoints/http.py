@@ -572,12 +572,35 @@ def build_router(db: Database, auth: Authenticator, poster: Poster, *, segregate
                                                dims=dims | ({"cash_flow_item": cash_flow_item} if cash_flow_item else {}),
                                                limit=page.limit, offset=page.offset, exclude_kind=exclude_kind)
 
-    @r.get("/statements/balance-sheet", tags=["reports"], summary="Balance sheet as of a date")
+    @r.get("/statements/balance-sheet", tags=["reports"], summary="Balance sheet as of a date", description=(
+        "Assets, liabilities and equity. Balances on the wrong side are presented where they belong (a customer's "
+        "credit on receivables as an advance from customers, ...): such a line lists its `sources`. A source kept by "
+        "a counterparty (receivables by customer, payables by supplier) is one figure per account with `by` (the "
+        "dimension) and `counterparties` (how many it adds up); its `drill_down` is "
+        "/statements/balance-sheet/counterparties, which lists them."))
     async def get_bs(company: str, as_of: Date, dims: dict = Depends(dimension_filters),
                      principal: Principal = Depends(read)) -> dict:
         async with db.sessions() as s:
             c = await company_or_404(s, company, principal)
             return await reports.balance_sheet(s, c, as_of=as_of, dims=dims)
+
+    @r.get("/statements/balance-sheet/counterparties", tags=["reports"],
+           summary="The counterparties a balance-sheet line presents, each with its ledger", description=(
+               "The drill-down of a balance-sheet source kept by a counterparty: each customer or supplier whose "
+               "balance the line presents (e.g. line 2203: the customers in credit), with its amount as the line "
+               "shows it and its ledger as of the date. `amount` and `total` are the whole line's (every page)."))
+    async def get_bs_counterparties(company: str, as_of: Date,
+                                    line: Annotated[str, Query(pattern=r"^[0-9A-Za-z_]{1,40}$", description=(
+                                        "a balance-sheet line that presents balances per counterparty"))],
+                                    dims: dict = Depends(dimension_filters), page: Page = Depends(pagination(500, 5000)),
+                                    principal: Principal = Depends(read)) -> dict:
+        async with db.sessions() as s:
+            c = await company_or_404(s, company, principal)
+            try:
+                return await reports.counterparty_detail(s, c, line=line, as_of=as_of, dims=dims, limit=page.limit,
+                                                         offset=page.offset)
+            except KeyError as exc:
+                raise Unprocessable(exc.args[0]) from exc
 
     @r.get("/statements/income-statement", tags=["reports"], summary="Income statement for a date range")
     async def get_is(company: str, date_from: Date = Query(alias="from"), date_to: Date = Query(alias="to"),

@@ -11,17 +11,21 @@ not scan a million lines to add up a year."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
 from decimal import Decimal
+from typing import NamedTuple
 from urllib.parse import quote_plus, urlencode
 
 import sqlalchemy as sa
 from fincore import money
+from fincore.db import HotStatement
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gl.adapters.tables import (
     NOT_FROM_EVENTS,
     Account,
+    Amount,
     Company,
     CounterpartyBalance,
     CounterpartyTotal,
@@ -31,12 +35,13 @@ from gl.adapters.tables import (
 )
 from gl.domain.cashflow import ITEMS as CF_ITEMS
 from gl.domain.cashflow import SECTIONS as CF_SECTIONS
-from gl.domain.chart import load_chart
+from gl.domain.chart import Reclassification, load_chart
 from gl.domain.journal import DIMENSIONS
-from gl.domain.presentation import present
+from gl.domain.presentation import Part, present
 from gl.service import banks
 
 ZERO = Decimal(0)
+FOUR = sa.literal_column("4")  # the stored scale (Amount), inline: one statement text per report
 Sums = dict[str, list[Decimal]]  # account -> [debit, credit]
 
 
@@ -77,6 +82,20 @@ async def _line_sums(session: AsyncSession, company: str, start: dt.date | None,
     return out
 
 
+def _whole_months(since: bool) -> HotStatement:
+    pb = PeriodBalance.__table__
+    q = sa.select(pb.c.account_code, sa.func.sum(pb.c.debit), sa.func.sum(pb.c.credit)).where(
+        pb.c.company_id == sa.bindparam("company", type_=sa.String), pb.c.period <= sa.bindparam("to", type_=sa.String))
+    if since:
+        q = q.where(pb.c.period >= sa.bindparam("from", type_=sa.String))
+    return HotStatement(q.group_by(pb.c.account_code))
+
+
+# Turnover of whole months per account (from the first month, or from a given one), compiled
+# once: the statement behind every trial balance and balance sheet.
+_WHOLE_MONTHS = {False: _whole_months(False), True: _whole_months(True)}
+
+
 async def sums(session: AsyncSession, company: str, start: dt.date | None, end: dt.date,
                dims: dict[str, str] | None = None) -> Sums:
     """Debit and credit turnover per account for postings dated in [start, end] (start None:
@@ -101,61 +120,142 @@ async def sums(session: AsyncSession, company: str, start: dt.date | None, end: 
     else:
         full_end, tail_start = _month_start(end) - dt.timedelta(days=1), _month_start(end)
     if lo is None or lo <= full_end:  # body: whole months
-        pb = PeriodBalance.__table__
-        q = sa.select(pb.c.account_code, sa.func.sum(pb.c.debit), sa.func.sum(pb.c.credit)).where(
-            pb.c.company_id == company, pb.c.period <= _period(full_end))
-        if lo is not None:
-            q = q.where(pb.c.period >= _period(lo))
-        _add(out, (await session.execute(q.group_by(pb.c.account_code))).all())
+        params = {"company": company, "to": _period(full_end)} | ({"from": _period(lo)} if lo is not None else {})
+        _add(out, await _WHOLE_MONTHS[lo is not None].rows(await session.connection(), params))
     if tail_start is not None:  # tail: a partial last month
         merge(await _line_sums(session, company, max(tail_start, lo) if lo else tail_start, end, {}))
     return out
 
 
+def _counterparty_nets(rules: tuple[Reclassification, ...], mid_month: bool, dims: tuple[str, ...] = ()):
+    """A subquery of the balances per counterparty as of :as_of on the accounts of `rules` (each
+    with a `by`): rule (its index in `rules`), account_code, counterparty, net (debit positive)
+    and group_net, the counterparty's balance over all the accounts of its rule, whose sign says
+    on which line the rule presents it (one customer's credit never nets against another's
+    debt). Whole months come from counterparty_total less the months of counterparty_balance
+    after :last (both kept at posting), a partial last month (from :start) and figures filtered
+    by `dims` (bound by name) from the lines. Rounded to the stored scale, so the signs are
+    exact on SQLite's floats too. Parameters: company, as_of, last, start, and each of `dims`."""
+    jl, cb, ct = JournalLine.__table__, CounterpartyBalance.__table__, CounterpartyTotal.__table__
+    codes = [code for rule in rules for code in rule.accounts]
+    assert all(code.isalnum() for code in codes), codes  # the chart's codes, written into the statement
+    codes_sql = sa.literal_column("(" + ", ".join(f"'{code}'" for code in codes) + ")")
+    company = sa.bindparam("company", type_=sa.String)
+
+    def from_lines(since: bool):
+        who = sa.case({code: jl.c[rule.by] for rule in rules for code in rule.accounts}, value=jl.c.account_code)
+        q = (sa.select(jl.c.account_code, who.label("counterparty"), (jl.c.debit - jl.c.credit).label("net"))
+             .where(jl.c.company_id == company, jl.c.account_code.op("IN")(codes_sql),
+                    jl.c.posting_date <= sa.bindparam("as_of", type_=sa.Date),
+                    *(jl.c[dim] == sa.bindparam(dim, type_=sa.String) for dim in dims)))
+        return q.where(jl.c.posting_date >= sa.bindparam("start", type_=sa.Date)) if since else q
+
+    if dims:
+        parts = [from_lines(False)]
+    else:
+        # The total over all months less the months after `last` (none for the current month).
+        parts = [sa.select(ct.c.account_code, ct.c.counterparty, (ct.c.debit - ct.c.credit).label("net"))
+                 .where(ct.c.company_id == company, ct.c.account_code.op("IN")(codes_sql)),
+                 sa.select(cb.c.account_code, cb.c.counterparty, (cb.c.credit - cb.c.debit).label("net"))
+                 .where(cb.c.company_id == company, cb.c.account_code.op("IN")(codes_sql),
+                        cb.c.period > sa.bindparam("last", type_=sa.String))]
+        if mid_month:
+            parts.append(from_lines(True))
+    u = sa.union_all(*parts).subquery()
+    per = (sa.select(u.c.account_code, u.c.counterparty,
+                     sa.func.round(sa.func.sum(u.c.net), FOUR, type_=Amount).label("net"))
+           .group_by(u.c.account_code, u.c.counterparty)).subquery()
+    rule = sa.case({code: i for i, rule in enumerate(rules) for code in rule.accounts}, value=per.c.account_code)
+    if all(len(r.accounts) == 1 for r in rules):  # a counterparty's balance is its group's: no window to sort
+        group_net = per.c.net
+    else:
+        group_net = sa.func.round(sa.func.sum(per.c.net).over(partition_by=(rule, per.c.counterparty)), FOUR,
+                                  type_=Amount)
+    return sa.select(rule.label("rule"), per.c.account_code, per.c.counterparty, per.c.net,
+                     group_net.label("group_net")).subquery()
+
+
+def _nets_params(company: str, as_of: dt.date, dims: dict[str, str]) -> tuple[bool, dict]:
+    """(mid-month?, the parameters of _counterparty_nets)."""
+    month_end = as_of == _next_month(as_of) - dt.timedelta(days=1)
+    last = _period(as_of if month_end else _month_start(as_of) - dt.timedelta(days=1))
+    return not month_end, {"company": company, "as_of": as_of, "last": last, "start": _month_start(as_of), **dims}
+
+
 async def by_counterparty(session: AsyncSession, company: str, accounts: tuple[str, ...], by: str, as_of: dt.date,
                           dims: dict[str, str]) -> dict[tuple[str, str], Decimal]:
     """(account, counterparty) -> balance (debit positive) as of a date, on accounts the chart
-    keeps by the dimension `by`. Whole months come from counterparty_total less the months of
-    counterparty_balance after them (both kept at posting), a partial last month and
-    dimension-filtered figures from the lines."""
-    jl = JournalLine.__table__
-    out: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
-
-    async def from_lines(start: dt.date | None) -> None:
-        q = (sa.select(jl.c.account_code, jl.c[by], sa.func.sum(jl.c.debit - jl.c.credit))
-             .where(jl.c.company_id == company, jl.c.account_code.in_(accounts), jl.c.posting_date <= as_of)
-             .group_by(jl.c.account_code, jl.c[by]))
-        if start is not None:
-            q = q.where(jl.c.posting_date >= start)
-        for dim, value in dims.items():
-            q = q.where(jl.c[dim] == value)
-        for code, who, net in (await session.execute(q)).all():
-            out[(code, who)] += Decimal(net or 0)
-
-    if dims:
-        await from_lines(None)
-        return dict(out)
-    month_end = as_of == _next_month(as_of) - dt.timedelta(days=1)
-    last = _period(as_of if month_end else _month_start(as_of) - dt.timedelta(days=1))
-    # The total over all months less the months after `last` (none for the current month).
-    cb, ct = CounterpartyBalance.__table__, CounterpartyTotal.__table__
-    parts = sa.union_all(
-        sa.select(ct.c.account_code, ct.c.counterparty, (ct.c.debit - ct.c.credit).label("net"))
-        .where(ct.c.company_id == company, ct.c.account_code.in_(accounts)),
-        sa.select(cb.c.account_code, cb.c.counterparty, (cb.c.credit - cb.c.debit).label("net"))
-        .where(cb.c.company_id == company, cb.c.account_code.in_(accounts), cb.c.period > last)).subquery()
-    for code, who, net in (await session.execute(
-            sa.select(parts.c.account_code, parts.c.counterparty, sa.func.sum(parts.c.net))
-            .group_by(parts.c.account_code, parts.c.counterparty))).all():
-        out[(code, who)] += Decimal(net or 0)
-    if not month_end:
-        await from_lines(_month_start(as_of))
-    return dict(out)
+    keeps by the dimension `by` (_counterparty_nets)."""
+    mid_month, params = _nets_params(company, as_of, dims)
+    n = _counterparty_nets((Reclassification(tuple(accounts), by, "", ""),), mid_month, tuple(sorted(dims)))
+    return {(code, who): Decimal(net) for code, who, net in
+            (await session.execute(sa.select(n.c.account_code, n.c.counterparty, n.c.net), params)).all() if net}
 
 
-async def accounts_of(session: AsyncSession, company: str) -> dict[str, Account]:
-    rows = (await session.execute(sa.select(Account).where(Account.company_id == company))).scalars()
-    return {a.code: a for a in rows}
+@functools.cache
+def _sides_statement(rules: tuple[Reclassification, ...], mid_month: bool, dims: tuple[str, ...]) -> HotStatement:
+    n = _counterparty_nets(rules, mid_month, dims)
+    side = (sa.select(n.c.account_code, n.c.net, (n.c.group_net > 0).label("debit"))
+            .where(n.c.group_net != 0, n.c.net != 0)).subquery()
+    return HotStatement(sa.select(side.c.account_code, side.c.debit, sa.func.sum(side.c.net, type_=Amount),
+                                  sa.func.count()).group_by(side.c.account_code, side.c.debit))
+
+
+async def counterparty_sides(session: AsyncSession, company: str, rules: tuple[Reclassification, ...],
+                             as_of: dt.date, dims: dict[str, str]) -> dict[tuple[str, bool], tuple[Decimal, int]]:
+    """(account, debit side?) -> (sum of the balances, number of counterparties) of the
+    counterparties whose balance over their rule's accounts is a debit (presented on the rule's
+    debit line) or a credit (its credit line): what the balance sheet presents, in one
+    aggregate, without a row per customer. Compiled once per chart and shape (a report of
+    a few milliseconds spent most of them building and compiling the statement)."""
+    mid_month, params = _nets_params(company, as_of, dims)
+    rows = await _sides_statement(rules, mid_month, tuple(sorted(dims))).rows(await session.connection(), params)
+    return {(code, bool(debit)): (Decimal(total), count) for code, debit, total, count in rows}
+
+
+async def counterparties_of_line(session: AsyncSession, company: str, rules: tuple[Reclassification, ...], line: str,
+                                 as_of: dt.date, dims: dict[str, str], limit: int, offset: int
+                                 ) -> list[tuple[str, str, Decimal]]:
+    """The (account, counterparty, balance) presented on a balance-sheet line by `rules`
+    (those with a `by` whose debit or credit line it is), by counterparty then account."""
+    mid_month, params = _nets_params(company, as_of, dims)
+    n = _counterparty_nets(rules, mid_month, tuple(sorted(dims)))
+    sides = [sa.and_(n.c.rule == i, n.c.group_net != 0 if rule.debit == rule.credit else
+                     n.c.group_net > 0 if rule.debit == line else n.c.group_net < 0)
+             for i, rule in enumerate(rules) if line in (rule.debit, rule.credit)]
+    q = (sa.select(n.c.account_code, n.c.counterparty, n.c.net)
+         .where(n.c.net != 0, sa.or_(*sides)).order_by(n.c.counterparty, n.c.account_code).limit(limit).offset(offset))
+    return [(code, who, Decimal(net)) for code, who, net in (await session.execute(q, params)).all()]
+
+
+class AccountRow(NamedTuple):
+    code: str
+    name_zh: str
+    name_en: str
+    type: str
+    cash: bool
+
+
+_ACCOUNTS = HotStatement(sa.select(*(Account.__table__.c[k] for k in AccountRow._fields))
+                         .where(Account.__table__.c.company_id == sa.bindparam("company", type_=sa.String)))
+
+
+async def accounts_of(session: AsyncSession, company: str) -> dict[str, AccountRow]:
+    """The company's chart of accounts, as rows (not ORM objects: every report reads it)."""
+    return {r[0]: AccountRow(*r) for r in await _ACCOUNTS.rows(await session.connection(), {"company": company})}
+
+
+def _first_period_statement() -> HotStatement:
+    pb, acct = PeriodBalance.__table__, Account.__table__
+    company = sa.bindparam("company", type_=sa.String)
+    return HotStatement(sa.select(sa.func.min(pb.c.period)).where(
+        pb.c.company_id == company, pb.c.period <= sa.bindparam("period", type_=sa.String),
+        sa.or_(pb.c.debit != 0, pb.c.credit != 0),
+        pb.c.account_code.in_(sa.select(acct.c.code).where(acct.c.company_id == company,
+                                                          acct.c.type.op("IN")(sa.literal_column("('revenue', 'expense')"))))))
+
+
+_FIRST_PL_PERIOD = _first_period_statement()
 
 
 def _drill(company: str, account: str, start: dt.date | None, end: dt.date, dims: dict[str, str]) -> str:
@@ -244,42 +344,43 @@ async def balance_sheet(session: AsyncSession, company: Company, *, as_of: dt.da
                         dims: dict[str, str] | None = None) -> dict:
     """Assets, liabilities and equity as of a date. Balances on the wrong side are presented
     where they belong, per counterparty (gl.domain.presentation; nothing is posted): a line fed
-    by such a reclassification lists its `sources`, each with its own drill-down."""
+    by such a reclassification lists its `sources`, each with its own drill-down. A source kept
+    by a counterparty (receivables by customer, payables by supplier) is one figure per account
+    with the number of counterparties in it, added up by the database; its drill-down lists
+    them (`counterparty_detail`, /v1/statements/balance-sheet/counterparties), each with its
+    ledger: a ledger of thousands of customers answers in a few rows."""
     cur = company.functional_currency
     dims = {k: v for k, v in (dims or {}).items() if v}
     s = await sums(session, company.id, None, as_of, dims)
     accts = await accounts_of(session, company.id)
     chart = load_chart(company.chart_template)
     drill = lambda code: _drill(company.id, code, None, as_of, dims)  # noqa: E731
+    by_rules = tuple(rule for rule in chart.reclassify if rule.by)
+    by_of = chart.by_counterparty
     balances: dict[tuple[str, str], Decimal] = {}
     for code, (dr, cr) in s.items():
         a = accts.get(code)
-        if a is not None and a.type in ("asset", "liability", "equity"):
+        if a is not None and a.type in ("asset", "liability", "equity") and code not in by_of:
             balances[(code, "")] = dr - cr
-    for rule in chart.reclassify:
-        if not rule.by:
-            continue
-        for code in rule.accounts:
-            balances.pop((code, ""), None)
-        balances.update(await by_counterparty(session, company.id, rule.accounts, rule.by, as_of, dims))
+    presented = present(balances, [rule for rule in chart.reclassify if not rule.by])
+    counts: dict[tuple[str, str], int] = {}  # (line, account) -> counterparties in the part
+    if by_rules:
+        line_of = {code: (rule.debit, rule.credit) for rule in by_rules for code in rule.accounts}
+        for (code, debit), (total, n) in sorted((await counterparty_sides(
+                session, company.id, by_rules, as_of, dims)).items()):
+            line = line_of[code][0 if debit else 1]
+            parts = presented.setdefault(line, [])
+            if (line, code) in counts:  # a rule presenting both sides on one line
+                i = next(i for i, p in enumerate(parts) if p.account == code)
+                parts[i] = Part(code, "", parts[i].balance + total)
+                counts[(line, code)] += n
+            else:
+                parts.append(Part(code, "", total))
+                counts[(line, code)] = n
     reclassified = {code for rule in chart.reclassify for code in rule.accounts}
-    by_of = {code: rule.by for rule in chart.reclassify for code in rule.accounts}
-    drills: dict[str, str] = {}
-
-    def source_drill(p) -> str:
-        """The account's ledger as of the date, of the part's counterparty: the account's link
-        with `&customer=...` added (one urlencode per account, not per counterparty: a ledger
-        has thousands of customers)."""
-        if (base := drills.get(p.account)) is None:
-            base = drills[p.account] = drill(p.account)
-        by = by_of[p.account]
-        if not by or by in dims:
-            return base
-        who = p.counterparty
-        return f"{base}&{by}={who if who.isascii() and who.isalnum() else quote_plus(who)}"
     sections: dict[str, list[dict]] = {"asset": [], "liability": [], "equity": []}
     totals = {"asset": ZERO, "liability": ZERO, "equity": ZERO}
-    for line, parts in sorted(present(balances, chart.reclassify).items()):
+    for line, parts in sorted(presented.items()):
         kind = accts[line].type if line in accts else chart.line_type(line)
         sign = 1 if kind == "asset" else -1
         amount = sign * sum((p.balance for p in parts), ZERO)
@@ -288,13 +389,17 @@ async def balance_sheet(session: AsyncSession, company: Company, *, as_of: dt.da
         spec = accts.get(line) or chart.accounts.get(line) or chart.lines[line]
         row = {"line": line, "account": line if line in chart.accounts else "", "name_zh": spec.name_zh,
                "name_en": spec.name_en, "amount": money.format_amount(amount, cur)}
-        sources = [p for p in parts if p.account in reclassified]
+        sources = sorted((p for p in parts if p.account in reclassified), key=lambda p: p.account)
         if sources:
-            row["sources"] = [{"account": p.account, **({by_of[p.account]: p.counterparty} if by_of[p.account] else {}),
-                               "amount": money.format_amount(sign * p.balance, cur),
-                               "drill_down": source_drill(p)} for p in sources]
+            detail = "/v1/statements/balance-sheet/counterparties?" + urlencode(
+                {"company": company.id, "as_of": as_of.isoformat(), "line": line, **dims})
+            row["sources"] = [{"account": p.account, "by": by_of[p.account], "counterparties": counts[(line, p.account)],
+                               "amount": money.format_amount(sign * p.balance, cur), "drill_down": detail}
+                              if p.account in by_of else
+                              {"account": p.account, "amount": money.format_amount(sign * p.balance, cur),
+                               "drill_down": drill(p.account)} for p in sources]
             accounts = sorted({p.account for p in sources})
-            by = {by_of[a] for a in accounts} - {None}
+            by = {by_of[a] for a in accounts if a in by_of}
             row["drill_down"] = (drill(accounts[0]) if len(accounts) == 1 and not by else
                                  "/v1/trial-balance?" + urlencode({"company": company.id, "as_of": as_of.isoformat(),
                                                                    **({"group_by": by.pop()} if by else {}), **dims}))
@@ -306,18 +411,13 @@ async def balance_sheet(session: AsyncSession, company: Company, *, as_of: dt.da
     ta, tl, te = totals["asset"], totals["liability"], totals["equity"]
     _, pnl = _section(accts, s, ("revenue", "expense"), -1, cur, drill)  # profit not yet closed to equity
     if pnl:
-        # Its drill-down: the income statement from the first revenue or expense posting,
-        # closing journals included, which adds up to exactly this figure.
-        # Per revenue or expense account, its first line from ix_line_company_account_date (a join
-        # of every line with its account read the whole ledger: 130-230 ms on 1M lines).
-        jl, acct = JournalLine.__table__, Account.__table__
-        first_of = (sa.select(sa.func.min(jl.c.posting_date))
-                    .where(jl.c.company_id == acct.c.company_id, jl.c.account_code == acct.c.code,
-                           jl.c.posting_date <= as_of, *(jl.c[dim] == value for dim, value in dims.items()))
-                    .scalar_subquery())
-        firsts = (await session.execute(sa.select(first_of).where(
-            acct.c.company_id == company.id, acct.c.type.in_(("revenue", "expense"))))).scalars().all()
-        first = min(d for d in firsts if d is not None)
+        # Its drill-down: the income statement from the first month with a revenue or expense
+        # posting, closing journals included, which adds up to exactly this figure (with a
+        # dimension filter too: no line of it is earlier). From the period balances, one
+        # statement (each account's first line from the lines cost one probe per account).
+        first_period = (await _FIRST_PL_PERIOD.rows(await session.connection(), {
+            "company": company.id, "period": _period(as_of)}))[0][0]
+        first = dt.date(int(first_period[:4]), int(first_period[5:7]), 1) if first_period else _month_start(as_of)
         link = "/v1/statements/income-statement?" + urlencode({
             "company": company.id, "from": first.isoformat(), "to": as_of.isoformat(), "include_closing": "true",
             **{k: v for k, v in (dims or {}).items() if v}})
@@ -332,6 +432,39 @@ async def balance_sheet(session: AsyncSession, company: Company, *, as_of: dt.da
         "liabilities_and_equity": money.format_amount(tl + te + pnl, cur),
         "balanced": ta == tl + te + pnl,
     }
+
+
+async def counterparty_detail(session: AsyncSession, company: Company, *, line: str, as_of: dt.date,
+                              dims: dict[str, str] | None, limit: int, offset: int) -> dict:
+    """The counterparties a balance-sheet line presents (a source kept by a counterparty, e.g.
+    the customers whose balance is a credit, on advances from customers), each with its
+    amount as the line shows it and its ledger as of the date; they add up to the line's
+    sources of the same accounts. By counterparty, then account; paged."""
+    cur = company.functional_currency
+    dims = {k: v for k, v in (dims or {}).items() if v}
+    chart = load_chart(company.chart_template)
+    rules = tuple(rule for rule in chart.reclassify if rule.by)
+    if not any(line in (rule.debit, rule.credit) for rule in rules):
+        lines = sorted({x for rule in rules for x in (rule.debit, rule.credit)})
+        raise KeyError(f"line {line!r} presents no balances per counterparty (those that do: {', '.join(lines)})")
+    sign = 1 if chart.line_type(line) == "asset" else -1
+    by_of = chart.by_counterparty
+    sides = await counterparty_sides(session, company.id, rules, as_of, dims)
+    line_of = {(code, True): rule.debit for rule in rules for code in rule.accounts} | {
+        (code, False): rule.credit for rule in rules for code in rule.accounts}
+    mine = [v for k, v in sides.items() if line_of[k] == line]
+    base = {code: _drill(company.id, code, None, as_of, dims) for code in by_of}
+    rows = []
+    for code, who, net in await counterparties_of_line(session, company.id, rules, line, as_of, dims, limit, offset):
+        by = by_of[code]
+        link = base[code] if by in dims else \
+            f"{base[code]}&{by}={who if who.isascii() and who.isalnum() else quote_plus(who)}"
+        rows.append({"account": code, by: who, "amount": money.format_amount(sign * net, cur), "drill_down": link})
+    spec = chart.accounts.get(line) or chart.lines[line]
+    return {"company": company.id, "as_of": as_of.isoformat(), "currency": cur, "filters": dims, "line": line,
+            "name_zh": spec.name_zh, "name_en": spec.name_en,
+            "amount": money.format_amount(sign * sum((t for t, _ in mine), ZERO), cur),
+            "total": sum(n for _, n in mine), "lines": rows}
 
 
 async def income_statement(session: AsyncSession, company: Company, *, start: dt.date, end: dt.date,
