@@ -10,8 +10,9 @@ cost rounds to 0.00). Any other such event is a lost posting.
 The rule is chosen as the ledger chooses it: the versions of the event's type in force on
 its `occurrence_date`, newest first, the first whose `when` conditions match (a field's value
 in the listed values; `@present` / `@absent`: a field set or a repeated field not empty, or
-not). A line's amount is the Money at its `amount` path (relative to each element of `each`,
-`^` from the event's root) less its `subtract`; a `@balance` line balances the others, so it
+not), read by the ledger's own reading of field paths (fincore.fieldpaths). A line's
+amount is the Money at its `amount` path (relative to each element of `each`, `^` from the
+event's root) less its `subtract`; a `@balance` line balances the others, so it
 is zero when they are. Exchange rates and carrying amounts only scale what is not zero, so
 they are not needed to tell zero from not zero."""
 
@@ -23,7 +24,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-PRESENT, ABSENT, BALANCE = "@present", "@absent", "@balance"
+from fincore.fieldpaths import Conditions, resolve
+
+BALANCE = "@balance"
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,7 @@ class Due:
 class PostingRules:
     def __init__(self, rules: Iterable[dict]) -> None:
         self.by_event: dict[str, list[dict]] = {}
+        self._conditions: dict[tuple[int, str], Conditions] = {}  # (rule, message type): compiled once
         for r in rules:
             self.by_event.setdefault(r["event"], []).append(r)
         for lst in self.by_event.values():  # newest first, as the ledger looks them up
@@ -58,33 +62,34 @@ class PostingRules:
             return Due(True, f"{ce_type} without a valid occurrence_date: a dead letter is due")
         for r in versions:
             if r["effective_from"] <= on and (r["effective_to"] is None or on <= r["effective_to"]) \
-                    and _matches(payload, r.get("when") or {}):
+                    and self._matches(r, payload):
                 name = f"rule {r['id']} v{r['version']}"
                 if any(_amount(payload, ln) for ln in r["lines"]):
                     return Due(True, f"{name} posts it")
                 return Due(False, f"{name}: every amount is zero, nothing to post")
         return Due(True, f"no rule of {ce_type} in force on {on} matches it: a dead letter is due")
 
+    def _matches(self, rule: dict, payload: Any) -> bool:
+        desc = payload.DESCRIPTOR
+        key = (id(rule), desc.full_name)
+        conditions = self._conditions.get(key)
+        if conditions is None:
+            conditions = self._conditions[key] = Conditions(rule.get("when") or {}, desc)
+        return conditions.matches(payload)
+
 
 def _amount(payload: Any, line: dict) -> bool:
     """Is any amount of this rule line not zero on this event?"""
     if line["amount"] == BALANCE:
         return False
-    items = list(_resolve(payload, payload, line["each"])) if line.get("each") else [payload]
+    items = list(resolve(payload, payload, line["each"])) if line.get("each") else [payload]
     for item in items:
-        value = _decimal(_resolve(payload, item, line["amount"]))
+        value = _decimal(resolve(payload, item, line["amount"]))
         if line.get("subtract"):
-            value -= _decimal(_resolve(payload, item, line["subtract"]))
+            value -= _decimal(resolve(payload, item, line["subtract"]))
         if value:
             return True
     return False
-
-
-def _resolve(root: Any, item: Any, path: str) -> Any:
-    obj = root if path.startswith("^") else item
-    for part in path.lstrip("^").split("."):
-        obj = getattr(obj, part)
-    return obj
 
 
 def _decimal(value: Any) -> Decimal:
@@ -95,40 +100,3 @@ def _decimal(value: Any) -> Decimal:
 
 def _date(value: Any) -> dt.date:
     return dt.date(value.year, value.month, value.day)
-
-
-def _text(value: Any) -> str:
-    if hasattr(value, "units") and hasattr(value, "nanos"):
-        from fincore import money
-
-        return str(money.from_proto(value))
-    if all(hasattr(value, f) for f in ("year", "month", "day")) and not isinstance(value, dt.date):
-        return _date(value).isoformat()
-    return str(value)
-
-
-def _present(msg: Any, path: str) -> bool:
-    *parents, last = path.lstrip("^").split(".")
-    obj = msg
-    for part in parents:
-        obj = getattr(obj, part)
-    fd = obj.DESCRIPTOR.fields_by_name[last]
-    if fd.is_repeated:
-        return len(getattr(obj, last)) > 0
-    if fd.message_type is not None:
-        return obj.HasField(last)
-    return bool(getattr(obj, last))
-
-
-def _matches(msg: Any, when: dict[str, list[str]]) -> bool:
-    for path, values in when.items():
-        values = list(values)
-        if values == [PRESENT]:
-            ok = _present(msg, path)
-        elif values == [ABSENT]:
-            ok = not _present(msg, path)
-        else:
-            ok = _text(_resolve(msg, msg, path)) in values
-        if not ok:
-            return False
-    return True

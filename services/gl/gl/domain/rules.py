@@ -53,9 +53,8 @@ events from its effective date, and every journal records the rule id and versio
 from __future__ import annotations
 
 import datetime as dt
-import operator
 import string
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from functools import cache, cached_property
@@ -64,8 +63,9 @@ from typing import Any
 
 import yaml
 from finance.common.v1 import types_pb2
-from fincore import dates, money
+from fincore import dates, fieldpaths, money
 from fincore.events.registry import registry
+from fincore.fieldpaths import ABSENT, PRESENT, Conditions, FieldPathError, resolve, text_getter, value_getter
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 
@@ -101,7 +101,6 @@ class MissingRate(LookupError):
 
 
 BALANCE = "@balance"
-PRESENT, ABSENT = "@present", "@absent"
 
 
 @dataclass(frozen=True)
@@ -136,23 +135,13 @@ class Rule:
         return self.effective_from <= on and (self.effective_to is None or on <= self.effective_to)
 
     def matches(self, msg: Message) -> bool:
-        for path, values, text in self._conditions:
-            if values == (PRESENT,):
-                if not _present(msg, path):
-                    return False
-            elif values == (ABSENT,):
-                if _present(msg, path):
-                    return False
-            elif text(msg) not in values:
-                return False
-        return True
+        return self._conditions.matches(msg)
 
     @cached_property
-    def _conditions(self) -> tuple[tuple[str, tuple[str, ...], Callable[[Message], str]], ...]:
-        """The `when` conditions, their field paths compiled once (conditions read the event itself)."""
-        root = registry.by_type(self.event).message_class.DESCRIPTOR
-        return tuple((path, values, _text_getter(path.lstrip("^"), root, root)[1])
-                     for path, values in self.when.items())
+    def _conditions(self) -> Conditions:
+        """The `when` conditions compiled once for the event's type (fincore.fieldpaths: the
+        checker reads them the same way)."""
+        return Conditions(self.when, registry.by_type(self.event).message_class.DESCRIPTOR)
 
     @cached_property
     def settles(self) -> bool:
@@ -213,7 +202,7 @@ class RuleBook:
         for spec in rule.lines:
             if spec.settles:
                 for item in (resolve(msg, msg, spec.each) if spec.each else [msg]):
-                    if ref := _str(resolve(msg, item, spec.settles)):
+                    if ref := fieldpaths.text(resolve(msg, item, spec.settles)):
                         out.add(ref)
         return out
 
@@ -292,25 +281,6 @@ class RuleBook:
         return draft
 
 
-def _text_getter(path: str, desc: Descriptor | None = None,
-                 root: Descriptor | None = None) -> tuple[bool, Callable[[Message], str]]:
-    """(from the event's root?, a function giving the field at `path` as text, as `_str` does);
-    a string field (known from the descriptors `desc` of the item and `root` of the event) is
-    read as it is."""
-    from_root, parts = _path(path)
-    get = operator.attrgetter(".".join(parts))
-    if desc is not None and root is not None:
-        fd = _field_of(desc, path, root)
-        if fd.type == FieldDescriptor.TYPE_STRING and not fd.is_repeated:
-            return from_root, get
-    return from_root, lambda obj: _str(get(obj))
-
-
-def _value_getter(path: str) -> tuple[bool, Callable[[Message], Any]]:
-    from_root, parts = _path(path)
-    return from_root, operator.attrgetter(".".join(parts))
-
-
 def _code_or_none(chart: Chart, role_or_code: str) -> str | None:
     try:
         return chart.account_for(role_or_code)
@@ -348,23 +318,23 @@ class _LinePlan:
     def __init__(self, spec: LineSpec, chart: Chart, root: Descriptor) -> None:
         self.spec = spec
         self.balance = spec.amount == BALANCE
-        self.items = operator.attrgetter(".".join(_path(spec.each)[1])) if spec.each else None
+        self.items = value_getter(spec.each)[1] if spec.each else None
         item_desc = _field_of(root, spec.each, root).message_type if spec.each else root
         self.item_dims = spec.each and "dimensions" in item_desc.fields_by_name
-        self.amount = None if self.balance else _value_getter(spec.amount)
-        self.subtract = _value_getter(spec.subtract) if spec.subtract else None
-        self.ref = (_text_getter(spec.settles or spec.opens, item_desc, root) if (spec.settles or spec.opens)
+        self.amount = None if self.balance else value_getter(spec.amount)
+        self.subtract = value_getter(spec.subtract) if spec.subtract else None
+        self.ref = (text_getter(spec.settles or spec.opens, item_desc, root) if (spec.settles or spec.opens)
                     else None)
         self.code = _code_or_none(chart, spec.account)
         self.account_by = None
         if spec.account_by:
             path, mapping = spec.account_by
-            self.account_by = (_text_getter(path, item_desc, root),
+            self.account_by = (text_getter(path, item_desc, root),
                                {k: _code_or_none(chart, v) for k, v in mapping.items()})
-        self.account_from = _text_getter(spec.account_from, item_desc, root) if spec.account_from else None
-        self.bank_account = _text_getter(spec.bank_account, item_desc, root) if spec.bank_account else None
-        self.dims = tuple((dim, *_text_getter(path, item_desc, root)) for dim, path in spec.dimensions.items())
-        self.memo = tuple((literal, *(_text_getter(f, item_desc, root) if f else (False, None)))
+        self.account_from = text_getter(spec.account_from, item_desc, root) if spec.account_from else None
+        self.bank_account = text_getter(spec.bank_account, item_desc, root) if spec.bank_account else None
+        self.dims = tuple((dim, *text_getter(path, item_desc, root)) for dim, path in spec.dimensions.items())
+        self.memo = tuple((literal, *(text_getter(f, item_desc, root) if f else (False, None)))
                           for literal, f in _template(spec.memo))
 
     def line(self, msg: Message, item: Message, amount: Decimal, root_dims: dict[str, str], chart: Chart,
@@ -480,77 +450,27 @@ def _absorb_rounding(lines: list[DraftLine], currency: str) -> list[DraftLine]:
     return [*lines[:idx], fixed, *lines[idx + 1:]]
 
 
-def resolve(root: Message, item: Message, path: str) -> Any:
-    from_root, parts = _path(path)
-    obj: Any = root if from_root else item
-    for part in parts:
-        obj = getattr(obj, part)
-    return obj
-
-
 @cache
 def _template(memo: str) -> tuple[tuple[str, str | None], ...]:
     """A memo template parsed once: (literal text, field path or None) pairs."""
     return tuple((literal, field) for literal, field, _, _ in string.Formatter().parse(memo))
 
 
-def _render(memo: str, root: Message, item: Message) -> str:
-    return "".join(lit + (_str(resolve(root, item, field)) if field else "") for lit, field in _template(memo))
-
-
-@cache
-def _path(path: str) -> tuple[bool, tuple[str, ...]]:
-    """A rule's field path, parsed once: (from the event's root?, the attribute names)."""
-    return path.startswith("^"), tuple(path.lstrip("^").split("."))
-
-
-def _present(msg: Message, path: str) -> bool:
-    """Is the field at `path` set (a message field with presence, or a non-empty repeated field)?"""
-    *head, last = path.lstrip("^").split(".")
-    obj: Any = msg
-    for part in head:
-        obj = getattr(obj, part)
-    fd = obj.DESCRIPTOR.fields_by_name[last]
-    if fd.is_repeated:
-        return len(getattr(obj, last)) > 0
-    if fd.message_type is not None:
-        return obj.HasField(last)
-    return bool(getattr(obj, last))
-
-
-def _str(value: Any) -> str:
-    if isinstance(value, types_pb2.Money):
-        return str(money.from_proto(value))
-    if isinstance(value, types_pb2.Date):
-        return dates.from_proto(value).isoformat()
-    return str(value)
-
-
 def _set_dims(msg: Message) -> dict[str, str]:
-    """The dimensions set on a Dimensions message (as `_dims`, reading only the fields set)."""
+    """The dimensions set on a Dimensions message (reading only the fields set)."""
     return {fd.name: value for fd, value in msg.ListFields() if value and fd.name in _DIMENSION_NAMES}
 
 
 _DIMENSION_NAMES = frozenset(DIMENSIONS)
 
 
-def _dims(msg: Message | None) -> dict[str, str]:
-    if msg is None:
-        return {}
-    return {d: getattr(msg, d) for d in DIMENSIONS if getattr(msg, d, "")}
-
-
 # --- loading and validation -------------------------------------------------------------
 
 def _field_of(desc: Descriptor, path: str, root: Descriptor) -> FieldDescriptor:
-    d = root if path.startswith("^") else desc
-    fd = None
-    for part in path.lstrip("^").split("."):
-        if d is None or part not in d.fields_by_name:
-            raise RuleError(f"no field {path!r} on {(d or desc).full_name}")
-        fd = d.fields_by_name[part]
-        d = fd.message_type
-    return fd
+    try:
+        return fieldpaths.field_of(desc, path, root)
+    except FieldPathError as exc:
+        raise RuleError(str(exc)) from exc
 
 
 def _parse(raw: dict, source: str, charts: list[Chart]) -> Rule:
