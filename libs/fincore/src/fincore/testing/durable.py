@@ -96,27 +96,54 @@ def _stop(proc: subprocess.Popen) -> None:
         proc.wait(10)
 
 
+async def _topic_partitions(bootstrap: str) -> dict[str, list[int]]:
+    """Every topic, by name, and its partitions: the names the admin client lists, and those of
+    every event type's topic and dead-letter topic (in case a listing leaves one out), each
+    asked for by name and never created (a metadata request that names a topic creates it on
+    brokers that create topics on first use; this one asks them not to)."""
+    from aiokafka.admin import AIOKafkaAdminClient
+    from aiokafka.client import AIOKafkaClient
+    from aiokafka.protocol.metadata import MetadataRequest
+
+    from fincore.events.registry import registry
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="durable-dump")
+    await admin.start()
+    try:
+        listed = set(await admin.list_topics())
+    finally:
+        await admin.close()
+    known = set(registry.topics())
+    known |= {t.replace(".events.", ".dlq.") for t in known}
+    client = AIOKafkaClient(bootstrap_servers=bootstrap, client_id="durable-dump")
+    await client.bootstrap()
+    try:
+        meta = await client.send(client.get_random_node(),
+                                 MetadataRequest(sorted(listed | known), allow_auto_topic_creation=False))
+    finally:
+        await client.close()
+    return {t["topic"]: sorted(p["partition"] for p in t["partitions"])
+            for t in meta.to_object()["topics"] if t["error_code"] == 0 and t["partitions"]}
+
+
 async def _read_topics(bootstrap: str) -> dict[str, list[dict]]:
+    """Every record of every topic. Each topic's partitions come from asking the cluster for it
+    by name (`_topic_partitions`), not from the consumer's metadata: assigning partitions narrows
+    that to the assigned topics, so after the first topic every other one looked partitionless
+    and was skipped (the dump CHAOS_KEEP wrote was empty or one topic)."""
     from aiokafka import AIOKafkaConsumer, TopicPartition
     from google.protobuf import json_format
 
     from fincore.events.envelope import EnvelopeError, decode_record
 
+    topics = await _topic_partitions(bootstrap)
     c = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
                          auto_offset_reset="earliest", client_id="durable-dump")
     await c.start()
     out: dict[str, list[dict]] = {}
     try:
-        # the topics of every event and each service's dead letters, and whatever else the
-        # cluster's metadata names (the development broker's ListTopics can leave some out)
-        from fincore.events.registry import registry
-
-        known = set(registry.topics())
-        known |= {t.replace(".events.", ".dlq.") for t in known}
-        for topic in sorted(known | set(await c.topics())):
-            parts = [TopicPartition(topic, p) for p in sorted(c.partitions_for_topic(topic) or ())]
-            if not parts:
-                continue
+        for topic, partitions in sorted(topics.items()):
+            parts = [TopicPartition(topic, p) for p in partitions]
             c.assign(parts)
             await c.seek_to_beginning(*parts)
             ends = await c.end_offsets(parts)
@@ -139,9 +166,11 @@ async def _read_topics(bootstrap: str) -> dict[str, list[dict]]:
                             pass
                         rows.append(row)
                         done[tp] = rec.offset + 1
-                # at the end of every partition (high-water mark, or the listed end), or nothing for a while
+                # at the end of every partition (its fetched high-water mark, or the listed end if
+                # higher: the development broker's ListOffsets undercounts), or nothing for a while
                 quiet = 0 if batch else quiet + 1
-                if all(done[tp] >= max(ends.get(tp, 0), c.highwater(tp) or 0) for tp in parts) or quiet >= 5:
+                if all(c.highwater(tp) is not None and done[tp] >= max(ends.get(tp, 0), c.highwater(tp))
+                       for tp in parts) or quiet >= 5:
                     break
     finally:
         await c.stop()
