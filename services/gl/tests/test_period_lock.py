@@ -72,3 +72,35 @@ def test_a_close_that_waited_for_a_reopen_closes_the_period(pg_url):
     assert (answered, status) == ("closed", "closed")  # the close is not lost
     assert audit == ["closed", "reopened", "closed"]
     assert events == ["PeriodClosed", "PeriodReopened", "PeriodClosed"]
+
+
+def test_two_first_closes_of_a_month_close_it_once(pg_url):
+    """A month never closed has no period row: two closes at once both found none and both
+    inserted it, the second failing on the primary key (a 500 at the API). They now queue on
+    the company's posting lock: one closes it, the other finds it closed (one audit row, one
+    PeriodClosed)."""
+    async def go():
+        migrate(MIGRATIONS, pg_url)
+        db, co = Database(pg_url), f"P{uuid.uuid4().hex[:8]}"
+        async with db.transaction() as s:
+            await create_company(s, company_id=co, name="P", functional_currency="CNY", chart_template="cas")
+
+        async def close(actor: str) -> bool:
+            async with db.transaction() as a:
+                return (await close_period(a, company_id=co, period=PERIOD, actor=actor, reason="month end")).changed
+
+        async with db.transaction() as b:  # B closes first and holds its locks
+            assert (await close_period(b, company_id=co, period=PERIOD, actor="bob", reason="month end")).changed
+            second = asyncio.create_task(close("carol"))
+            await waiting_for_a_row_lock(db)  # the second close waits
+        changed = await second
+        async with db.sessions() as s:
+            audit = (await s.execute(sa.select(PeriodAudit.actor).where(PeriodAudit.company_id == co))).scalars().all()
+            events = (await s.execute(sa.select(OutboxRecord.ce_type).order_by(OutboxRecord.id))).scalars().all()
+        await db.dispose()
+        return changed, audit, [e.split(".")[-2] for e in events if "Period" in e]
+
+    changed, audit, events = asyncio.run(go())
+    assert changed is False  # the second found it closed
+    assert audit == ["bob"]
+    assert events == ["PeriodClosed"]

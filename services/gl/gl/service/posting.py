@@ -134,7 +134,13 @@ async def set_period_status(session: AsyncSession, *, company_id: str, period: s
     """Change a period's status with its audit row; a period already in that status is left
     alone (no second audit row, no second event). The period's row is read as locked, not as
     the session may hold it from earlier in the transaction (fincore.db.locked): a concurrent
-    close or reopen that committed while this one waited is seen, not written over."""
+    close or reopen that committed while this one waited is seen, not written over.
+
+    The company's posting lock (`lock_documents`) is taken first: a month that was never closed
+    has no row to lock, and two first closes would otherwise both insert it (the second failing
+    on the key); with it they queue, and the second finds the month closed. It also keeps a
+    close from committing while a posting transaction of the company holds that lock."""
+    await lock_documents(session, {company_id})
     row = (await session.execute(locked(sa.select(Period).where(
         Period.company_id == company_id, Period.period == period)))).scalar_one_or_none()
     current = row.status if row is not None else "open"
