@@ -23,7 +23,7 @@ import asyncio
 import datetime as dt
 import uuid
 from decimal import Decimal as D
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 import sqlalchemy as sa
@@ -214,8 +214,16 @@ def test_counterparty_balances_kept_on_every_path_and_read_by_the_balance_sheet(
                     details = {line: await reports.counterparty_detail(s, company, line=line, as_of=day_, dims={},
                                                                        limit=100, offset=0)
                                for line in ("1122", "2203", "220201", "1123")}
-                    sheets[as_of] = lines_of(await reports.balance_sheet(s, company, as_of=day_), details)
-                    sheets[as_of + ("balanced",)] = (await reports.balance_sheet(s, company, as_of=day_))["balanced"]
+                    bs = await reports.balance_sheet(s, company, as_of=day_)
+                    sheets[as_of] = lines_of(bs, details)
+                    sheets[as_of + ("balanced",)] = bs["balanced"]
+                    # The profit not yet closed drills down to an income statement of the same figure.
+                    pnl = next(x for x in bs["equity"]["lines"] if x["line"] == "profit_not_yet_closed")
+                    q = parse_qs(urlsplit(pnl["drill_down"]).query)
+                    assert q["from"] == ["2026-10-01"] and q["include_closing"] == ["true"]
+                    inc = await reports.income_statement(s, company, start=dt.date.fromisoformat(q["from"][0]),
+                                                         end=dt.date.fromisoformat(q["to"][0]), include_closing=True)
+                    assert inc["net_income"] == pnl["amount"], (as_of, inc["net_income"], pnl)
                 with pytest.raises(KeyError, match="presents no balances per counterparty"):
                     await reports.counterparty_detail(s, company, line="1002", as_of=dt.date(2026, 11, 30), dims={},
                                                       limit=100, offset=0)

@@ -84,22 +84,25 @@ async def _line_sums(session: AsyncSession, company: str, start: dt.date | None,
 
 def _whole_months(since: bool) -> HotStatement:
     pb = PeriodBalance.__table__
-    q = sa.select(pb.c.account_code, sa.func.sum(pb.c.debit), sa.func.sum(pb.c.credit)).where(
+    q = sa.select(pb.c.account_code, sa.func.sum(pb.c.debit), sa.func.sum(pb.c.credit),
+                  sa.func.min(pb.c.period).filter(sa.or_(pb.c.debit != 0, pb.c.credit != 0))).where(
         pb.c.company_id == sa.bindparam("company", type_=sa.String), pb.c.period <= sa.bindparam("to", type_=sa.String))
     if since:
         q = q.where(pb.c.period >= sa.bindparam("from", type_=sa.String))
     return HotStatement(q.group_by(pb.c.account_code))
 
 
-# Turnover of whole months per account (from the first month, or from a given one), compiled
-# once: the statement behind every trial balance and balance sheet.
+# Turnover of whole months per account (from the first month, or from a given one) and the
+# first of those months with any, compiled once: the statement behind every trial balance and
+# balance sheet.
 _WHOLE_MONTHS = {False: _whole_months(False), True: _whole_months(True)}
 
 
 async def sums(session: AsyncSession, company: str, start: dt.date | None, end: dt.date,
-               dims: dict[str, str] | None = None) -> Sums:
+               dims: dict[str, str] | None = None, first_months: dict[str, str] | None = None) -> Sums:
     """Debit and credit turnover per account for postings dated in [start, end] (start None:
-    from the beginning). Whole months come from period_balance, partial months from lines."""
+    from the beginning). Whole months come from period_balance, partial months from lines.
+    `first_months`, when given, gets account -> the first whole month read with turnover."""
     dims = {k: v for k, v in (dims or {}).items() if v}
     if dims:
         return await _line_sums(session, company, start, end, dims)
@@ -121,7 +124,10 @@ async def sums(session: AsyncSession, company: str, start: dt.date | None, end: 
         full_end, tail_start = _month_start(end) - dt.timedelta(days=1), _month_start(end)
     if lo is None or lo <= full_end:  # body: whole months
         params = {"company": company, "to": _period(full_end)} | ({"from": _period(lo)} if lo is not None else {})
-        _add(out, await _WHOLE_MONTHS[lo is not None].rows(await session.connection(), params))
+        rows = await _WHOLE_MONTHS[lo is not None].rows(await session.connection(), params)
+        _add(out, (r[:3] for r in rows))
+        if first_months is not None:
+            first_months.update((r[0], r[3]) for r in rows if r[3] is not None)
     if tail_start is not None:  # tail: a partial last month
         merge(await _line_sums(session, company, max(tail_start, lo) if lo else tail_start, end, {}))
     return out
@@ -351,7 +357,8 @@ async def balance_sheet(session: AsyncSession, company: Company, *, as_of: dt.da
     ledger: a ledger of thousands of customers answers in a few rows."""
     cur = company.functional_currency
     dims = {k: v for k, v in (dims or {}).items() if v}
-    s = await sums(session, company.id, None, as_of, dims)
+    first_months: dict[str, str] = {}
+    s = await sums(session, company.id, None, as_of, dims, first_months)
     accts = await accounts_of(session, company.id)
     chart = load_chart(company.chart_template)
     drill = lambda code: _drill(company.id, code, None, as_of, dims)  # noqa: E731
@@ -413,10 +420,15 @@ async def balance_sheet(session: AsyncSession, company: Company, *, as_of: dt.da
     if pnl:
         # Its drill-down: the income statement from the first month with a revenue or expense
         # posting, closing journals included, which adds up to exactly this figure (with a
-        # dimension filter too: no line of it is earlier). From the period balances, one
-        # statement (each account's first line from the lines cost one probe per account).
-        first_period = (await _FIRST_PL_PERIOD.rows(await session.connection(), {
-            "company": company.id, "period": _period(as_of)}))[0][0]
+        # dimension filter too: no line of it is earlier). The whole months' first months came
+        # with their sums; none: every such posting is in the partial month of the date. With a
+        # dimension filter the sums are read from lines: one statement on the period balances.
+        if dims:
+            first_period = (await _FIRST_PL_PERIOD.rows(await session.connection(), {
+                "company": company.id, "period": _period(as_of)}))[0][0]
+        else:
+            first_period = min((p for code, p in first_months.items()
+                                if code in accts and accts[code].type in ("revenue", "expense")), default=None)
         first = dt.date(int(first_period[:4]), int(first_period[5:7]), 1) if first_period else _month_start(as_of)
         link = "/v1/statements/income-statement?" + urlencode({
             "company": company.id, "from": first.isoformat(), "to": as_of.isoformat(), "include_closing": "true",
