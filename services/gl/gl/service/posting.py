@@ -61,6 +61,11 @@ class CompanyExists(LedgerError):
     pass
 
 
+class LedgerStateChanged(Exception):
+    """A period closed or an account blocked between drafting a batch and taking the companies'
+    lock: the batch is rolled back and done again (never written into the closed period)."""
+
+
 class PeriodClosed(LedgerError):
     pass
 
@@ -318,32 +323,67 @@ async def lock_documents(session: AsyncSession, company_ids: set[str]) -> set[st
     receipt would wait for ever. Taken first in a posting transaction, in company order (so
     before the journal numbers' locks); FOR NO KEY UPDATE leaves foreign-key checks alone.
 
-    Returns the companies that have settlements parked awaiting a document, read under the
-    lock in the same round trip: for the others `release_awaiting` has nothing to look for
-    (only a holder of the lock parks or releases one)."""
+    Returns the companies that have settlements parked awaiting a document, read after the
+    lock is held (for the others `release_awaiting` has nothing to look for: only a holder of
+    the lock parks or releases one), and leaves the companies' closed periods and blocked
+    accounts as read under the lock in the session (`state_under_lock`). A separate statement:
+    a statement that waited for the lock still reads the other tables as of its start
+    (PostgreSQL READ COMMITTED evaluates the rest of the row before locking it), so a
+    settlement parked, or a period closed, by the transaction it waited for would not be seen."""
     if not company_ids:
         return set()
+    ids = sorted(company_ids)
     conn = await session.connection()
     if conn.dialect.name == "postgresql":
-        rows = await _LOCK_DOCUMENTS_PG.rows(conn, {"ids": sorted(company_ids)})
+        await _LOCK_DOCUMENTS_PG.rows(conn, {"ids": ids})
+        rows = await _STATE_UNDER_LOCK_PG.rows(conn, {"ids": ids})
     else:
-        rows = (await session.execute(_lock_documents(_C.c.id.in_(sorted(company_ids))))).all()
-    return {company_id for company_id, has_waiting in rows if has_waiting}
+        await session.execute(_lock_documents(_C.c.id.in_(ids)))
+        rows = (await session.execute(_state_under_lock(lambda col: col.in_(ids)))).all()
+    waiting: set[str] = set()
+    state = {c: (set(), set()) for c in ids}
+    for kind, company_id, value in rows:
+        if kind == "waiting":
+            waiting.add(company_id)
+        else:
+            state[company_id][0 if kind == "period" else 1].add(value)
+    session.info[_UNDER_LOCK] = state
+    return waiting
+
+
+_UNDER_LOCK = "gl.state_under_lock"
+
+
+def state_under_lock(session: AsyncSession) -> dict[str, tuple[set[str], set[str]]]:
+    """Closed periods and blocked accounts per company, as read by the last `lock_documents`."""
+    return session.info.get(_UNDER_LOCK, {})
 
 
 _C, _PE, _P, _A = Company.__table__, ParkedEvent.__table__, Period.__table__, Account.__table__
 
 
 def _lock_documents(which):
-    waiting = sa.exists().where(_PE.c.company_id == _C.c.id, _PE.c.resolved_at.is_(None), _PE.c.awaiting.is_not(None))
-    return (sa.select(_C.c.id, waiting).where(which).order_by(_C.c.id)
+    return (sa.select(_C.c.id).where(which).order_by(_C.c.id)
             .with_for_update(key_share=True, of=_C))  # rows are locked in the order they are read
+
+
+def _state_under_lock(among):
+    waiting = sa.exists().where(_PE.c.company_id == _C.c.id, _PE.c.resolved_at.is_(None), _PE.c.awaiting.is_not(None))
+    return sa.union_all(
+        sa.select(sa.literal_column("'waiting'").label("kind"), _C.c.id.label("company"),
+                  sa.literal_column("''").label("value")).where(among(_C.c.id), waiting),
+        sa.select(sa.literal_column("'period'"), _P.c.company_id, _P.c.period)
+        .where(among(_P.c.company_id), _P.c.status == "closed"),
+        sa.select(sa.literal_column("'account'"), _A.c.company_id, _A.c.code)
+        .where(among(_A.c.company_id), _A.c.active.is_(False)))
 
 
 # The posting consumer runs these once per poll (a poll holds ~10 events when it keeps up): on
 # PostgreSQL compiled once and run on the driver's connection (SQLAlchemy's per-execute work
 # cost about as much as the queries).
 _LOCK_DOCUMENTS_PG = HotStatement(_lock_documents(_C.c.id == sa.func.any(sa.bindparam("ids", type_=ARRAY(sa.String)))))
+_IDS = sa.bindparam("ids", type_=ARRAY(sa.String))
+_STATE_UNDER_LOCK_PG = HotStatement(_state_under_lock(lambda col: col == sa.func.any(_IDS)))
 _COMPANY_STATE = HotStatement(sa.union_all(
     sa.select(sa.literal_column("'period'").label("kind"), _P.c.period.label("value"))
     .where(_P.c.company_id == sa.bindparam("company"), _P.c.status == "closed"),
@@ -527,6 +567,18 @@ class Poster:
         waiting = await lock_documents(session, {books.id for books, _, _ in deferred}
                                        | {s.draft.company_id for _, s in staged_now if isinstance(s, Staged)}
                                        | {p.company_id for _, p in bank_waits} | {c for c, _ in learned})
+        # A period closed or an account blocked since this batch staged its journals (the close
+        # committed before the lock was ours): nothing is written; the batch is done again,
+        # record by record, and those journals park.
+        fresh = state_under_lock(session)
+        session.info["gl.closed_periods"] = {c: closed for c, (closed, _) in fresh.items()}
+        session.info["gl.blocked_accounts"] = {c: blocked for c, (_, blocked) in fresh.items()}
+        for _, st in staged_now:
+            if isinstance(st, Staged) and st.draft.company_id in fresh:
+                closed, blocked = fresh[st.draft.company_id]
+                if st.draft.period in closed or blocked_in(st.draft, blocked):
+                    raise LedgerStateChanged(f"period {st.draft.period} of company {st.draft.company_id} was "
+                                             "closed, or an account blocked, while this batch was drafted")
         # What is drafted from here is drafted under the lock, with the bank accounts read again:
         # an account another consumer learned (and released its waiters) after this batch first
         # read them is seen, so nothing parks for an account the ledger already knows.
