@@ -202,10 +202,177 @@ class CpuSampler:
                               if s >= 0.1]}
 
 
+class Timeline:
+    """Per-second samples during the load, to find where a lag spike comes from: CPU per
+    process group (CpuSampler's groups), and from PostgreSQL: WAL written, checkpoints
+    (pg_stat_bgwriter), per table of the run's databases the live rows, scans and rows read
+    by sequential scans, autovacuum and autoanalyze counts, the autovacuum workers running,
+    and what the run's backends wait on. Written to timeline.json and, with the items' lag
+    binned by second, to timeline.txt (`--timeline`)."""
+
+    def __init__(self, cpu: CpuSampler, db_urls: dict[str, str], every: float = 1.0) -> None:
+        self.cpu, self.db_urls, self.every = cpu, db_urls, every
+        self.samples: list[dict] = []
+        self._prev: dict[int, int] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._conns: dict = {}
+
+    def _pg(self) -> dict:
+        out: dict = {"tables": {}, "autovacuum": [], "waits": {}}
+        for svc, conn in self._conns.items():
+            rows = conn.execute(
+                "SELECT relname, n_live_tup, n_dead_tup, n_mod_since_analyze, seq_scan, seq_tup_read, "
+                "coalesce(idx_scan, 0), autovacuum_count, autoanalyze_count FROM pg_stat_user_tables").fetchall()
+            for r in rows:
+                out["tables"][f"{svc}.{r[0]}"] = list(r[1:])
+            if svc == "gl":
+                out["wal"] = int(conn.execute("SELECT pg_current_wal_lsn() - '0/0'::pg_lsn").fetchone()[0])
+                out["bgwriter"] = [float(x) for x in conn.execute(
+                    "SELECT checkpoints_timed, checkpoints_req, buffers_checkpoint, buffers_backend, "
+                    "checkpoint_write_time, checkpoint_sync_time FROM pg_stat_bgwriter").fetchone()]
+                for dat, btype, state, wtype, wev, q in conn.execute(
+                        "SELECT datname, backend_type, state, wait_event_type, wait_event, left(query, 90) "
+                        "FROM pg_stat_activity WHERE pid <> pg_backend_pid()").fetchall():
+                    if btype and btype.startswith("autovacuum worker"):
+                        out["autovacuum"].append(f"{dat}: {q}")
+                    elif btype == "client backend" and state == "active":
+                        key = f"{(dat or '').rsplit('_', 1)[-1]}:{wtype or 'cpu'}:{wev or ''}"
+                        out["waits"][key] = out["waits"].get(key, 0) + 1
+        return out
+
+    def _sample(self) -> None:
+        table = _proc_table()
+        cores: dict[str, float] = {}
+        for pid, (_, ticks, _, _) in table.items():
+            prev = self._prev.get(pid)
+            self._prev[pid] = ticks
+            if prev is None or ticks == prev:
+                continue
+            g = self.cpu.group(pid, table)
+            g = "other" if g.startswith("other: ") else g
+            cores[g] = cores.get(g, 0.0) + (ticks - prev) / CLK
+        busy = _busy_ticks()
+        s = {"t": time.time(), "cpu": cores, "busy": busy}
+        try:
+            s["pg"] = self._pg()
+        except Exception as exc:  # noqa: BLE001 - a sample missed is not a run lost
+            s["pg_error"] = str(exc)[:200]
+        self.samples.append(s)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            self._sample()
+
+    def start(self) -> None:
+        import psycopg
+
+        for svc, url in self.db_urls.items():
+            self._conns[svc] = psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True)
+        for pid, (_, ticks, _, _) in _proc_table().items():
+            self._prev[pid] = ticks
+        self._sample()
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        for c in self._conns.values():
+            c.close()
+
+    def write(self, log_dir: Path, items: list, t0: float) -> None:
+        """timeline.json (the samples) and timeline.txt: per second from the first row written,
+        what was written, published and journalled, the event -> journal lag of the events
+        published in it, the GL's posting transactions (journals share their commit's ce_time),
+        CPU per group, WAL MB/s, checkpoints, autovacuum/analyze runs, sequential-scan reads."""
+        (log_dir / "timeline.json").write_text(json.dumps(self.samples))
+        secs = int(max([it.journal or 0 for it in items] + [s["t"] for s in self.samples]) - t0) + 2
+        wr, pu, jo = [0] * secs, [0] * secs, [0] * secs
+        lag: list[list[float]] = [[] for _ in range(secs)]
+        for it in items:
+            if it.written:
+                wr[max(0, int(it.written - t0))] += 1
+            if it.published:
+                k = max(0, int(it.published - t0))
+                pu[k] += 1
+                if it.journal:
+                    lag[k].append(it.journal - it.published)
+            if it.journal:
+                k = max(0, int(it.journal - t0))
+                jo[k] += 1
+        lines = ["sec written published journalled e2j_p50 e2j_p99 e2j_max backlog | busy gl-consume broker "
+                 "pg relays gl-api bench other | WAL_MB/s ckpt autovac/analyze(tables) seq_read_rows(top) active_waits"]
+        backlog, prev = 0, None
+        by_sec: dict[int, dict] = {}
+        for s in self.samples:
+            by_sec[int(s["t"] - t0)] = s
+        for k in range(secs):
+            backlog += pu[k] - jo[k]
+            ls = sorted(lag[k])
+            q = (lambda p, ls=ls: round(ls[min(len(ls) - 1, int(p * len(ls)))] * 1000) if ls else "-")  # noqa: E731
+            row = f"{k:4d} {wr[k]:5d} {pu[k]:5d} {jo[k]:5d} {q(0.5):>6} {q(0.99):>6} {q(1.0):>6} " \
+                  f"{backlog:6d} |"
+            s = by_sec.get(k)
+            if s is not None and prev is not None:
+                dt_ = s["t"] - prev["t"]
+                c = {g: v / dt_ for g, v in s["cpu"].items()}
+                relays = sum(v for g, v in c.items() if g.endswith("-relay"))
+                pgc = sum(v for g, v in c.items() if g.startswith("postgresql"))
+                busy = (s["busy"][0] - prev["busy"][0]) / CLK / dt_
+                row += " " + " ".join(f"{v:4.2f}" for v in (
+                    busy, c.get("gl-consume", 0), c.get("broker", 0), pgc, relays, c.get("gl-api", 0),
+                    c.get("load generator (bench)", 0), c.get("other", 0))) + " |"
+                pg, pp = s.get("pg"), prev.get("pg")
+                if pg and pp:
+                    row += f" {(pg['wal'] - pp['wal']) / 1e6 / dt_:5.1f}"
+                    b, pb = pg["bgwriter"], pp["bgwriter"]
+                    ck = []
+                    if b[0] > pb[0]:
+                        ck.append("timed")
+                    if b[1] > pb[1]:
+                        ck.append("req")
+                    if b[2] > pb[2]:
+                        ck.append(f"done:{b[2] - pb[2]}buf")
+                    row += " " + (",".join(ck) or "-")
+                    av, seq = [], []
+                    for name, v in pg["tables"].items():
+                        o = pp["tables"].get(name)
+                        if o is None:
+                            continue
+                        if v[6] > o[6]:
+                            av.append(f"V:{name}")
+                        if v[7] > o[7]:
+                            av.append(f"A:{name}")
+                        if v[4] - o[4] > 0:
+                            seq.append((v[4] - o[4], name, v[3] - o[3]))
+                    seq.sort(reverse=True)
+                    row += " " + (",".join(av) or "-")
+                    row += " " + (",".join(f"{n}:{r}/{sc}" for r, n, sc in seq[:3]) or "-")
+                    if pg["autovacuum"]:
+                        row += " AVW[" + "; ".join(pg["autovacuum"]) + "]"
+                    row += " " + ",".join(f"{k_}={v}" for k_, v in sorted(pg["waits"].items()))
+            if s is not None:
+                prev = s
+            lines.append(row)
+        (log_dir / "timeline.txt").write_text("\n".join(lines) + "\n")
+
+
 class PySpy:
-    def __init__(self, names: list[str], log_dir: Path) -> None:
+    """py-spy over the whole load window (speedscope JSON), or over windows of it
+    (`--profile-at START:SECONDS,...` from the load's start; collapsed stacks, py-spy's raw
+    format, one file per window: to compare a spike with the quiet part of the same run)."""
+
+    def __init__(self, names: list[str], log_dir: Path, windows: list[tuple[float, float]] | None = None) -> None:
         self.names, self.log_dir, self.procs = names, log_dir, []
-        self.bin = os.environ.get("PY_SPY") or shutil.which("py-spy")
+        self.windows = windows or []
+        self.timers: list[threading.Timer] = []
+        self.bin = os.environ.get("PY_SPY") or shutil.which("py-spy") or (
+            str(Path(sys.executable).parent / "py-spy") if (Path(sys.executable).parent / "py-spy").exists() else None)
+
+    def _record(self, pid: int, seconds: float, out: Path, fmt: str) -> None:
+        self.procs.append(subprocess.Popen(
+            [self.bin, "record", "-p", str(pid), "-d", str(int(seconds)), "-r", "50", "-f", fmt,
+             "-o", str(out), "--nonblocking"], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT))
 
     def start(self, pids: dict[str, int], seconds: float) -> None:
         if not self.names:
@@ -213,12 +380,18 @@ class PySpy:
         if not self.bin:
             raise SystemExit("--profile needs py-spy (set PY_SPY or put it on PATH)")
         for name in self.names:
-            out = self.log_dir / f"py-spy-{name}.json"
-            self.procs.append(subprocess.Popen(
-                [self.bin, "record", "-p", str(pids[name]), "-d", str(int(seconds)), "-r", "50", "-f", "speedscope",
-                 "-o", str(out), "--nonblocking"], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT))
+            if not self.windows:
+                self._record(pids[name], seconds, self.log_dir / f"py-spy-{name}.json", "speedscope")
+            for at, dur in self.windows:
+                t = threading.Timer(at, self._record, (pids[name], dur, self.log_dir / f"py-spy-{name}-{int(at)}s.txt",
+                                                       "raw"))
+                t.daemon = True
+                t.start()
+                self.timers.append(t)
 
     def wait(self) -> None:
+        for t in self.timers:
+            t.join()
         for p in self.procs:
             try:
                 p.wait(60)
@@ -533,7 +706,8 @@ def run_pipeline(infra, rate: float, a: argparse.Namespace, log_dir: Path) -> di
         databases = [u.rsplit("/", 1)[-1] for u in pipe.urls.values()]
         sampler = CpuSampler({p.proc.pid: p.name for p in pipe.processes}, databases,
                              infra.bootstrap_servers.rsplit(":", 1)[-1])
-        spy = PySpy(a.profile, log_dir)
+        spy = PySpy(a.profile, log_dir, a.profile_at)
+        timeline = Timeline(sampler, pipe.urls) if a.timeline else None
         reads: dict[str, list] = {co: [] for co in companies}
         before = os.getloadavg()
 
@@ -543,6 +717,8 @@ def run_pipeline(infra, rate: float, a: argparse.Namespace, log_dir: Path) -> di
                          asyncio.create_task(poll_statements(pipe.gl_url, token, companies, reads, stop))]
             await asyncio.wait_for(ready.wait(), 60)
             sampler.start()
+            if timeline is not None:
+                timeline.start()
             spy.start({p.name: p.proc.pid for p in pipe.processes}, a.duration)
             wall0, wall1 = await feeder.run()
             cpu = sampler.stop(events=len(feeder.items))
@@ -552,6 +728,8 @@ def run_pipeline(infra, rate: float, a: argparse.Namespace, log_dir: Path) -> di
                     break
                 await asyncio.sleep(0.25)
             await asyncio.sleep(1.0)
+            if timeline is not None:
+                timeline.stop()
             stop.set()
             await asyncio.gather(*observers)
             return wall0, wall1, cpu
@@ -561,6 +739,8 @@ def run_pipeline(infra, rate: float, a: argparse.Namespace, log_dir: Path) -> di
         after = [round(x, 1) for x in os.getloadavg()]
         items = list(feeder.items.values())
         attribute(items, reads)
+        if timeline is not None:
+            timeline.write(log_dir, items, wall0)
         n = len(items)
         achieved = round(n / (wall1 - wall0), 1)
         last_stmt = max((it.statement for it in items if it.statement), default=None)
@@ -621,6 +801,12 @@ def main() -> None:
                    help="bounded: seconds after the load within which the last item completes")
     p.add_argument("--profile", type=lambda s: [x for x in s.split(",") if x], default=[],
                    help="process names to record with py-spy (e.g. gl-consume,ar-api)")
+    p.add_argument("--profile-at", type=lambda s: [tuple(float(v) for v in w.split(":")) for w in s.split(",") if w],
+                   default=[], help="with --profile: py-spy windows START:SECONDS,... from the load's start "
+                                    "(collapsed stacks per window) instead of the whole window")
+    p.add_argument("--timeline", action="store_true",
+                   help="pipeline: per-second timeline of lag, CPU per process, WAL, checkpoints, autovacuum and "
+                        "table scans (timeline.txt in the log directory)")
     p.add_argument("--tracing", action="store_true", help="export spans as the e2e suite does (otlp + files)")
     p.add_argument("--private-postgres", action="store_true",
                    help="a PostgreSQL server of the run's own (fincore.testing.pg; the shared one allows 100 "
@@ -634,7 +820,16 @@ def main() -> None:
         if a.private_postgres:
             from fincore.testing.pg import private_postgres
 
-            os.environ["TEST_POSTGRES_URL"] = stack.enter_context(private_postgres(log_dir / "postgres")).url
+            pg = stack.enter_context(private_postgres(log_dir / "postgres"))
+            os.environ["TEST_POSTGRES_URL"] = pg.url
+            if a.timeline:  # checkpoints and autovacuum runs in the server's log, with their times
+                import psycopg
+
+                with psycopg.connect(pg.url.replace("postgresql+psycopg://", "postgresql://"),
+                                     autocommit=True) as conn:
+                    conn.execute("ALTER SYSTEM SET log_checkpoints = on")
+                    conn.execute("ALTER SYSTEM SET log_autovacuum_min_duration = 0")
+                    conn.execute("SELECT pg_reload_conf()")
         infra = stack.enter_context(start_infra(log_dir))
         for rate in (float(x) for x in a.rates.split(",")):
             if a.mode == "pipeline":
@@ -654,6 +849,8 @@ def main() -> None:
             s["commit"] = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
                                          capture_output=True, text=True).stdout.strip()
             s["command"] = " ".join(sys.argv)
+            s["environment"] = {k: v for k, v in os.environ.items()
+                                if k.startswith(("KAFKA_", "GL_CONSUMER", "GL_OUTBOX", "OUTBOX_"))}
             print(json.dumps(s, indent=2), flush=True)
             results.append(s)
             out.parent.mkdir(parents=True, exist_ok=True)
