@@ -367,34 +367,35 @@ def _lock_documents(which):
             .with_for_update(key_share=True, of=_C))  # rows are locked in the order they are read
 
 
+def _closed_and_blocked(among) -> tuple:
+    """(kind, company, value) rows: the closed periods and blocked accounts of the companies
+    `among` selects; what a journal cannot post into (`Poster._refusal`)."""
+    return (sa.select(sa.literal_column("'period'").label("kind"), _P.c.company_id.label("company"),
+                      _P.c.period.label("value")).where(among(_P.c.company_id), _P.c.status == "closed"),
+            sa.select(sa.literal_column("'account'"), _A.c.company_id, _A.c.code)
+            .where(among(_A.c.company_id), _A.c.active.is_(False)))
+
+
 def _state_under_lock(among):
     waiting = sa.exists().where(_PE.c.company_id == _C.c.id, _PE.c.resolved_at.is_(None), _PE.c.awaiting.is_not(None))
     return sa.union_all(
-        sa.select(sa.literal_column("'waiting'").label("kind"), _C.c.id.label("company"),
-                  sa.literal_column("''").label("value")).where(among(_C.c.id), waiting),
-        sa.select(sa.literal_column("'period'"), _P.c.company_id, _P.c.period)
-        .where(among(_P.c.company_id), _P.c.status == "closed"),
-        sa.select(sa.literal_column("'account'"), _A.c.company_id, _A.c.code)
-        .where(among(_A.c.company_id), _A.c.active.is_(False)))
+        sa.select(sa.literal_column("'waiting'"), _C.c.id, sa.literal_column("''")).where(among(_C.c.id), waiting),
+        *_closed_and_blocked(among))
 
 
 # The posting consumer runs these once per poll (a poll holds ~10 events when it keeps up): on
 # PostgreSQL compiled once and run on the driver's connection (SQLAlchemy's per-execute work
 # cost about as much as the queries).
-_LOCK_DOCUMENTS_PG = HotStatement(_lock_documents(_C.c.id == sa.func.any(sa.bindparam("ids", type_=ARRAY(sa.String)))))
 _IDS = sa.bindparam("ids", type_=ARRAY(sa.String))
+_LOCK_DOCUMENTS_PG = HotStatement(_lock_documents(_C.c.id == sa.func.any(_IDS)))
 _STATE_UNDER_LOCK_PG = HotStatement(_state_under_lock(lambda col: col == sa.func.any(_IDS)))
-_COMPANY_STATE = HotStatement(sa.union_all(
-    sa.select(sa.literal_column("'period'").label("kind"), _P.c.period.label("value"))
-    .where(_P.c.company_id == sa.bindparam("company"), _P.c.status == "closed"),
-    sa.select(sa.literal_column("'account'"), _A.c.code)
-    .where(_A.c.company_id == sa.bindparam("company"), _A.c.active.is_(False))))
+_COMPANY_STATE = HotStatement(sa.union_all(*_closed_and_blocked(lambda col: col == sa.bindparam("company"))))
 
 
 async def company_state(session: AsyncSession, company_id: str) -> tuple[set[str], set[str]]:
     """The company's closed periods and blocked accounts, in one round trip."""
     rows = await _COMPANY_STATE.rows(await session.connection(), {"company": company_id})
-    return {v for kind, v in rows if kind == "period"}, {v for kind, v in rows if kind == "account"}
+    return {v for kind, _, v in rows if kind == "period"}, {v for kind, _, v in rows if kind == "account"}
 
 
 class Poster:
