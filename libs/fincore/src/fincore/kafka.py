@@ -31,7 +31,7 @@ def make_producer(settings: ServiceSettings, *, client_id: str) -> AIOKafkaProdu
         client_id=client_id,
         acks="all",
         enable_idempotence=settings.kafka_idempotent_producer,
-        linger_ms=5,
+        linger_ms=settings.kafka_linger_ms,
         max_batch_size=256 * 1024,
         request_timeout_ms=30000,
         **security(settings),

@@ -59,6 +59,11 @@ class ServiceSettings(BaseSettings):
     # ~100 ms (median) at 500 and ~16 ms at 100, but at 100 a caught-up consumer handles smaller
     # polls (the outbox bench's GL consumer used up to twice the CPU per event), so 500 stays.
     kafka_fetch_max_wait_ms: int = Field(500, validation_alias=_shared("KAFKA_FETCH_MAX_WAIT_MS"))
+    # How long a producer waits to fill a batch (linger.ms). A relay waits for its batch's
+    # acknowledgements before it reads the next, so this is also the shortest time between two
+    # relay batches: a longer linger sends fewer, larger produce requests (each one stored batch
+    # per partition) for up to that much more latency per hop.
+    kafka_linger_ms: int = Field(5, ge=0, le=1000, validation_alias=_shared("KAFKA_LINGER_MS"))
     # Partitions given to topics this service creates (its events and its DLQ).
     kafka_topic_partitions: int = Field(4, validation_alias=_shared("KAFKA_TOPIC_PARTITIONS"))
     # 3 on a production cluster (or declare the topics as Strimzi KafkaTopic resources).
