@@ -99,6 +99,10 @@ def private_postgres(log_dir: Path, max_connections: int = 300, keep: bool = Fal
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, timeout=120)
         with open(data / "postgresql.conf", "a") as conf:
             conf.write(f"\nmax_connections = {max_connections}\nfsync = on\nshared_buffers = 128MB\n")
+            # Settings for a diagnosis, e.g. FINANCE_PRIVATE_PG_CONF="shared_preload_libraries=pg_stat_statements"
+            # (";" separates several): the benches' and tests' servers take them as they are.
+            extra = [x.strip() for x in os.environ.get("FINANCE_PRIVATE_PG_CONF", "").split(";") if x.strip()]
+            conf.write("".join(f"{x}\n" for x in extra))
         pg.start()
         yield pg
     finally:
