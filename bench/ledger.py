@@ -89,6 +89,14 @@ def preload(url: str, n: int) -> float:
             INSERT INTO counterparty_total (company_id, account_code, counterparty, currency, debit, credit, txn_amount)
             SELECT company_id, account_code, counterparty, currency, sum(debit), sum(credit), sum(txn_amount)
             FROM counterparty_balance WHERE company_id = %(c)s GROUP BY 1, 2, 3, 4""", {"c": COMPANY})
+        # Their months' journal-number counters, as posting keeps them (the trial balance counts
+        # whole months' journals from them).
+        conn.execute("""
+            INSERT INTO document_sequence (scope, last_value)
+            SELECT 'journal:' || company_id || ':' || period, count(*) FROM journal WHERE company_id = %(c)s
+            GROUP BY company_id, period
+            ON CONFLICT (scope) DO UPDATE SET last_value = document_sequence.last_value + excluded.last_value""",
+                     {"c": COMPANY})
         conn.commit()
         conn.autocommit = True
         # A ledger at rest has been vacuumed by autovacuum (PostgreSQL >= 13 also after inserts):

@@ -139,7 +139,28 @@ async def trial_balance_equals_the_lines(s, company: str) -> None:
     served = {x["account"]: (Decimal(x["debit_turnover"]), Decimal(x["credit_turnover"])) for x in tb["lines"]}
     assert {a: v for a, v in served.items() if any(v)} == {a: v for a, v in (await lines(lo, hi)).items() if any(v)}
     assert tb["totals"]["debit_turnover"] == tb["totals"]["credit_turnover"]
+    await journal_counts_equal_the_journals(s, company)
     await counterparty_balances_equal_the_lines(s, company)
+
+
+async def journal_counts_equal_the_journals(s, company: str) -> None:
+    """The trial balance's number of journals (whole months from the journal-number counters,
+    cut months from the journals) against a count of the journals, over whole, cut and empty
+    ranges, from the beginning and from a date."""
+    j = Journal.__table__
+
+    async def counted(lo: dt.date | None, hi: dt.date) -> int:
+        q = sa.select(sa.func.count()).where(j.c.company_id == company, j.c.posting_date <= hi)
+        return (await s.execute(q.where(j.c.posting_date >= lo) if lo else q)).scalar_one()
+
+    d = dt.date
+    ends = (d(2026, 8, 31), d(2026, 9, 1), d(2026, 9, 30), d(2026, 10, 15), d(2026, 11, 30), d(2026, 12, 1),
+            d(2026, 12, 31), d(2027, 2, 28))
+    starts = (None, d(2026, 9, 1), d(2026, 9, 2), d(2026, 10, 15), d(2026, 11, 1), d(2026, 12, 31))
+    for lo in starts:
+        for hi in ends:
+            if lo is None or lo <= hi:
+                assert await reports.journal_count(s, company, lo, hi) == await counted(lo, hi), (lo, hi)
 
 
 async def counterparty_balances_equal_the_lines(s, company: str) -> None:

@@ -20,6 +20,7 @@ from urllib.parse import quote_plus, urlencode
 import sqlalchemy as sa
 from fincore import money
 from fincore.db import HotStatement
+from fincore.sequences import DocumentSequence
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gl.adapters.tables import (
@@ -271,6 +272,43 @@ def _drill(company: str, account: str, start: dt.date | None, end: dt.date, dims
     return "/v1/ledger?" + urlencode(params)
 
 
+def _month_end(d: dt.date) -> dt.date:
+    return (d.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+
+
+async def journal_count(session: AsyncSession, company_id: str, start: dt.date | None, end: dt.date) -> int:
+    """How many journals are dated in [start, end] (from the beginning when start is None).
+
+    Whole months are read from the journal-number counters: a journal takes its number from its
+    company and month's counter (`journal:<company>:<YYYY-MM>`, fincore.sequences) in the
+    transaction that writes it, and numbers are neither skipped nor reused, so a month's counter
+    is its number of journals. Only the days of a month cut by `start` or `end` are counted in
+    the journal table. (Counting every journal to the date made the trial balance's cost grow
+    with the ledger: ~7 ms per read at 75,000 journals a company, most of the report's time.)"""
+    j, seq = Journal.__table__, DocumentSequence.__table__
+    first = start if start is None or start.day == 1 else _month_end(start) + dt.timedelta(days=1)
+    last = end if end == _month_end(end) else end.replace(day=1) - dt.timedelta(days=1)
+    ranges = []  # the cut months' days, counted line by line
+    if first is not None and last < first:  # no whole month inside: count the days
+        ranges.append((start, end))
+        whole = None
+    else:
+        whole = (first, last)
+        if start is not None and start < first:
+            ranges.append((start, first - dt.timedelta(days=1)))
+        if last < end:
+            ranges.append((last + dt.timedelta(days=1), end))
+    parts = [sa.select(sa.func.count()).where(j.c.company_id == company_id, j.c.posting_date.between(lo, hi))
+             .scalar_subquery() for lo, hi in ranges]
+    if whole is not None:
+        prefix = f"journal:{company_id}:"
+        lo = prefix + (whole[0].strftime("%Y-%m") if whole[0] else "0000-00")
+        parts.append(sa.select(sa.func.coalesce(sa.func.sum(seq.c.last_value), 0)).where(
+            seq.c.scope.between(lo, prefix + whole[1].strftime("%Y-%m")),
+            sa.func.length(seq.c.scope) == len(prefix) + 7).scalar_subquery())
+    return int(sum((await session.execute(sa.select(*parts))).one()))
+
+
 async def trial_balance(session: AsyncSession, company: Company, *, start: dt.date | None, end: dt.date,
                         dims: dict[str, str] | None = None, group_by: str | None = None) -> dict:
     dims = {k: v for k, v in (dims or {}).items() if v}
@@ -300,11 +338,7 @@ async def trial_balance(session: AsyncSession, company: Company, *, start: dt.da
             row[k] = money.format_amount(row[k], cur)
         row["drill_down"] = _drill(company.id, code, start, end, dims)
         lines.append(row)
-    j = Journal.__table__
-    jq = sa.select(sa.func.count()).where(j.c.company_id == company.id, j.c.posting_date <= end)
-    if start:
-        jq = jq.where(j.c.posting_date >= start)
-    n_journals = (await session.execute(jq)).scalar_one()
+    n_journals = await journal_count(session, company.id, start, end)
     balanced = tot["debit_turnover"] == tot["credit_turnover"] and tot["debit_balance"] == tot["credit_balance"]
     if group_by:
         # Closing balance of each account split by the values of one dimension.
