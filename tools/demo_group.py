@@ -16,6 +16,7 @@ import httpx
 GL = os.environ.get("GL_URL", "http://127.0.0.1:8001")
 AR = os.environ.get("AR_URL", "http://127.0.0.1:8002")
 CONSOL = os.environ.get("CONSOLIDATION_URL", "http://127.0.0.1:8007")
+CASH = os.environ.get("CASHMGMT_URL", "http://127.0.0.1:8005")
 SUB, GROUP = "DEMO-US", "DEMO-GROUP"
 
 
@@ -78,9 +79,18 @@ def load(c: httpx.Client, approver: httpx.Client, month: dt.date) -> int:
     _journal(c, approver, f"demo-us-{month:%Y%m}-pay", SUB, month.replace(day=25), "Payment to DEMO",
                   ("2241", "12000", "0", {"intercompany_partner": "DEMO"}), ("1002", "0", "12000"),
              cash="supplier_payments")
+    # DEMO receives US dollars on a USD bank account of its own, known to cash management (which
+    # then holds its reconciled balance: the receipt, not yet on a statement), not on the CNY
+    # BANK-1: otherwise the ledger's bank account would hold USD that no bank account holds
+    # (finance-verify I7 "reconciled bank = bank account"). Already open is fine (422).
+    r = c.post(f"{CASH}/v1/bank-accounts", json={
+        "company_id": "DEMO", "code": "BANK-USD", "name": "Bank of China Shanghai USD account", "currency": "USD",
+        "account_number": "4567 8901 2345", "gl_account": "1002", "opened_on": month.isoformat()})
+    if r.status_code not in (201, 422):
+        sys.exit(f"opening DEMO's USD bank account failed: {r.status_code} {r.text}")
     _ok(c.post(f"{AR}/v1/receipts", headers={"Idempotency-Key": f"demo-{month:%Y%m}-icpay"}, json={
         "company_id": "DEMO", "customer_code": "C-DEMO-US", "receipt_date": month.replace(day=25).isoformat(),
-        "amount": "12000.00"}))
+        "amount": "12000.00", "bank_account": "BANK-USD"}))
     # The group.
     _ok(c.put(f"{CONSOL}/v1/groups/{GROUP}", json={
         "name": "Demo group", "presentation_currency": "CNY",
