@@ -3,6 +3,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import random
 import socket
 import subprocess
 import time
@@ -19,7 +20,38 @@ class InfraError(RuntimeError):
     pass
 
 
+def _ephemeral_low() -> int:
+    try:
+        return int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+_EPHEMERAL_LOW = _ephemeral_low()
+_given: set[int] = set()
+
+
 def free_port() -> int:
+    """A port to give a process started next, free now, below the kernel's ephemeral range.
+
+    A port the kernel picks (bind to 0) comes from the ephemeral range, which every outgoing
+    connection on the machine also draws its local port from: between this answer and the
+    service's own bind, any client connecting anywhere could take it (CI once lost the cash API
+    that way: "address already in use" with a `make run` beside it). Below that range only a
+    process binding that very number can, so the port is drawn at random there, checked free,
+    and never given twice by this process."""
+    if _EPHEMERAL_LOW > 11_000:
+        for _ in range(200):
+            port = random.randrange(10_000, _EPHEMERAL_LOW)
+            if port in _given:
+                continue
+            with socket.socket() as s:
+                try:
+                    s.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+            _given.add(port)
+            return port
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
