@@ -18,7 +18,7 @@ from typing import NamedTuple
 from urllib.parse import quote_plus, urlencode
 
 import sqlalchemy as sa
-from fincore import money
+from fincore import dates, money
 from fincore.db import HotStatement
 from fincore.sequences import DocumentSequence
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -273,7 +273,7 @@ def _drill(company: str, account: str, start: dt.date | None, end: dt.date, dims
 
 
 def _month_end(d: dt.date) -> dt.date:
-    return (d.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+    return dates.period_end(dates.period_of(d))
 
 
 async def journal_count(session: AsyncSession, company_id: str, start: dt.date | None, end: dt.date) -> int:
@@ -284,11 +284,12 @@ async def journal_count(session: AsyncSession, company_id: str, start: dt.date |
     transaction that writes it, and numbers are neither skipped nor reused, so a month's counter
     is its number of journals. Only the days of a month cut by `start` or `end` are counted in
     the journal table. (Counting every journal to the date made the trial balance's cost grow
-    with the ledger: ~7 ms per read at 75,000 journals a company, most of the report's time.)"""
+    with the ledger: 7.2 ms per read at ~20,000 journals a company under load, the GL database's
+    most expensive statement in the lag bench; bench/README.md, lag.py, "Fifth pass".)"""
     j, seq = Journal.__table__, DocumentSequence.__table__
     first = start if start is None or start.day == 1 else _month_end(start) + dt.timedelta(days=1)
     last = end if end == _month_end(end) else end.replace(day=1) - dt.timedelta(days=1)
-    ranges = []  # the cut months' days, counted line by line
+    ranges = []  # the days of cut months, counted in the journal table
     if first is not None and last < first:  # no whole month inside: count the days
         ranges.append((start, end))
         whole = None
