@@ -50,13 +50,14 @@ def report(infra: Path, company: str, customer: str | None, url: dict[str, str])
         for row in map(json.loads, f.read_text().splitlines()):
             topic_ids[row["headers"].get("ce_id", "")].append(f"{row['partition']}@{row['offset']}")
     with psycopg.connect(url["ar"]) as ar:
-        outbox = ar.execute("SELECT event_id, ce_type, payload, published_at FROM outbox ORDER BY id").fetchall()
+        outbox = ar.execute("SELECT event_id, ce_type, payload, id IN (SELECT id FROM outbox_pending) "
+                            "FROM outbox ORDER BY id").fetchall()
         ageing_open = dict(ar.execute(
             "SELECT i.number, i.gross_total - coalesce((SELECT sum(amount) FROM receipt_application a "
             "WHERE a.invoice_id = i.id), 0) - coalesce((SELECT sum(applied) FROM credit_memo m "
             "WHERE m.invoice_id = i.id), 0) FROM invoice i WHERE company_id = %s", (company,)).fetchall())
-    docs = []  # (customer, document, type, event id, AR's effect on receivables, published_at)
-    for event_id, ce_type, payload, published_at in outbox:
+    docs = []  # (customer, document, type, event id, AR's effect on receivables, pending)
+    for event_id, ce_type, payload, pending in outbox:
         short = ce_type.split(".")[-2]
         if short not in RECEIVABLE_EVENTS:
             continue
@@ -65,7 +66,7 @@ def report(infra: Path, company: str, customer: str | None, url: dict[str, str])
             continue
         amount = msg.gross_total if short in ("InvoiceIssued", "CreditMemoIssued") else msg.amount
         docs.append((msg.customer_code, msg.document_number, short, event_id,
-                     RECEIVABLE_EVENTS[short] * money.from_proto(amount), published_at))
+                     RECEIVABLE_EVENTS[short] * money.from_proto(amount), pending))
     with psycopg.connect(url["gl"]) as gl:
         inbox = {r[0] for r in gl.execute("SELECT event_id FROM inbox WHERE consumer = 'gl-posting'").fetchall()}
         receivable = defaultdict(Decimal)
@@ -85,14 +86,14 @@ def report(infra: Path, company: str, customer: str | None, url: dict[str, str])
             "GROUP BY customer", (company,)).fetchall())
     totals: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
     bad = 0
-    for cust, doc, kind, eid, ar_amount, published_at in sorted(docs):
+    for cust, doc, kind, eid, ar_amount, pending in sorted(docs):
         gl_amount = receivable.get(eid, Decimal(0))
         totals[cust][0] += ar_amount
         totals[cust][1] += gl_amount
         if gl_amount == ar_amount and len(journals.get(eid, [])) == 1:
             continue
         bad += 1
-        trail = [f"outbox published_at={published_at}", f"topic={topic_ids.get(eid) or 'ABSENT'}",
+        trail = [f"outbox {'pending' if pending else 'published'}", f"topic={topic_ids.get(eid) or 'ABSENT'}",
                  f"gl inbox={'yes' if eid in inbox else 'no'}", f"journals={journals.get(eid) or 'none'}",
                  f"parked={parked.get(eid)}", f"dead letter={dead.get(eid)}"]
         print(f"{cust} {doc} {kind} {eid}: AR {ar_amount} vs GL {gl_amount}; open in AR "

@@ -18,7 +18,14 @@ from fincore.inbox import InboxConsumer, PermanentError
 from fincore.kafka import ensure_topics
 from fincore.outbox import OutboxRelay, add_event
 from fincore.settings import ServiceSettings
-from fincore.tables import DeadLetter, IdempotencyRecord, InboxRecord, OutboxRecord
+from fincore.tables import (
+    DeadLetter,
+    IdempotencyRecord,
+    InboxRecord,
+    OutboxPending,
+    OutboxRecord,
+    create_outbox_tables,
+)
 from sqlmodel import Field, SQLModel
 
 pytestmark = pytest.mark.integration
@@ -36,8 +43,9 @@ async def env(infra):
     url = infra.database_url(f"fincore_{uid}")
     db = Database(url)
     async with db.engine.begin() as conn:
+        await conn.run_sync(create_outbox_tables)
         await conn.run_sync(lambda c: SQLModel.metadata.create_all(c, tables=[
-            OutboxRecord.__table__, InboxRecord.__table__, DeadLetter.__table__, IdempotencyRecord.__table__,
+            InboxRecord.__table__, DeadLetter.__table__, IdempotencyRecord.__table__,
             Effect.__table__]))
     settings = ServiceSettings(service_name=f"itest{uid}", database_url=url,
                                kafka_bootstrap_servers=infra.bootstrap_servers,
@@ -128,9 +136,9 @@ async def test_inbox_dedups_retries_transients_and_dead_letters_poison(env):
     relay = OutboxRelay(db, settings)
     await relay.start()
     await relay.publish_batch()
-    # Publish everything a second time (a relay that died before marking rows sent).
+    # Publish everything a second time (a relay that died before taking its rows off the list).
     async with db.transaction() as s:
-        await s.execute(sa.update(OutboxRecord).values(published_at=None))
+        await s.execute(sa.insert(OutboxPending).from_select(["id"], sa.select(OutboxRecord.id)))
     await relay.publish_batch()
     await relay.stop()
 

@@ -4,13 +4,17 @@ reader prints one trace as a tree with timings."""
 from __future__ import annotations
 
 import time
+import weakref
 
 import httpx
 from fincore.metrics import Heartbeat, metrics_app
 from fincore.tracefile import render_tree
 
 
-async def test_healthz_fails_once_a_loop_stops_turning():
+async def test_healthz_fails_once_a_loop_stops_turning(monkeypatch):
+    # The process's loops only: a relay or consumer left by an earlier test (not yet collected)
+    # would answer for itself ("not started") and fail this one's readiness.
+    monkeypatch.setattr(Heartbeat, "_all", weakref.WeakSet())
     hb = Heartbeat("consumer test-stuck")
     app = metrics_app(stall_after_s=30)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://m") as client:

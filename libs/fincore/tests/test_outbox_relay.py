@@ -1,6 +1,6 @@
 """The outbox relay's batch on the embedded database (SQLite; PostgreSQL's path, the same
 statements run on the driver's connection, is tests/integration/test_outbox_inbox.py): rows
-go out in id order with their key, payload and stored headers, are marked published once,
+go out in id order with their key, payload and stored headers, leave the pending list once,
 and a producer span per row is made only when spans are recorded."""
 
 import asyncio
@@ -12,9 +12,8 @@ from fincore import telemetry as tel
 from fincore.db import Database
 from fincore.outbox import OutboxRelay, add_event
 from fincore.settings import ServiceSettings
-from fincore.tables import OutboxRecord
+from fincore.tables import OutboxPending, OutboxRecord, create_outbox_tables
 from sqlalchemy import select
-from sqlmodel import SQLModel
 
 TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 
@@ -33,7 +32,7 @@ class FakeProducer:
 async def relay_with_rows(tmp_path, n: int, batch: int):
     db = Database(f"sqlite+aiosqlite:///{tmp_path / 'outbox.db'}")
     async with db.engine.begin() as conn:
-        await conn.run_sync(lambda c: SQLModel.metadata.create_all(c, tables=[OutboxRecord.__table__]))
+        await conn.run_sync(create_outbox_tables)
     async with db.transaction() as s:
         for i in range(n):
             add_event(s, ar.InvoiceIssued(company_id="C", document_number=f"INV-{i}", invoice_id=f"i{i}",
@@ -65,7 +64,7 @@ async def test_a_batch_publishes_in_order_with_the_stored_headers_and_marks_the_
             assert headers["ce_type"] == b"finance.ar.InvoiceIssued.v1" and headers["ce_id"]
         async with db.sessions() as s:
             rows = (await s.execute(select(OutboxRecord).order_by(OutboxRecord.id))).scalars().all()
-        assert all(r.published_at is not None for r in rows)
+            assert (await s.execute(select(OutboxPending))).all() == []  # nothing waits any more
         assert [r.event_id.encode() for r in rows] == [h["ce_id"] for _, _, _, h in sent]
     finally:
         await db.dispose()

@@ -19,12 +19,12 @@ def utcnow() -> dt.datetime:
 
 
 class OutboxRecord(SQLModel, table=True):
+    """An event written with the state change that caused it (see fincore.outbox). Rows are
+    only ever inserted and, after the retention window, deleted: which of them still wait for
+    the relay is kept in `outbox_pending` (platform schema v4)."""
+
     __tablename__ = "outbox"
-    __table_args__ = (
-        sa.Index("ix_outbox_unpublished", "id", postgresql_where=sa.text("published_at IS NULL"),
-                 sqlite_where=sa.text("published_at IS NULL")),
-        sa.Index("ix_outbox_created_at", "created_at"),
-    )
+    __table_args__ = (sa.Index("ix_outbox_created_at", "created_at"),)
 
     id: int | None = Field(default=None, sa_column=sa.Column(BigId, primary_key=True, autoincrement=True))
     event_id: str = Field(sa_column=sa.Column(sa.String(36), nullable=False, unique=True))
@@ -34,9 +34,47 @@ class OutboxRecord(SQLModel, table=True):
     headers: dict = Field(sa_column=sa.Column(sa.JSON, nullable=False))
     payload: bytes = Field(sa_column=sa.Column(sa.LargeBinary, nullable=False))
     created_at: dt.datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
-    published_at: dt.datetime | None = Field(
-        default=None, sa_column=sa.Column(sa.DateTime(timezone=True), nullable=True)
-    )
+
+
+class OutboxPending(SQLModel, table=True):
+    """The id of an outbox row the relay has not published yet (platform schema v4).
+
+    A trigger on the outbox adds the row's id in the inserting transaction, whatever wrote the
+    row (ORM, Core, COPY); the relay deletes the ids it has published in the transaction that
+    read them. The outbox row itself is never updated: marking it published in place rewrote
+    the whole ~1.5 KB row (never a HOT update, since the unpublished-rows index named the
+    column) and left a dead copy and four index entries per event for vacuum. This table's
+    rows are one integer, its churn costs vacuum little, and what is waiting is what is in it."""
+
+    __tablename__ = "outbox_pending"
+
+    id: int = Field(sa_column=sa.Column(BigId, primary_key=True, autoincrement=False))
+
+
+def outbox_pending_ddl(dialect: str) -> list[str]:
+    """The trigger that enqueues each new outbox row's id in outbox_pending. On PostgreSQL one
+    statement-level trigger per insert statement (a COPY of 2,000 rows is one INSERT ...
+    SELECT from its transition table); on SQLite a row trigger."""
+    if dialect == "postgresql":
+        return [
+            """CREATE OR REPLACE FUNCTION fincore_outbox_enqueue() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                INSERT INTO outbox_pending (id) SELECT id FROM new_rows;
+                RETURN NULL;
+            END $$""",
+            """CREATE TRIGGER outbox_enqueue AFTER INSERT ON outbox REFERENCING NEW TABLE AS new_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION fincore_outbox_enqueue()""",
+        ]
+    return ["""CREATE TRIGGER outbox_enqueue AFTER INSERT ON outbox FOR EACH ROW
+               BEGIN INSERT INTO outbox_pending (id) VALUES (NEW.id); END"""]
+
+
+def create_outbox_tables(conn) -> None:
+    """The outbox, its pending list and the trigger between them on a sync connection, for
+    tests that build a schema without a service's migrations (services run their migrations)."""
+    SQLModel.metadata.create_all(conn, tables=[OutboxRecord.__table__, OutboxPending.__table__])
+    for statement in outbox_pending_ddl(conn.dialect.name):
+        conn.exec_driver_sql(statement)
 
 
 class InboxRecord(SQLModel, table=True):
@@ -200,3 +238,33 @@ def drop_platform_tables_v3(op) -> None:
         return
     op.execute("DROP TRIGGER IF EXISTS outbox_notify ON outbox")
     op.execute("DROP FUNCTION IF EXISTS fincore_outbox_notify()")
+
+
+def create_platform_tables_v4(op) -> None:
+    """Alembic: platform schema v4: what waits for the relay is the outbox_pending table (the
+    ids of the outbox rows not yet published), filled by a trigger on the outbox; the outbox's
+    published_at column and its partial index go. See OutboxPending for why."""
+    dialect = op.get_bind().dialect.name
+    op.create_table("outbox_pending", sa.Column("id", BigId, primary_key=True, autoincrement=False))
+    op.execute("INSERT INTO outbox_pending (id) SELECT id FROM outbox WHERE published_at IS NULL")
+    op.drop_index("ix_outbox_unpublished", "outbox")
+    with op.batch_alter_table("outbox") as batch:  # SQLite rebuilds the table: triggers after it
+        batch.drop_column("published_at")
+    for statement in outbox_pending_ddl(dialect):
+        op.execute(statement)
+
+
+def drop_platform_tables_v4(op) -> None:
+    """Back to v3: rows still pending get published_at NULL, the others the time of the downgrade."""
+    dialect = op.get_bind().dialect.name
+    op.execute("DROP TRIGGER IF EXISTS outbox_enqueue" + (" ON outbox" if dialect == "postgresql" else ""))
+    if dialect == "postgresql":
+        op.execute("DROP FUNCTION IF EXISTS fincore_outbox_enqueue()")
+    with op.batch_alter_table("outbox") as batch:
+        batch.add_column(sa.Column("published_at", sa.DateTime(timezone=True), nullable=True))
+    op.execute("UPDATE outbox SET published_at = CURRENT_TIMESTAMP "
+               "WHERE id NOT IN (SELECT id FROM outbox_pending)")
+    op.create_index("ix_outbox_unpublished", "outbox", ["id"],
+                    postgresql_where=sa.text("published_at IS NULL"),
+                    sqlite_where=sa.text("published_at IS NULL"))
+    op.drop_table("outbox_pending")

@@ -1,10 +1,12 @@
-"""Outbox relay: publishes committed outbox rows in order and marks them published.
+"""Outbox relay: publishes committed outbox rows in order and takes them off the pending list.
 
 Why it is shaped this way:
-- One batch = one database transaction: read unpublished rows, produce them with acks=all,
-  wait for every acknowledgement, mark them published, commit. A crash anywhere before the
-  commit leaves the rows unpublished, so they are produced again: at-least-once, and the
-  consumers' inboxes make a duplicate harmless.
+- One batch = one database transaction: read the pending rows (outbox_pending, platform
+  schema v4, joined to their outbox rows), produce them with acks=all, wait for every
+  acknowledgement, delete their ids from outbox_pending, commit. A crash anywhere before the
+  commit leaves the rows pending, so they are produced again: at-least-once, and the
+  consumers' inboxes make a duplicate harmless. The outbox row is never updated (see
+  fincore.tables.OutboxPending: marking it in place cost a dead 1.5 KB row per event).
 - Several relay processes may run (rolling deploys, replicas). On PostgreSQL a transaction
   -scoped advisory lock makes exactly one of them publish at a time, which also keeps
   per-aggregate order (row-level SKIP LOCKED would let two relays interleave one key).
@@ -17,7 +19,7 @@ Why it is shaped this way:
   out, not a crash (the chaos suite's PostgreSQL restart: every relay exited before).
   SQLite has no notifications: the relay polls at `outbox_poll_interval_s`.
 - Published rows stay for a retention window so an operator can re-publish a time range
-  after a broker disaster (`republish`).
+  after a broker disaster (`republish` puts their ids back on the pending list).
 - Every business transaction passes through a relay, and at the rates a service sees a batch
   is a row or a few, so a batch's fixed cost is the relay's cost: on PostgreSQL its three
   statements are compiled once and run on the driver's connection (fincore.db.HotStatement),
@@ -38,14 +40,14 @@ from aiokafka import AIOKafkaProducer
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from prometheus_client import Counter, Gauge
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from fincore.db import Database, HotStatement
 from fincore.kafka import ensure_topics, make_producer
 from fincore.metrics import Heartbeat
 from fincore.settings import ServiceSettings
-from fincore.tables import OUTBOX_CHANNEL, IdempotencyRecord, OutboxRecord, utcnow
+from fincore.tables import OUTBOX_CHANNEL, IdempotencyRecord, OutboxPending, OutboxRecord, utcnow
 from fincore.telemetry import extract_context, inject_headers, recording
 
 log = logging.getLogger(__name__)
@@ -57,9 +59,9 @@ OLDEST_AGE = Gauge("outbox_oldest_pending_age_seconds",
                    "Age of the oldest outbox row not yet published (0 when none is waiting)")
 LOCK_KEY = 0x0F1_0B0C5  # advisory lock id of the relay in this service's database
 _T = OutboxRecord.__table__
+_P = OutboxPending.__table__
 _LOCK = HotStatement(select(func.pg_try_advisory_xact_lock(LOCK_KEY)))
-_MARK_PG = HotStatement(update(_T).where(_T.c.id == func.any(sa.bindparam("ids", type_=ARRAY(sa.BigInteger))))
-                        .values(published_at=sa.bindparam("at", type_=_T.c.published_at.type)))
+_DONE_PG = HotStatement(delete(_P).where(_P.c.id == func.any(sa.bindparam("ids", type_=ARRAY(sa.BigInteger)))))
 
 
 def _backlog(n: int) -> None:
@@ -84,7 +86,7 @@ class OutboxRelay:
         self._listening = False  # a LISTEN connection is up: idle polling may slow down
         self._unpublished = HotStatement(
             select(_T.c.id, _T.c.event_id, _T.c.topic, _T.c.msg_key, _T.c.ce_type, _T.c.headers, _T.c.payload)
-            .where(_T.c.published_at.is_(None)).order_by(_T.c.id).limit(settings.outbox_batch_size))
+            .select_from(_P.join(_T, _T.c.id == _P.c.id)).order_by(_P.c.id).limit(settings.outbox_batch_size))
 
     async def start(self) -> None:
         await ensure_topics(self.settings, [self.settings.events_topic])
@@ -175,11 +177,11 @@ class OutboxRelay:
                     topic, value=payload, key=key.encode(), headers=[(k, v.encode()) for k, v in headers.items()])
                     for _, _, topic, key, _, headers, payload in rows]
                 await asyncio.gather(*futures)
-            ids, at = [r[0] for r in rows], utcnow()
+            ids = [r[0] for r in rows]
             if self.db.is_sqlite:
-                await session.execute(update(OutboxRecord).where(OutboxRecord.id.in_(ids)).values(published_at=at))
+                await session.execute(delete(_P).where(_P.c.id.in_(ids)))
             else:
-                await _MARK_PG.rows(conn, {"ids": ids, "at": at})
+                await _DONE_PG.rows(conn, {"ids": ids})
         counts: dict[str, int] = {}
         for r in rows:
             counts[r[2]] = counts.get(r[2], 0) + 1
@@ -221,9 +223,7 @@ class OutboxRelay:
 
     async def pending(self) -> int:
         async with self.db.sessions() as session:
-            n = (await session.execute(
-                select(func.count()).select_from(OutboxRecord).where(OutboxRecord.published_at.is_(None))
-            )).scalar_one()
+            n = (await session.execute(select(func.count()).select_from(_P))).scalar_one()
         _backlog(n)
         return n
 
@@ -231,7 +231,7 @@ class OutboxRelay:
         """Backlog and age of the oldest waiting row, for the gauges (run every few seconds)."""
         async with self.db.sessions() as session:
             n, oldest = (await session.execute(
-                select(func.count(), func.min(OutboxRecord.created_at)).where(OutboxRecord.published_at.is_(None))
+                select(func.count(), func.min(_T.c.created_at)).select_from(_P.join(_T, _T.c.id == _P.c.id))
             )).one()
         PENDING.set(n)
         if oldest is not None and oldest.tzinfo is None:  # SQLite returns naive UTC
@@ -241,9 +241,8 @@ class OutboxRelay:
     async def purge(self) -> int:
         cutoff = utcnow() - dt.timedelta(days=self.settings.outbox_retention_days)
         async with self.db.transaction() as session:
-            res = await session.execute(
-                delete(OutboxRecord).where(OutboxRecord.published_at.is_not(None), OutboxRecord.published_at < cutoff)
-            )
+            res = await session.execute(  # published rows only: a pending row waits, however old
+                delete(_T).where(_T.c.created_at < cutoff, _T.c.id.not_in(select(_P.c.id))))
             # Idempotency keys are answered for as long as a client may still retry.
             await session.execute(delete(IdempotencyRecord).where(
                 IdempotencyRecord.created_at < utcnow() - dt.timedelta(days=self.settings.idempotency_retention_days)))
@@ -251,12 +250,10 @@ class OutboxRelay:
 
 
 async def republish(db: Database, *, since: dt.datetime, until: dt.datetime) -> int:
-    """Mark rows created in [since, until) unpublished so the relay produces them again."""
+    """Put the published rows created in [since, until) back on the pending list so the relay
+    produces them again (in id order, as the first time)."""
     async with db.transaction() as session:
-        res = await session.execute(
-            update(OutboxRecord)
-            .where(OutboxRecord.created_at >= since, OutboxRecord.created_at < until,
-                   OutboxRecord.published_at.is_not(None))
-            .values(published_at=None)
-        )
-    return res.rowcount or 0
+        res = await session.execute(insert(_P).from_select(
+            ["id"], select(_T.c.id).where(_T.c.created_at >= since, _T.c.created_at < until,
+                                          _T.c.id.not_in(select(_P.c.id)))).returning(_P.c.id))
+        return len(res.all())  # an INSERT ... SELECT reports no rowcount through SQLAlchemy
