@@ -23,7 +23,7 @@ from finance.ar.v1 import events_pb2 as ar
 from fincore import dates
 from fincore.db import Database, bulk_insert, migrate, sync_url
 from fincore.outbox import OutboxRelay, add_event, event_row
-from fincore.outbox.relay import republish
+from fincore.outbox.relay import OLDEST_AGE, PENDING, republish
 from fincore.settings import ServiceSettings
 from fincore.tables import OutboxRecord
 from fincore.testing.infra import _libpq, check_postgres
@@ -123,6 +123,8 @@ def test_the_pending_list_through_upgrade_writes_relay_republish_purge_and_downg
             async with db.transaction() as s:  # COPY on PostgreSQL, executemany on SQLite
                 await bulk_insert(s, OutboxRecord.__table__, copied)
             assert await relay.pending() == 4
+            await relay.sample()  # the gauges: the backlog, and the age of the v3 row still waiting
+            assert PENDING._value.get() == 4 and 0 <= OLDEST_AGE._value.get() < 600
             event_ids = dict(sql(url, "SELECT id, event_id FROM outbox"))
             waiting = [event_ids[i] for i in sorted(r[0] for r in sql(url, "SELECT id FROM outbox_pending"))]
             assert waiting[1:] == [orm, *(r["event_id"] for r in copied)]

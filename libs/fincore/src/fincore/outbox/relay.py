@@ -230,9 +230,12 @@ class OutboxRelay:
     async def sample(self) -> None:
         """Backlog and age of the oldest waiting row, for the gauges (run every few seconds)."""
         async with self.db.sessions() as session:
-            n, oldest = (await session.execute(
-                select(func.count(), func.min(_T.c.created_at)).select_from(_P.join(_T, _T.c.id == _P.c.id))
-            )).one()
+            # The oldest is the lowest pending id's row: two index probes. (A join for the least
+            # created_at was planned as a scan of the whole outbox, retention window included.)
+            first = select(func.min(_P.c.id)).scalar_subquery()
+            n, oldest = (await session.execute(select(
+                select(func.count()).select_from(_P).scalar_subquery(),
+                select(_T.c.created_at).where(_T.c.id == first).scalar_subquery()))).one()
         PENDING.set(n)
         if oldest is not None and oldest.tzinfo is None:  # SQLite returns naive UTC
             oldest = oldest.replace(tzinfo=dt.UTC)
