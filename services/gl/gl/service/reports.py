@@ -145,14 +145,15 @@ def _counterparty_nets(rules: tuple[Reclassification, ...], mid_month: bool, dim
     exact on SQLite's floats too. Parameters: company, as_of, last, start, and each of `dims`."""
     jl, cb, ct = JournalLine.__table__, CounterpartyBalance.__table__, CounterpartyTotal.__table__
     codes = [code for rule in rules for code in rule.accounts]
-    assert all(code.isalnum() for code in codes), codes  # the chart's codes, written into the statement
-    codes_sql = sa.literal_column("(" + ", ".join(f"'{code}'" for code in codes) + ")")
+    # The chart's codes, each a parameter with its value fixed when the statement is built (not
+    # an expanding list: the statement is compiled once and run on the driver's connection).
+    codes_sql = [sa.literal(code, sa.String) for code in codes]
     company = sa.bindparam("company", type_=sa.String)
 
     def from_lines(since: bool):
         who = sa.case({code: jl.c[rule.by] for rule in rules for code in rule.accounts}, value=jl.c.account_code)
         q = (sa.select(jl.c.account_code, who.label("counterparty"), (jl.c.debit - jl.c.credit).label("net"))
-             .where(jl.c.company_id == company, jl.c.account_code.op("IN")(codes_sql),
+             .where(jl.c.company_id == company, jl.c.account_code.in_(codes_sql),
                     jl.c.posting_date <= sa.bindparam("as_of", type_=sa.Date),
                     *(jl.c[dim] == sa.bindparam(dim, type_=sa.String) for dim in dims)))
         return q.where(jl.c.posting_date >= sa.bindparam("start", type_=sa.Date)) if since else q
@@ -162,9 +163,9 @@ def _counterparty_nets(rules: tuple[Reclassification, ...], mid_month: bool, dim
     else:
         # The total over all months less the months after `last` (none for the current month).
         parts = [sa.select(ct.c.account_code, ct.c.counterparty, (ct.c.debit - ct.c.credit).label("net"))
-                 .where(ct.c.company_id == company, ct.c.account_code.op("IN")(codes_sql)),
+                 .where(ct.c.company_id == company, ct.c.account_code.in_(codes_sql)),
                  sa.select(cb.c.account_code, cb.c.counterparty, (cb.c.credit - cb.c.debit).label("net"))
-                 .where(cb.c.company_id == company, cb.c.account_code.op("IN")(codes_sql),
+                 .where(cb.c.company_id == company, cb.c.account_code.in_(codes_sql),
                         cb.c.period > sa.bindparam("last", type_=sa.String))]
         if mid_month:
             parts.append(from_lines(True))
