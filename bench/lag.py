@@ -478,6 +478,7 @@ class Pipeline:
     infra: object
     log_dir: Path
     tracing: bool
+    gl_consumers: int = 1  # members of the gl-posting group (the topics' partitions are split among them)
     urls: dict[str, str] = field(default_factory=dict)
     processes: list[ServiceProcess] = field(default_factory=list)
 
@@ -494,7 +495,9 @@ class Pipeline:
                                      ready_url=f"http://127.0.0.1:{self.gl_port}/readyz")
         self.processes = [
             self.gl_api,
-            ServiceProcess("gl-consume", "gl", "consume", env, self.log_dir, ready_log="consumer gl-posting reading"),
+            # Members after the first are "gl-consume#k": their CPU is summed under gl-consume.
+            *(ServiceProcess("gl-consume" + (f"#{k}" if k > 1 else ""), "gl", "consume", env, self.log_dir,
+                             ready_log="consumer gl-posting reading") for k in range(1, self.gl_consumers + 1)),
             *(ServiceProcess(f"{svc}-relay", svc, "relay", env, self.log_dir, ready_log="outbox relay publishing")
               for svc in ("gl", "ar", "inventory", "ap")),
         ]
@@ -693,7 +696,7 @@ def attribute(items: list[Item], reads: dict[str, list]) -> None:
 
 
 def run_pipeline(infra, rate: float, a: argparse.Namespace, log_dir: Path) -> dict:
-    pipe = Pipeline(infra, log_dir, a.tracing)
+    pipe = Pipeline(infra, log_dir, a.tracing, a.gl_consumers)
     token = mint_token(ServiceSettings(), subject="bench-lag", scopes=ALL_SCOPES, companies=["*"])
     try:
         pipe.start()
@@ -704,7 +707,7 @@ def run_pipeline(infra, rate: float, a: argparse.Namespace, log_dir: Path) -> di
                 assert r.status_code == 201, r.text
         feeder = Feeder(pipe.urls, companies, rate, a.duration, a.seed, a.tick)
         databases = [u.rsplit("/", 1)[-1] for u in pipe.urls.values()]
-        sampler = CpuSampler({p.proc.pid: p.name for p in pipe.processes}, databases,
+        sampler = CpuSampler({p.proc.pid: p.name.split("#")[0] for p in pipe.processes}, databases,
                              infra.bootstrap_servers.rsplit(":", 1)[-1])
         spy = PySpy(a.profile, log_dir, a.profile_at)
         timeline = Timeline(sampler, pipe.urls) if a.timeline else None
@@ -751,7 +754,8 @@ def run_pipeline(infra, rate: float, a: argparse.Namespace, log_dir: Path) -> di
         start = wall0 + a.warmup
         items = [it for it in everything if it.written >= start]
         res = {
-            "mode": "pipeline", "rate": rate, "companies": a.companies, "duration_s": a.duration, "seed": a.seed,
+            "mode": "pipeline", "rate": rate, "companies": a.companies, "gl_consumers": a.gl_consumers,
+            "duration_s": a.duration, "seed": a.seed,
             "tick_s": a.tick, "events": n, "achieved_rate": achieved, "late_ticks": feeder.late_ticks,
             "warmup_s": a.warmup, "measured_events": len(items),
             "with_warmup": {
@@ -808,6 +812,8 @@ def main() -> None:
     p.add_argument("--companies", type=int, default=1, help="the rate spread over this many companies")
     p.add_argument("--duration", type=float, default=300)
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--gl-consumers", type=int, default=1,
+                   help="pipeline: GL posting consumer processes (members of one group over the topics' partitions)")
     p.add_argument("--tick", type=float, default=0.02, help="pipeline: seconds between outbox commits per service")
     p.add_argument("--warmup", type=float, default=0.0,
                    help="pipeline: seconds at the rate, at the start of --duration, whose events are posted and "

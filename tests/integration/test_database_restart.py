@@ -21,7 +21,7 @@ from fincore.db import Database, connection_lost
 from fincore.inbox import InboxConsumer
 from fincore.outbox import OutboxRelay, add_event
 from fincore.settings import ServiceSettings
-from fincore.tables import DeadLetter, IdempotencyRecord, InboxRecord, OutboxRecord
+from fincore.tables import DeadLetter, IdempotencyRecord, InboxRecord, create_outbox_tables
 from fincore.testing.pg import private_postgres
 from sqlmodel import Field, SQLModel
 
@@ -46,8 +46,9 @@ async def test_relay_and_consumer_wait_out_a_database_restart(infra, log_dir, ca
     with private_postgres(log_dir / f"pg-restart-{uuid.uuid4().hex[:6]}") as pg:
         db = Database(pg.url)
         async with db.engine.begin() as conn:
+            await conn.run_sync(create_outbox_tables)
             await conn.run_sync(lambda c: SQLModel.metadata.create_all(c, tables=[
-                OutboxRecord.__table__, InboxRecord.__table__, DeadLetter.__table__, IdempotencyRecord.__table__,
+                InboxRecord.__table__, DeadLetter.__table__, IdempotencyRecord.__table__,
                 Handled.__table__]))
         uid = uuid.uuid4().hex[:8]
         settings = ServiceSettings(service_name=f"itest{uid}", database_url=pg.url,
