@@ -54,6 +54,7 @@ import json
 import os
 import random
 import shutil
+import statistics
 import subprocess
 import sys
 import threading
@@ -71,6 +72,9 @@ from fincore.auth import ALL_SCOPES, mint_token  # noqa: E402
 from fincore.settings import ServiceSettings  # noqa: E402
 from fincore.testing import OtlpReceiver, ServiceProcess, free_port, start_infra  # noqa: E402
 from finverify.load import Load, Urls, pct, run_loads  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "bench"))
+from ledger import cpu_probe  # noqa: E402  (the machine's speed: the same fixed workload as bench-ledger)
 
 WINDOWS = 5  # the run is judged in fifths: the last fifth's p99 against the first's
 CLK = os.sysconf("SC_CLK_TCK")
@@ -713,6 +717,7 @@ def run_pipeline(infra, rate: float, a: argparse.Namespace, log_dir: Path) -> di
         timeline = Timeline(sampler, pipe.urls) if a.timeline else None
         reads: dict[str, list] = {co: [] for co in companies}
         before = os.getloadavg()
+        speed_before = statistics.median(cpu_probe() for _ in range(3))
 
         async def go():
             stop, ready = asyncio.Event(), asyncio.Event()
@@ -740,6 +745,7 @@ def run_pipeline(infra, rate: float, a: argparse.Namespace, log_dir: Path) -> di
         wall0, wall1, cpu = asyncio.run(go())
         spy.wait()
         after = [round(x, 1) for x in os.getloadavg()]
+        speed_after = statistics.median(cpu_probe() for _ in range(3))
         items = list(feeder.items.values())
         attribute(items, reads)
         if timeline is not None:
@@ -782,6 +788,9 @@ def run_pipeline(infra, rate: float, a: argparse.Namespace, log_dir: Path) -> di
                                        drain_s=None if last_stmt is None else last_stmt - wall1,
                                        drain_limit=a.drain_limit),
             "loadavg_before": [round(x, 1) for x in before], "loadavg_after": after, "cpu": cpu,
+            # CPU ms of bench-ledger's fixed workload before and after (77-87 on a quiet machine of
+            # this kind on 2026-12-02; a slower host shows here, not in the load average)
+            "cpu_probe_ms": [round(speed_before), round(speed_after)],
             "companies_ids": companies,
         }
         res["verify"] = verify_pipeline(pipe.gl_url, token, companies)
