@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import uuid
 from decimal import Decimal as D
 
 import pytest
@@ -37,7 +36,7 @@ from fincore import money
 from fincore.events import new_envelope
 from fincore.events.registry import registry
 from fincore.tables import OutboxRecord
-from fincore.testing.rowlocks import waiting_for_a_row_lock
+from fincore.testing.rowlocks import scratch_database, waiting_for_a_row_lock
 
 from tests.integration.test_ar_return_before_shipment import CO, Books, customer_return, shipment
 
@@ -46,18 +45,8 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def pg_url(request, tmp_path):
-    import psycopg
-    from fincore.testing.infra import _libpq, check_postgres
-
-    from tests.integration.test_ar_return_before_shipment import PG_ADMIN
-
-    check_postgres(PG_ADMIN)
-    name = f"t_arrace_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(_libpq(PG_ADMIN), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
-    with psycopg.connect(_libpq(PG_ADMIN), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_database("t_arrace") as url:
+        yield url
 
 
 def ledger_receivables(outbox: list[OutboxRecord]) -> D:

@@ -30,11 +30,10 @@ from fincore.db import Database, migrate
 from fincore.events import encode_record, new_envelope
 from fincore.inbox import InboxConsumer
 from fincore.tables import DeadLetter, utcnow
-from fincore.testing.infra import _libpq, check_postgres
+from fincore.testing.rowlocks import scratch_database
 
 pytestmark = pytest.mark.integration
 
-PG_ADMIN = __import__("os").environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 DAY = dates.to_proto(dt.date(2026, 11, 20))
 CO = "C1"
 
@@ -42,19 +41,12 @@ CO = "C1"
 @pytest.fixture(params=["postgresql", "sqlite"])
 def pg_url(request, tmp_path):
     """A fresh database (PostgreSQL, dropped afterwards; or embedded SQLite)."""
-    import psycopg
-
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'ar.db'}"
         return
 
-    check_postgres(PG_ADMIN)
-    name = f"t_arret_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(_libpq(PG_ADMIN), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
-    with psycopg.connect(_libpq(PG_ADMIN), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_database("t_arret") as url:
+        yield url
 
 
 def _line(qty: str) -> inv.MovementLine:

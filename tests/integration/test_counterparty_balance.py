@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import uuid
 from decimal import Decimal as D
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -35,7 +34,7 @@ from fincore import dates, money
 from fincore.db import Database, migrate, sync_url
 from fincore.events import new_envelope
 from fincore.inbox import InboxConsumer
-from fincore.testing.infra import _libpq, check_postgres
+from fincore.testing.rowlocks import scratch_database
 from gl.adapters.tables import (
     Company,
     CounterpartyBalance,
@@ -52,25 +51,17 @@ from gl.settings import GLSettings
 
 pytestmark = pytest.mark.integration
 
-PG_ADMIN = __import__("os").environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 CO = "CB1"
 
 
 @pytest.fixture(params=["postgresql", "sqlite"])
 def url(request, tmp_path):
     """A fresh database (PostgreSQL, dropped afterwards; or embedded SQLite)."""
-    import psycopg
-
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'gl.db'}"
         return
-    check_postgres(PG_ADMIN)
-    name = f"t_glcp_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(_libpq(PG_ADMIN), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
-    with psycopg.connect(_libpq(PG_ADMIN), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_database("t_glcp") as url:
+        yield url
 
 
 def M(v: str, cur: str = "CNY") -> types_pb2.Money:  # noqa: N802

@@ -17,25 +17,16 @@ import pytest
 import sqlalchemy as sa
 from fincore.auth import ALL_SCOPES, mint_token
 from fincore.db import Database, migrate
-from fincore.testing.infra import _libpq, check_postgres
+from fincore.testing.rowlocks import scratch_database
 
 pytestmark = pytest.mark.integration
-
-PG_ADMIN = __import__("os").environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 
 @pytest.fixture
 def pg_url():
     """A fresh PostgreSQL database, dropped afterwards."""
-    import psycopg
-
-    check_postgres(PG_ADMIN)
-    name = f"t_idem_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(_libpq(PG_ADMIN), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
-    with psycopg.connect(_libpq(PG_ADMIN), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_database("t_idem") as url:
+        yield url
 
 
 def _app(service: str, url: str, **extra):

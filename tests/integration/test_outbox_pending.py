@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import uuid
 
 import pytest
 import sqlalchemy as sa
@@ -26,26 +25,18 @@ from fincore.outbox import OutboxRelay, add_event, event_row
 from fincore.outbox.relay import OLDEST_AGE, PENDING, republish
 from fincore.settings import ServiceSettings
 from fincore.tables import OutboxRecord
-from fincore.testing.infra import _libpq, check_postgres
+from fincore.testing.rowlocks import scratch_database
 
-PG_ADMIN = __import__("os").environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 BEFORE_V4 = "0012"  # AR's revision before platform schema v4
 
 
 @pytest.fixture(params=["postgresql", "sqlite"])
 def url(request, tmp_path):
-    import psycopg
-
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'ar.db'}"
         return
-    check_postgres(PG_ADMIN)
-    name = f"t_outbox_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(_libpq(PG_ADMIN), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
-    with psycopg.connect(_libpq(PG_ADMIN), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_database("t_outbox") as url:
+        yield url
 
 
 class FakeProducer:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import os
 import uuid
 from decimal import Decimal
 
@@ -24,14 +23,13 @@ from fincore import dates, money
 from fincore.db import Database, migrate
 from fincore.events import new_envelope
 from fincore.inbox import InboxConsumer
-from fincore.testing.infra import _libpq, check_postgres
+from fincore.testing.rowlocks import scratch_database
 from gl.adapters.tables import JournalLine, ParkedEvent
 from gl.bootstrap import MIGRATIONS, rulebook
 from gl.service.awaiting import awaiting_settlements, decide
 from gl.service.posting import Poster, create_company
 from gl.settings import GLSettings
 
-PG_ADMIN = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 DAY = dates.to_proto(dt.date(2026, 12, 5))
 
 
@@ -41,15 +39,9 @@ def url(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'gl.db'}"
         return
-    import psycopg
 
-    check_postgres(PG_ADMIN)
-    name = f"t_glbank_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(_libpq(PG_ADMIN), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
-    with psycopg.connect(_libpq(PG_ADMIN), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_database("t_glbank") as url:
+        yield url
 
 
 def receipt(company: str, number: str, bank_account: str) -> ar.PaymentReceived:
