@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import contextlib
 import datetime as dt
 import json
@@ -105,6 +106,9 @@ def judge(samples: list[tuple[float, float]], t0: float, t1: float, *, asked: fl
 
 
 # --- CPU by process -------------------------------------------------------------------------
+_CMDLINES: dict[tuple[int, int], str] = {}  # (pid, start time) -> command line, read once per process
+
+
 def _proc_table() -> dict[int, tuple[int, int, str, int]]:
     """pid -> (ppid, utime+stime ticks, command line, start time ticks) of every process."""
     out = {}
@@ -114,11 +118,13 @@ def _proc_table() -> dict[int, tuple[int, int, str, int]]:
         try:
             with open(f"/proc/{d}/stat") as f:
                 stat = f.read()
-            with open(f"/proc/{d}/cmdline", "rb") as f:
-                cmd = f.read().replace(b"\0", b" ").decode(errors="replace").strip()
+            rest = stat[stat.rindex(")") + 2:].split()
+            key = (int(d), int(rest[19]))
+            if (cmd := _CMDLINES.get(key)) is None:
+                with open(f"/proc/{d}/cmdline", "rb") as f:
+                    cmd = _CMDLINES[key] = f.read().replace(b"\0", b" ").decode(errors="replace").strip()
         except OSError:
             continue
-        rest = stat[stat.rindex(")") + 2:].split()
         out[int(d)] = (int(rest[1]), int(rest[11]) + int(rest[12]), cmd, int(rest[19]))
     return out
 
@@ -627,15 +633,37 @@ class Feeder:
         return wall0, time.time()
 
 
-async def observe_pipeline(feeder: Feeder, kafka: str, stop: asyncio.Event, ready: asyncio.Event) -> None:
-    """Kafka timestamp per source event (read from its ce_id header, no decoding), and the
-    JournalPosted's commit time per source event; returns every journal's commit time."""
-    from aiokafka import AIOKafkaConsumer
+_OBSERVED = ("finance.ar.events.v1", "finance.inventory.events.v1", "finance.ap.events.v1", "finance.gl.events.v1")
+
+
+def _record(feeder: Feeder, rec, early: dict[str, float]) -> None:
+    """A source event's Kafka timestamp (from its ce_id header, no decoding), or a JournalPosted's
+    commit time (ce_time, set in the posting transaction) for its source event."""
     from finance.gl.v1 import events_pb2 as gl
 
+    h = dict(rec.headers)
+    if rec.topic == "finance.gl.events.v1":
+        if not h.get("ce_type", b"").startswith(b"finance.gl.JournalPosted"):
+            return
+        msg = gl.JournalPosted.FromString(rec.value)
+        at = dt.datetime.fromisoformat(h["ce_time"].decode().replace("Z", "+00:00")).timestamp()
+        it = feeder.items.get(msg.source_event_id)
+        if it is not None:
+            it.journal = at
+        else:
+            early[msg.source_event_id] = at
+        return
+    it = feeder.items.get(h.get("ce_id", b"").decode())
+    if it is not None and it.published is None:
+        it.published = rec.timestamp / 1000
+
+
+async def observe_live(feeder: Feeder, kafka: str, stop: asyncio.Event, ready: asyncio.Event) -> None:
+    """`--observe live`: a subscriber reading the four topics while the load runs."""
+    from aiokafka import AIOKafkaConsumer
+
     early: dict[str, float] = {}
-    c = AIOKafkaConsumer("finance.ar.events.v1", "finance.inventory.events.v1", "finance.ap.events.v1",
-                         "finance.gl.events.v1", bootstrap_servers=kafka, group_id=None, enable_auto_commit=False,
+    c = AIOKafkaConsumer(*_OBSERVED, bootstrap_servers=kafka, group_id=None, enable_auto_commit=False,
                          auto_offset_reset="latest")
     await c.start()
     try:
@@ -648,21 +676,58 @@ async def observe_pipeline(feeder: Feeder, kafka: str, stop: asyncio.Event, read
             batch = await c.getmany(timeout_ms=200, max_records=5000)
             for recs in batch.values():
                 for rec in recs:
-                    h = dict(rec.headers)
-                    if rec.topic == "finance.gl.events.v1":
-                        if not h.get("ce_type", b"").startswith(b"finance.gl.JournalPosted"):
-                            continue
-                        msg = gl.JournalPosted.FromString(rec.value)
-                        it = feeder.items.get(msg.source_event_id)
-                        at = dt.datetime.fromisoformat(h["ce_time"].decode().replace("Z", "+00:00")).timestamp()
-                        if it is not None:
-                            it.journal = at
-                        else:
-                            early[msg.source_event_id] = at
-                        continue
-                    it = feeder.items.get(h.get("ce_id", b"").decode())
-                    if it is not None and it.published is None:
-                        it.published = rec.timestamp / 1000
+                    _record(feeder, rec, early)
+        for eid, at in early.items():
+            if eid in feeder.items:
+                feeder.items[eid].journal = at
+    finally:
+        await c.stop()
+
+
+async def topic_ends(kafka: str) -> dict:
+    """`--observe after`, before the load: where each partition of the four topics ends."""
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    c = AIOKafkaConsumer(bootstrap_servers=kafka, group_id=None, enable_auto_commit=False)
+    await c.start()
+    try:
+        await c.topics()  # metadata of every topic
+        tps = [TopicPartition(t, p) for t in _OBSERVED for p in sorted(c.partitions_for_topic(t) or ())]
+        if len({tp.topic for tp in tps}) < len(_OBSERVED):
+            raise RuntimeError(f"topic_ends: not every topic exists yet: {sorted({tp.topic for tp in tps})}")
+        c.assign(tps)
+        await c.seek_to_end(*tps)
+        return {tp: await c.position(tp) for tp in tps}
+    finally:
+        await c.stop()
+
+
+async def read_after(feeder: Feeder, kafka: str, ends: dict) -> None:
+    """`--observe after`, once the ledger has caught up: the four topics read from where they
+    ended before the load to their fetch high-water marks (the records keep their timestamps
+    and headers), so no subscriber adds its fetches to the broker while the load runs."""
+    from aiokafka import AIOKafkaConsumer
+
+    early: dict[str, float] = {}
+    c = AIOKafkaConsumer(bootstrap_servers=kafka, group_id=None, enable_auto_commit=False)
+    await c.start()
+    try:
+        c.assign(list(ends))
+        for tp, offset in ends.items():
+            c.seek(tp, offset)
+        done: set = set()
+        deadline = time.monotonic() + 300
+        while len(done) < len(ends) and time.monotonic() < deadline:
+            batch = await c.getmany(timeout_ms=500, max_records=20000)
+            for recs in batch.values():
+                for rec in recs:
+                    _record(feeder, rec, early)
+            for tp in ends:
+                hw = c.highwater(tp)
+                if hw is not None and await c.position(tp) >= hw:
+                    done.add(tp)
+        if len(done) < len(ends):
+            raise RuntimeError(f"read_after: {len(ends) - len(done)} partitions not read to their end in 300 s")
         for eid, at in early.items():
             if eid in feeder.items:
                 feeder.items[eid].journal = at
@@ -721,9 +786,12 @@ def run_pipeline(infra, rate: float, a: argparse.Namespace, log_dir: Path) -> di
 
         async def go():
             stop, ready = asyncio.Event(), asyncio.Event()
-            observers = [asyncio.create_task(observe_pipeline(feeder, infra.bootstrap_servers, stop, ready)),
-                         asyncio.create_task(poll_statements(pipe.gl_url, token, companies, reads, stop))]
-            await asyncio.wait_for(ready.wait(), 60)
+            observers = [asyncio.create_task(poll_statements(pipe.gl_url, token, companies, reads, stop))]
+            if a.observe == "live":
+                observers.append(asyncio.create_task(observe_live(feeder, infra.bootstrap_servers, stop, ready)))
+                await asyncio.wait_for(ready.wait(), 60)
+            else:
+                ends = await topic_ends(infra.bootstrap_servers)
             sampler.start()
             if timeline is not None:
                 timeline.start()
@@ -731,18 +799,26 @@ def run_pipeline(infra, rate: float, a: argparse.Namespace, log_dir: Path) -> di
             wall0, wall1 = await feeder.run()
             cpu = sampler.stop(events=len(feeder.items))
             deadline = time.monotonic() + max(60.0, a.duration / 2)
+            expected = collections.Counter(it.company for it in feeder.items.values())
             while time.monotonic() < deadline:
-                if all(it.journal is not None for it in feeder.items.values()):
-                    break
+                if a.observe == "live":
+                    if all(it.journal is not None for it in feeder.items.values()):
+                        break
+                elif all(reads[co] and reads[co][-1][1] >= n for co, n in expected.items()):
+                    break  # every company's trial balance counts all its journals
                 await asyncio.sleep(0.25)
             await asyncio.sleep(1.0)
             if timeline is not None:
                 timeline.stop()
             stop.set()
             await asyncio.gather(*observers)
+            if a.observe == "after":
+                await read_after(feeder, infra.bootstrap_servers, ends)
             return wall0, wall1, cpu
 
-        wall0, wall1, cpu = asyncio.run(go())
+        import uvloop  # the services' event loop: the measuring process takes less of the 2 cores
+
+        wall0, wall1, cpu = uvloop.run(go())
         spy.wait()
         after = [round(x, 1) for x in os.getloadavg()]
         speed_after = statistics.median(cpu_probe() for _ in range(3))
@@ -761,6 +837,7 @@ def run_pipeline(infra, rate: float, a: argparse.Namespace, log_dir: Path) -> di
         items = [it for it in everything if it.written >= start]
         res = {
             "mode": "pipeline", "rate": rate, "companies": a.companies, "gl_consumers": a.gl_consumers,
+            "observe": a.observe,
             "duration_s": a.duration, "seed": a.seed,
             "tick_s": a.tick, "events": n, "achieved_rate": achieved, "late_ticks": feeder.late_ticks,
             "warmup_s": a.warmup, "measured_events": len(items),
@@ -837,6 +914,9 @@ def main() -> None:
     p.add_argument("--timeline", action="store_true",
                    help="pipeline: per-second timeline of lag, CPU per process, WAL, checkpoints, autovacuum and "
                         "table scans (timeline.txt in the log directory)")
+    p.add_argument("--observe", choices=("after", "live"), default="after",
+                   help="pipeline: read the topics' timestamps after the load (after: no subscriber fetches "
+                        "from the broker during it) or with a live subscriber")
     p.add_argument("--tracing", action="store_true", help="export spans as the e2e suite does (otlp + files)")
     p.add_argument("--private-postgres", action="store_true",
                    help="a PostgreSQL server of the run's own (fincore.testing.pg; the shared one allows 100 "
@@ -880,7 +960,7 @@ def main() -> None:
                                          capture_output=True, text=True).stdout.strip()
             s["command"] = " ".join(sys.argv)
             s["environment"] = {k: v for k, v in os.environ.items()
-                                if k.startswith(("KAFKA_", "GL_CONSUMER", "GL_OUTBOX", "OUTBOX_"))}
+                                if k.startswith(("KAFKA_", "CONSUMER_", "GL_CONSUMER", "GL_OUTBOX", "OUTBOX_"))}
             print(json.dumps(s, indent=2), flush=True)
             results.append(s)
             out.parent.mkdir(parents=True, exist_ok=True)
