@@ -30,6 +30,7 @@ from uuid_utils import uuid7
 from gl.adapters.tables import (
     NOT_FROM_EVENTS,
     Account,
+    BankAccountMap,
     Company,
     CounterpartyBalance,
     CounterpartyTotal,
@@ -398,6 +399,49 @@ async def company_state(session: AsyncSession, company_id: str) -> tuple[set[str
     return {v for kind, _, v in rows if kind == "period"}, {v for kind, _, v in rows if kind == "account"}
 
 
+_CLOSED, _BLOCKED = "gl.closed_periods", "gl.blocked_accounts"  # per company, read once per batch
+
+
+def _batch_state(among):
+    """(kind, company, value, ledger account) rows: what `Poster._refusal` (closed periods,
+    blocked accounts) and the rules (the bank accounts' sub-accounts) read per company."""
+    period, account = _closed_and_blocked(among)
+    bank = BankAccountMap.__table__
+    return sa.union_all(period.add_columns(sa.literal_column("''")), account.add_columns(sa.literal_column("''")),
+                        sa.select(sa.literal_column("'bank'"), bank.c.company_id, bank.c.code, bank.c.gl_account)
+                        .where(among(bank.c.company_id)))
+
+
+_BATCH_STATE_PG = HotStatement(_batch_state(lambda col: col == sa.func.any(_IDS)))
+
+
+async def read_companies(session: AsyncSession, company_ids: set[str]) -> None:
+    """Closed periods, blocked accounts and bank accounts of these companies, into the session's
+    per-batch caches in one round trip (a poll spans many companies; read one by one they cost
+    two statements each, per poll). Companies already read in this batch are not read again."""
+    ids = sorted(c for c in company_ids if c not in session.info.get(_CLOSED, {}))
+    if not ids:
+        return
+    conn = await session.connection()
+    if conn.dialect.name == "postgresql":
+        rows = await _BATCH_STATE_PG.rows(conn, {"ids": ids})
+    else:
+        rows = (await session.execute(_batch_state(lambda col: col.in_(ids)))).all()
+    closed = session.info.setdefault(_CLOSED, {})
+    blocked = session.info.setdefault(_BLOCKED, {})
+    bank_cache = session.info.setdefault(banks.CACHE, {})
+    for c in ids:
+        closed[c], blocked[c] = set(), set()
+        bank_cache.setdefault(c, {})
+    for kind, company_id, value, gl_account in rows:
+        if kind == "period":
+            closed[company_id].add(value)
+        elif kind == "account":
+            blocked[company_id].add(value)
+        else:
+            bank_cache[company_id][value] = gl_account
+
+
 class Poster:
     """The GL's consumer handler: turns events into journals by the rules.
 
@@ -464,6 +508,11 @@ class Poster:
             raise
         except (LookupError, UnbalancedJournal, ValueError) as exc:
             raise PermanentError(f"{type(exc).__name__}: {exc}") from exc
+
+    async def before_batch(self, session: AsyncSession, envelopes: list[Envelope]) -> None:
+        """Once per transaction, before its events: what the rules and refusals read per company,
+        for every company the batch posts for, in one round trip."""
+        await read_companies(session, {env.payload.company_id for env in envelopes if env.type in self.posting_types})
 
     async def __call__(self, session: AsyncSession, env: Envelope) -> None:
         """Draft the event's journal (pure, per event, in the event's trace) and stage it;
@@ -541,8 +590,8 @@ class Poster:
         """Why the journal cannot post now (its period closed, an account blocked), decided
         when it is staged so that a settlement later in the batch never relies on a document
         that will be parked (periods and blocks read once per company and batch)."""
-        closed = session.info.setdefault("gl.closed_periods", {})
-        blocked = session.info.setdefault("gl.blocked_accounts", {})
+        closed = session.info.setdefault(_CLOSED, {})
+        blocked = session.info.setdefault(_BLOCKED, {})
         if draft.company_id not in closed:
             closed[draft.company_id], blocked[draft.company_id] = await company_state(session, draft.company_id)
         if hit := blocked_in(draft, blocked[draft.company_id]):
@@ -572,8 +621,8 @@ class Poster:
         # committed before the lock was ours): nothing is written; the batch is done again,
         # record by record, and those journals park.
         fresh = state_under_lock(session)
-        session.info["gl.closed_periods"] = {c: closed for c, (closed, _) in fresh.items()}
-        session.info["gl.blocked_accounts"] = {c: blocked for c, (_, blocked) in fresh.items()}
+        session.info[_CLOSED] = {c: closed for c, (closed, _) in fresh.items()}
+        session.info[_BLOCKED] = {c: blocked for c, (_, blocked) in fresh.items()}
         for _, st in staged_now:
             if isinstance(st, Staged) and st.draft.company_id in fresh:
                 closed, blocked = fresh[st.draft.company_id]
@@ -599,7 +648,7 @@ class Poster:
                 await self._stage(session, books, env, env.payload, origin)
             finally:
                 otel_context.detach(token)
-        for key in (_OPENED, _POSTED, "gl.closed_periods", "gl.blocked_accounts"):
+        for key in (_OPENED, _POSTED, _CLOSED, _BLOCKED):
             session.info.pop(key, None)
         legacy_books = session.info.pop(_LEGACY, {})
         staged: list[tuple[Envelope, Staged | _Parked]] = session.info.pop(_STAGED, [])

@@ -111,6 +111,11 @@ class Handlers:
         for handler in self.handlers:
             await handler(session, env)
 
+    async def before_batch(self, session: AsyncSession, envelopes: list[Envelope]) -> None:
+        for handler in self.handlers:
+            if (hook := getattr(handler, "before_batch", None)) is not None:
+                await hook(session, envelopes)
+
     async def before_commit(self, session: AsyncSession) -> None:
         for handler in self.handlers:
             if (hook := getattr(handler, "before_commit", None)) is not None:
@@ -283,6 +288,9 @@ class InboxConsumer:
         handled = len(items)
         async with self.db.transaction() as session:
             seen = await self._seen(session, [env.id for _, env in items])
+            # A handler may read what the batch's events need at once (e.g. per company).
+            if (before_batch := getattr(self.handler, "before_batch", None)) is not None:
+                await before_batch(session, [env for _, env in items if env.id not in seen])
             outcomes, inbox_rows, now = [], [], utcnow()
             payloads: dict[str, bytes] = {}
             yielded = time.monotonic()
