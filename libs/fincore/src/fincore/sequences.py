@@ -2,7 +2,8 @@
 
 A counter row is bumped with UPDATE ... RETURNING in the caller's transaction, so numbers
 of a rolled-back transaction are reused and committed documents have no gaps (an auditor's
-expectation for vouchers). `allocate(n)` takes a whole block for a batch in one statement.
+expectation for vouchers). `allocate(n)` takes a whole block for a batch in one statement,
+`allocate_many` blocks in several scopes in one statement.
 """
 
 from __future__ import annotations
@@ -54,3 +55,26 @@ async def allocate(session: AsyncSession, scope: str, n: int = 1) -> int:
         stmt = stmt.on_conflict_do_update(index_elements=["scope"], set_={"last_value": table.c.last_value + n})
         last = (await session.execute(stmt.returning(table.c.last_value))).scalar_one()
     return last - n + 1
+
+
+# Several counters bumped in one round trip. The rows are locked in the order the join meets them:
+# callers that bump several scopes hold a lock that orders them first (the GL's posting takes its
+# companies' rows, in company order, before their journal counters).
+_BUMP_MANY = HotStatement(sa.text(
+    "UPDATE document_sequence AS d SET last_value = d.last_value + x.n "
+    "FROM unnest(CAST(:scopes AS varchar[]), CAST(:ns AS bigint[])) AS x(scope, n) "
+    "WHERE d.scope = x.scope RETURNING d.scope, d.last_value"))
+
+
+async def allocate_many(session: AsyncSession, blocks: dict[str, int]) -> dict[str, int]:
+    """Reserve blocks[scope] numbers in each scope; returns each scope's first number."""
+    conn = await session.connection()
+    if conn.dialect.name != "postgresql" or len(blocks) == 1:
+        return {scope: await allocate(session, scope, n) for scope, n in blocks.items()}
+    scopes = sorted(blocks)
+    rows = await _BUMP_MANY.rows(conn, {"scopes": scopes, "ns": [blocks[s] for s in scopes]})
+    first = {scope: last - blocks[scope] + 1 for scope, last in rows}
+    for scope in scopes:
+        if scope not in first:  # a new scope (the first document of its period): its row is made
+            first[scope] = await allocate(session, scope, blocks[scope])
+    return first

@@ -18,7 +18,7 @@ from fincore.events.envelope import Envelope
 from fincore.events.registry import registry
 from fincore.inbox import PermanentError
 from fincore.outbox import add_event, event_row
-from fincore.sequences import allocate
+from fincore.sequences import allocate_many
 from fincore.tables import OutboxRecord, utcnow
 from fincore.telemetry import current_trace_id, recording
 from opentelemetry import context as otel_context
@@ -808,8 +808,9 @@ async def write_prepared(session: AsyncSession, prepared: Prepared) -> list[dict
     scopes: dict[tuple[str, str], list[int]] = {}
     for k, s in enumerate(prepared.staged):
         scopes.setdefault((s.draft.company_id, s.draft.period), []).append(k)
+    firsts = await allocate_many(session, {f"journal:{c}:{p}": len(ix) for (c, p), ix in scopes.items()})
     for (company_id, period), indexes in scopes.items():
-        first = await allocate(session, f"journal:{company_id}:{period}", len(indexes))
+        first = firsts[f"journal:{company_id}:{period}"]
         for n, k in enumerate(indexes):
             number = f"JV{period.replace('-', '')}-{first + n:06d}"
             prepared.journals[k]["number"] = number
