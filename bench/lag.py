@@ -25,7 +25,9 @@ business transactions/s, while the path below them can be driven at that rate:
   consumer posts, the GL relay publishes JournalPosted, the GL API answers the trial
   balance. Per event: written (outbox commit), published (Kafka timestamp), journal
   committed (JournalPosted ce_time, set in the posting transaction), first trial balance
-  counting it (each company's is read every 0.25 s). Afterwards finance-verify I1-I4 over
+  counting it (each company's is read every 0.25 s). The topics are read for the timestamps
+  after the ledger caught up (--observe after; --observe live: a subscriber during the load,
+  whose fetches the development broker pays for). Afterwards finance-verify I1, I3, I4 over
   the companies (I7 does not apply: the sub-ledgers hold no documents for these events).
 
 Bounded (both modes): the achieved rate is >= 95 % of the asked rate; every item got its
