@@ -155,6 +155,13 @@ class Progress:
     def __init__(self, url: str, how: str) -> None:
         self.conn = psycopg.connect(pg(url), autocommit=True)
         self.how = how
+        # Made before the consumers start: the preload sets the month's counter to the preloaded
+        # journals of the month (the trial balance counts whole months from the counters), so the
+        # run's journals are the counter's rise from here. (Before this, a run began "at the first
+        # journal" with the counter already at the preloaded 4,260: the consumers' start-up was
+        # timed as ingest and the last 4,260 journals were not waited for.)
+        self.base = 0
+        self.base = self()
 
     def __call__(self) -> int:
         if self.how == "count":
@@ -162,7 +169,7 @@ class Progress:
                                      ).fetchone()[0]
         row = self.conn.execute("SELECT last_value FROM document_sequence WHERE scope = %s",
                                 (f"journal:{COMPANY}:2026-11",)).fetchone()
-        return row[0] if row else 0
+        return (row[0] if row else 0) - self.base
 
     def pid(self) -> int:
         return self.conn.info.backend_pid
@@ -325,6 +332,7 @@ def one_run(args, log_dir: Path, reports: bool) -> dict:
                "GL_CONSUMER_MAX_RECORDS": str(args.max_records), "GL_POSTING_TOPICS": "finance.ar.events.v1"}
         consumers = [ServiceProcess(f"gl-consume-{i}", "gl", "consume", env, log_dir) for i in range(args.consumers)]
         vacuums = pg_state(url)
+        progress = Progress(url, args.progress)  # before the consumers post anything
         for c in consumers:
             c.start(wait=False)
         spies = [subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "--format", "raw",
@@ -350,7 +358,6 @@ def one_run(args, log_dir: Path, reports: bool) -> dict:
         first = None
         deadline = time.monotonic() + 1200
         polled = 0
-        progress = Progress(url, args.progress)
         waits: collections.Counter = collections.Counter()
         cpu: dict[int, float] = {}
         try:
