@@ -9,6 +9,7 @@ printed every 15 s.
 
     .venv/bin/python bench/broker_fetch_cost.py --rounds 50 --duration 90
     .venv/bin/python bench/broker_fetch_cost.py --rounds 10 --duration 90
+    .venv/bin/python bench/broker_fetch_cost.py --rounds 10 --duration 60 --work-ms 25 --fetch-min-bytes 200000
 """
 
 from __future__ import annotations
@@ -41,23 +42,26 @@ async def run(a: argparse.Namespace, port: int, broker: subprocess.Popen) -> Non
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5, acks="all")
     await producer.start()
     consumer = AIOKafkaConsumer(*topics, bootstrap_servers=bootstrap, group_id="g", fetch_max_wait_ms=a.fetch_wait,
+                                fetch_min_bytes=a.fetch_min_bytes,
                                 auto_offset_reset="earliest", session_timeout_ms=6000, enable_auto_commit=False)
     await consumer.start()
-    got = 0
+    got = polls = 0
 
     async def consume() -> None:
-        nonlocal got
+        nonlocal got, polls
         while True:
             batch = await consumer.getmany(timeout_ms=1000)
             got += sum(len(v) for v in batch.values())
             if batch:
+                polls += 1
+                await asyncio.sleep(a.work_ms / 1000)  # the consumer's work on a poll
                 await consumer.commit()
 
     reader = asyncio.create_task(consume())
     per_round = a.rate // a.rounds
     payload = b"x" * 300
     t0 = time.monotonic()
-    last_t, last_cpu, sent = t0, cpu_s(broker.pid), 0
+    last_t, last_cpu, last_polls, sent = t0, cpu_s(broker.pid), 0, 0
     while time.monotonic() - t0 < a.duration:
         futures = [await producer.send(topics[(sent + k) % 3], payload, key=str(sent + k).encode())
                    for k in range(per_round)]
@@ -68,8 +72,8 @@ async def run(a: argparse.Namespace, port: int, broker: subprocess.Popen) -> Non
         if now - last_t >= 15:
             c = cpu_s(broker.pid)
             print(f"rounds/s={a.rounds} t={now - t0:4.0f}s broker={(c - last_cpu) / (now - last_t):.2f} cores "
-                  f"sent={sent} read={got}", flush=True)
-            last_t, last_cpu = now, c
+                  f"sent={sent} read={got} polls/s={(polls - last_polls) / (now - last_t):.1f}", flush=True)
+            last_t, last_cpu, last_polls = now, c, polls
     reader.cancel()
     await consumer.stop()
     await producer.stop()
@@ -81,6 +85,8 @@ def main() -> None:
     p.add_argument("--rounds", type=int, default=50, help="send rounds per second (produce batches per partition)")
     p.add_argument("--duration", type=float, default=90)
     p.add_argument("--fetch-wait", type=int, default=100)
+    p.add_argument("--fetch-min-bytes", type=int, default=1, help="the consumer's fetch.min.bytes")
+    p.add_argument("--work-ms", type=float, default=0, help="time the consumer spends on each poll's records")
     a = p.parse_args()
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
