@@ -30,7 +30,7 @@ from fincore.db import Database, migrate
 from fincore.events import encode_record, new_envelope
 from fincore.inbox import InboxConsumer
 from fincore.tables import DeadLetter, utcnow
-from fincore.testing.rowlocks import scratch_database
+from fincore.testing.rowlocks import scratch_url
 
 pytestmark = pytest.mark.integration
 
@@ -41,11 +41,7 @@ CO = "C1"
 @pytest.fixture(params=["postgresql", "sqlite"])
 def pg_url(request, tmp_path):
     """A fresh database (PostgreSQL, dropped afterwards; or embedded SQLite)."""
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'ar.db'}"
-        return
-
-    with scratch_database("t_arret") as url:
+    with scratch_url(request.param, tmp_path, "t_arret") as url:
         yield url
 
 

@@ -34,7 +34,7 @@ from fincore import dates, money
 from fincore.db import Database, migrate, sync_url
 from fincore.events import new_envelope
 from fincore.inbox import InboxConsumer
-from fincore.testing.rowlocks import scratch_database
+from fincore.testing.rowlocks import scratch_url
 from gl.adapters.tables import (
     Company,
     CounterpartyBalance,
@@ -57,10 +57,7 @@ CO = "CB1"
 @pytest.fixture(params=["postgresql", "sqlite"])
 def url(request, tmp_path):
     """A fresh database (PostgreSQL, dropped afterwards; or embedded SQLite)."""
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'gl.db'}"
-        return
-    with scratch_database("t_glcp") as url:
+    with scratch_url(request.param, tmp_path, "t_glcp") as url:
         yield url
 
 

@@ -25,17 +25,14 @@ from fincore.outbox import OutboxRelay, add_event, event_row
 from fincore.outbox.relay import OLDEST_AGE, PENDING, republish
 from fincore.settings import ServiceSettings
 from fincore.tables import OutboxRecord
-from fincore.testing.rowlocks import scratch_database
+from fincore.testing.rowlocks import scratch_url
 
 BEFORE_V4 = "0012"  # AR's revision before platform schema v4
 
 
 @pytest.fixture(params=["postgresql", "sqlite"])
 def url(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'ar.db'}"
-        return
-    with scratch_database("t_outbox") as url:
+    with scratch_url(request.param, tmp_path, "t_outbox") as url:
         yield url
 
 

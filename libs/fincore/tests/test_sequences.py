@@ -15,17 +15,14 @@ import asyncio
 import pytest
 from fincore.db import Database
 from fincore.sequences import DocumentSequence, allocate, allocate_many
-from fincore.testing.rowlocks import scratch_database, waiting_for_a_row_lock
+from fincore.testing.rowlocks import scratch_url, waiting_for_a_row_lock
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(params=["postgresql", "sqlite"])
 def db_url(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'seq.db'}"
-        return
-    with scratch_database("t_seq") as url:
+    with scratch_url(request.param, tmp_path, "t_seq") as url:
         yield url
 
 

@@ -23,7 +23,7 @@ from fincore import dates, money
 from fincore.db import Database, migrate
 from fincore.events import new_envelope
 from fincore.inbox import InboxConsumer
-from fincore.testing.rowlocks import scratch_database
+from fincore.testing.rowlocks import scratch_url
 from gl.adapters.tables import JournalLine, ParkedEvent
 from gl.bootstrap import MIGRATIONS, rulebook
 from gl.service.awaiting import awaiting_settlements, decide
@@ -36,11 +36,7 @@ DAY = dates.to_proto(dt.date(2026, 12, 5))
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])
 def url(request, tmp_path):
     """A fresh GL database: embedded SQLite, or PostgreSQL (dropped afterwards)."""
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'gl.db'}"
-        return
-
-    with scratch_database("t_glbank") as url:
+    with scratch_url(request.param, tmp_path, "t_glbank") as url:
         yield url
 
 

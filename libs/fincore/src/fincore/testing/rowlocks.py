@@ -33,6 +33,17 @@ def scratch_database(prefix: str, admin_url: str = PG_ADMIN) -> Iterator[str]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@contextlib.contextmanager
+def scratch_url(kind: str, tmp_path, prefix: str) -> Iterator[str]:
+    """A new database of `kind` ("postgresql": `scratch_database`, dropped afterwards; "sqlite":
+    a file `prefix`.db under `tmp_path`), for tests run on both."""
+    if kind == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / f'{prefix}.db'}"
+        return
+    with scratch_database(prefix) as url:
+        yield url
+
+
 async def waiting_for_a_row_lock(db, timeout_s: float = 30) -> None:
     """Until another connection to `db`'s database waits for a lock."""
     q = sa.text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
