@@ -1,6 +1,6 @@
 """What the posting consumer reads per company, read for a whole batch at once
-(`posting.read_companies`, called by `Poster.before_batch` once per transaction) must be what the
-per-company readings give: closed periods, blocked accounts and bank accounts' sub-accounts.
+(`posting.read_companies`, called by `Poster.before_batch` once per transaction) must be what reading
+the companies one at a time gives: closed periods, blocked accounts and bank accounts' sub-accounts.
 
 Known answers, three companies: A has 2026-10 closed, account 1122 blocked and bank accounts
 BOC-1 -> 100201 and ICBC-2 -> 100202; B has bank account CMB-1 -> 100203 and nothing closed or
@@ -15,21 +15,18 @@ import uuid
 import pytest
 import sqlalchemy as sa
 from fincore.db import Database, migrate
-from fincore.testing.rowlocks import scratch_database
+from fincore.testing.rowlocks import scratch_url
 from gl.adapters.tables import Account, BankAccountMap
 from gl.bootstrap import MIGRATIONS
 from gl.service import banks
-from gl.service.posting import close_period, company_state, create_company, read_companies
+from gl.service.posting import close_period, create_company, read_companies
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(params=["postgresql", "sqlite"])
 def db_url(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'gl.db'}"
-        return
-    with scratch_database("t_glbatch") as url:
+    with scratch_url(request.param, tmp_path, "t_glbatch") as url:
         yield url
 
 
@@ -47,9 +44,12 @@ def test_one_reading_per_batch_gives_what_each_company_reads(db_url):
             for co, code, account in ((a, "BOC-1", "100201"), (a, "ICBC-2", "100202"), (b, "CMB-1", "100203")):
                 s.add(BankAccountMap(company_id=co, code=code, gl_account=account, currency="CNY"))
         one_by_one = {}
-        async with db.sessions() as s:
-            for co in (a, b, c):
-                one_by_one[co] = (*await company_state(s, co), await banks.bank_accounts(s, co))
+        for co in (a, b, c):  # a company at a time, each in a session of its own
+            async with db.sessions() as s:
+                await read_companies(s, {co})
+                one_by_one[co] = (s.info["gl.closed_periods"][co], s.info["gl.blocked_accounts"][co])
+            async with db.sessions() as s:  # the bank accounts' own per-company reading
+                one_by_one[co] += (await banks.bank_accounts(s, co),)
         async with db.sessions() as s:
             await read_companies(s, {a, b, c})
             batch = {co: (s.info["gl.closed_periods"][co], s.info["gl.blocked_accounts"][co],

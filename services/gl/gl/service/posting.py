@@ -390,15 +390,6 @@ def _state_under_lock(among):
 _IDS = sa.bindparam("ids", type_=ARRAY(sa.String))
 _LOCK_DOCUMENTS_PG = HotStatement(_lock_documents(_C.c.id == sa.func.any(_IDS)))
 _STATE_UNDER_LOCK_PG = HotStatement(_state_under_lock(lambda col: col == sa.func.any(_IDS)))
-_COMPANY_STATE = HotStatement(sa.union_all(*_closed_and_blocked(lambda col: col == sa.bindparam("company"))))
-
-
-async def company_state(session: AsyncSession, company_id: str) -> tuple[set[str], set[str]]:
-    """The company's closed periods and blocked accounts, in one round trip."""
-    rows = await _COMPANY_STATE.rows(await session.connection(), {"company": company_id})
-    return {v for kind, _, v in rows if kind == "period"}, {v for kind, _, v in rows if kind == "account"}
-
-
 _CLOSED, _BLOCKED = "gl.closed_periods", "gl.blocked_accounts"  # per company, read once per batch
 
 
@@ -590,10 +581,9 @@ class Poster:
         """Why the journal cannot post now (its period closed, an account blocked), decided
         when it is staged so that a settlement later in the batch never relies on a document
         that will be parked (periods and blocks read once per company and batch)."""
-        closed = session.info.setdefault(_CLOSED, {})
-        blocked = session.info.setdefault(_BLOCKED, {})
-        if draft.company_id not in closed:
-            closed[draft.company_id], blocked[draft.company_id] = await company_state(session, draft.company_id)
+        if draft.company_id not in session.info.get(_CLOSED, {}):  # not among the batch's (before_batch)
+            await read_companies(session, {draft.company_id})
+        closed, blocked = session.info[_CLOSED], session.info[_BLOCKED]
         if hit := blocked_in(draft, blocked[draft.company_id]):
             return f"account {', '.join(hit)} is blocked"
         if draft.period in closed[draft.company_id]:
