@@ -371,3 +371,82 @@ def test_unread_services_are_reported_not_run_never_passed():
     s = copy.deepcopy(good())
     s.ar_ageing = s.valuation = s.bank = s.events = None
     assert checks.not_run(s) == ["I2 (topics not read)", "I7 receivables", "I7 inventory", "I7 bank"]
+
+
+def parked_invoice(s: Snapshot, eid: str, customer: str, gross: str, net: str, tax: str, *, dead: bool = False):
+    """An invoice AR issued (so its ageing counts it) whose event the ledger parked (or, `dead`,
+    dead-lettered): read from the topic with its payload, no journal."""
+    from finance.ar.v1 import events_pb2 as ar
+
+    payload = invoice(gross, net, tax)
+    payload.customer_code, payload.document_number = customer, f"INV-{eid}"
+    s.events.append(Event(eid, "finance.ar.InvoiceIssued.v1", "X", "finance.ar.events.v1", 0, 9, "d", payload))
+    s.effects[eid] = {"event_id": eid, "handled": not dead, "journals": [], "dead_letters": [
+        {"id": 3, "error": "PermanentError: bad", "replayed": False}] if dead else [],
+        "parked": None if dead else {"reason": "period 2026-11 of company X is closed", "resolved": False}}
+    assert isinstance(payload, ar.InvoiceIssued)
+
+
+def with_party_dimension(rules: list[dict], role: str, party: str, path: str) -> PostingRules:
+    return PostingRules([{**r, "lines": [{**ln, "dimensions": {party: path}} if ln["account"] == role else ln
+                                         for ln in r["lines"]]} for r in rules])
+
+
+def test_i7_a_parked_invoice_is_a_reconciling_item_not_a_breach():
+    """The stop-23 finding: AR counts two invoices whose events the ledger parked (a closed
+    period, a blocked account), so AR exceeds receivables by exactly their 678.00. That is
+    explained, named invoice by invoice, and no breach; a difference the parked invoices do
+    not explain stays a breach, and says what was not posted."""
+    s = good()
+    s.rules = with_party_dimension(INVOICE_RULES, "receivables", "customer", "customer_code")
+    parked_invoice(s, "e8", "C001", "565.00", "500.00", "65.00")
+    parked_invoice(s, "e9", "C001", "113.00", "100.00", "13.00", dead=True)
+    s.ar_ageing["customers"][0]["net"] = "1808.00"  # 1,130.00 posted + 678.00 not
+    assert checks.run_checks(s, ["I2", "I7"]) == []
+    assert [(b.subject, b.detail) for b in s.explained] == [(
+        "customer C001 CNY", "AR open items - credit vs receivables: sub-ledger 1808.00 != ledger 1130.00 "
+        "(difference 678.00), explained by 2 event(s) not posted: InvoiceIssued INV-e8 565.00 (parked: period "
+        "2026-11 of company X is closed); InvoiceIssued INV-e9 113.00 (dead-lettered: PermanentError: bad)")]
+    s = good()
+    s.rules = with_party_dimension(INVOICE_RULES, "receivables", "customer", "customer_code")
+    parked_invoice(s, "e8", "C001", "565.00", "500.00", "65.00")
+    s.ar_ageing["customers"][0]["net"] = "1700.00"
+    found = only(checks.check_receivables(s), "I7")
+    assert found[0].detail.endswith("not yet posted: 1 event(s) not posted: InvoiceIssued INV-e8 565.00 (parked: "
+                                    "period 2026-11 of company X is closed) (565.00), which does not explain it")
+    assert s.explained == []
+
+
+def test_i7_a_resolved_parking_or_an_unread_topic_explains_nothing():
+    s = good()
+    s.rules = with_party_dimension(INVOICE_RULES, "receivables", "customer", "customer_code")
+    parked_invoice(s, "e8", "C001", "565.00", "500.00", "65.00")
+    s.effects["e8"]["parked"]["resolved"] = True  # decided, yet no journal: the difference is a breach
+    s.ar_ageing["customers"][0]["net"] = "1695.00"
+    assert [b.subject for b in checks.check_receivables(s)] == ["customer C001 CNY"]
+    s.effects["e8"]["parked"]["resolved"] = False
+    s.events = None  # the topics were not read: the payloads are unknown
+    assert [b.subject for b in checks.check_receivables(s)] == ["customer C001 CNY"]
+
+
+def test_i7_a_parked_supplier_invoice_explains_payables_by_its_supplier():
+    from finance.ap.v1 import events_pb2 as ap
+    from fincore import dates, money
+
+    s = good()
+    rules = [rule("finance.ap.InvoiceApproved.v1", "ap.invoice", [("debit", "grni", "net_total", None),
+                                                                   ("credit", "payables", "gross_total", None)])]
+    rules[0]["lines"][1]["account_by"] = {"field": "supplier_group", "map": {"EMPLOYEE": "other_payables"}}
+    s.rules = with_party_dimension(rules, "payables", "supplier", "supplier_code")
+    import datetime as dt
+
+    m = lambda v: money.to_proto(Decimal(v), "CNY")  # noqa: E731
+    payload = ap.InvoiceApproved(company_id="X", document_number="PI-7", supplier_code="S1", currency="CNY",
+                                 occurrence_date=dates.to_proto(dt.date(2026, 11, 20)), net_total=m("100.00"),
+                                 gross_total=m("113.00"))
+    s.events.append(Event("e7", "finance.ap.InvoiceApproved.v1", "X", "finance.ap.events.v1", 0, 7, "d", payload))
+    s.effects["e7"] = {"event_id": "e7", "handled": True, "journals": [], "dead_letters": [],
+                       "parked": {"reason": "account 220201 is blocked", "resolved": False}}
+    s.ap_ageing["suppliers"][0]["total"] = "878.00"
+    assert checks.check_payables(s) == []
+    assert "explained by 1 event(s) not posted: InvoiceApproved PI-7 113.00" in s.explained[0].detail

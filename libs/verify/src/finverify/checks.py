@@ -19,7 +19,10 @@ I6 nothing is posted into a closed period (the year-end closing journal excepted
 I7 each sub-ledger equals its control account: AR open items = receivables, AP open items =
    payables (what is owed to employees: other payables), inventory valuation = inventory
    accounts, budget actuals = the ledger's spend on budgeted accounts, and (once cash
-   management serves it) reconciled bank = bank account
+   management serves it) reconciled bank = bank account. On AR and AP a difference that is
+   exactly what the ledger has not posted for that party (events it parked or dead-lettered,
+   their amounts by the posting rules) is explained: reported with its reconciling items
+   (`Snapshot.explained`), not a breach.
 """
 
 from __future__ import annotations
@@ -91,6 +94,9 @@ class Snapshot:
     budget_actuals: list[dict] | None = None  # budget /v1/actuals
     bank: dict | None = None  # cash management: reconciled balance per bank account (hook, see check_bank)
     rules: PostingRules | None = None  # GL /v1/rules: what each event is due (I2: handled without a journal)
+    # Filled by the checks: differences they found and explained (I7's reconciling items:
+    # sub-ledger documents whose events the ledger parked or dead-lettered), reported, not breaches.
+    explained: list[Breach] = field(default_factory=list)
 
     @property
     def id(self) -> str:
@@ -325,10 +331,65 @@ def check_closed_periods(s: Snapshot) -> list[Breach]:
 
 
 # --- I7 ---------------------------------------------------------------------------------
-def _compare(out: list[Breach], company: str, subject: str, sub_ledger: Decimal, ledger: Decimal, what: str) -> None:
-    if sub_ledger != ledger:
-        out.append(Breach("I7", company, subject, f"{what}: sub-ledger {sub_ledger} != ledger {ledger} "
-                                                  f"(difference {sub_ledger - ledger})"))
+def _compare(out: list[Breach], company: str, subject: str, sub_ledger: Decimal, ledger: Decimal, what: str,
+             unposted: Unposted | None = None) -> None:
+    """A breach when the sub-ledger and the ledger differ, unless the difference is exactly
+    what the ledger has not posted yet (`unposted`: the sub-ledger's documents whose events it
+    parked or dead-lettered): then the difference is explained, and reported as such on
+    `unposted.snapshot`, each reconciling item named."""
+    if sub_ledger == ledger:
+        return
+    detail = f"{what}: sub-ledger {sub_ledger} != ledger {ledger} (difference {sub_ledger - ledger})"
+    if unposted is None:
+        out.append(Breach("I7", company, subject, detail))
+    elif sub_ledger - ledger == unposted.amount:
+        unposted.snapshot.explained.append(Breach("I7", company, subject, f"{detail}, explained by "
+                                                  f"{unposted.describe()}"))
+    else:
+        out.append(Breach("I7", company, subject, f"{detail}; not yet posted: {unposted.describe()} "
+                                                  f"({unposted.amount}), which does not explain it"))
+
+
+@dataclass
+class Unposted:
+    """A party's sub-ledger documents (in one currency) that the ledger has not posted: their
+    events parked (unresolved) or dead-lettered (not replayed), none with a journal."""
+
+    snapshot: Snapshot
+    amount: Decimal = ZERO  # in the sub-ledger's sign: what the ledger will add once they post
+    items: list[str] = field(default_factory=list)
+
+    def describe(self) -> str:
+        return f"{len(self.items)} event(s) not posted: " + "; ".join(self.items)
+
+
+def _unposted(s: Snapshot, roles: set[str], party: str, sign: int) -> dict[tuple[str, str], Unposted]:
+    """By (party, currency): what the events the ledger parked or dead-lettered would post to
+    the accounts of `roles`, by the posting rules (GL /v1/rules) applied to their payloads
+    (read from the topics). Without the topics or the rules nothing is explained."""
+    if s.events is None or s.effects is None or s.rules is None:
+        return {}
+    out: dict[tuple[str, str], Unposted] = {}
+    seen: set[str] = set()
+    for e in s.events:
+        eff = s.effects.get(e.id) or {}
+        if e.id in seen or eff.get("journals"):
+            continue
+        parked = eff.get("parked")
+        dead = [d for d in eff.get("dead_letters", []) if not d.get("replayed")]
+        if parked and not parked.get("resolved"):
+            why = f"parked: {parked.get('reason')}"
+        elif dead:
+            why = f"dead-lettered: {dead[0].get('error')}"
+        else:
+            continue
+        seen.add(e.id)
+        for a in s.rules.amounts_on(e.type, e.payload, roles, party):
+            u = out.setdefault((a.party, a.currency or s.currency), Unposted(s))
+            u.amount += sign * a.amount
+            number = getattr(e.payload, "document_number", "") or e.id
+            u.items.append(f"{e.type.split('.')[-2]} {number} {sign * a.amount} ({why})")
+    return out
 
 
 def _by_party(rows: Iterable[dict], party: str, sign: int) -> dict[tuple[str, str], Decimal]:
@@ -350,10 +411,11 @@ def check_receivables(s: Snapshot) -> list[Breach]:
         currencies[c["customer"]] = cur
         ar[(c["customer"], cur)] += D(c["net"])
     gl = _by_party(s.receivables, "customer", 1)
+    unposted = _unposted(s, {"receivables"}, "customer", 1)
     out: list[Breach] = []
-    for key in sorted(set(ar) | set(gl)):
+    for key in sorted(set(ar) | set(gl) | set(unposted)):
         _compare(out, s.id, f"customer {key[0] or '(none)'} {key[1]}", ar.get(key, ZERO), gl.get(key, ZERO),
-                 "AR open items - credit vs receivables")
+                 "AR open items - credit vs receivables", unposted.get(key))
     return out
 
 
@@ -374,10 +436,11 @@ def check_payables(s: Snapshot) -> list[Breach]:
         ap[(r["supplier"], r["currency"])] += D(r["total"])
     other = set(s.role_accounts("other_payables")) - set(s.role_accounts("payables"))
     gl = _by_party([r for r in s.payables if r.get("supplier") or r["account"] not in other], "supplier", -1)
+    unposted = _unposted(s, {"payables", "other_payables"}, "supplier", -1)
     out: list[Breach] = []
-    for key in sorted(set(ap) | set(gl)):
+    for key in sorted(set(ap) | set(gl) | set(unposted)):
         _compare(out, s.id, f"supplier {key[0] or '(none)'} {key[1]}", ap.get(key, ZERO), gl.get(key, ZERO),
-                 "AP open items vs payables")
+                 "AP open items vs payables", unposted.get(key))
     return out
 
 

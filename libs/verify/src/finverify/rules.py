@@ -24,7 +24,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from fincore.fieldpaths import Conditions, resolve
+from finance.common.v1 import types_pb2
+from fincore import money
+from fincore.fieldpaths import Conditions, resolve, text
 
 BALANCE = "@balance"
 
@@ -36,6 +38,17 @@ class Due:
 
     journal: bool
     why: str
+
+
+@dataclass(frozen=True)
+class Amount:
+    """One rule line's amount on an event: the chart role it posts to, the line's party (its
+    customer or supplier dimension; '' without one), the Money's currency, debit positive."""
+
+    role: str
+    party: str
+    currency: str
+    amount: Decimal
 
 
 class PostingRules:
@@ -60,14 +73,56 @@ class PostingRules:
             on = _date(payload.occurrence_date).isoformat()
         except (AttributeError, ValueError):  # the ledger refuses it: a dead letter is due
             return Due(True, f"{ce_type} without a valid occurrence_date: a dead letter is due")
+        r = self._rule(versions, on, payload)
+        if r is None:
+            return Due(True, f"no rule of {ce_type} in force on {on} matches it: a dead letter is due")
+        name = f"rule {r['id']} v{r['version']}"
+        if any(_amount(payload, ln) for ln in r["lines"]):
+            return Due(True, f"{name} posts it")
+        return Due(False, f"{name}: every amount is zero, nothing to post")
+
+    def _rule(self, versions: list[dict], on: str, payload: Any) -> dict | None:
+        """The version in force on `on` (ISO date) whose conditions match, as the ledger picks it."""
         for r in versions:
             if r["effective_from"] <= on and (r["effective_to"] is None or on <= r["effective_to"]) \
                     and self._matches(r, payload):
-                name = f"rule {r['id']} v{r['version']}"
-                if any(_amount(payload, ln) for ln in r["lines"]):
-                    return Due(True, f"{name} posts it")
-                return Due(False, f"{name}: every amount is zero, nothing to post")
-        return Due(True, f"no rule of {ce_type} in force on {on} matches it: a dead letter is due")
+                return r
+        return None
+
+    def amounts_on(self, ce_type: str, payload: Any, roles: set[str], party: str) -> list[Amount]:
+        """What the event would post to the accounts of `roles` (chart roles, after the rule's
+        `account_by`), by the line's `party` dimension and the currency of its Money: the
+        explanation I7 gives for a sub-ledger document whose event is parked or dead-lettered
+        (in the sub-ledger, not yet in the ledger). Debits positive. `@balance` lines are
+        left out (they balance a journal: exchange differences, never a control account's
+        document amount). [] when the payload was not decoded or no rule matches it."""
+        versions = self.by_event.get(ce_type)
+        if not versions or payload is None:
+            return []
+        try:
+            r = self._rule(versions, _date(payload.occurrence_date).isoformat(), payload)
+        except (AttributeError, ValueError):
+            return []
+        out: list[Amount] = []
+        for ln in (r or {}).get("lines", []):
+            if ln["amount"] == BALANCE:
+                continue
+            for item in (list(resolve(payload, payload, ln["each"])) if ln.get("each") else [payload]):
+                role = ln["account"]
+                if ln.get("account_by"):
+                    role = ln["account_by"]["map"].get(text(resolve(payload, item, ln["account_by"]["field"])), role)
+                if role not in roles:
+                    continue
+                amount = resolve(payload, item, ln["amount"])
+                value = _decimal(amount)
+                if ln.get("subtract"):
+                    value -= _decimal(resolve(payload, item, ln["subtract"]))
+                path = (ln.get("dimensions") or {}).get(party)
+                who = text(resolve(payload, item, path)) if path else ""
+                if value:
+                    out.append(Amount(role, who, getattr(amount, "currency_code", ""),
+                                      value if ln["side"] == "debit" else -value))
+        return out
 
     def _matches(self, rule: dict, payload: Any) -> bool:
         desc = payload.DESCRIPTOR
@@ -93,8 +148,11 @@ def _amount(payload: Any, line: dict) -> bool:
 
 
 def _decimal(value: Any) -> Decimal:
-    if hasattr(value, "units") and hasattr(value, "nanos"):  # finance.common.v1.Money
-        return Decimal(value.units) + Decimal(value.nanos) / 10**9
+    if isinstance(value, types_pb2.Money):  # at its currency's scale (12.50, not 12.5)
+        try:
+            return money.from_proto(value)
+        except money.MoneyError:  # malformed (the ledger dead-letters it): its amount all the same
+            return Decimal(value.units) + Decimal(value.nanos) / 10**9
     return Decimal(str(value or 0))
 
 

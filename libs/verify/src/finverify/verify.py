@@ -36,6 +36,7 @@ class Expected:
 class Result:
     breaches: list[Breach] = field(default_factory=list)  # unexpected: the run fails on any
     expected: list[tuple[Expected, list[Breach]]] = field(default_factory=list)
+    explained: list[Breach] = field(default_factory=list)  # differences with their reconciling items, not breaches
     not_run: dict[str, list[str]] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)  # what was read
     lag: dict[str, dict[str, int]] = field(default_factory=dict)
@@ -60,6 +61,8 @@ class Result:
                          f"waited {self.lag_drained_s:.1f}s)")
         for b in self.breaches:
             lines.append(f"BREACH {b}")
+        for b in self.explained:
+            lines.append(f"explained {b}")
         for exp, hits in self.expected:
             state = f"{len(hits)} expected breach(es)" if hits else "expected breach NOT found"
             what = f"{exp.subject!r}" + (f" {exp.detail!r}" if exp.detail else "")
@@ -94,6 +97,7 @@ def verify(api: Api, companies: Iterable[str] | None = None, *, bootstrap: str |
         events = reader.catch_up() if reader is not None and "I2" in only else None
         found: list[Breach] = checks.check_lag(res.lag) if "I5" in only else []
         counts = {"companies": len(wanted), "journals": 0, "lines": 0, "events": 0}
+        explained: list[Breach] = []
         for cid in wanted:
             company = all_companies.get(cid)
             if company is None:
@@ -101,6 +105,7 @@ def verify(api: Api, companies: Iterable[str] | None = None, *, bootstrap: str |
                 continue
             snap: Snapshot = api.snapshot(company, events)
             found += checks.run_checks(snap, only)
+            explained += snap.explained
             res.not_run[cid] = checks.not_run(snap)
             counts["journals"] += len(snap.journals)
             counts["lines"] += len(snap.lines)
@@ -112,6 +117,7 @@ def verify(api: Api, companies: Iterable[str] | None = None, *, bootstrap: str |
             break
         time.sleep(poll_s)
     res.breaches = unexpected
+    res.explained = explained
     res.expected = [(e, [b for b in found if e.matches(b)]) for e in expected]
     res.undecodable = list(reader.undecodable) if reader is not None else []
     res.transient = api.transient
