@@ -55,6 +55,15 @@ def pg(url: str) -> str:
 def preload(url: str, n: int) -> float:
     t = time.perf_counter()
     with psycopg.connect(pg(url)) as conn:
+        # lines first: the journal's insert checks its balance against them (GL migration 0017)
+        conn.execute("""
+            INSERT INTO journal_line (journal_id, line_no, company_id, posting_date, account_code, debit, credit,
+                                      currency, memo, customer, product, region)
+            SELECT 'pre-' || g, l, %(c)s, date '2025-01-01' + (g %% 700),
+                   CASE l WHEN 1 THEN '1122' WHEN 2 THEN '6001' ELSE '22210102' END,
+                   CASE l WHEN 1 THEN 113 ELSE 0 END, CASE l WHEN 2 THEN 100 WHEN 3 THEN 13 ELSE 0 END,
+                   'CNY', '', 'C' || (g %% 500), 'P' || (g %% 50), CASE g %% 3 WHEN 0 THEN 'EAST' ELSE 'WEST' END
+            FROM generate_series(1, %(n)s) g, generate_series(1, 3) l""", {"c": COMPANY, "n": n})
         conn.execute("""
             INSERT INTO journal (id, company_id, number, posting_date, period, currency, description, total_debit,
                                  total_credit, source_event_id, source_event_type, source_document, rule_id,
@@ -64,14 +73,6 @@ def preload(url: str, n: int) -> float:
                    'event', 'bench'
             FROM generate_series(1, %(n)s) g, LATERAL (SELECT date '2025-01-01' + (g %% 700) AS d) x""",
                      {"c": COMPANY, "n": n})
-        conn.execute("""
-            INSERT INTO journal_line (journal_id, line_no, company_id, posting_date, account_code, debit, credit,
-                                      currency, memo, customer, product, region)
-            SELECT 'pre-' || g, l, %(c)s, date '2025-01-01' + (g %% 700),
-                   CASE l WHEN 1 THEN '1122' WHEN 2 THEN '6001' ELSE '22210102' END,
-                   CASE l WHEN 1 THEN 113 ELSE 0 END, CASE l WHEN 2 THEN 100 WHEN 3 THEN 13 ELSE 0 END,
-                   'CNY', '', 'C' || (g %% 500), 'P' || (g %% 50), CASE g %% 3 WHEN 0 THEN 'EAST' ELSE 'WEST' END
-            FROM generate_series(1, %(n)s) g, generate_series(1, 3) l""", {"c": COMPANY, "n": n})
         conn.execute("""
             INSERT INTO period_balance (company_id, account_code, period, debit, credit)
             SELECT company_id, account_code, to_char(posting_date, 'YYYY-MM'), sum(debit), sum(credit)

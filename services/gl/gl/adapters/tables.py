@@ -91,7 +91,10 @@ class JournalLine(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, sa_column=sa.Column(BigId, primary_key=True, autoincrement=True))
-    journal_id: str = Field(sa_column=sa.Column(sa.String(36), sa.ForeignKey("journal.id"), nullable=False))
+    # Checked at commit (GL migration 0017): a journal's lines are written before it, and the
+    # statement that inserts the journal checks its balance against them.
+    journal_id: str = Field(sa_column=sa.Column(sa.String(36), sa.ForeignKey("journal.id", deferrable=True,
+                                                                             initially="DEFERRED"), nullable=False))
     line_no: int = Field(sa_column=sa.Column(sa.Integer, nullable=False))
     # Denormalised from the header so balances read one table.
     company_id: str = Field(sa_column=sa.Column(sa.String(40), nullable=False))

@@ -604,6 +604,7 @@ class Poster:
         await _write_sources(session, early, now, trace_id)
         written_early = {env.id for env, _ in early}
         prepared = prepare_journals([s for _, s in early if isinstance(s, Staged)])
+        await write_lines(session, prepared)  # they need no journal number
         waiting = await lock_documents(session, {books.id for books, _, _ in deferred}
                                        | {s.draft.company_id for _, s in staged_now if isinstance(s, Staged)}
                                        | {p.company_id for _, p in bank_waits} | {c for c, _ in learned})
@@ -713,7 +714,7 @@ class Prepared:
 
     staged: list[Staged] = field(default_factory=list)
     journals: list[dict] = field(default_factory=list)
-    lines: list[dict] = field(default_factory=list)
+    lines: list[dict] = field(default_factory=list)  # not yet written (`write_lines` empties it)
     balances: dict[tuple[str, str, str], list[Decimal]] = field(default_factory=dict)
     by_counterparty: dict[tuple[str, str, str, str, str], list[Decimal]] = field(default_factory=dict)
     events: list[gl_events.JournalPosted] = field(default_factory=list)
@@ -807,11 +808,25 @@ async def write_prepared(session: AsyncSession, prepared: Prepared) -> list[dict
             event = prepared.events[k]
             event.document_number = number
             prepared.outbox[k]["payload"] = event.SerializeToString()
-    await bulk_insert(session, Journal.__table__, prepared.journals)
-    await bulk_insert(session, JournalLine.__table__, prepared.lines)
+    await write_lines(session, prepared)
+    await bulk_insert(session, Journal.__table__, prepared.journals)  # checked against its lines (migration 0017)
     await _add_balances(session, prepared.balances, prepared.by_counterparty)
     await bulk_insert(session, OutboxRecord.__table__, prepared.outbox)
     return prepared.journals
+
+
+async def write_lines(session: AsyncSession, prepared: Prepared) -> None:
+    """Write the prepared journals' lines not yet written. A journal's lines go in before the
+    journal: the database checks each journal against its lines when the journal is inserted
+    (PostgreSQL: a statement trigger, GL migration 0017), and checks each line's journal at
+    commit (on SQLite: deferred for the transaction here). The posting consumer writes them
+    before it takes the company's lock: they need no number."""
+    if not prepared.lines:
+        return
+    if session.bind.dialect.name == "sqlite":
+        await session.execute(sa.text("PRAGMA defer_foreign_keys = ON"))  # until this transaction ends
+    await bulk_insert(session, JournalLine.__table__, prepared.lines)
+    prepared.lines = []
 
 
 _NO_DIMENSIONS = dict.fromkeys(DIMENSIONS, "")  # a line's dimension columns, each empty unless the line names it
