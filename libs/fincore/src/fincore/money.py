@@ -103,12 +103,21 @@ def exact(amount: Decimal, currency: str) -> Decimal:
 
 
 def to_proto(amount: Decimal, currency: str) -> types_pb2.Money:
+    return fill(types_pb2.Money(), amount, currency)
+
+
+def fill(msg: types_pb2.Money, amount: Decimal, currency: str) -> types_pb2.Money:
+    """Write `amount` into the Money message `msg` in place (a field of a message being built:
+    no Money made first and copied in); returns `msg`."""
     if isinstance(amount, float):
         raise MoneyError("money must not be a float")
     minor_units(currency)
     units = int(amount)  # truncates toward zero, so units and nanos share the sign
-    nanos = int(((amount - units) * NANOS).to_integral_value(rounding=ROUND_HALF_EVEN))
-    return types_pb2.Money(currency_code=currency, units=units, nanos=nanos)
+    frac = amount - units
+    msg.currency_code = currency
+    msg.units = units
+    msg.nanos = int((frac * NANOS).to_integral_value(rounding=ROUND_HALF_EVEN)) if frac else 0
+    return msg
 
 
 def amount_pb(amount: Decimal | int | str, currency: str) -> types_pb2.Money:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
 
-from fincore.money import ZERO, is_quantized
+from fincore.money import ZERO, quantum
 
 DIMENSIONS = ("cost_centre", "department", "product", "customer", "supplier", "project", "region",
               "sales_team", "intercompany_partner")
@@ -61,11 +61,17 @@ class JournalDraft:
     def __post_init__(self) -> None:
         if len(self.lines) < 2:
             raise UnbalancedJournal("a journal needs at least two lines")
-        for line in self.lines:
+        q = quantum(self.currency)
+        dr = cr = ZERO
+        for line in self.lines:  # checked and totalled in one pass (every posted journal is built here)
             if line.currency != self.currency:
                 raise UnbalancedJournal(f"line in {line.currency} on a {self.currency} journal")
-            if not (is_quantized(line.debit, self.currency) and is_quantized(line.credit, self.currency)):
+            d, c = line.debit, line.credit
+            if d != d.quantize(q) or c != c.quantize(q):  # money.is_quantized, inline
                 raise UnbalancedJournal(f"amount finer than the {self.currency} minor unit on {line.account_code}")
+            dr += d
+            cr += c
+        self.__dict__["total_debit"], self.__dict__["total_credit"] = dr, cr  # the cached properties' values
         if self.total_debit != self.total_credit:
             raise UnbalancedJournal(
                 f"debits {self.total_debit} != credits {self.total_credit} ({self.description})")

@@ -10,7 +10,6 @@ from decimal import Decimal
 from functools import cache
 
 import sqlalchemy as sa
-from finance.common.v1 import types_pb2
 from finance.gl.v1 import events_pb2 as gl_events
 from fincore import dates, money
 from fincore.db import HotStatement, bulk_insert, locked
@@ -776,16 +775,20 @@ def prepare_journals(staged: list[Staged]) -> Prepared:
                 b[0] += line.debit
                 b[1] += line.credit
                 b[2] += line.txn_amount
-            event.lines.add(  # made in place (append would copy a line made first)
-                line_no=i, account_code=line.account_code,
-                debit=_money_pb(line.debit, line.currency), credit=_money_pb(line.credit, line.currency),
-                dimensions=line.dimensions, cash_flow_item=line.cash_flow_item,
-                transaction_amount=money.to_proto(line.txn_amount, line.txn_currency) if line.txn_currency else None,
-            )
+            # made in place, its Money too (append would copy a line made first)
+            pl = event.lines.add(line_no=i, account_code=line.account_code, cash_flow_item=line.cash_flow_item)
+            money.fill(pl.debit, line.debit, line.currency)
+            money.fill(pl.credit, line.credit, line.currency)
+            if line.txn_currency:
+                money.fill(pl.transaction_amount, line.txn_amount, line.txn_currency)
+            dims = pl.dimensions
+            dims.SetInParent()  # present, if empty
+            for name, value in line.dimensions.items():
+                setattr(dims, name, value)
         out.events.append(event)
         token = otel_context.attach(s.context)  # the event continues the trace of its source
         try:
-            out.outbox.append(event_row(event, source="gl"))  # its payload again once numbered
+            out.outbox.append(event_row(event, source="gl", serialize=False))  # its payload once numbered
         finally:
             otel_context.detach(token)
     return out
@@ -830,16 +833,6 @@ async def write_lines(session: AsyncSession, prepared: Prepared) -> None:
 
 
 _NO_DIMENSIONS = dict.fromkeys(DIMENSIONS, "")  # a line's dimension columns, each empty unless the line names it
-
-
-@cache
-def _zero_pb(currency: str) -> types_pb2.Money:
-    return money.to_proto(Decimal(0), currency)  # copied into each message that takes it, never changed
-
-
-def _money_pb(amount: Decimal, currency: str) -> types_pb2.Money:
-    """`money.to_proto`, with the zero of the other side of each line made once per currency."""
-    return money.to_proto(amount, currency) if amount else _zero_pb(currency)
 
 
 # The batch's period balances and balances per counterparty (per month and in total) in one
