@@ -1,5 +1,6 @@
 """The database's own balance check (GL migration 0017): the statement that inserts journals
-checks each against its lines, written before it; a line's journal is checked at commit. Run
+checks each against its lines, written before it; a line's journal is checked at commit, once
+per INSERT of lines (migration 0018). Run
 on a migrated PostgreSQL database (SQLite has no balance trigger), behind the API's back, as
 an operator's or a bug's direct INSERT would be. Also: the posting path (write_journals)
 writes its journals in that order, on PostgreSQL and on SQLite, whose line -> journal key it
@@ -93,12 +94,31 @@ def test_the_database_refuses_a_journal_its_lines_do_not_balance(pg_url):
                                          "'x', 'x', 1, '', now())) v"),
                          ("m-1", co, "M-1", 5, 5, "m-2", co, "M-2"))
         conn.rollback()
-        # a line whose journal never comes: refused at commit
+        # a line whose journal never comes: refused at commit (migration 0018: checked per INSERT of
+        # lines, not by a foreign key per line), among lines whose journals did come
+        conn.execute(LINE, ("ok-2", 1, co, "1002", 3, 0))
+        conn.execute(LINE, ("ok-2", 2, co, "6001", 0, 3))
         conn.execute(LINE, ("ghost", 1, co, "1002", 1, 0))
-        with pytest.raises(psycopg.errors.ForeignKeyViolation):
+        conn.execute(JOURNAL, ("ok-2", co, "N-2", 3, 3))
+        with pytest.raises(psycopg.errors.ForeignKeyViolation, match="journal lines of journal ghost without the "
+                                                                     "journal"):
             conn.commit()
     with psycopg.connect(pg(pg_url)) as conn:
         assert conn.execute("SELECT count(*) FROM journal WHERE company_id = %s", (co,)).fetchone()[0] == 1
+        # a journal and its lines in one statement (what an operator's SQL may do): checked at its end
+        conn.execute("""
+            WITH j AS (INSERT INTO journal (id, company_id, number, posting_date, period, currency, description,
+                         total_debit, total_credit, source_event_type, source_document, rule_id, rule_version,
+                         trace_id, posted_at)
+                       VALUES ('cte-1', %s, 'N-CTE', '2026-11-05', '2026-11', 'CNY', 'x', 7, 7, 'x', 'x', 'x', 1,
+                               '', now()) RETURNING id)
+            INSERT INTO journal_line (journal_id, line_no, company_id, posting_date, account_code, debit, credit,
+                                      currency, memo)
+            SELECT id, n, %s, '2026-11-05', a, d, c, 'CNY', '' FROM j,
+                   (VALUES (1, '1002', 7, 0), (2, '6001', 0, 7)) v(n, a, d, c)""", (co, co))
+        conn.commit()
+        assert conn.execute("SELECT count(*) FROM journal WHERE company_id = %s", (co,)).fetchone()[0] == 2
+        assert conn.execute("SELECT count(*) FROM gl_line_batch").fetchone()[0] == 0  # each record gone at commit
 
 
 def test_write_journals_writes_lines_then_journals(db_url):

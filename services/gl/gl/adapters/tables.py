@@ -91,8 +91,10 @@ class JournalLine(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, sa_column=sa.Column(BigId, primary_key=True, autoincrement=True))
-    # Checked at commit (GL migration 0017): a journal's lines are written before it, and the
-    # statement that inserts the journal checks its balance against them.
+    # Checked at commit: a journal's lines are written before it, and the statement that
+    # inserts the journal checks its balance against them (GL migration 0017). On PostgreSQL
+    # the key is a check per INSERT of lines instead of per line (migration 0018); SQLite
+    # keeps the foreign key.
     journal_id: str = Field(sa_column=sa.Column(sa.String(36), sa.ForeignKey("journal.id", deferrable=True,
                                                                              initially="DEFERRED"), nullable=False))
     line_no: int = Field(sa_column=sa.Column(sa.Integer, nullable=False))
