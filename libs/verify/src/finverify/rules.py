@@ -19,7 +19,7 @@ they are not needed to tell zero from not zero."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -103,25 +103,20 @@ class PostingRules:
             r = self._rule(versions, _date(payload.occurrence_date).isoformat(), payload)
         except (AttributeError, ValueError):
             return []
+        if r is None:
+            return []
         out: list[Amount] = []
-        for ln in (r or {}).get("lines", []):
-            if ln["amount"] == BALANCE:
-                continue
-            for item in (list(resolve(payload, payload, ln["each"])) if ln.get("each") else [payload]):
+        for ln in r["lines"]:
+            for item, amount, value in _line_amounts(payload, ln):
                 role = ln["account"]
                 if ln.get("account_by"):
                     role = ln["account_by"]["map"].get(text(resolve(payload, item, ln["account_by"]["field"])), role)
-                if role not in roles:
+                if role not in roles or not value:
                     continue
-                amount = resolve(payload, item, ln["amount"])
-                value = _decimal(amount)
-                if ln.get("subtract"):
-                    value -= _decimal(resolve(payload, item, ln["subtract"]))
                 path = (ln.get("dimensions") or {}).get(party)
                 who = text(resolve(payload, item, path)) if path else ""
-                if value:
-                    out.append(Amount(role, who, getattr(amount, "currency_code", ""),
-                                      value if ln["side"] == "debit" else -value))
+                out.append(Amount(role, who, getattr(amount, "currency_code", ""),
+                                  value if ln["side"] == "debit" else -value))
         return out
 
     def _matches(self, rule: dict, payload: Any) -> bool:
@@ -135,16 +130,20 @@ class PostingRules:
 
 def _amount(payload: Any, line: dict) -> bool:
     """Is any amount of this rule line not zero on this event?"""
+    return any(value for _, _, value in _line_amounts(payload, line))
+
+
+def _line_amounts(payload: Any, line: dict) -> Iterator[tuple[Any, Any, Decimal]]:
+    """(item, the value at `amount`, that value less `subtract`) for each item a rule line reads
+    on this event (each element of `each`, or the event); none for a `@balance` line."""
     if line["amount"] == BALANCE:
-        return False
-    items = list(resolve(payload, payload, line["each"])) if line.get("each") else [payload]
-    for item in items:
-        value = _decimal(resolve(payload, item, line["amount"]))
+        return
+    for item in (list(resolve(payload, payload, line["each"])) if line.get("each") else [payload]):
+        amount = resolve(payload, item, line["amount"])
+        value = _decimal(amount)
         if line.get("subtract"):
             value -= _decimal(resolve(payload, item, line["subtract"]))
-        if value:
-            return True
-    return False
+        yield item, amount, value
 
 
 def _decimal(value: Any) -> Decimal:
