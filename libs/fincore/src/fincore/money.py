@@ -112,6 +112,9 @@ def fill(msg: types_pb2.Money, amount: Decimal, currency: str) -> types_pb2.Mone
     if isinstance(amount, float):
         raise MoneyError("money must not be a float")
     minor_units(currency)
+    if not amount:  # a journal line's other side
+        msg.currency_code, msg.units, msg.nanos = currency, 0, 0
+        return msg
     units = int(amount)  # truncates toward zero, so units and nanos share the sign
     frac = amount - units
     msg.currency_code = currency

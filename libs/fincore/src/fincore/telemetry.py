@@ -73,10 +73,10 @@ def shutdown_telemetry() -> None:
         provider.shutdown()
 
 
-def inject_headers() -> dict[str, str]:
-    """The current trace context as W3C headers (traceparent, tracestate)."""
+def inject_headers(context: otel_context.Context | None = None) -> dict[str, str]:
+    """The trace context (the current one, or `context`) as W3C headers (traceparent, tracestate)."""
     carrier: dict[str, str] = {}
-    propagate.inject(carrier)
+    propagate.inject(carrier, context=context)
     return carrier
 
 

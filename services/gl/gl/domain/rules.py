@@ -56,7 +56,7 @@ import datetime as dt
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
@@ -379,20 +379,24 @@ class _LinePlan:
                 dims[dim] = value
         debit_side = (spec.side == "debit") == (amount > 0)
         amount = abs(amount)
-        txn_amount = abs(txn_amount) if debit_side else -abs(txn_amount)
-        return DraftLine(
-            account_code=code,
-            debit=amount if debit_side else Decimal(0),
-            credit=Decimal(0) if debit_side else amount,
-            currency=currency,
-            memo="".join([literal + get(msg if root else item) if get is not None else literal
-                          for literal, root, get in self.memo]),
-            dimensions=dims,
-            cash_flow_item=spec.cash_flow,
-            txn_currency=txn_currency,
-            txn_amount=txn_amount if txn_currency else Decimal(0),
-            open_item=open_item,
-        )
+        memo = "".join([literal + get(msg if root else item) if get is not None else literal
+                        for literal, root, get in self.memo])
+        if not txn_currency:
+            txn_amount = _ZERO
+        elif debit_side:
+            txn_amount = abs(txn_amount)
+        else:
+            txn_amount = -abs(txn_amount)
+        # positional (account, debit, credit, currency, memo, dimensions, cash flow item,
+        # transaction currency and amount, open item): the hot path's call
+        if debit_side:
+            return DraftLine(code, amount, _ZERO, currency, memo, dims, spec.cash_flow, txn_currency, txn_amount,
+                             open_item)
+        return DraftLine(code, _ZERO, amount, currency, memo, dims, spec.cash_flow, txn_currency, txn_amount,
+                         open_item)
+
+
+_ZERO = Decimal(0)
 
 
 def _carrying(items: dict[str, OpenItem], ref: str, side: str, amount: Decimal, txn: Decimal, cur: str,
@@ -419,13 +423,14 @@ class _Fx:
 
     def __init__(self, functional: str, rates: Mapping[str, Decimal], on: dt.date) -> None:
         self.functional, self.rates, self.on, self.used = functional, rates, on, False
+        self._unit = money.quantum(functional)
 
     def convert(self, value: Any, path: str) -> tuple[Decimal, str, Decimal]:
         if not isinstance(value, types_pb2.Money):
             raise RuleError(f"{path} is not a Money field")
         cur = value.currency_code
-        if not cur or cur == self.functional:
-            return money.quantize(money.from_proto(value), self.functional), "", Decimal(0)
+        if not cur or cur == self.functional:  # money.quantize (half up) of a finite amount, inline
+            return money.from_proto(value).quantize(self._unit, rounding=ROUND_HALF_UP), "", _ZERO
         rate = self.rates.get(cur)
         if rate is None:
             raise MissingRate(cur, self.on)

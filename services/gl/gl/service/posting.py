@@ -16,7 +16,7 @@ from fincore.db import HotStatement, bulk_insert, locked
 from fincore.events.envelope import Envelope
 from fincore.events.registry import registry
 from fincore.inbox import PermanentError
-from fincore.outbox import add_event, event_row
+from fincore.outbox import add_event, event_rows
 from fincore.sequences import allocate_many
 from fincore.tables import OutboxRecord, utcnow
 from fincore.telemetry import current_trace_id, recording
@@ -713,7 +713,7 @@ class Prepared:
 
     staged: list[Staged] = field(default_factory=list)
     journals: list[dict] = field(default_factory=list)
-    lines: list[dict] = field(default_factory=list)  # not yet written (`write_lines` empties it)
+    lines: list[tuple] = field(default_factory=list)  # LINE_COLUMNS; not yet written (`write_lines` empties it)
     balances: dict[tuple[str, str, str], list[Decimal]] = field(default_factory=dict)
     by_counterparty: dict[tuple[str, str, str, str, str], list[Decimal]] = field(default_factory=dict)
     events: list[gl_events.JournalPosted] = field(default_factory=list)
@@ -753,25 +753,26 @@ def prepare_journals(staged: list[Staged]) -> Prepared:
             "reverses_journal_id": s.reverses_journal_id, "drafted_by": s.drafted_by,
         })
         event = gl_events.JournalPosted(
-            company_id=d.company_id, occurrence_date=dates.to_proto(d.posting_date),
-            journal_id=jid, period=d.period, source_event_id=d.source_event_id,
+            company_id=d.company_id, journal_id=jid, period=d.period, source_event_id=d.source_event_id,
             source_event_type=d.source_event_type, source_document=d.source_document, rule_id=d.rule_id,
             rule_version=d.rule_version,
         )
+        on = event.occurrence_date  # in place, as the Money below
+        on.year, on.month, on.day = d.posting_date.year, d.posting_date.month, d.posting_date.day
         for i, line in enumerate(d.lines, start=1):
-            out.lines.append({
-                "journal_id": jid, "line_no": i, "company_id": d.company_id, "posting_date": d.posting_date,
-                "account_code": line.account_code, "debit": line.debit, "credit": line.credit,
-                "currency": line.currency, "memo": line.memo[:500], "cash_flow_item": line.cash_flow_item,
-                "txn_currency": line.txn_currency, "txn_amount": line.txn_amount, "open_item": line.open_item,
-                **_NO_DIMENSIONS, **line.dimensions,
-            })
-            b = balances.setdefault((d.company_id, line.account_code, d.period), [Decimal(0), Decimal(0)])
+            dims = line.dimensions
+            out.lines.append((jid, i, d.company_id, d.posting_date, line.account_code, line.debit, line.credit,
+                              line.currency, line.memo[:500], line.cash_flow_item, line.txn_currency,
+                              line.txn_amount, line.open_item,
+                              *(map(dims.get, DIMENSIONS, _NO_DIMENSIONS) if dims else _NO_DIMENSIONS)))
+            key = (d.company_id, line.account_code, d.period)
+            if (b := balances.get(key)) is None:
+                b = balances[key] = [_ZERO, _ZERO]
             b[0] += line.debit
             b[1] += line.credit
             if (dim := kept_by.get(line.account_code)) is not None:
-                b = by_counterparty.setdefault((d.company_id, line.account_code, line.dimensions.get(dim, ""),
-                                                line.txn_currency, d.period), [Decimal(0), Decimal(0), Decimal(0)])
+                b = by_counterparty.setdefault((d.company_id, line.account_code, dims.get(dim, ""),
+                                                line.txn_currency, d.period), [_ZERO, _ZERO, _ZERO])
                 b[0] += line.debit
                 b[1] += line.credit
                 b[2] += line.txn_amount
@@ -781,16 +782,13 @@ def prepare_journals(staged: list[Staged]) -> Prepared:
             money.fill(pl.credit, line.credit, line.currency)
             if line.txn_currency:
                 money.fill(pl.transaction_amount, line.txn_amount, line.txn_currency)
-            dims = pl.dimensions
-            dims.SetInParent()  # present, if empty
-            for name, value in line.dimensions.items():
-                setattr(dims, name, value)
+            pd = pl.dimensions
+            pd.SetInParent()  # present, if empty
+            for name, value in dims.items():
+                setattr(pd, name, value)
         out.events.append(event)
-        token = otel_context.attach(s.context)  # the event continues the trace of its source
-        try:
-            out.outbox.append(event_row(event, source="gl", serialize=False))  # its payload once numbered
-        finally:
-            otel_context.detach(token)
+    # each in the trace of its source; their payloads once numbered
+    out.outbox = event_rows(out.events, source="gl", serialize=False, contexts=[s.context for s in staged], time=now)
     return out
 
 
@@ -828,11 +826,16 @@ async def write_lines(session: AsyncSession, prepared: Prepared) -> None:
         return
     if session.bind.dialect.name == "sqlite":
         await session.execute(sa.text("PRAGMA defer_foreign_keys = ON"))  # until this transaction ends
-    await bulk_insert(session, JournalLine.__table__, prepared.lines)
+    await bulk_insert(session, JournalLine.__table__, prepared.lines, LINE_COLUMNS)
     prepared.lines = []
 
 
-_NO_DIMENSIONS = dict.fromkeys(DIMENSIONS, "")  # a line's dimension columns, each empty unless the line names it
+# A journal line's row as `prepare_journals` builds it (a tuple: no dict per line); its
+# dimension columns are each empty unless the line names it.
+_ZERO = Decimal(0)
+LINE_COLUMNS = ("journal_id", "line_no", "company_id", "posting_date", "account_code", "debit", "credit", "currency",
+                "memo", "cash_flow_item", "txn_currency", "txn_amount", "open_item", *DIMENSIONS)
+_NO_DIMENSIONS = ("",) * len(DIMENSIONS)
 
 
 # The batch's period balances and balances per counterparty (per month and in total) in one

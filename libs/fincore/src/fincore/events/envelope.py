@@ -58,15 +58,26 @@ def new_envelope(payload: Message, *, source: str, trace_headers: Mapping[str, s
 
 
 def envelope_headers(env: Envelope) -> dict[str, str]:
+    return headers_of(env.id, env.type, env.source, ce_time(env.time), env.subject, env.trace_headers)
+
+
+def ce_time(time: dt.datetime) -> str:
+    """The `ce_time` attribute: RFC 3339 in UTC."""
+    return time.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def headers_of(event_id: str, ce_type: str, source: str, time: str, subject: str,
+               trace_headers: Mapping[str, str]) -> dict[str, str]:
+    """An event's record headers (`time` as `ce_time` gives it)."""
     return {
         "ce_specversion": SPEC_VERSION,
-        "ce_id": env.id,
-        "ce_type": env.type,
-        "ce_source": env.source,
-        "ce_time": env.time.astimezone(dt.UTC).isoformat().replace("+00:00", "Z"),
-        "ce_subject": env.subject,
+        "ce_id": event_id,
+        "ce_type": ce_type,
+        "ce_source": source,
+        "ce_time": time,
+        "ce_subject": subject,
         "content-type": CONTENT_TYPE,
-        **{k: v for k, v in env.trace_headers.items() if k in TRACE_HEADERS},
+        **{k: v for k, v in trace_headers.items() if k in TRACE_HEADERS},
     }
 
 

@@ -4,6 +4,6 @@ can lose neither the state nor the event, and cannot publish an event whose stat
 """
 
 from fincore.outbox.relay import OutboxRelay
-from fincore.outbox.writer import add_event, event_row
+from fincore.outbox.writer import add_event, event_row, event_rows
 
-__all__ = ["OutboxRelay", "add_event", "event_row"]
+__all__ = ["OutboxRelay", "add_event", "event_row", "event_rows"]
