@@ -97,7 +97,8 @@ class JournalDraft:
             company_id, posting_date, currency, description, lines)
         v["source_event_id"], v["source_event_type"], v["source_document"], v["rule_id"], v["rule_version"] = (
             source_event_id, source_event_type, source_document, rule_id, rule_version)
-        v["total_debit"], v["total_credit"] = dr, cr  # the cached properties' values
+        # the cached properties' values (functools.cached_property takes a lock per first read)
+        v["total_debit"], v["total_credit"], v["period"] = dr, cr, _period(posting_date)
 
     # Computed once per draft (the posting path asks for each several times); a draft is
     # immutable, so the cached values stay true.

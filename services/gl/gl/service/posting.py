@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from functools import cache
@@ -20,6 +21,7 @@ from fincore.outbox import add_event, event_rows
 from fincore.sequences import allocate_many
 from fincore.tables import OutboxRecord, utcnow
 from fincore.telemetry import current_trace_id, recording
+from google.protobuf.message import Message
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -222,35 +224,43 @@ class _Parked:
 
 
 @cache
-def _money_plan(descriptor) -> tuple[tuple[str, bool, object], ...]:
-    """Per message type, once: the fields that are Money or may contain Money."""
-    plan = []
+def _currency_reader(descriptor) -> Callable[[Message, set[str]], None] | None:
+    """Per message type, once: a function that adds the currency of every Money field of a
+    message (nested and repeated ones included) to a set; None if the type holds no Money."""
+    singles, repeated, nested = [], [], []
     for fd in descriptor.fields:
         mt = fd.message_type
         if mt is None:
             continue
         if mt.full_name == "finance.common.v1.Money":
-            plan.append((fd.name, fd.is_repeated, None))
-        elif _money_plan(mt):
-            plan.append((fd.name, fd.is_repeated, mt))
-    return tuple(plan)
+            (repeated if fd.is_repeated else singles).append(fd.name)
+        elif (sub := _currency_reader(mt)) is not None:
+            nested.append((fd.name, fd.is_repeated, sub))
+    if not (singles or repeated or nested):
+        return None
+
+    def read(m: Message, out: set[str]) -> None:
+        for name in singles:
+            out.add(getattr(m, name).currency_code)
+        for name in repeated:
+            out.update(v.currency_code for v in getattr(m, name))
+        for name, is_repeated, sub in nested:
+            if is_repeated:
+                for v in getattr(m, name):
+                    sub(v, out)
+            else:
+                sub(getattr(m, name), out)
+
+    return read
 
 
 def foreign_currencies(msg, functional: str) -> set[str]:
     """Currencies of every Money field in the message other than the functional one."""
     found: set[str] = set()
-
-    def walk(m) -> None:
-        for name, repeated, sub in _money_plan(m.DESCRIPTOR):
-            values = getattr(m, name) if repeated else (getattr(m, name),)
-            for v in values:
-                if sub is None:
-                    if v.currency_code and v.currency_code != functional:
-                        found.add(v.currency_code)
-                else:
-                    walk(v)
-
-    walk(msg)
+    if (read := _currency_reader(msg.DESCRIPTOR)) is not None:
+        read(msg, found)
+    found.discard(functional)
+    found.discard("")
     return found
 
 
@@ -473,7 +483,7 @@ class Poster:
         decision, gl.service.awaiting), instead of raising AwaitingDocument / AwaitingBankAccount."""
         on = dates.from_proto(msg.occurrence_date)
         foreign = foreign_currencies(msg, books.functional_currency)
-        rates = await rates_on(session, books.id, foreign, on)
+        rates = await rates_on(session, books.id, foreign, on) if foreign else {}
         try:
             items = {}
             if foreign and self.settles(ce_type, msg):  # in the functional currency an item is its amount
@@ -556,20 +566,27 @@ class Poster:
             return
         except NothingToPost:
             return  # recorded in the inbox: a fact without a journal, never a dead letter
+        info = session.info
         if reason := await self._refusal(session, draft):
-            session.info.setdefault(_STAGED, []).append((env, _Parked(books.id, msg, reason)))
+            info.setdefault(_STAGED, []).append((env, _Parked(books.id, msg, reason)))
             return
-        session.info.setdefault(_STAGED, []).append((env, Staged(draft, trace_id, context,
-                                                                      chart_template=books.chart_template)))
-        session.info.setdefault(_POSTED, set()).add((books.id, env.subject))
-        opened = session.info.setdefault(_OPENED, {})
-        deltas = [(ln.open_item, OpenItem(ln.txn_currency, ln.txn_amount, ln.debit - ln.credit))
-                  for ln in draft.lines if ln.open_item]
-        if any(ln.txn_currency and not ln.open_item for ln in draft.lines):  # by a rule without open items?
+        info.setdefault(_STAGED, []).append((env, Staged(draft, trace_id, context,
+                                                         chart_template=books.chart_template)))
+        info.setdefault(_POSTED, set()).add((books.id, env.subject))
+        deltas, unitemised = [], False
+        for ln in draft.lines:
+            if ln.open_item:
+                deltas.append((ln.open_item, OpenItem(ln.txn_currency, ln.txn_amount, ln.debit - ln.credit)))
+            elif ln.txn_currency:
+                unitemised = True
+        if unitemised:  # a foreign amount by a rule without open items?
             parts = legacy.itemise_draft(self.rules, books, env.type, msg, draft)
             if parts:  # kept for this batch here, and derived from the written journal before commit
-                session.info.setdefault(_LEGACY, {})[books.id] = books
+                info.setdefault(_LEGACY, {})[books.id] = books
                 deltas += [(ref, part) for (ref, _), part in parts.items()]
+        if not deltas:
+            return
+        opened = info.setdefault(_OPENED, {})
         for ref, delta in deltas:
             key = (draft.company_id, ref)
             prev = opened.get(key, OpenItem(delta.currency, Decimal(0), Decimal(0)))
@@ -580,10 +597,11 @@ class Poster:
         """Why the journal cannot post now (its period closed, an account blocked), decided
         when it is staged so that a settlement later in the batch never relies on a document
         that will be parked (periods and blocks read once per company and batch)."""
-        if draft.company_id not in session.info.get(_CLOSED, {}):  # not among the batch's (before_batch)
+        info = session.info
+        if draft.company_id not in info.get(_CLOSED, {}):  # not among the batch's (before_batch)
             await read_companies(session, {draft.company_id})
-        closed, blocked = session.info[_CLOSED], session.info[_BLOCKED]
-        if hit := blocked_in(draft, blocked[draft.company_id]):
+        closed, blocked = info[_CLOSED], info[_BLOCKED]
+        if blocked[draft.company_id] and (hit := blocked_in(draft, blocked[draft.company_id])):
             return f"account {', '.join(hit)} is blocked"
         if draft.period in closed[draft.company_id]:
             return f"period {draft.period} of company {draft.company_id} is closed"
