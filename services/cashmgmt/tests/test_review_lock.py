@@ -9,6 +9,10 @@ transaction has read the line (unmatched), then decides suspense too; it waits, 
 Read as locked, A sees the line posted and is refused; one BankLineUnidentified (500.00).
 With the line as A first read it, both decide: two BankLineUnidentified, 1,000.00 posted.
 
+A reconciliation run decides the line again while a person waits for its lock: the person's
+decision completes the run's decision (its rule and candidates), not the one the person's
+statement read before the wait (test_a_decision_replaced_while_waiting_is_the_one_completed).
+
 PostgreSQL only: SQLite serialises the two writers with its file lock (fincore.db)."""
 
 from __future__ import annotations
@@ -21,14 +25,14 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 from cashmgmt.adapters import bankfiles
-from cashmgmt.adapters.tables import StatementLine
+from cashmgmt.adapters.tables import Reconciliation, StatementLine
 from cashmgmt.bootstrap import MIGRATIONS
 from cashmgmt.domain.statements import ParsedLine, ParsedStatement
 from cashmgmt.service.accounts import open_account
 from cashmgmt.service.reconciliation import ReviewError, accept, reconcile
 from cashmgmt.service.statements import import_file
-from fincore.db import Database, migrate
-from fincore.tables import OutboxRecord
+from fincore.db import Database, locked, migrate
+from fincore.tables import OutboxRecord, utcnow
 from fincore.testing.rowlocks import scratch_database, waiting_for_a_row_lock
 
 pytestmark = pytest.mark.integration
@@ -87,3 +91,51 @@ def test_a_line_decided_by_two_people_at_once_is_acted_on_once(pg_url):
     answered, events = asyncio.run(go())
     assert "is posted: only a line in review or unmatched is decided" in answered
     assert events == ["BankLineUnidentified"]  # the money on the suspense account once
+
+
+def test_a_decision_replaced_while_waiting_is_the_one_completed(pg_url):
+    """Known answers: line 1 is unmatched by a first run (no candidates). A second run holds the
+    line's lock and replaces the decision (delete and insert on the same key, as `reconcile`
+    does) with one candidate: a receipt in another currency, which AR cannot book. Meanwhile a
+    person accepts candidate 0; their statement began before the run committed. After the wait
+    the choice is checked against the second run's decision: refused because of the candidate's
+    currency. Reading the decision in the line's locked statement gave the first run's row (it
+    answered "no candidate 0": the person decided on a decision that no longer existed)."""
+    async def go():
+        migrate(MIGRATIONS, pg_url)
+        db, co = Database(pg_url), f"C{uuid.uuid4().hex[:8]}"
+        async with db.transaction() as s:
+            await open_account(s, company_id=co, code="B1", name="B1", currency="EUR", iban=IBAN, bic="",
+                               account_number="", gl_account="100201", opened_on=D(2026, 11, 1))
+        async with db.transaction() as s:
+            await import_file(s, company_id=co, data=bankfiles.write_camt053(STATEMENT), imported_by="t")
+        async with db.transaction() as s:
+            assert await reconcile(s, co, []) == {"unmatched": 1}
+            line_id = (await s.execute(sa.select(StatementLine.id))).scalar_one()
+        candidate = {"items": [{"key": "INV-1"}], "amounts": ["500.00"], "score": 0.9, "party": "K1",
+                     "reasons": ["invoice INV-1 is in USD"], "flags": ["other-currency"]}
+
+        async def person() -> str:
+            async with db.transaction() as a:
+                try:
+                    await accept(a, co, line_id, candidate=0, actor="alice")
+                except ReviewError as exc:
+                    return str(exc)
+                return "accepted"
+
+        async with db.transaction() as run:  # the second run: the line locked, its decision replaced
+            await run.execute(locked(sa.select(StatementLine).where(StatementLine.id == line_id),
+                                     of=StatementLine))
+            await run.execute(sa.delete(Reconciliation).where(Reconciliation.line_id == line_id))
+            await run.execute(sa.insert(Reconciliation).values(
+                line_id=line_id, company_id=co, rule="second-run", action="match", status="review",
+                candidates=[candidate], chosen=None, party="", decided_by="auto", decided_at=utcnow()))
+            await run.execute(sa.update(StatementLine).where(StatementLine.id == line_id).values(status="review"))
+            deciding = asyncio.create_task(person())
+            await waiting_for_a_row_lock(db)  # the person's statement began; it waits for the line
+        answered = await deciding
+        await db.dispose()
+        return answered
+
+    answered = asyncio.run(go())
+    assert "invoice INV-1 is in USD: AR cannot book it" in answered, answered

@@ -208,18 +208,23 @@ async def reconcile(session: AsyncSession, company: str, rules: list[Rule], *, s
 
 
 async def _review_line(session: AsyncSession, company: str, line_id: int):
-    """The line, locked and as the lock read it (fincore.db.locked): a decision another person
-    committed while this one waited is seen, so one line is never acted on twice."""
+    """The line, locked and as the lock read it (fincore.db.locked), then its decision, read
+    after the lock: a decision another person or a reconciliation run committed while this one
+    waited is seen, so one line is never acted on twice, nor on a decision that no longer
+    exists. (Read in the locked statement, the decision came from the statement's snapshot,
+    taken before the wait: a run replaces it, delete and insert, and only the locked line is
+    read again.)"""
     row = (await session.execute(locked(
-        sa.select(StatementLine, BankAccount, Statement.statement_id, Reconciliation)
+        sa.select(StatementLine, BankAccount, Statement.statement_id)
         .join(BankAccount, BankAccount.id == StatementLine.bank_account_id)
         .join(Statement, Statement.id == StatementLine.statement_id)
-        .outerjoin(Reconciliation, Reconciliation.line_id == StatementLine.id)
         .where(StatementLine.company_id == company, StatementLine.id == line_id),
         of=StatementLine))).first()
     if row is None:
         raise LookupError(f"no statement line {line_id} in company {company}")
-    return row
+    rec = (await session.execute(sa.select(Reconciliation).where(Reconciliation.line_id == line_id)
+                                 .execution_options(populate_existing=True))).scalar_one_or_none()
+    return (*row, rec)
 
 
 async def accept(session: AsyncSession, company: str, line_id: int, *, candidate: int | None = None,
