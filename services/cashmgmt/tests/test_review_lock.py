@@ -50,18 +50,24 @@ def pg_url():
         yield url
 
 
+async def _unmatched_line(pg_url: str) -> tuple[Database, str, int]:
+    """A new company's account, the statement imported, a first run: its one line unmatched."""
+    migrate(MIGRATIONS, pg_url)
+    db, co = Database(pg_url), f"C{uuid.uuid4().hex[:8]}"
+    async with db.transaction() as s:
+        await open_account(s, company_id=co, code="B1", name="B1", currency="EUR", iban=IBAN, bic="",
+                           account_number="", gl_account="100201", opened_on=D(2026, 11, 1))
+    async with db.transaction() as s:
+        await import_file(s, company_id=co, data=bankfiles.write_camt053(STATEMENT), imported_by="t")
+    async with db.transaction() as s:
+        assert await reconcile(s, co, []) == {"unmatched": 1}
+        line_id = (await s.execute(sa.select(StatementLine.id))).scalar_one()
+    return db, co, line_id
+
+
 def test_a_line_decided_by_two_people_at_once_is_acted_on_once(pg_url):
     async def go():
-        migrate(MIGRATIONS, pg_url)
-        db, co = Database(pg_url), f"C{uuid.uuid4().hex[:8]}"
-        async with db.transaction() as s:
-            await open_account(s, company_id=co, code="B1", name="B1", currency="EUR", iban=IBAN, bic="",
-                               account_number="", gl_account="100201", opened_on=D(2026, 11, 1))
-        async with db.transaction() as s:
-            await import_file(s, company_id=co, data=bankfiles.write_camt053(STATEMENT), imported_by="t")
-        async with db.transaction() as s:
-            assert await reconcile(s, co, []) == {"unmatched": 1}
-            line_id = (await s.execute(sa.select(StatementLine.id))).scalar_one()
+        db, co, line_id = await _unmatched_line(pg_url)
 
         async def decide_after_reading() -> str:  # A: reads the line (unmatched), then decides suspense
             async with db.transaction() as a:
@@ -102,16 +108,7 @@ def test_a_decision_replaced_while_waiting_is_the_one_completed(pg_url):
     currency. Reading the decision in the line's locked statement gave the first run's row (it
     answered "no candidate 0": the person decided on a decision that no longer existed)."""
     async def go():
-        migrate(MIGRATIONS, pg_url)
-        db, co = Database(pg_url), f"C{uuid.uuid4().hex[:8]}"
-        async with db.transaction() as s:
-            await open_account(s, company_id=co, code="B1", name="B1", currency="EUR", iban=IBAN, bic="",
-                               account_number="", gl_account="100201", opened_on=D(2026, 11, 1))
-        async with db.transaction() as s:
-            await import_file(s, company_id=co, data=bankfiles.write_camt053(STATEMENT), imported_by="t")
-        async with db.transaction() as s:
-            assert await reconcile(s, co, []) == {"unmatched": 1}
-            line_id = (await s.execute(sa.select(StatementLine.id))).scalar_one()
+        db, co, line_id = await _unmatched_line(pg_url)
         candidate = {"items": [{"key": "INV-1"}], "amounts": ["500.00"], "score": 0.9, "party": "K1",
                      "reasons": ["invoice INV-1 is in USD"], "flags": ["other-currency"]}
 
