@@ -202,7 +202,8 @@ async def receivables(apis: Apis, token: str, company: str, period: Period) -> d
     """AR ageing at the period's end and each customer's credit position (limit, exposure,
     available, credits) as AR computes it now."""
     ageing = await apis.get("ar", "/v1/ageing", token, company=company, as_of=period.end.isoformat())
-    codes = [row["customer"] for row in ageing["customers"]][:CUSTOMERS_MAX]
+    # a row per customer and currency: each customer's position once
+    codes = list(dict.fromkeys(row["customer"] for row in ageing["customers"]))[:CUSTOMERS_MAX]
     positions = await apis.gather(**{f"c{i}": apis.get("ar", f"/v1/customers/{code}", token, company=company)
                                      for i, code in enumerate(codes)})
     return {"ageing": ageing, "credit": [p for p in positions.values() if not isinstance(p, ApiError)],

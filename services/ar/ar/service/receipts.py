@@ -118,8 +118,9 @@ async def ageing(session: AsyncSession, company: str, as_of: dt.date, buckets: t
     """Open amounts as of a date by days past due: current, 1-30, 31-60, 61-90, 90+ (configurable),
     and beside them the customer's credit (unapplied cash and unapplied credit memos dated on or
     before the date, at what is unapplied today) and the net position (total - credit).
-    Each customer's figures are in the customer's currency; amounts in different currencies are
-    never added: `total` is the company's when its customers share one currency (else None),
+    A row per customer and currency: each document counts in its own currency (an invoice in
+    another currency than the customer's is its own row), and amounts in different currencies
+    are never added: `total` is the company's when all rows share one currency (else None),
     `totals_by_currency` always."""
     # What settled each invoice by the date: receipts applied, credit memos applied to it (a
     # price adjustment, a return, a cancellation) and write-offs, as the ledger relieves it.
@@ -139,7 +140,7 @@ async def ageing(session: AsyncSession, company: str, as_of: dt.date, buckets: t
         q = q.where(Invoice.customer_code == customer)
     labels = ["current"] + [f"{lo + 1}-{hi}" for lo, hi in zip((0, *buckets[:-1]), buckets, strict=True)] + \
         [f"{buckets[-1]}+"]
-    per_customer: dict[str, dict[str, Decimal]] = {}
+    per_customer: dict[tuple[str, str], dict[str, Decimal]] = {}  # (customer, currency) -> buckets
     for inv, paid_amount in (await session.execute(q)).all():
         open_amount = inv.gross_total - Decimal(paid_amount)
         if open_amount <= 0:
@@ -149,12 +150,10 @@ async def ageing(session: AsyncSession, company: str, as_of: dt.date, buckets: t
             label = "current"
         else:
             label = next((lab for lab, hi in zip(labels[1:-1], buckets, strict=True) if late <= hi), labels[-1])
-        row = per_customer.setdefault(inv.customer_code, dict.fromkeys(labels, ZERO))
+        row = per_customer.setdefault((inv.customer_code, inv.currency), dict.fromkeys(labels, ZERO))
         row[label] += open_amount
     credit = await _credit_as_of(session, company, as_of, customer)
-    customers = sorted(set(per_customer) | set(credit))
-    currency = dict((await session.execute(sa.select(Customer.code, Customer.currency).where(
-        Customer.company_id == company, Customer.code.in_(customers)))).all()) if customers else {}
+    keys = sorted(set(per_customer) | set(credit))
 
     def figures(row: dict[str, Decimal], held: Decimal, cur: str) -> dict:
         owed = sum(row.values(), ZERO)
@@ -162,8 +161,8 @@ async def ageing(session: AsyncSession, company: str, as_of: dt.date, buckets: t
                 "credit": money.format_amount(held, cur), "net": money.format_amount(owed - held, cur)}
 
     out, totals = [], {}  # totals: currency -> (buckets, credit)
-    for cust in customers:
-        row, held, cur = per_customer.get(cust, dict.fromkeys(labels, ZERO)), credit.get(cust, ZERO), currency[cust]
+    for cust, cur in keys:
+        row, held = per_customer.get((cust, cur), dict.fromkeys(labels, ZERO)), credit.get((cust, cur), ZERO)
         buckets_total, credit_total = totals.setdefault(cur, (dict.fromkeys(labels, ZERO), [ZERO]))
         for k, v in row.items():
             buckets_total[k] += v
@@ -177,17 +176,20 @@ async def ageing(session: AsyncSession, company: str, as_of: dt.date, buckets: t
             "total": total, "totals_by_currency": by_currency}
 
 
-async def _credit_as_of(session: AsyncSession, company: str, as_of: dt.date, customer: str | None) -> dict:
-    rq = (sa.select(Receipt.customer_code, sa.func.sum(Receipt.unapplied))
+async def _credit_as_of(session: AsyncSession, company: str, as_of: dt.date,
+                        customer: str | None) -> dict[tuple[str, str], Decimal]:
+    """(customer, currency) -> unapplied cash and unapplied credit memos dated on or before the date."""
+    rq = (sa.select(Receipt.customer_code, Receipt.currency, sa.func.sum(Receipt.unapplied))
           .where(Receipt.company_id == company, Receipt.receipt_date <= as_of, Receipt.unapplied > 0)
-          .group_by(Receipt.customer_code))
-    mq = (sa.select(CreditMemo.customer_code, sa.func.sum(CreditMemo.gross_total - CreditMemo.applied))
+          .group_by(Receipt.customer_code, Receipt.currency))
+    mq = (sa.select(CreditMemo.customer_code, CreditMemo.currency,
+                    sa.func.sum(CreditMemo.gross_total - CreditMemo.applied))
           .where(CreditMemo.company_id == company, CreditMemo.memo_date <= as_of,
-                 CreditMemo.gross_total > CreditMemo.applied).group_by(CreditMemo.customer_code))
+                 CreditMemo.gross_total > CreditMemo.applied).group_by(CreditMemo.customer_code, CreditMemo.currency))
     if customer:
         rq, mq = rq.where(Receipt.customer_code == customer), mq.where(CreditMemo.customer_code == customer)
-    out: dict[str, Decimal] = {}
+    out: dict[tuple[str, str], Decimal] = {}
     for q in (rq, mq):
-        for cust, v in (await session.execute(q)).all():
-            out[cust] = out.get(cust, ZERO) + Decimal(v)
+        for cust, cur, v in (await session.execute(q)).all():
+            out[(cust, cur)] = out.get((cust, cur), ZERO) + Decimal(v)
     return out
