@@ -54,7 +54,14 @@ Period = Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["202
 
 
 def to_proto(d: dt.date) -> types_pb2.Date:
-    return types_pb2.Date(year=d.year, month=d.month, day=d.day)
+    return fill(types_pb2.Date(), d)
+
+
+def fill(msg: types_pb2.Date, d: dt.date) -> types_pb2.Date:
+    """Write `d` into the Date message `msg` in place (a field of a message being built: no
+    Date made first and copied in); returns `msg`."""
+    msg.year, msg.month, msg.day = d.year, d.month, d.day
+    return msg
 
 
 def from_proto(d: types_pb2.Date) -> dt.date:

@@ -80,6 +80,8 @@ def check_lines(draft: JournalDraft, chart: Chart, *, sub_ledger: bool) -> None:
 
 def blocked_in(draft: JournalDraft, blocked: Collection[str]) -> list[str]:
     """The blocked accounts the draft posts to, sorted (empty: none)."""
+    if not blocked:  # most companies block none: no set built per journal
+        return []
     return sorted({ln.account_code for ln in draft.lines} & set(blocked))
 
 

@@ -382,7 +382,7 @@ class _LinePlan:
         memo = "".join([literal + get(msg if root else item) if get is not None else literal
                         for literal, root, get in self.memo])
         if not txn_currency:
-            txn_amount = _ZERO
+            txn_amount = money.ZERO
         elif debit_side:
             txn_amount = abs(txn_amount)
         else:
@@ -390,13 +390,11 @@ class _LinePlan:
         # positional (account, debit, credit, currency, memo, dimensions, cash flow item,
         # transaction currency and amount, open item): the hot path's call
         if debit_side:
-            return DraftLine(code, amount, _ZERO, currency, memo, dims, spec.cash_flow, txn_currency, txn_amount,
+            return DraftLine(code, amount, money.ZERO, currency, memo, dims, spec.cash_flow, txn_currency, txn_amount,
                              open_item)
-        return DraftLine(code, _ZERO, amount, currency, memo, dims, spec.cash_flow, txn_currency, txn_amount,
+        return DraftLine(code, money.ZERO, amount, currency, memo, dims, spec.cash_flow, txn_currency, txn_amount,
                          open_item)
 
-
-_ZERO = Decimal(0)
 
 
 def _carrying(items: dict[str, OpenItem], ref: str, side: str, amount: Decimal, txn: Decimal, cur: str,
@@ -430,7 +428,7 @@ class _Fx:
             raise RuleError(f"{path} is not a Money field")
         cur = value.currency_code
         if not cur or cur == self.functional:  # money.quantize (half up) of a finite amount, inline
-            return money.from_proto(value).quantize(self._unit, rounding=ROUND_HALF_UP), "", _ZERO
+            return money.from_proto(value).quantize(self._unit, rounding=ROUND_HALF_UP), "", money.ZERO
         rate = self.rates.get(cur)
         if rate is None:
             raise MissingRate(cur, self.on)

@@ -601,7 +601,7 @@ class Poster:
         if draft.company_id not in info.get(_CLOSED, {}):  # not among the batch's (before_batch)
             await read_companies(session, {draft.company_id})
         closed, blocked = info[_CLOSED], info[_BLOCKED]
-        if blocked[draft.company_id] and (hit := blocked_in(draft, blocked[draft.company_id])):
+        if hit := blocked_in(draft, blocked[draft.company_id]):
             return f"account {', '.join(hit)} is blocked"
         if draft.period in closed[draft.company_id]:
             return f"period {draft.period} of company {draft.company_id} is closed"
@@ -775,8 +775,7 @@ def prepare_journals(staged: list[Staged]) -> Prepared:
             source_event_type=d.source_event_type, source_document=d.source_document, rule_id=d.rule_id,
             rule_version=d.rule_version,
         )
-        on = event.occurrence_date  # in place, as the Money below
-        on.year, on.month, on.day = d.posting_date.year, d.posting_date.month, d.posting_date.day
+        dates.fill(event.occurrence_date, d.posting_date)  # in place, as the Money below
         for i, line in enumerate(d.lines, start=1):
             dims = line.dimensions
             out.lines.append((jid, i, d.company_id, d.posting_date, line.account_code, line.debit, line.credit,
@@ -785,12 +784,12 @@ def prepare_journals(staged: list[Staged]) -> Prepared:
                               *(map(dims.get, DIMENSIONS, _NO_DIMENSIONS) if dims else _NO_DIMENSIONS)))
             key = (d.company_id, line.account_code, d.period)
             if (b := balances.get(key)) is None:
-                b = balances[key] = [_ZERO, _ZERO]
+                b = balances[key] = [money.ZERO, money.ZERO]
             b[0] += line.debit
             b[1] += line.credit
             if (dim := kept_by.get(line.account_code)) is not None:
                 b = by_counterparty.setdefault((d.company_id, line.account_code, dims.get(dim, ""),
-                                                line.txn_currency, d.period), [_ZERO, _ZERO, _ZERO])
+                                                line.txn_currency, d.period), [money.ZERO, money.ZERO, money.ZERO])
                 b[0] += line.debit
                 b[1] += line.credit
                 b[2] += line.txn_amount
@@ -850,7 +849,6 @@ async def write_lines(session: AsyncSession, prepared: Prepared) -> None:
 
 # A journal line's row as `prepare_journals` builds it (a tuple: no dict per line); its
 # dimension columns are each empty unless the line names it.
-_ZERO = Decimal(0)
 LINE_COLUMNS = ("journal_id", "line_no", "company_id", "posting_date", "account_code", "debit", "credit", "currency",
                 "memo", "cash_flow_item", "txn_currency", "txn_amount", "open_item", *DIMENSIONS)
 _NO_DIMENSIONS = ("",) * len(DIMENSIONS)
